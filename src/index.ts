@@ -1,0 +1,4 @@
+// dpuflow public API: re-exports only. Each stage adds its exports here.
+export * from './errors.js';
+export type { Graph, Op, TensorInfo, TensorValue, Attrs, AttrValue, DType } from './ir/types.js';
+export { getOpDef, registeredOpTypes } from './ir/registry.js';
