@@ -1,5 +1,6 @@
 import type { Attrs, Op, TensorInfo, TensorValue } from './types.js';
 import { GraphError } from '../errors.js';
+import type { DpuRule } from '../compiler/support/types.js';
 
 /** Context handed to a shape rule: the op and the infos of its inputs. */
 export interface ShapeContext {
@@ -25,7 +26,9 @@ export interface OpDef {
   float: FloatKernel;
   /** True for element-wise ops that commute with layout (used by the importer's layout pass). */
   elementwise?: boolean;
-  // Later stages add their typed slots here (DPU support rule, INT8 kernel).
+  /** DPU support rule, attached by the compiler (src/compiler/support/) via attachDpuRule. */
+  dpu?: DpuRule;
+  // Later stages add their typed slots here (INT8 kernel).
 }
 
 const registry = new Map<string, OpDef>();
@@ -51,4 +54,12 @@ export function hasOpDef(type: string): boolean {
 
 export function registeredOpTypes(): string[] {
   return [...registry.keys()].sort();
+}
+
+/** Attach the compiler's DPU support rule to a registered op type; false if the type is not registered. */
+export function attachDpuRule(type: string, rule: DpuRule): boolean {
+  const def = registry.get(type);
+  if (!def) return false;
+  def.dpu = rule;
+  return true;
 }
