@@ -1,0 +1,5 @@
+/** 'min': min(a, b) (NaN propagates) with numpy broadcasting. */
+import type { OpDef } from '../ir/registry.js';
+import { binaryDef } from './common.js';
+
+export const minOp: OpDef = binaryDef('min', (a, b) => (a !== a || b !== b ? NaN : a < b ? a : b));
