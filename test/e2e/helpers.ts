@@ -106,3 +106,23 @@ export async function countMacsWithOrt(onnx: Uint8Array, inputName: string, inpu
   }
   return { macs, params };
 }
+
+/** The IR's outputs (NHWC) against onnxruntime's (NCHW, transposed here): max rel error per output. */
+export function compareOutputs(
+  graphOutputs: string[],
+  ours: Record<string, { shape: number[]; data: Float32Array }>,
+  ortOut: Record<string, NamedTensor>,
+  ortOrder: string[],
+): { name: string; shape: number[]; relErr: number }[] {
+  return graphOutputs.map((name, i) => {
+    const mine = ours[name];
+    if (!mine) throw new Error(`float executor returned no '${name}' (got ${Object.keys(ours).join(', ')})`);
+    const ref = ortOut[name] ?? ortOut[ortOrder[i]!];
+    if (!ref) throw new Error(`no onnxruntime output for '${name}'`);
+    const refL = nchwToNhwc(ref);
+    if (mine.shape.join('x') !== refL.dims.join('x')) {
+      throw new Error(`${name}: shape ${mine.shape.join('x')} vs onnxruntime ${refL.dims.join('x')} (NHWC)`);
+    }
+    return { name, shape: mine.shape, relErr: maxRelError(mine.data, refL.data) };
+  });
+}
