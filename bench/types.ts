@@ -74,7 +74,7 @@ export interface BenchModule {
 /** The document bench/run.ts writes to bench/results.json. */
 export interface BenchReport {
   date: string;
-  machine: { cpu: string; cores: number; memoryGB: number; platform: string; arch: string };
+  machine: { cpu: string; cores: number; memoryGB: number; platform: string; arch: string; features: string[] };
   node: string;
   onnxruntime: string;
   quick: boolean;
