@@ -20,7 +20,8 @@ export function dpuRound(x: number): number {
 
 /** STD_ROUND: C++ `std::round`, half away from zero (+2.5 -> 3, -2.5 -> -3, -0.5 -> -1). */
 export function stdRound(x: number): number {
-  return x < 0 ? -Math.floor(-x + 0.5) : Math.floor(x + 0.5);
+  const r = x < 0 ? -Math.floor(-x + 0.5) : Math.floor(x + 0.5);
+  return r === 0 ? 0 : r; // no -0
 }
 
 /** PY3_ROUND: Python 3 `round`, half to even (+2.5 -> 2, -2.5 -> -2, +0.5 -> 0, 1.5 -> 2). */
