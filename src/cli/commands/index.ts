@@ -1,6 +1,9 @@
 import type { Command } from 'commander';
+import { registerDemo } from './demo.js';
+import { registerArchs } from './archs.js';
 
 /** Each command lives in its own file and registers itself on the program. */
 export type RegisterCommand = (program: Command) => void;
 
-export const COMMANDS: RegisterCommand[] = [];
+export const COMMANDS: RegisterCommand[] = [registerDemo];
+COMMANDS.push(registerArchs);
