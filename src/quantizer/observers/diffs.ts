@@ -1,0 +1,59 @@
+/**
+ * vai_q's default method `diffs`: for fp in [fp_maxabs, fp_maxabs + 5) pick the fp with the least
+ * squared error between x and its fake-quantized version (ties → the smaller fp, less clipping).
+ * Activations: one choice per batch; the final fix point is the mode over batches.
+ */
+import { fpForMaxAbs, maxAbs, quantSse, type RoundFn } from '../fixpoint.js';
+import type { Observer, ObserverOptions } from './types.js';
+
+/** Number of candidate fix points searched above fp_maxabs (vai_q: 5). */
+export const DIFFS_CANDIDATES = 5;
+
+/** The `diffs` fix point of one array (pure). */
+export function diffsFixPoint(x: Float32Array, round: RoundFn, tensor = 'tensor'): number {
+  const fp0 = fpForMaxAbs(maxAbs(x, tensor));
+  let best = fp0;
+  let bestErr = Infinity;
+  for (let fp = fp0; fp < fp0 + DIFFS_CANDIDATES; fp++) {
+    const e = quantSse(x, fp, round);
+    if (e < bestErr) {
+      bestErr = e;
+      best = fp;
+    }
+  }
+  return best;
+}
+
+/** Mode of a list of integers; ties → the smallest value. */
+export function modeOf(values: Iterable<number>): number {
+  const counts = new Map<number, number>();
+  for (const v of values) counts.set(v, (counts.get(v) ?? 0) + 1);
+  let best = NaN;
+  let bestN = -1;
+  for (const [v, n] of [...counts.entries()].sort((a, b) => a[0] - b[0])) {
+    if (n > bestN) {
+      best = v;
+      bestN = n;
+    }
+  }
+  return best;
+}
+
+export class DiffsObserver implements Observer {
+  readonly method = 'diffs' as const;
+  private readonly perBatch: number[] = [];
+  constructor(private readonly opts: ObserverOptions) {}
+  get batches(): number {
+    return this.perBatch.length;
+  }
+  observe(batch: Float32Array): void {
+    this.perBatch.push(diffsFixPoint(batch, this.opts.round, this.opts.tensor));
+  }
+  fixPoint(): number {
+    return this.perBatch.length ? modeOf(this.perBatch) : fpForMaxAbs(0);
+  }
+  /** The per-batch choices (for the report). */
+  history(): readonly number[] {
+    return this.perBatch;
+  }
+}

@@ -1,0 +1,381 @@
+/**
+ * quantize(graph, calib, opts) → { graph (quantized IR, docs/quantized-ir.md), quantInfo, report }.
+ *
+ * 1. pre-passes on a copy of the float graph: fold batchnorm, fuse activations into convs
+ *    (LeakyReLU α → 26/256), cross-layer equalization (optional, on by default);
+ * 2. decide the quantized ops (`quantizationPlan`), calibrate activation fix points with the chosen
+ *    observer over the calibration batches (float inference via runFloat), parameter fix points
+ *    with diffs/maxmin on the values;
+ * 3. apply a reloaded quant_info.json (overrides), then make the fix points DPU-legal
+ *    (same fix point through data-movement ops and concat, 0 ≤ shift_cut ≤ 16, shift_bias bounds),
+ *    every adjustment reported;
+ * 4. build the quantized graph (params stored already quantized), bias correction (optional);
+ * 5. report: every tensor INT8 (runQuantized, bit-exact) vs FP32 over the calibration data.
+ * Deterministic: no randomness except the seeded fast-finetune order.
+ */
+import type { Graph, Op, TensorValue } from '../ir/types.js';
+import { QuantizeError } from '../errors.js';
+import { runFloat } from '../kernels/ref/float-executor.js';
+import { runQuantized } from '../kernels/ref/quant-executor.js';
+import { SHIFT_BIAS_MAX, SHIFT_CUT_MAX, SHIFT_CUT_MIN, shiftBiasMin } from '../kernels/ref/int8/conv.js';
+import { ACT_ROUND, PARAM_ROUND, fakeQuant, maxAbs } from './fixpoint.js';
+import { cloneGraph, consumerMap, opMap } from './graph-util.js';
+import { foldBatchNorm } from './fold-bn.js';
+import { fuseActivations } from './fuse-act.js';
+import { crossLayerEqualize } from './cle.js';
+import { SAME_FP_AS_INPUT, WEIGHTED, quantizationPlan } from './quantizable.js';
+import { type CalibMethod, CALIB_METHODS, type Observer, createObserver, paramFixPoint } from './observers/index.js';
+import { QUANT_INFO_VERSION, type QuantInfo, checkQuantInfo, graphMd5 } from './quant-info.js';
+import { type FixAdjustment, ErrorStats, type QuantReport, sortWorstFirst, suggestionFor, tensorReport } from './report.js';
+import { type BiasStats, accumulateBiasError } from './bias-correction.js';
+import { fastFinetune } from './finetune.js';
+
+export type CalibBatch = Record<string, TensorValue>;
+export type CalibSource = AsyncIterable<CalibBatch> | Iterable<CalibBatch>;
+
+export interface QuantizeOptions {
+  method?: CalibMethod;
+  /** For method 'percentile' (default 99.99). */
+  percentile?: number;
+  /** Cross-layer equalization (default true). */
+  cle?: boolean;
+  /** Bias correction (default true). */
+  biasCorrection?: boolean;
+  /** AdaQuant fast finetune (default false). */
+  fastFinetune?: boolean;
+  /** Reloaded quant_info.json: its fix points override the calibrated ones. */
+  quantInfo?: QuantInfo;
+  /** File name of quantInfo (for errors). */
+  quantInfoFile?: string;
+  /** Use at most this many calibration batches. */
+  calibCount?: number;
+  /** Seed of the fast-finetune batch order (default 0). */
+  seed?: number;
+  /** Batches used for bias correction (default min(calib, 16)) and the report (default min(calib, 8)). */
+  biasCorrectionBatches?: number;
+  reportBatches?: number;
+  /** Skip the per-tensor report run (faster; report.tensors empty). */
+  skipReport?: boolean;
+  /** Progress: stage name, done, total. */
+  onProgress?: (stage: string, done: number, total: number) => void;
+}
+
+export interface QuantizeResult {
+  graph: Graph;
+  quantInfo: QuantInfo;
+  report: QuantReport;
+}
+
+/** Warn below this many calibration images (vai_q's guidance). */
+export const MIN_CALIB_RECOMMENDED = 100;
+
+async function collect(src: CalibSource, limit: number): Promise<CalibBatch[]> {
+  const out: CalibBatch[] = [];
+  if (Symbol.asyncIterator in (src as object)) {
+    for await (const b of src as AsyncIterable<CalibBatch>) {
+      if (out.length >= limit) break;
+      out.push(b);
+    }
+  } else {
+    for (const b of src as Iterable<CalibBatch>) {
+      if (out.length >= limit) break;
+      out.push(b);
+    }
+  }
+  return out;
+}
+
+/** The fix points of a quantization, by tensor name. */
+export interface FixPoints {
+  act: Map<string, number>;
+  param: Map<string, number>;
+}
+
+function finiteOrThrow(g: Graph): void {
+  for (const op of g.ops) if (op.type === 'const' && op.data) maxAbs(op.data, op.name);
+}
+
+/** Names of the weight / bias / other const inputs of quantized ops. */
+function paramRoles(g: Graph, quantized: (n: string) => boolean): Map<string, 'weights' | 'bias' | 'const'> {
+  const ops = opMap(g);
+  const roles = new Map<string, 'weights' | 'bias' | 'const'>();
+  for (const op of g.ops) {
+    if (op.type === 'const' || !quantized(op.name)) continue;
+    op.inputs.forEach((n, i) => {
+      if (ops.get(n)?.type !== 'const') return;
+      const role = WEIGHTED.has(op.type) ? (i === 1 ? 'weights' : i === 2 ? 'bias' : 'const') : 'const';
+      if (!roles.has(n) || role === 'weights') roles.set(n, role);
+    });
+  }
+  return roles;
+}
+
+/**
+ * DPU legality. Mutates fps; returns the adjustments.
+ * - data movement (reshape-likes, pad, nearest resize, maxpool) and concat: output fp = input fp;
+ *   concat inputs and output share the smallest fp of the group;
+ * - conv-like: shift_cut = fi + fw − fo in [0, 16] by moving fw; shift_bias = fi + fw − fb in
+ *   [min(0, shift_cut − 16), 16] by moving fb (vai_q's rules).
+ */
+export function legalizeFixPoints(g: Graph, fps: FixPoints): FixAdjustment[] {
+  const adj: FixAdjustment[] = [];
+  const ops = opMap(g);
+  const set = (map: Map<string, number>, tensor: string, op: string, rule: string, to: number): void => {
+    const from = map.get(tensor) as number;
+    if (from === to) return;
+    map.set(tensor, to);
+    adj.push({ tensor, op, rule, from, to });
+  };
+  for (let loop = 0; loop < 10; loop++) {
+    const before = adj.length;
+    for (const op of g.ops) {
+      if (!fps.act.has(op.name) || !SAME_FP_AS_INPUT.has(op.type)) continue;
+      const ins = op.inputs.filter((n) => fps.act.has(n));
+      if (!ins.length) continue;
+      if (op.type === 'concat') {
+        const m = Math.min(fps.act.get(op.name) as number, ...ins.map((n) => fps.act.get(n) as number));
+        for (const n of ins) set(fps.act, n, op.name, 'concat inputs share the output fix point', m);
+        set(fps.act, op.name, op.name, 'concat inputs share the output fix point', m);
+      } else {
+        set(fps.act, op.name, op.name, `${op.type} keeps its input fix point`, fps.act.get(ins[0]) as number);
+      }
+    }
+    if (adj.length === before) break;
+  }
+  for (const op of g.ops) {
+    if (!WEIGHTED.has(op.type) || !fps.act.has(op.name)) continue;
+    const wName = op.inputs[1];
+    if (!fps.param.has(wName)) continue;
+    const fi = fps.act.get(op.inputs[0]);
+    if (fi === undefined) continue;
+    const fo = fps.act.get(op.name) as number;
+    const fw = fps.param.get(wName) as number;
+    const sc = fi + fw - fo;
+    if (sc < SHIFT_CUT_MIN) set(fps.param, wName, op.name, `shift_cut ${sc} < ${SHIFT_CUT_MIN}: weight fix point raised`, SHIFT_CUT_MIN + fo - fi);
+    else if (sc > SHIFT_CUT_MAX) set(fps.param, wName, op.name, `shift_cut ${sc} > ${SHIFT_CUT_MAX}: weight fix point lowered`, SHIFT_CUT_MAX + fo - fi);
+    const bName = op.inputs[2];
+    if (!bName || !fps.param.has(bName) || ops.get(bName)?.type !== 'const') continue;
+    const fw2 = fps.param.get(wName) as number;
+    const sc2 = fi + fw2 - fo;
+    const fb = fps.param.get(bName) as number;
+    const sb = fi + fw2 - fb;
+    const lo = shiftBiasMin(sc2);
+    if (sb > SHIFT_BIAS_MAX) set(fps.param, bName, op.name, `shift_bias ${sb} > ${SHIFT_BIAS_MAX}: bias fix point raised`, fi + fw2 - SHIFT_BIAS_MAX);
+    else if (sb < lo) set(fps.param, bName, op.name, `shift_bias ${sb} < ${lo}: bias fix point lowered`, fi + fw2 - lo);
+  }
+  return adj;
+}
+
+/** Write fix points into a copy of the float graph: the quantized IR. */
+export function applyFixPoints(g: Graph, fps: FixPoints): Graph {
+  const q = cloneGraph(g);
+  for (const op of q.ops) {
+    if (op.type === 'const') {
+      const fp = fps.param.get(op.name);
+      if (fp === undefined) continue;
+      op.output = { ...op.output, dtype: 'int8', fixPoint: fp };
+      op.data = fakeQuant(op.data as Float32Array, fp, PARAM_ROUND);
+    } else {
+      const fp = fps.act.get(op.name);
+      if (fp === undefined) continue;
+      op.output = { ...op.output, dtype: 'int8', fixPoint: fp };
+    }
+  }
+  return q;
+}
+
+export async function quantize(graph: Graph, calib: CalibSource, opts: QuantizeOptions = {}): Promise<QuantizeResult> {
+  const method = opts.method ?? 'diffs';
+  if (!CALIB_METHODS.includes(method)) {
+    throw new QuantizeError('E_Q_METHOD', `unknown calibration method '${String(method)}'`, { fix: `use one of ${CALIB_METHODS.join(', ')}` });
+  }
+  const progress = opts.onProgress ?? (() => undefined);
+  const warnings: string[] = [];
+  const md5 = graphMd5(graph);
+  const g = cloneGraph(graph);
+  finiteOrThrow(g);
+
+  // 1. pre-passes
+  const { folded } = foldBatchNorm(g);
+  const plan0 = quantizationPlan(g);
+  const fuse = fuseActivations(g, (conv) => plan0.get(conv.name)?.quantize === true);
+  const cle = opts.cle === false ? { pairs: [], rounds: 0, firstRoundMeanLog2Scale: 0 } : crossLayerEqualize(g);
+
+  // 2. what gets fix points
+  const plan = quantizationPlan(g);
+  const cons = consumerMap(g);
+  const isQ = (n: string): boolean => plan.get(n)?.quantize === true;
+  const actTensors: string[] = [];
+  const floatOps: QuantReport['floatOps'] = [];
+  for (const op of g.ops) {
+    if (op.type === 'const') continue;
+    const d = plan.get(op.name);
+    if (d?.quantize) actTensors.push(op.name);
+    else {
+      floatOps.push({ op: op.name, type: op.type, reason: d?.reason ?? 'not a DPU op' });
+      // float → fixed boundary: a float op feeding a DPU op gets a fix point on its output
+      if ((cons.get(op.name) ?? []).some((c) => c !== '' && isQ(c))) actTensors.push(op.name);
+    }
+  }
+  const roles = paramRoles(g, isQ);
+  const ops = opMap(g);
+
+  // 3. calibration data
+  const limit = opts.calibCount ?? Infinity;
+  const batches = await collect(calib, limit);
+  if (!batches.length) {
+    throw new QuantizeError('E_Q_CALIB_EMPTY', 'no calibration data', { fix: 'pass at least one calibration batch (ideally 100–1000 representative inputs)' });
+  }
+  if (opts.calibCount !== undefined && Number.isFinite(opts.calibCount) && batches.length < opts.calibCount) {
+    throw new QuantizeError('E_Q_CALIB_COUNT', `asked for ${opts.calibCount} calibration inputs but the set has only ${batches.length}`, {
+      fix: `pass --calib-count ${batches.length} or add inputs`,
+    });
+  }
+  if (batches.length < MIN_CALIB_RECOMMENDED) {
+    warnings.push(`only ${batches.length} calibration input(s): vai_q recommends 100–1000; with fewer, expect activation fix points to miss rare large values and accuracy to drop by several points`);
+  }
+
+  const observers = new Map<string, Observer>();
+  for (const t of actTensors) observers.set(t, createObserver(method, { tensor: t, round: ACT_ROUND, percentile: opts.percentile }));
+  const want = new Set(actTensors);
+  batches.forEach((feeds, i) => {
+    runFloat(g, feeds, {
+      onTensor: (op, v) => {
+        if (want.has(op.name)) observers.get(op.name)?.observe(v.data);
+        else maxAbs(v.data, op.name);
+      },
+    });
+    progress('calibrate', i + 1, batches.length);
+  });
+
+  const fps: FixPoints = { act: new Map(), param: new Map() };
+  for (const t of actTensors) fps.act.set(t, (observers.get(t) as Observer).fixPoint());
+  for (const [name, role] of [...roles.entries()].sort()) {
+    const op = ops.get(name) as Op;
+    fps.param.set(name, paramFixPoint(op.data as Float32Array, role === 'const' ? 'diffs' : method, PARAM_ROUND, name));
+  }
+
+  // quant_info.json overrides
+  const inputNames = new Set(g.inputs);
+  const expected = {
+    param: [...fps.param.keys()],
+    output: actTensors.filter((t) => !inputNames.has(t)),
+    input: actTensors.filter((t) => inputNames.has(t)),
+  };
+  let overrides = 0;
+  if (opts.quantInfo) {
+    checkQuantInfo(opts.quantInfo, expected, opts.quantInfoFile);
+    for (const [k, v] of Object.entries(opts.quantInfo.param)) if (fps.param.get(k) !== v[0][1]) { fps.param.set(k, v[0][1]); overrides++; }
+    for (const sec of ['output', 'input'] as const) {
+      for (const [k, v] of Object.entries(opts.quantInfo[sec])) if (fps.act.get(k) !== v[0][1]) { fps.act.set(k, v[0][1]); overrides++; }
+    }
+  }
+
+  const adjustments = legalizeFixPoints(g, fps);
+  let qg = applyFixPoints(g, fps);
+
+  // 4. bias correction
+  const biasLayers = g.ops.filter((op) => WEIGHTED.has(op.type) && op.type !== 'matmul' && isQ(op.name) && op.inputs[2] && fps.param.has(op.inputs[2])).map((o) => o.name);
+  let bcMax = 0;
+  let bcLayers = 0;
+  if (opts.biasCorrection !== false && biasLayers.length) {
+    const nb = Math.min(batches.length, opts.biasCorrectionBatches ?? 16);
+    const stats: BiasStats = { sum: new Map(), batches: 0 };
+    const needed = new Set(biasLayers.map((n) => (ops.get(n) as Op).inputs[0]));
+    for (let i = 0; i < nb; i++) {
+      const acts = new Map<string, TensorValue>();
+      runFloat(g, batches[i], { onTensor: (op, v) => { if (needed.has(op.name)) acts.set(op.name, v); } });
+      accumulateBiasError(g, qg, biasLayers, acts, stats);
+      progress('bias-correction', i + 1, nb);
+    }
+    for (const name of biasLayers) {
+      const s = stats.sum.get(name);
+      if (!s) continue;
+      const bOp = ops.get((ops.get(name) as Op).inputs[2]) as Op;
+      const b = bOp.data as Float32Array;
+      for (let c = 0; c < b.length; c++) {
+        const corr = s[c] / stats.batches;
+        bcMax = Math.max(bcMax, Math.abs(corr));
+        b[c] += corr;
+      }
+      bcLayers++;
+      if (!opts.quantInfo) fps.param.set(bOp.name, paramFixPoint(b, method, PARAM_ROUND, bOp.name));
+    }
+    adjustments.push(...legalizeFixPoints(g, fps));
+    qg = applyFixPoints(g, fps);
+  }
+
+  // fast finetune (AdaQuant)
+  let ftLayers = 0;
+  if (opts.fastFinetune) {
+    const r = fastFinetune(g, fps, batches, { seed: opts.seed ?? 0, onProgress: progress });
+    ftLayers = r.layers;
+    adjustments.push(...legalizeFixPoints(g, fps));
+    qg = applyFixPoints(g, fps);
+  }
+
+  qg.meta = { ...qg.meta, quantizer: 'dpuflow', quant_method: method };
+
+  // 5. report
+  const nr = opts.skipReport ? 0 : Math.min(batches.length, opts.reportBatches ?? 8);
+  const stats = new Map<string, ErrorStats>();
+  const qOps = opMap(qg);
+  for (let i = 0; i < nr; i++) {
+    const fvals = new Map<string, Float32Array>();
+    runFloat(g, batches[i], { onTensor: (op, v) => fvals.set(op.name, v.data) });
+    runQuantized(qg, batches[i], {
+      onTensor: (op, v) => {
+        if (op.type === 'const') return;
+        const f = fvals.get(op.name);
+        if (!f) return;
+        let st = stats.get(op.name);
+        if (!st) stats.set(op.name, (st = new ErrorStats()));
+        st.add(f, v.data, op.output.fixPoint);
+      },
+    });
+    progress('report', i + 1, nr);
+  }
+  const tensors = [...stats.entries()].map(([name, st]) => {
+    const op = qOps.get(name) as Op;
+    const t = tensorReport(name, op.type, st, op.output.fixPoint);
+    const s = suggestionFor(t, method, batches.length);
+    return s ? { ...t, suggestion: s } : t;
+  });
+  const sorted = sortWorstFirst(tensors);
+  const outputs = qg.outputs.map((o) => sorted.find((t) => t.tensor === o)).filter((t): t is NonNullable<typeof t> => !!t);
+
+  const section = (names: string[], map: Map<string, number>): Record<string, [number, number][]> =>
+    Object.fromEntries(names.sort().map((n) => [n, [[8, map.get(n) as number]]]));
+  const quantInfo: QuantInfo = {
+    param: section([...fps.param.keys()], fps.param),
+    output: section(expected.output, fps.act),
+    input: section(expected.input, fps.act),
+    fast_finetuned: !!opts.fastFinetune,
+    bias_corrected: opts.biasCorrection !== false && bcLayers > 0,
+    version: QUANT_INFO_VERSION,
+    graph_md5: md5,
+  };
+  if (opts.quantInfo && opts.quantInfo.graph_md5 && opts.quantInfo.graph_md5 !== md5) {
+    warnings.push(`quant_info.json graph_md5 ${opts.quantInfo.graph_md5} differs from this graph's ${md5}: tensor names match, but the model changed`);
+  }
+
+  const report: QuantReport = {
+    model: graph.name,
+    method,
+    calibBatches: batches.length,
+    reportBatches: nr,
+    warnings,
+    folded,
+    fused: fuse.fused,
+    leakyAlpha: fuse.leaky,
+    cle: { enabled: opts.cle !== false, pairs: cle.pairs.length, rounds: cle.rounds },
+    biasCorrection: { enabled: opts.biasCorrection !== false, layers: bcLayers, maxAbsCorrection: bcMax },
+    fastFinetune: { enabled: !!opts.fastFinetune, layers: ftLayers },
+    adjustments,
+    quantInfoOverrides: overrides,
+    floatOps,
+    tensors: sorted,
+    outputs,
+  };
+  return { graph: qg, quantInfo, report };
+}
