@@ -13,8 +13,7 @@
  *   int8 exactly (QuantizeError if a value is not an integer multiple of 2^-fp in int8 range).
  * A fixed-point op fed by a float tensor is an error (the boundary has no fix point).
  *
- * Float op kernels come from the op registry: the caller must have registered the op
- * definitions (importing src/ops/index.js does so) for any float op in the graph.
+ * Float op kernels come from the op registry (src/ops, imported here for its registrations).
  */
 import type { Graph, Op, TensorValue } from '../../ir/types.js';
 import { getOpDef } from '../../ir/registry.js';
@@ -22,6 +21,7 @@ import { QuantizeError } from '../../errors.js';
 import { DPU_ROUND, dequantize, quantize } from './int8/arith.js';
 import { type QTensor, numel } from './int8/common.js';
 import { INT8_KERNELS, hasInt8Kernel } from './int8/index.js';
+import '../../ops/index.js'; // registers the float op definitions
 
 export interface RunQuantizedOptions {
   /** Called once per op, in graph order: its value as float (dequantized for fixed-point
