@@ -3,3 +3,4 @@ export * from './errors.js';
 export type { Graph, Op, TensorInfo, TensorValue, Attrs, AttrValue, DType } from './ir/types.js';
 export { getOpDef, registeredOpTypes } from './ir/registry.js';
 export { runFloat, type RunFloatOptions } from './kernels/ref/float-executor.js';
+export { runQuantized, type RunQuantizedOptions } from './kernels/ref/quant-executor.js';
