@@ -4,3 +4,4 @@ export type { Graph, Op, TensorInfo, TensorValue, Attrs, AttrValue, DType } from
 export { getOpDef, registeredOpTypes } from './ir/registry.js';
 export { runFloat, type RunFloatOptions } from './kernels/ref/float-executor.js';
 export { runQuantized, type RunQuantizedOptions } from './kernels/ref/quant-executor.js';
+export { buildModel, MODEL_NAMES, OnnxBuilder, type BuildOptions, type BuiltModel, type ModelName } from './models/index.js';
