@@ -63,9 +63,12 @@ export interface LayerTiling {
   layer: string;
   /** Output rows per tile. */
   rows: number;
+  /** Output columns per tile (the full width unless one row doesn't fit). */
+  cols: number;
   /** Output channels per tile. */
   channels: number;
   tilesH: number;
+  tilesW: number;
   tilesC: number;
   /** Lines used in each buffer by the largest tile (the checker compares with the halves). */
   lines: { input: number; output: number; weights: number; bias: number };
@@ -117,7 +120,7 @@ export interface CompileReport {
   counts: { dpu: number; cpu: number; user: number };
   cpuOps: CpuOpReason[];
   notes: string[];
-  layers: { name: string; kind: string; subgraph: string; tiles: number; rows: number; channels: number; ops: number }[];
+  layers: { name: string; kind: string; subgraph: string; tiles: number; rows: number; cols: number; channels: number; ops: number }[];
   instructions: number;
   ddr: Record<string, number>;
 }

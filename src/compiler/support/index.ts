@@ -21,11 +21,15 @@ export function installDpuRules(): string[] {
   return done;
 }
 
-/** Full check of one op: quantized tensors first, then the op type's rule. */
+/**
+ * Full check of one op: the op type's rule first (its reason is the most specific), then the
+ * quantization of its tensors (a float tensor can't be on the DPU: "not quantized").
+ */
 export function checkDpuSupport(op: Op, ctx: DpuRuleContext): DpuReason | undefined {
   const rule = dpuRuleFor(op.type);
   if (!rule) return { reason: `${op.type}: not a DPU op; stays on CPU`, fix: 'nothing to do: it runs on the CPU, in float' };
-  if (rule.cpuOnly) return rule.check(op, ctx);
+  const r = rule.check(op, ctx);
+  if (r) return r;
   if (op.output.fixPoint === undefined) {
     return { reason: `${op.type}: output is float (not quantized)`, fix: `quantize the model (dpuflow quantize); '${op.name}' has no fix point` };
   }
@@ -34,5 +38,5 @@ export function checkDpuSupport(op: Op, ctx: DpuRuleContext): DpuReason | undefi
       return { reason: `${op.type}: input '${ctx.inputOps[i]?.name}' is float (not quantized)`, fix: 'quantize the model (dpuflow quantize)' };
     }
   }
-  return rule.check(op, ctx);
+  return undefined;
 }
