@@ -1,6 +1,7 @@
 // Shared helpers of the e2e and model tests: onnxruntime-node as the oracle, layout transposes,
 // error metrics, and an ONNX-level MAC counter that takes every conv's output size from ORT itself.
 import ort from 'onnxruntime-node';
+import type protobuf from 'protobufjs';
 import { onnxModelType, OnnxDataType } from '../../src/importers/onnx/schema.js';
 
 export interface NamedTensor {
@@ -81,11 +82,13 @@ const num = (v: unknown): number => (typeof v === 'number' ? v : Number(String(v
  */
 export async function countMacsWithOrt(onnx: Uint8Array, inputName: string, inputDims: number[]): Promise<{ macs: number; params: number }> {
   const T = onnxModelType();
-  const model = T.toObject(T.decode(onnx), { arrays: true, longs: Number, bytes: Array }) as DecodedModel;
+  // Work on the decoded message itself (no toObject copy of 100 MB of weights).
+  const model = T.decode(onnx) as unknown as DecodedModel;
+  const VI = T.root.lookupType('onnx.ValueInfoProto');
   const inits = new Map(model.graph.initializer.map((t) => [t.name, t.dims.map(num)]));
   const convs = model.graph.node.filter((n) => n.op_type === 'Conv');
-  for (const n of convs) model.graph.output.push({ name: n.output[0], type: { tensor_type: { elem_type: OnnxDataType.FLOAT } } });
-  const probe = T.encode(T.fromObject(model)).finish();
+  for (const n of convs) model.graph.output.push(VI.fromObject({ name: n.output[0], type: { tensor_type: { elem_type: OnnxDataType.FLOAT } } }));
+  const probe = T.encode(model as unknown as protobuf.Message).finish();
   const outs = await runOrt(probe, { [inputName]: { dims: inputDims, data: new Float32Array(inputDims.reduce((p, q) => p * q, 1)) } }, 2);
   let macs = 0;
   let params = 0;
