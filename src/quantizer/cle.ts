@@ -83,8 +83,9 @@ export function crossLayerEqualize(g: Graph, opts: CleOptions = {}): CleResult {
     for (const [first, second] of pairs) {
       const w1Op = ops.get(first.inputs[1]) as Op;
       const w2Op = ops.get(second.inputs[1]) as Op;
-      const w1 = w1Op.data as Float32Array;
-      const w2 = w2Op.data as Float32Array;
+      // fresh arrays (never mutate a payload in place: executors may cache per array)
+      const w1 = (w1Op.data = new Float32Array(w1Op.data as Float32Array));
+      const w2 = (w2Op.data = new Float32Array(w2Op.data as Float32Array));
       const r1 = outRanges(first, w1, w1Op.output.shape);
       const r2 = second.type === 'depthwise-conv2d' ? outRanges(second, w2, w2Op.output.shape) : inRanges(w2, w2Op.output.shape);
       if (r1.length !== r2.length) continue;
@@ -100,7 +101,10 @@ export function crossLayerEqualize(g: Graph, opts: CleOptions = {}): CleResult {
       }
       scaleOutChannels(first, w1, w1Op.output.shape, inv);
       const b1 = first.inputs[2] ? ops.get(first.inputs[2]) : undefined;
-      if (b1?.data) for (let c = 0; c < b1.data.length; c++) b1.data[c] *= inv[c];
+      if (b1?.data) {
+        const b = (b1.data = new Float32Array(b1.data));
+        for (let c = 0; c < b.length; c++) b[c] *= inv[c];
+      }
       if (second.type === 'depthwise-conv2d') scaleOutChannels(second, w2, w2Op.output.shape, s);
       else scaleInChannels(w2, w2Op.output.shape, s);
     }

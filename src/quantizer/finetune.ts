@@ -120,8 +120,8 @@ export function fastFinetune(g: Graph, fps: FixPoints, batches: Record<string, T
       }
     }
     if (loss(w, b) < L0) {
-      W.set(w);
-      B.set(b);
+      wOp.data = w;
+      bOp.data = b;
       changed++;
     }
     opts.onProgress?.('fast-finetune', li + 1, layers.length);

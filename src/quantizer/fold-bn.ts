@@ -56,7 +56,8 @@ export function foldBatchNorm(g: Graph): FoldBnResult {
       g.ops.splice(g.ops.indexOf(conv), 0, w);
       conv.inputs[1] = w.name;
     }
-    scaleOutChannels(conv, w.data as Float32Array, wShape, s);
+    w.data = new Float32Array(w.data as Float32Array);
+    scaleOutChannels(conv, w.data, wShape, s);
     // Bias.
     const bName = conv.inputs[2];
     const oldB = bName ? ops.get(bName) : undefined;

@@ -292,7 +292,7 @@ export async function quantize(graph: Graph, calib: CalibSource, opts: QuantizeO
       const s = stats.sum.get(name);
       if (!s) continue;
       const bOp = ops.get((ops.get(name) as Op).inputs[2]) as Op;
-      const b = bOp.data as Float32Array;
+      const b = (bOp.data = new Float32Array(bOp.data as Float32Array));
       for (let c = 0; c < b.length; c++) {
         const corr = s[c] / stats.batches;
         bcMax = Math.max(bcMax, Math.abs(corr));

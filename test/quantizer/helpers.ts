@@ -1,0 +1,43 @@
+/** Tiny hand-built IR graphs for quantizer unit tests. */
+import type { Graph, Op } from '../../src/ir/types.js';
+
+export function constOp(name: string, shape: number[], data: number[] | Float32Array): Op {
+  return { name, type: 'const', inputs: [], attrs: {}, output: { shape, dtype: 'float32' }, data: Float32Array.from(data) };
+}
+
+export function seeded(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296 - 0.5;
+  };
+}
+
+export function randArray(n: number, rnd: () => number, scale = 1): Float32Array {
+  const a = new Float32Array(n);
+  for (let i = 0; i < n; i++) a[i] = rnd() * 2 * scale;
+  return a;
+}
+
+/** data[1,H,W,C] → conv3x3(C→M) → batchnorm → relu → conv1x1(M→K) → out; optional leaky instead of relu. */
+export function convBnReluConv(rnd: () => number, H = 6, W = 6, C = 3, M = 4, K = 2, act = 'relu'): Graph {
+  const ops: Op[] = [
+    { name: 'x', type: 'data', inputs: [], attrs: { shape: [1, H, W, C] }, output: { shape: [1, H, W, C], dtype: 'float32' } },
+    constOp('w1', [M, 3, 3, C], randArray(M * 9 * C, rnd)),
+    constOp('b1', [M], randArray(M, rnd, 0.1)),
+    { name: 'conv1', type: 'conv2d', inputs: ['x', 'w1', 'b1'], attrs: { kernel: [3, 3], stride: [1, 1], dilation: [1, 1], pad: [1, 1, 1, 1], group: 1 }, output: { shape: [1, H, W, M], dtype: 'float32' } },
+    constOp('gamma', [M], Array.from({ length: M }, (_, i) => 0.5 + i * 0.7)),
+    constOp('beta', [M], Array.from({ length: M }, (_, i) => 0.1 * i - 0.1)),
+    constOp('mean', [M], Array.from({ length: M }, (_, i) => 0.2 * i - 0.3)),
+    constOp('var', [M], Array.from({ length: M }, (_, i) => 0.5 + i * 2)),
+    { name: 'bn', type: 'batchnorm', inputs: ['conv1', 'gamma', 'beta', 'mean', 'var'], attrs: { epsilon: 1e-5, axis: -1 }, output: { shape: [1, H, W, M], dtype: 'float32' } },
+    { name: 'act', type: act, inputs: ['bn'], attrs: act === 'leaky-relu' ? { alpha: 0.1 } : {}, output: { shape: [1, H, W, M], dtype: 'float32' } },
+    constOp('w2', [K, 1, 1, M], randArray(K * M, rnd)),
+    constOp('b2', [K], randArray(K, rnd, 0.1)),
+    { name: 'conv2', type: 'conv2d', inputs: ['act', 'w2', 'b2'], attrs: { kernel: [1, 1], stride: [1, 1], dilation: [1, 1], pad: [0, 0, 0, 0], group: 1 }, output: { shape: [1, H, W, K], dtype: 'float32' } },
+  ];
+  return { name: 'tiny', ops, inputs: ['x'], outputs: ['conv2'], meta: {} };
+}
