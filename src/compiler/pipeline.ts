@@ -16,6 +16,7 @@ import { tiling } from './passes/tiling.js';
 import { ddrPlan } from './passes/ddr-plan.js';
 import { codegen } from './passes/codegen.js';
 import { checkBanks } from './passes/check-banks.js';
+import { xmodel } from './passes/xmodel.js';
 
 export interface NamedPass {
   name: string;
@@ -35,6 +36,7 @@ export const PASSES: readonly NamedPass[] = [
   { name: 'ddr-plan', run: ddrPlan },
   { name: 'codegen', run: codegen },
   { name: 'check-banks', run: checkBanks },
+  { name: 'xmodel', run: xmodel },
 ];
 
 export function emptyReport(arch: CompilerArch): CompileReport {
