@@ -215,8 +215,8 @@ export class OnnxConverter {
     if (!g) throw new ImportError('E_ONNX_NO_GRAPH', 'the model has no graph', { file: this.file, fix: 'is this an ONNX model file?' });
     const opsetEntry = (model.opset_import ?? []).find((o) => !o.domain || o.domain === 'ai.onnx');
     this.opset = opsetEntry ? toNum(opsetEntry.version) : 13;
-    if (this.opset < 7 || this.opset > 21) {
-      throw new ImportError('E_ONNX_OPSET', `opset ${this.opset} is not supported (supported: 7–21)`, { file: this.file, fix: 'convert the model with onnx.version_converter to opset 11–19' });
+    if (this.opset < 1 || this.opset > 21) {
+      throw new ImportError('E_ONNX_OPSET', `opset ${this.opset} is not supported (supported: 1–21; tested 9–19)`, { file: this.file, fix: 'convert the model with onnx.version_converter to opset 11–19' });
     }
     const nodes = g.node ?? [];
     this.checkSupported(nodes);
@@ -254,7 +254,6 @@ export class OnnxConverter {
           }
         });
         shape = [...given];
-        if (shape[0] !== 1 && shape.length > 0) shape[0] = 1;
       } else {
         const dyn = dims.map((d, i) => (typeof d === 'number' || i === 0 ? -1 : i)).filter((i) => i >= 0);
         if (dyn.length) {
@@ -265,9 +264,12 @@ export class OnnxConverter {
         shape = dims.map((d) => (typeof d === 'number' ? d : 1));
       }
       if (shape.some((d) => !Number.isInteger(d) || d <= 0)) {
-        throw new ImportError('E_ONNX_INPUT_SHAPE', `input '${name}' shape [${shape.join(',')}] must be positive integers`, { file: this.file, where: `input '${name}'` });
+        throw new ImportError(shape.includes(0) ? 'E_ONNX_ZERO_DIM' : 'E_ONNX_INPUT_SHAPE', `input '${name}' shape [${shape.join(',')}] must be positive integers`, { file: this.file, where: `input '${name}'` });
       }
       const is4 = shape.length === 4;
+      if (is4 && shape[0] !== 1) {
+        throw new ImportError('E_ONNX_BATCH', `input '${name}' has batch ${shape[0]} ([${shape.join(',')}]); the IR fixes batch to 1`, { file: this.file, where: `input '${name}'`, fix: `use --input-shape ${name}=1x${shape.slice(1).join('x')} and run the images one by one` });
+      }
       const op = this.emit('data', [], { shape: is4 ? permute(shape, NCHW_TO_NHWC) : shape }, name, undefined, is4 ? permute(shape, NCHW_TO_NHWC) : shape);
       inputs.push(op.name);
       this.vals.set(name, { k: 'ir', name: op.name, shape, nhwc: is4 });
@@ -294,6 +296,10 @@ export class OnnxConverter {
       let ir: string;
       if (v.k === 'const') ir = this.constOp(v.c, name, v.c.dims.length === 4 ? NCHW_TO_NHWC : undefined);
       else ir = v.shape.length === 4 ? this.nhwc(v, name) : v.name;
+      const irOp = this.byName.get(ir)!;
+      if (irOp.type === 'data' || outputs.includes(ir)) {
+        ir = this.emit('identity', [ir], {}, name).name;
+      }
       if (ir !== name) {
         const clash = this.byName.get(name);
         if (clash) this.rename(clash.name, this.unique(`${name}__pre`));
@@ -440,6 +446,9 @@ export class OnnxConverter {
     if (!x) this.fail('E_ONNX_INPUT', `${type} has no first input`, 're-export the model');
     const base = o0;
 
+    if (type === 'Dropout' && ins[2] && (ins[2].k !== 'const' || ins[2].c.data[0])) {
+      this.fail('E_ONNX_ATTR', 'Dropout in training mode is not supported (random)', 'export the model in eval mode');
+    }
     if (type === 'Identity' || type === 'Dropout' || (type === 'Cast' && [1].includes(attrs.int('to', 1)))) {
       this.setVal(o0, x);
       return;
@@ -874,6 +883,7 @@ export class OnnxConverter {
     const s = this.onnxShape(x);
     if (s.length !== 4) this.fail('E_ONNX_RANK', `${type} supports 4-D inputs only`);
     let scales: number[] | undefined, sizes: number[] | undefined;
+    const mode = attrs.str('mode', 'nearest');
     if (type === 'Upsample') {
       scales = this.opset >= 9 ? [...this.constIn(1, 'Upsample scales')!.data] : attrs.floats('scales');
     } else if (this.opset < 11) {
@@ -887,10 +897,13 @@ export class OnnxConverter {
     if (!sizes) {
       if (!scales || scales.length !== 4) this.fail('E_ONNX_ATTR', `${type} needs 4 scales or sizes`);
       sizes = s.map((d, i) => Math.floor(d * scales![i]! + 1e-9));
+      const exact = s.every((d, i) => Math.abs(d * scales![i]! - sizes![i]!) < 1e-6);
+      if (!exact && mode !== 'nearest') {
+        this.fail('E_ONNX_ATTR', `${type} scales [${scales}] give a non-integral output size for [${s}]; the IR resize maps coordinates by size ratio`, 'export the model with Resize sizes instead of scales');
+      }
     }
     if (sizes[0] !== s[0] || sizes[1] !== s[1]) this.fail('E_ONNX_ATTR', `${type} may only scale H and W (sizes [${sizes}] for input [${s}])`);
     if (this.opset >= 18 && attrs.int('antialias', 0)) this.fail('E_ONNX_ATTR', 'Resize antialias is not supported');
-    const mode = attrs.str('mode', 'nearest');
     if (mode !== 'nearest' && mode !== 'linear' && mode !== 'bilinear') this.fail('E_ONNX_ATTR', `${type} mode '${mode}' is not supported (nearest, linear)`, 'use nearest or linear');
     const old = type === 'Upsample' || this.opset < 11;
     const coord = old ? 'asymmetric' : attrs.str('coordinate_transformation_mode', 'half_pixel');

@@ -95,8 +95,13 @@ export function decodeTensor(t: TensorProtoLike, file: string | undefined, where
     });
   }
   const n = numel(dims);
-  const out = new Float64Array(n);
+  if (dims.some((d) => !Number.isInteger(d) || d < 0) || n > 2 ** 31) {
+    throw new ImportError('E_ONNX_TENSOR_SIZE', `tensor '${t.name ?? where}' has invalid dims [${dims.join(',')}]`, {
+      file, where, fix: 'the file is corrupt or truncated; re-export the model',
+    });
+  }
   const raw = t.raw_data;
+  const out = new Float64Array(n);
   if (raw && raw.length > 0) {
     const dv = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
     const size = ({ 1: 4, 2: 1, 3: 1, 4: 2, 5: 2, 6: 4, 7: 8, 9: 1, 10: 2, 11: 8, 12: 4, 13: 8, 16: 2 } as Record<number, number>)[dt]!;
