@@ -160,7 +160,8 @@ export interface DemoOptions {
   ortThreads?: number;
   /** Write the image with the float executor's boxes drawn on it (PNG). */
   save?: string;
-  progress?: (step: string) => void;
+  /** Called at each step (index counts from 1 to total) and, during the float run, every ~100 ms. */
+  progress?: (step: string, index: number, total: number) => void;
 }
 
 export interface DemoResult {
@@ -176,7 +177,9 @@ export interface DemoResult {
 
 /** The whole demo as a function (the CLI prints its result). */
 export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
-  const step = opts.progress ?? ((): void => {});
+  const total = opts.save ? 6 : 5;
+  let index = 0;
+  const step = (s: string): void => opts.progress?.(s, ++index, total);
   const threshold = opts.threshold ?? 0.3;
   const imageFile = opts.image ?? assetPath('image-text');
   if (!fs.existsSync(imageFile)) throw new UsageError('E_DEMO_IMAGE', `no such image`, { file: imageFile, fix: 'give an existing PNG/JPEG with --image' });
@@ -191,9 +194,21 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
   const graph = importOnnx(bytes, { fileName: modelFile, inputShapes: { x: shape } });
   const importMs = performance.now() - t;
 
-  step(`run the float IR executor on ${input.inW}×${input.inH}`);
+  const runLabel = `run the float IR executor on ${input.inW}×${input.inH}`;
+  step(runLabel);
+  const nOps = graph.ops.filter((o) => o.type !== 'const').length;
+  let done = 0;
+  let shown = performance.now();
+  const onTensor = (): void => {
+    done++;
+    const now = performance.now();
+    if (opts.progress && now - shown > 100) {
+      shown = now;
+      opts.progress(`${runLabel}: op ${done}/${nOps}`, index, total);
+    }
+  };
   t = performance.now();
-  const outs = runFloat(graph, { [graph.inputs[0]!]: { shape: [1, input.inH, input.inW, 3], data: input.nhwc } });
+  const outs = runFloat(graph, { [graph.inputs[0]!]: { shape: [1, input.inH, input.inW, 3], data: input.nhwc } }, { onTensor });
   const runMs = performance.now() - t;
   const ours = outs[graph.outputs[0]!];
   if (!ours) throw new AppError('E_DEMO_OUTPUT', `float executor gave no output '${graph.outputs[0]}'`);
@@ -282,10 +297,8 @@ export function registerDemo(program: Command): void {
       };
       const tty = process.stderr.isTTY === true && !o.json;
       const t0 = performance.now();
-      let n = 0;
-      const progress = (s: string): void => {
-        n++;
-        if (tty) process.stderr.write(`\r\x1b[K[${n}/6 ${((performance.now() - t0) / 1000).toFixed(1)}s] ${s}…`);
+      const progress = (s: string, i: number, total: number): void => {
+        if (tty) process.stderr.write(`\r\x1b[K[${i}/${total} ${((performance.now() - t0) / 1000).toFixed(1)}s] ${s}…`);
       };
       const result = await runDemo({
         image: o.image,
