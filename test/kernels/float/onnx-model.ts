@@ -61,7 +61,6 @@ export function buildModel(
   return T.encode(T.fromObject(msg)).finish();
 }
 
-const sessions = new Map<string, Promise<ort.InferenceSession>>();
 
 /** Runs a model on onnxruntime-node; returns outputs as {dims, data}. */
 export async function runOrt(
@@ -78,7 +77,6 @@ export async function runOrt(
   await sess.release();
   return out;
 }
-void sessions;
 
 /** Seeded uniform random in [lo, hi) (mulberry32). */
 export function rand(n: number, seed: number, lo = -1, hi = 1): Float32Array {

@@ -43,9 +43,8 @@ export function matmul(inputs: TensorValue[], attrs: Attrs, op?: Op): TensorValu
   for (let bi = 0; bi < nb; bi++) {
     // batch offsets with broadcasting
     let aOff = 0, bOff = 0, ra = 1, rb = 1;
-    for (let d = batch.length - 1, rem = bi; d >= 0; d--) {
-      const id = Math.floor(rem / bst[d]!) % batch[d]!;
-      void rem;
+    for (let d = batch.length - 1; d >= 0; d--) {
+      const id = Math.floor(bi / bst[d]!) % batch[d]!;
       const ai = d - (batch.length - aBatch.length), bj = d - (batch.length - bBatch.length);
       if (ai >= 0) { if (aBatch[ai]! > 1) aOff += id * ra; ra *= aBatch[ai]!; }
       if (bj >= 0) { if (bBatch[bj]! > 1) bOff += id * rb; rb *= bBatch[bj]!; }
@@ -74,7 +73,6 @@ export function matmul(inputs: TensorValue[], attrs: Attrs, op?: Op): TensorValu
       }
     }
   }
-  void bRow;
   if (bias) return add([out, bias], {}, op);
   return out;
 }
