@@ -1,0 +1,3 @@
+export * from './spec.js';
+export * from './codec.js';
+export { isaMarkdown } from './doc.js';
