@@ -12,6 +12,39 @@ export const DPU_LEAKY_ALPHA = LEAKY_NUM / 2 ** LEAKY_SHIFT;
 export interface FuseResult {
   fused: { conv: string; act: string; nonlinear: string }[];
   leaky: { op: string; from: number; to: number }[];
+  /** hard-sigmoid(α, β=0.5) rewritten exactly as the DPU's relu6(x+3)/6 of the conv scaled by 6α. */
+  hsigmoid: { op: string; conv: string; scale: number }[];
+}
+
+/**
+ * clamp(αx + 0.5, 0, 1) = relu6(6αx + 3)/6: a hard-sigmoid with β = 0.5 and another α (Paddle's 0.2)
+ * becomes the DPU's form when the producing conv's weights and bias are multiplied by 6α (exact in
+ * float). Mutates `g`; only for convs whose output feeds nothing else.
+ */
+export function canonicalizeHardSigmoid(g: Graph, canFuse: (conv: Op) => boolean = () => true): FuseResult['hsigmoid'] {
+  const out: FuseResult['hsigmoid'] = [];
+  const ops = opMap(g);
+  const cons = consumerMap(g);
+  for (const hs of g.ops) {
+    if (hs.type !== 'hard-sigmoid') continue;
+    const a = typeof hs.attrs['alpha'] === 'number' ? (hs.attrs['alpha'] as number) : 0.2;
+    const b = typeof hs.attrs['beta'] === 'number' ? (hs.attrs['beta'] as number) : 0.5;
+    if (Math.abs(b - 0.5) > 1e-6 || Math.abs(a - 1 / 6) < 1e-6 || !(a > 0)) continue;
+    const conv = ops.get(hs.inputs[0]);
+    if (!conv || !CONV_TYPES.has(conv.type) || (conv.attrs['nonlinear'] ?? 'NONE') !== 'NONE' || !canFuse(conv)) continue;
+    if ((cons.get(conv.name) ?? []).length !== 1) continue;
+    const w = ops.get(conv.inputs[1]);
+    const bias = conv.inputs[2] ? ops.get(conv.inputs[2]) : undefined;
+    if (w?.type !== 'const' || !w.data || (cons.get(w.name) ?? []).length !== 1) continue;
+    if (bias && (bias.type !== 'const' || !bias.data || (cons.get(bias.name) ?? []).length !== 1)) continue;
+    const k = 6 * a;
+    w.data = w.data.map((v) => v * k);
+    if (bias?.data) bias.data = bias.data.map((v) => v * k);
+    hs.attrs['alpha'] = 1 / 6;
+    hs.attrs['beta'] = 0.5;
+    out.push({ op: hs.name, conv: conv.name, scale: k });
+  }
+  return out;
 }
 
 function nonlinearOf(op: Op): string | undefined {
@@ -38,7 +71,7 @@ function nonlinearOf(op: Op): string | undefined {
 
 /** Mutates `g`. `canFuse(conv)` lets the caller restrict fusion to ops that will be quantized. */
 export function fuseActivations(g: Graph, canFuse: (conv: Op) => boolean = () => true): FuseResult {
-  const res: FuseResult = { fused: [], leaky: [] };
+  const res: FuseResult = { fused: [], leaky: [], hsigmoid: canonicalizeHardSigmoid(g, canFuse) };
   for (;;) {
     const ops = opMap(g);
     const cons = consumerMap(g);

@@ -198,6 +198,7 @@ export async function quantize(graph: Graph, calib: CalibSource, opts: QuantizeO
   // 1. pre-passes
   const { folded } = foldBatchNorm(g);
   const plan0 = quantizationPlan(g);
+  for (const op of g.ops) if (op.type === 'hard-sigmoid') plan0.set(op.name, { quantize: true });
   const fuse = fuseActivations(g, (conv) => plan0.get(conv.name)?.quantize === true);
   const cle = opts.cle === false ? { pairs: [], rounds: 0, firstRoundMeanLog2Scale: 0 } : crossLayerEqualize(g);
 
@@ -368,6 +369,7 @@ export async function quantize(graph: Graph, calib: CalibSource, opts: QuantizeO
     folded,
     fused: fuse.fused,
     leakyAlpha: fuse.leaky,
+    hardSigmoid: fuse.hsigmoid,
     cle: { enabled: opts.cle !== false, pairs: cle.pairs.length, rounds: cle.rounds },
     biasCorrection: { enabled: opts.biasCorrection !== false, layers: bcLayers, maxAbsCorrection: bcMax },
     fastFinetune: { enabled: !!opts.fastFinetune, layers: ftLayers },

@@ -77,6 +77,8 @@ export interface QuantReport {
   folded: { bn: string; conv: string }[];
   fused: { conv: string; act: string; nonlinear: string }[];
   leakyAlpha: { op: string; from: number; to: number }[];
+  /** hard-sigmoid ops rewritten to the DPU form by scaling the producing conv. */
+  hardSigmoid: { op: string; conv: string; scale: number }[];
   cle: { enabled: boolean; pairs: number; rounds: number };
   biasCorrection: { enabled: boolean; layers: number; maxAbsCorrection: number };
   fastFinetune: { enabled: boolean; layers: number; note?: string };
