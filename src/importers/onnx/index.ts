@@ -28,7 +28,7 @@ export function decodeOnnx(bytes: Uint8Array, fileName?: string): ModelLike {
     m = onnxModelType().decode(bytes) as unknown as ModelLike;
   } catch (e) {
     const why = e instanceof Error ? e.message : String(e);
-    throw new ImportError('E_ONNX_DECODE', `not a valid ONNX protobuf (${bytes.length} bytes): decoding failed`, { file: fileName, fix, details: why });
+    throw new ImportError('E_ONNX_DECODE', `not a valid ONNX file (${bytes.length} bytes could not be decoded as an ONNX ModelProto)`, { file: fileName, fix, details: why });
   }
   const g = m.graph;
   if (!g || (!g.node?.length && !g.output?.length) || m.ir_version === undefined || m.ir_version === null) {
