@@ -5,3 +5,4 @@ export { getOpDef, registeredOpTypes } from './ir/registry.js';
 export { runFloat, type RunFloatOptions } from './kernels/ref/float-executor.js';
 export { runQuantized, type RunQuantizedOptions } from './kernels/ref/quant-executor.js';
 export { buildModel, MODEL_NAMES, OnnxBuilder, type BuildOptions, type BuiltModel, type ModelName } from './models/index.js';
+export { importOnnx, decodeOnnx, nchwToNhwc, nhwcToNchw, supportedOnnxOps, type ImportOptions } from './importers/onnx/index.js';
