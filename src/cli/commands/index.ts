@@ -7,3 +7,5 @@ export type RegisterCommand = (program: Command) => void;
 
 export const COMMANDS: RegisterCommand[] = [registerDemo];
 COMMANDS.push(registerArchs);
+import { registerInspect } from './inspect.js';
+COMMANDS.push(registerInspect);
