@@ -125,6 +125,8 @@ export async function main(argv: string[]): Promise<number> {
     .filter((f) => filters.length === 0 || filters.some((x) => f.includes(x)))
     .sort();
   const notes: string[] = [];
+  const load0 = os.loadavg()[0]!;
+  if (load0 > 1) notes.push(`load average ${load0.toFixed(2)} on ${os.cpus().length} cores when the run started: other processes compete, figures are noisy`);
   const results: BenchResult[] = [];
   const errors: BenchReport['errors'] = [];
   for (const [i, f] of files.entries()) {
@@ -158,7 +160,9 @@ export async function main(argv: string[]): Promise<number> {
       platform: os.platform(),
       arch: os.arch(),
       features: cpuFeatures(),
+      loadAvg1m: Number(os.loadavg()[0]!.toFixed(2)),
     },
+    modules: files.map((f) => f.replace(/\.(js|ts)$/, '')),
     node: process.version,
     onnxruntime: ortVersion(),
     quick,

@@ -74,7 +74,9 @@ export interface BenchModule {
 /** The document bench/run.ts writes to bench/results.json. */
 export interface BenchReport {
   date: string;
-  machine: { cpu: string; cores: number; memoryGB: number; platform: string; arch: string; features: string[] };
+  machine: { cpu: string; cores: number; memoryGB: number; platform: string; arch: string; features: string[]; loadAvg1m: number };
+  /** The benchmark modules this run ran (a filtered run covers only some). */
+  modules: string[];
   node: string;
   onnxruntime: string;
   quick: boolean;
