@@ -126,22 +126,32 @@ export function legalizeFixPoints(g: Graph, fps: FixPoints): FixAdjustment[] {
     map.set(tensor, to);
     adj.push({ tensor, op, rule, from, to });
   };
-  for (let loop = 0; loop < 10; loop++) {
-    const before = adj.length;
-    for (const op of g.ops) {
-      if (!fps.act.has(op.name) || !SAME_FP_AS_INPUT.has(op.type)) continue;
-      const ins = op.inputs.filter((n) => fps.act.has(n));
-      if (!ins.length) continue;
-      if (op.type === 'concat') {
-        const m = Math.min(fps.act.get(op.name) as number, ...ins.map((n) => fps.act.get(n) as number));
-        for (const n of ins) set(fps.act, n, op.name, 'concat inputs share the output fix point', m);
-        set(fps.act, op.name, op.name, 'concat inputs share the output fix point', m);
-      } else {
-        set(fps.act, op.name, op.name, `${op.type} keeps its input fix point`, fps.act.get(ins[0]) as number);
-      }
+  // Tensors that must share one fix point (data movement: output = input; concat: all inputs and
+  // output) form groups (union-find); each group takes the smallest fix point of its members.
+  const parent = new Map<string, string>();
+  const find = (x: string): string => {
+    let r = x;
+    while (parent.has(r) && parent.get(r) !== r) r = parent.get(r) as string;
+    return r;
+  };
+  const groupRule = new Map<string, string>();
+  for (const op of g.ops) {
+    if (!fps.act.has(op.name) || !SAME_FP_AS_INPUT.has(op.type)) continue;
+    const ins = op.type === 'concat' ? op.inputs.filter((n) => fps.act.has(n)) : op.inputs.slice(0, 1).filter((n) => fps.act.has(n));
+    for (const n of ins) {
+      const a = find(n);
+      const b = find(op.name);
+      if (a !== b) parent.set(a, b);
+      groupRule.set(n, op.type === 'concat' ? `concat '${op.name}' inputs share its fix point` : `${op.type} '${op.name}' keeps its input fix point`);
+      if (!groupRule.has(op.name)) groupRule.set(op.name, op.type === 'concat' ? `concat '${op.name}' inputs share its fix point` : `${op.type} '${op.name}' keeps its input fix point`);
     }
-    if (adj.length === before) break;
   }
+  const groupMin = new Map<string, number>();
+  for (const t of groupRule.keys()) {
+    const r = find(t);
+    groupMin.set(r, Math.min(groupMin.get(r) ?? Infinity, fps.act.get(t) as number));
+  }
+  for (const [t, rule] of groupRule) set(fps.act, t, t, rule, groupMin.get(find(t)) as number);
   for (const op of g.ops) {
     if (!WEIGHTED.has(op.type) || !fps.act.has(op.name)) continue;
     const wName = op.inputs[1];
