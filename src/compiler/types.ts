@@ -1,6 +1,7 @@
 /** Data the compiler passes hand to each other. Every pass returns a new CompileState. */
 import type { Graph } from '../ir/types.js';
 import type { CompilerArch } from './arch.js';
+import type { ClassName } from '../isa/spec.js';
 
 export type Device = 'USER' | 'DPU' | 'CPU';
 
@@ -70,8 +71,8 @@ export interface LayerTiling {
   tilesH: number;
   tilesW: number;
   tilesC: number;
-  /** Lines used in each buffer by the largest tile (the checker compares with the halves). */
-  lines: { input: number; output: number; weights: number; bias: number };
+  /** Bytes used in each buffer by the largest tile (each must fit half of its buffer). */
+  bytes: { input: number; output: number; weights: number; bias: number };
 }
 
 /** Where a tensor lives in DDR. */
@@ -94,10 +95,12 @@ export interface DdrPlan {
   params: Record<string, { weights: number; weightsSize: number; bias: number; biasSize: number }>;
 }
 
-/** One instruction before encoding: class + named fields of the ISA table. */
+/** One instruction before encoding (src/isa Instr: class, dependency masks, fields by name). */
 export interface Instr {
-  op: string;
-  fields: Record<string, number>;
+  cls: ClassName;
+  wait: number;
+  signal: number;
+  f: Record<string, number>;
   /** Layer the instruction belongs to (not encoded). */
   layer?: string;
 }

@@ -10,72 +10,42 @@
  */
 import { CompileError } from '../../errors.js';
 import type { Graph, Op } from '../../ir/types.js';
-import type { CompilerArch } from '../arch.js';
-import type { DdrPlan, Layer, LayerTiling, Pass, Placement, SubgraphPlan } from '../types.js';
+import type { DdrPlan, Layer, Pass, Placement, SubgraphPlan } from '../types.js';
 
 const ALIGN = 64;
 const align = (n: number) => Math.ceil(n / ALIGN) * ALIGN;
 
-/** Pack a layer's weights and bias tile by tile (the order codegen loads them): int8 as bytes. */
-export function packParams(l: Layer, t: LayerTiling, g: Map<string, Op>, arch: CompilerArch): { weights: Uint8Array; bias: Uint8Array } {
+/**
+ * A layer's weights and bias as the engines read them (docs/isa.md): int8 bytes, conv weights
+ * [oc, kh, kw, ic] (inner-product: [N, 1, 1, K]), depthwise [kh, kw, c], bias [oc]. A channel tile
+ * is a contiguous slice (conv) or a strided LOAD (depthwise: pix_stride = c).
+ */
+export function packParams(l: Layer, g: Map<string, Op>): { weights: Uint8Array; bias: Uint8Array } {
   const wOp = l.weights ? g.get(l.weights) : undefined;
   if (!wOp?.data) return { weights: new Uint8Array(0), bias: new Uint8Array(0) };
-  const bOp = l.bias ? g.get(l.bias) : undefined;
-  const wd = wOp.data, ws = 2 ** wOp.output.fixPoint!;
-  const qw = (i: number) => Math.max(-128, Math.min(127, Math.round(wd[i] * ws)));
-  const transposeB = g.get(l.name)?.attrs['transpose_b'] === true;
-  const [kw, kh] = l.kernel;
+  const toInt8 = (op: Op | undefined, n: number, index?: (i: number) => number): Uint8Array => {
+    const out = new Int8Array(n);
+    if (!op?.data) return new Uint8Array(out.buffer);
+    const d = op.data, s = 2 ** op.output.fixPoint!;
+    for (let i = 0; i < n; i++) {
+      const v = Math.round(d[index ? index(i) : i] * s);
+      out[i] = v < -128 ? -128 : v > 127 ? 127 : v;
+    }
+    return new Uint8Array(out.buffer);
+  };
   const oc = l.outShape[2], ic = l.inShape[2];
-  const B = arch.bias.width;
-  const nTiles = Math.ceil(oc / t.channels);
-  if (l.kind === 'dwconv') {
-    const W = arch.dwWeights.width;
-    let total = 0;
-    for (let c0 = 0; c0 < oc; c0 += t.channels) total += kh * kw * Math.ceil(Math.min(t.channels, oc - c0) / W) * W;
-    const out = new Int8Array(total);
-    let p = 0;
-    for (let c0 = 0; c0 < oc; c0 += t.channels) {
-      const T = Math.min(t.channels, oc - c0), cgW = Math.ceil(T / W) * W;
-      for (let k = 0; k < kh * kw; k++) { for (let c = 0; c < T; c++) out[p + c] = qw(k * ic + c0 + c); p += cgW; }
-    }
-    return { weights: new Uint8Array(out.buffer), bias: packBias(bOp, oc, t.channels, B) };
+  let weights: Uint8Array;
+  if (l.kind === 'fc') {
+    const transposeB = g.get(l.name)?.attrs['transpose_b'] === true;
+    weights = toInt8(wOp, oc * ic, transposeB ? undefined : (i) => (i % ic) * oc + Math.floor(i / ic));
+  } else {
+    weights = toInt8(wOp, wOp.data.length);
   }
-  const W = arch.convWeights.width;
-  const cgW = Math.ceil(ic / W) * W;
-  const out = new Int8Array(oc * kh * kw * cgW);
-  const K = ic, N = oc;
-  for (let o = 0; o < oc; o++) {
-    for (let k = 0; k < kh * kw; k++) {
-      const dst = (o * kh * kw + k) * cgW;
-      if (l.kind === 'fc') {
-        for (let c = 0; c < ic; c++) out[dst + c] = qw(transposeB ? o * K + c : c * N + o);
-      } else {
-        const src = (o * kh * kw + k) * ic;
-        for (let c = 0; c < ic; c++) out[dst + c] = qw(src + c);
-      }
-    }
-  }
-  void nTiles;
-  return { weights: new Uint8Array(out.buffer), bias: packBias(bOp, oc, t.channels, B) };
+  const bOp = l.bias ? g.get(l.bias) : undefined;
+  return { weights, bias: bOp ? toInt8(bOp, oc) : new Uint8Array(0) };
 }
 
-/** Bias per channel tile: ceil(T / width) lines each, zero-padded. */
-function packBias(bOp: Op | undefined, oc: number, tileC: number, B: number): Uint8Array {
-  let total = 0;
-  for (let c0 = 0; c0 < oc; c0 += tileC) total += Math.ceil(Math.min(tileC, oc - c0) / B) * B;
-  const out = new Int8Array(total);
-  if (!bOp?.data) return new Uint8Array(out.buffer);
-  const s = 2 ** bOp.output.fixPoint!;
-  let p = 0;
-  for (let c0 = 0; c0 < oc; c0 += tileC) {
-    const T = Math.min(tileC, oc - c0);
-    for (let c = 0; c < T; c++) out[p + c] = Math.max(-128, Math.min(127, Math.round(bOp.data[c0 + c] * s)));
-    p += Math.ceil(T / B) * B;
-  }
-  return new Uint8Array(out.buffer);
-}
-
-export function planSubgraph(sg: SubgraphPlan, layers: Layer[], tiles: LayerTiling[], graph: Graph, concat: Record<string, { input: string; channelOffset: number }[]>, arch: CompilerArch): DdrPlan {
+export function planSubgraph(sg: SubgraphPlan, layers: Layer[], graph: Graph, concat: Record<string, { input: string; channelOffset: number }[]>): DdrPlan {
   const byName = new Map(graph.ops.map((o) => [o.name, o]));
   const tensors: Record<string, Placement> = {};
   const bytes = (n: string) => byName.get(n)!.output.shape.reduce((a, b) => a * b, 1);
@@ -134,9 +104,9 @@ export function planSubgraph(sg: SubgraphPlan, layers: Layer[], tiles: LayerTili
   const params: DdrPlan['params'] = {};
   const chunks: Uint8Array[] = [];
   let off = 0;
-  layers.forEach((l, i) => {
+  layers.forEach((l) => {
     if (!l.weights) return;
-    const { weights, bias } = packParams(l, tiles[i], byName, arch);
+    const { weights, bias } = packParams(l, byName);
     params[l.name] = { weights: off, weightsSize: weights.length, bias: align(off + weights.length), biasSize: bias.length };
     const wPad = new Uint8Array(align(weights.length)); wPad.set(weights);
     const bPad = new Uint8Array(align(bias.length)); bPad.set(bias);
@@ -156,7 +126,7 @@ export function planSubgraph(sg: SubgraphPlan, layers: Layer[], tiles: LayerTili
 export const ddrPlan: Pass = (state, ctx) => {
   const dpu = state.dpu.map((d) => {
     const sg = state.subgraphs.find((s) => s.name === d.subgraph)!;
-    return { ...d, ddr: planSubgraph(sg, d.layers, d.tiling, state.graph, state.concatInPlace, ctx.arch) };
+    return { ...d, ddr: planSubgraph(sg, d.layers, state.graph, state.concatInPlace) };
   });
   const sum: Record<string, number> = {};
   for (const d of dpu) for (const [k, v] of Object.entries(d.ddr.regSizes)) sum[`${d.subgraph}.${k}`] = v;
