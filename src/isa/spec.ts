@@ -288,8 +288,9 @@ MUL (\`mulInt8\`): \`y = saturate8(DPU_ROUND(a·b / 2^(fp_a + fp_b − fp_out)))
   {
     name: 'END', opcode: 0x7, words: 1, engine: 'END',
     summary: 'end of the program',
-    semantics: `Waits for the tokens in its WAIT mask, then for every engine queue to drain; the program is finished. It must be
-the last instruction (words after it are rejected); its SIGNAL mask must be 0.`,
+    semantics: `Starts when every engine queue has drained (so its WAIT mask is always satisfied; it documents what the
+program ends on and consumes no token); then the program is finished. It must be the last instruction (words after it
+are rejected); its SIGNAL mask must be 0. Tokens left unconsumed at END are allowed.`,
     fields: [],
   },
 ];
