@@ -10,6 +10,7 @@ import { GraphError } from '../errors.js';
 export { OnnxBuilder } from './onnx-builder.js';
 export type { Activation, ConvOptions, BuilderAttr } from './onnx-builder.js';
 export { Prng } from './prng.js';
+export { foldBatchNorm, exposeAllTensors, toQdq, type TensorRanges } from './qdq.js';
 
 /** Names accepted by `buildModel`. */
 export const MODEL_NAMES = ['tiny', 'resnet18', 'resnet50', 'mobilenetv2', 'inception-v1', 'vgg-small', 'yolov5s'] as const;
