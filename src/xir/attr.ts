@@ -155,7 +155,7 @@ export function attrToWire(a: XAttr): Record<string, unknown> {
     case 'uint64_vec': return { [key]: { value: a.value.map((v) => toLong(v, true)) } };
     case 'bytes_vec': return { [key]: { value: a.value.map((v) => ({ value: v })) } };
     case 'map_string_2_int32': case 'map_string_2_uint32': case 'map_string_2_string':
-      return { [key]: { value: a.value } };
+      return { [key]: { value: mapObj(a.value as Record<string, unknown>, (v) => v) } };
     case 'map_string_2_int64': return { [key]: { value: mapObj(a.value, (v) => toLong(v, false)) } };
     case 'map_string_2_uint64': return { [key]: { value: mapObj(a.value, (v) => toLong(v, true)) } };
     case 'map_string_2_bytes': return { [key]: { value: mapObj(a.value, (v) => ({ value: v })) } };
