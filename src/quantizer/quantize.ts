@@ -21,6 +21,7 @@ import { SHIFT_BIAS_MAX, SHIFT_CUT_MAX, SHIFT_CUT_MIN, shiftBiasMin } from '../k
 import { ACT_ROUND, PARAM_ROUND, fakeQuant, maxAbs } from './fixpoint.js';
 import { cloneGraph, consumerMap, opMap } from './graph-util.js';
 import { foldBatchNorm } from './fold-bn.js';
+import { foldAffine } from './fold-affine.js';
 import { fuseActivations } from './fuse-act.js';
 import { crossLayerEqualize } from './cle.js';
 import { SAME_FP_AS_INPUT, WEIGHTED, quantizationPlan } from './quantizable.js';
@@ -207,6 +208,7 @@ export async function quantize(graph: Graph, calib: CalibSource, opts: QuantizeO
 
   // 1. pre-passes
   const { folded } = foldBatchNorm(g);
+  const affine = foldAffine(g);
   const plan0 = quantizationPlan(g);
   for (const op of g.ops) if (op.type === 'hard-sigmoid') plan0.set(op.name, { quantize: true });
   const fuse = fuseActivations(g, (conv) => plan0.get(conv.name)?.quantize === true);
@@ -377,6 +379,7 @@ export async function quantize(graph: Graph, calib: CalibSource, opts: QuantizeO
     reportBatches: nr,
     warnings,
     folded,
+    affineFolded: affine.folded,
     fused: fuse.fused,
     leakyAlpha: fuse.leaky,
     hardSigmoid: fuse.hsigmoid,

@@ -75,6 +75,8 @@ export interface QuantReport {
   reportBatches: number;
   warnings: string[];
   folded: { bn: string; conv: string }[];
+  /** mul/add by constants folded into the preceding conv. */
+  affineFolded: { op: string; into: string; kind: 'mul' | 'add' }[];
   fused: { conv: string; act: string; nonlinear: string }[];
   leakyAlpha: { op: string; from: number; to: number }[];
   /** hard-sigmoid ops rewritten to the DPU form by scaling the producing conv. */

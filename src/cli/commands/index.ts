@@ -9,3 +9,5 @@ export const COMMANDS: RegisterCommand[] = [registerDemo];
 COMMANDS.push(registerArchs);
 import { registerInspect } from './inspect.js';
 COMMANDS.push(registerInspect);
+import { registerQuantizeAndEval } from './eval.js'; COMMANDS.push(registerQuantizeAndEval);
+import { registerCompile } from './compile.js'; COMMANDS.push(registerCompile);

@@ -1,0 +1,211 @@
+/**
+ * `dpuflow quantize <model.onnx> --calib <dir|.npy|.bin> --out <dir>`: calibrate to power-of-two INT8
+ * (vai_q's calib mode), write <net>_int.xmodel, quant_info.json, quant_report.json atomically, print
+ * a short per-layer table (or JSON). `--test` also runs the quantized model bit-exactly on the
+ * calibration inputs (the report's metrics). `dpuflow eval` (eval.ts) is the test mode alone.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Command } from 'commander';
+import cliProgress from 'cli-progress';
+import { decodeOnnx, importOnnx } from '../../importers/onnx/index.js';
+import { irToXmodel } from '../../xir/from-ir.js';
+import { quantize, type QuantizeResult } from '../../quantizer/quantize.js';
+import { CALIB_METHODS, type CalibMethod } from '../../quantizer/observers/types.js';
+import { parseQuantInfo, stringifyQuantInfo } from '../../quantizer/quant-info.js';
+import { formatReportTable } from '../../quantizer/report.js';
+import { openCalibSet, calibFeeds } from '../../apps/preprocess/node/calib.js';
+import { PREPROCESS_PRESETS, type ChannelOrder, type Layout, type NormalizeOptions } from '../../apps/preprocess/normalize.js';
+import { QuantizeError, UsageError } from '../../errors.js';
+import { printJson, writeFileAtomic } from '../output.js';
+
+export interface QuantizeCliOptions {
+  calib: string;
+  out?: string;
+  calibCount?: string;
+  method: string;
+  preprocess?: string;
+  inputShape?: string;
+  cle: boolean;
+  biasCorrection: boolean;
+  fastFinetune?: boolean;
+  quantInfo?: string;
+  seed: string;
+  test?: boolean;
+  json?: boolean;
+  reportBatches?: string;
+}
+
+interface Preprocess extends NormalizeOptions {
+  resize?: [number, number];
+  layout?: Layout;
+}
+
+/** `--preprocess "resize=320x320,mean=0.485:0.456:0.406,std=0.229:0.224:0.225,order=RGB,layout=NCHW"` or a preset name. */
+export function parsePreprocess(s: string | undefined): Preprocess {
+  const p: Preprocess = {};
+  if (!s) return p;
+  for (const part of s.split(',').map((x) => x.trim()).filter(Boolean)) {
+    const [k, v = ''] = part.split('=');
+    const nums = (): number[] => v.split(':').map(Number);
+    switch (k.toLowerCase()) {
+      case 'imagenet':
+      case 'half':
+      case 'none':
+        Object.assign(p, PREPROCESS_PRESETS[k.toLowerCase()]);
+        break;
+      case 'resize': {
+        const m = /^(\d+)x(\d+)$/.exec(v);
+        if (!m) throw new UsageError('E_USAGE_PREPROCESS', `resize must be WxH, got '${v}'`, { fix: 'e.g. --preprocess resize=320x320' });
+        p.resize = [Number(m[1]), Number(m[2])];
+        break;
+      }
+      case 'mean': p.mean = nums(); break;
+      case 'std': p.std = nums(); break;
+      case 'scale': p.scale = Number(v); break;
+      case 'order':
+        if (v !== 'RGB' && v !== 'BGR') throw new UsageError('E_USAGE_PREPROCESS', `order must be RGB or BGR, got '${v}'`);
+        p.order = v as ChannelOrder;
+        break;
+      case 'layout':
+        if (v !== 'NCHW' && v !== 'NHWC') throw new UsageError('E_USAGE_PREPROCESS', `layout must be NCHW or NHWC, got '${v}'`);
+        p.layout = v as Layout;
+        break;
+      default:
+        throw new UsageError('E_USAGE_PREPROCESS', `unknown --preprocess key '${k}'`, { fix: 'keys: resize, mean, std, scale, order, layout; presets: imagenet, half, none' });
+    }
+    if ([...(p.mean ?? []), ...(p.std ?? []), p.scale ?? 0].some((x) => !Number.isFinite(x))) {
+      throw new UsageError('E_USAGE_PREPROCESS', `bad number in '${part}'`, { fix: 'separate channel values with ":", e.g. mean=0.5:0.5:0.5' });
+    }
+  }
+  return p;
+}
+
+function parseShape(s: string): number[] {
+  const v = s.split(/[x,]/).map(Number);
+  if (v.length !== 4 || v.some((d) => !Number.isInteger(d) || d <= 0)) {
+    throw new UsageError('E_USAGE_SHAPE', `--input-shape must be N,C,H,W (ONNX layout), got '${s}'`, { fix: 'e.g. --input-shape 1,3,320,320' });
+  }
+  return v;
+}
+
+export interface QuantizeRun {
+  result: QuantizeResult;
+  netName: string;
+  written: string[];
+}
+
+/** The command body, shared by `quantize` and `eval`. */
+export async function runQuantizeCommand(model: string, o: QuantizeCliOptions, mode: 'quantize' | 'eval'): Promise<QuantizeRun> {
+  const method = o.method as CalibMethod;
+  if (!CALIB_METHODS.includes(method)) throw new UsageError('E_USAGE_METHOD', `unknown --method '${o.method}'`, { fix: `use ${CALIB_METHODS.join(', ')}` });
+  let bytes: Uint8Array;
+  try {
+    bytes = new Uint8Array(fs.readFileSync(model));
+  } catch (err) {
+    throw new UsageError('E_USAGE_MODEL', `cannot read model: ${(err as Error).message}`, { file: model });
+  }
+  const pre = parsePreprocess(o.preprocess);
+  const nchw = o.inputShape ? parseShape(o.inputShape) : pre.resize ? [1, 3, pre.resize[1], pre.resize[0]] : undefined;
+  const decoded = decodeOnnx(bytes, model);
+  const inits = new Set((decoded.graph?.initializer ?? []).map((t) => (t as { name?: string }).name));
+  const inputNames = (decoded.graph?.input ?? []).map((i) => i.name ?? '').filter((nm) => !inits.has(nm));
+  if (inputNames.length !== 1) {
+    throw new QuantizeError('E_Q_MULTI_INPUT', `the model has ${inputNames.length} inputs; calibration from files feeds one`, { file: model, fix: 'use the library API quantize() with per-input feeds' });
+  }
+  const g = importOnnx(bytes, { fileName: model, ...(nchw ? { inputShapes: { [inputNames[0]]: nchw } } : {}) });
+  const dataOp = g.ops.find((op) => op.name === g.inputs[0]);
+  const inputShape = dataOp?.output.shape ?? [];
+  if (inputShape.length !== 4 || inputShape.some((d) => !(d > 0))) {
+    throw new QuantizeError('E_Q_INPUT_SHAPE', `input '${g.inputs[0]}' has shape [${inputShape}]: needs a fixed NHWC shape`, { file: model, fix: 'pass --input-shape 1,3,H,W or --preprocess resize=WxH' });
+  }
+  const count = o.calibCount !== undefined ? Number(o.calibCount) : undefined;
+  const set = openCalibSet(o.calib, { inputShape, resize: !!pre.resize, layout: pre.layout, mean: pre.mean, std: pre.std, scale: pre.scale, order: pre.order, count: count ?? undefined });
+  const n = count ?? Math.min(100, set.items.length);
+  set.items = set.items.slice(0, n);
+  const tty = process.stderr.isTTY === true && !o.json;
+  const bar = tty ? new cliProgress.SingleBar({ format: ' {stage} [{bar}] {value}/{total}', hideCursor: true }, cliProgress.Presets.shades_classic) : undefined;
+  let stage = '';
+  const quantInfo = o.quantInfo ? parseQuantInfo(readText(o.quantInfo), o.quantInfo) : undefined;
+  let result: QuantizeResult;
+  try {
+    result = await quantize(g, calibFeeds(set, g.inputs[0]), {
+      method,
+      cle: o.cle,
+      biasCorrection: o.biasCorrection,
+      fastFinetune: !!o.fastFinetune,
+      quantInfo,
+      quantInfoFile: o.quantInfo,
+      seed: Number(o.seed),
+      skipReport: mode === 'quantize' && !o.test,
+      reportBatches: o.reportBatches ? Number(o.reportBatches) : mode === 'eval' ? n : undefined,
+      onProgress: (s, done, total) => {
+        if (!bar) return;
+        if (s !== stage) {
+          if (stage) bar.stop();
+          stage = s;
+          bar.start(total, 0, { stage: s.padEnd(16) });
+        }
+        bar.update(done, { stage: s.padEnd(16) });
+      },
+    });
+  } finally {
+    bar?.stop();
+  }
+  const netName = path.basename(model).replace(/\.onnx$/i, '');
+  const written: string[] = [];
+  if (o.out) {
+    const xbytes = irToXmodel(result.graph).serialize();
+    const files: [string, Uint8Array | string][] = [
+      [path.join(o.out, `${netName}_int.xmodel`), xbytes],
+      [path.join(o.out, 'quant_info.json'), stringifyQuantInfo(result.quantInfo)],
+      [path.join(o.out, 'quant_report.json'), `${JSON.stringify(result.report, null, 2)}\n`],
+    ];
+    for (const [f, d] of files) {
+      writeFileAtomic(f, d);
+      written.push(f);
+    }
+  }
+  return { result, netName, written };
+}
+
+function readText(file: string): string {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new QuantizeError('E_QINFO_READ', `cannot read quant_info.json: ${(err as Error).message}`, { file });
+  }
+}
+
+export function addQuantizeOptions(c: Command): Command {
+  return c
+    .requiredOption('--calib <path>', 'calibration images folder, .npy (float32, N×C×H×W) or raw float32 .bin')
+    .option('--calib-count <n>', 'number of calibration inputs (default: min(100, available))')
+    .option('--method <m>', `calibration method: ${CALIB_METHODS.join('|')}`, 'diffs')
+    .option('--preprocess <spec>', 'e.g. "imagenet,resize=320x320" or "resize=48x192,mean=0.5:0.5:0.5,std=0.5:0.5:0.5,order=BGR,layout=NCHW"')
+    .option('--input-shape <n,c,h,w>', 'fixed model input shape (ONNX NCHW)')
+    .option('--cle', 'cross-layer equalization (default on)', true)
+    .option('--no-cle', 'disable cross-layer equalization')
+    .option('--bias-correction', 'bias correction (default on)', true)
+    .option('--no-bias-correction', 'disable bias correction')
+    .option('--fast-finetune', 'AdaQuant fast finetune (pointwise convs)')
+    .option('--quant-info <file>', 'reload hand-edited fix points from quant_info.json')
+    .option('--seed <n>', 'seed (fast finetune sampling)', '0')
+    .option('--report-batches <n>', 'calibration inputs used for the INT8 vs FP32 report')
+    .option('--json', 'print the report as JSON');
+}
+
+export function registerQuantize(program: Command): void {
+  addQuantizeOptions(program.command('quantize <model>').description('calibrate an ONNX model to power-of-two INT8 (vai_q calib mode) and export <net>_int.xmodel'))
+    .option('--out <dir>', 'output folder', 'quantize_result')
+    .option('--test', 'also run the quantized model bit-exactly and report INT8 vs FP32 per layer')
+    .action(async (model: string, o: QuantizeCliOptions) => {
+      const r = await runQuantizeCommand(model, o, 'quantize');
+      if (o.json) printJson({ files: r.written, quantInfo: r.result.quantInfo, report: r.result.report });
+      else {
+        for (const w of r.result.report.warnings) process.stderr.write(`warning: ${w}\n`);
+        if (o.test) process.stdout.write(formatReportTable(r.result.report));
+        process.stdout.write(`wrote ${r.written.join(', ')}\n`);
+      }
+    });
+}
