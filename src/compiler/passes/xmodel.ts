@@ -7,6 +7,7 @@
  */
 import { Graph as XGraph, type Op as XOp, type AttrInput } from '../../xir/graph.js';
 import { A } from '../../xir/attr.js';
+import { setDpuSubgraphAttrs } from '../../xir/dpu-attrs.js';
 import type { Op } from '../../ir/types.js';
 import type { Pass, Placement } from '../types.js';
 import { encodeProgram } from '../codegen/encode.js';
@@ -99,13 +100,11 @@ export const xmodel: Pass = (state, ctx) => {
     if (plan.device !== 'DPU') return;
     const d = state.dpu.find((x) => x.subgraph === plan.name)!;
     const ddr = d.ddr!;
-    k.setAttr('runner', A.mapString2String({ run: 'libvart-dpu-runner.so', ref: 'dpuflow-dpu-ref', sim: 'dpuflow-dpu-sim' }));
-    k.setAttr('mc_code', A.bytes(encodeProgram(d.instrs ?? [])));
-    k.setAttr('reg_id_to_parameter_value', A.mapString2Bytes({ REG_0: ddr.constBytes }));
-    k.setAttr('reg_id_to_context_type', A.mapString2String({ ...ddr.regTypes }));
-    k.setAttr('reg_id_to_size', A.mapString2Int32({ ...ddr.regSizes }));
-    k.setAttr('dpu_fingerprint', A.uint64(ctx.arch.fingerprint));
-    k.setAttr('dpu_name', ctx.arch.dpuName);
+    setDpuSubgraphAttrs(k, {
+      dpuName: ctx.arch.dpuName, fingerprint: ctx.arch.fingerprint, mcCode: encodeProgram(d.instrs ?? []),
+      regIdToParameterValue: { REG_0: ddr.constBytes }, regIdToContextType: { ...ddr.regTypes }, regIdToSize: { ...ddr.regSizes },
+      runner: { run: 'libvart-dpu-runner.so', ref: 'dpuflow-dpu-ref', sim: 'dpuflow-dpu-sim' },
+    });
     k.setAttr('dpu_arch', ctx.arch.preset);
     k.setAttr('instruction_count', A.int32(d.instrs?.length ?? 0));
     const layers = d.layers.map((l, i) => {
