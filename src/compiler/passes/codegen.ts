@@ -1,6 +1,7 @@
 /** Pass `codegen`: instructions for every DPU subgraph (src/compiler/codegen/emit.ts). */
 import type { Pass, Placement } from '../types.js';
 import { emitSubgraph } from '../codegen/emit.js';
+import { encodeProgram } from '../codegen/encode.js';
 import { CompileError } from '../../errors.js';
 
 export const codegen: Pass = (state, ctx) => {
@@ -19,7 +20,7 @@ export const codegen: Pass = (state, ctx) => {
       return 0;
     };
     const instrs = emitSubgraph({ layers: d.layers, tiling: d.tiling, ddr, copyOffset, place }, ctx.arch);
-    return { ...d, instrs };
+    return { ...d, instrs, mcCode: encodeProgram(instrs) };
   });
   ctx.report.instructions = dpu.reduce((a, d) => a + (d.instrs?.length ?? 0), 0);
   return { ...state, dpu };

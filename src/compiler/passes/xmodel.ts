@@ -101,7 +101,7 @@ export const xmodel: Pass = (state, ctx) => {
     const d = state.dpu.find((x) => x.subgraph === plan.name)!;
     const ddr = d.ddr!;
     setDpuSubgraphAttrs(k, {
-      dpuName: ctx.arch.dpuName, fingerprint: ctx.arch.fingerprint, mcCode: encodeProgram(d.instrs ?? []),
+      dpuName: ctx.arch.dpuName, fingerprint: ctx.arch.fingerprint, mcCode: d.mcCode ?? encodeProgram(d.instrs ?? []),
       regIdToParameterValue: { REG_0: ddr.constBytes }, regIdToContextType: { ...ddr.regTypes }, regIdToSize: { ...ddr.regSizes },
       runner: { run: 'libvart-dpu-runner.so', ref: 'dpuflow-dpu-ref', sim: 'dpuflow-dpu-sim' },
     });
