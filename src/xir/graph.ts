@@ -7,6 +7,7 @@ import protobuf from 'protobufjs';
 import { XmodelError } from '../errors.js';
 import { attrFromWire, attrToWire, inferAttr, type XAttr, type XAttrPlain } from './attr.js';
 import { xmodelGraphType } from './schema.js';
+import { buildOpDefs } from './op-defs.js';
 
 /** serial_v2 Tensor.data_type enum (index order as XIR's DataType::Type). */
 export const DATA_TYPES = ['INT', 'UINT', 'XINT', 'XUINT', 'FLOAT', 'BFLOAT', 'UNKNOWN'] as const;
@@ -457,8 +458,13 @@ export class Graph extends Attributed {
 
   // ── serialization ──
 
-  /** Encodes the graph as serial_v2 protobuf bytes (an .xmodel). */
+  /**
+   * Encodes the graph as serial_v2 protobuf bytes (an .xmodel). Op types without an op def get
+   * one derived from their ops (buildOpDefs), as XIR needs an OpDef for every type used.
+   */
   serialize(): Uint8Array {
+    const missing = new Set(this.ops.map((o) => o.type).filter((t) => !this.opDefs.has(t)));
+    if (missing.size > 0) for (const d of buildOpDefs(this)) if (missing.has(d.name)) this.opDefs.set(d.name, d);
     const wireAttrs = (m: Map<string, XAttr>): Record<string, unknown> => {
       const r: Record<string, unknown> = {};
       for (const k of [...m.keys()].sort()) r[k] = attrToWire(m.get(k)!);
@@ -653,6 +659,15 @@ function decodeGraph(bytes: Uint8Array, file: string | undefined): Graph {
     });
     readAttrs(op, o.op_attr, o.op_name!);
     readAttrs(op.getOutputTensor(), t.tensor_attr, `tensor ${o.op_name}`);
+  }
+
+  // XIR always writes the root subgraph and an OpDef for every op type, op_defs last: a file
+  // cut at a field boundary decodes "successfully" but misses these.
+  if (!w.subg_root) throw bad('E_XMODEL_TRUNCATED', 'no root subgraph (subg_root, field 10): the file is truncated or not an xmodel', file);
+  const defined = new Set((w.op_defs ?? []).map((d) => d.name ?? ''));
+  const undefinedTypes = [...new Set(wops.map((o) => o.op_type!))].filter((t) => !defined.has(t));
+  if (undefinedTypes.length > 0) {
+    throw bad('E_XMODEL_TRUNCATED', `no op_def for op type(s) ${undefinedTypes.slice(0, 5).join(', ')}: the file is truncated or was not written by XIR`, file);
   }
 
   // Subgraphs: rebuild the tree, then check every leaf op exists.
