@@ -1,0 +1,151 @@
+// dpuflow float reference kernels (WebAssembly SIMD 128, f32x4), compiled by AssemblyScript
+// (assembly/float/build.mjs). They compute exactly what src/kernels/ref/float/conv.ts and matmul.ts
+// compute; only the order of the float additions differs.
+//
+// Every function works on byte pointers into the imported linear memory; nothing here allocates and
+// there is no static data, so several instances (worker threads) can share one memory. The caller
+// (src/kernels/ref/float/wasm/) lays the buffers out:
+//   xp     float32 [Hp][Wp][C]: the conv input with the spatial zero padding applied
+//          (for dwconv C is rounded up to a multiple of 4, the extra channels hold zeros).
+//   wpk    conv weights [group][ocBlock][ky][kx][icg][8 oc] (oc padded to a multiple of 8 per
+//          group with zeros); dwconv weights [ky][kx][C].
+//   bias   float32 per output channel, padded like the weights (zeros when the op has no bias).
+//   out    conv: [pixel][G·nb·8] (padded channels included); dwconv: [pixel][C].
+// A GEMM is a 1×1 conv over M "pixels" of K channels (Wp = 1, OW = 1).
+
+// ---- conv2d: 4 output pixels × 8 output channels per register tile -------------------------
+
+// @ts-ignore: decorator
+@inline function pixBase(p: i32, OW: i32, sh: i32, sw: i32, Wp: i32, C: i32): usize {
+  const oy = p / OW;
+  const ox = p - oy * OW;
+  return (<usize>(oy * sh) * <usize>Wp + <usize>(ox * sw)) * <usize>C << 2;
+}
+
+/**
+ * Output pixels [p0, p1) of a (grouped) conv2d. Pixel p is (oy, ox) = (p / OW, p % OW).
+ * C: channels of xp (all groups), ICg = C / G, nb: 8-wide oc blocks per group.
+ */
+export function conv(xp: usize, wpk: usize, bias: usize, out: usize,
+  C: i32, Wp: i32, KH: i32, KW: i32, ICg: i32, G: i32, nb: i32,
+  sh: i32, sw: i32, dh: i32, dw: i32, OW: i32, p0: i32, p1: i32, tile: i32): void {
+  const rowStep = <usize>(dh * Wp * C) << 2;
+  const colStep = <usize>(dw * C) << 2;
+  const icBytes = <usize>ICg << 2;
+  const blockBytes = <usize>(KH * KW * ICg) << 5; // × 8 lanes × 4 bytes
+  const ocTot = G * nb * 8;
+  const outRow = <usize>ocTot << 2;
+  for (let q0 = p0; q0 < p1; q0 += tile) {
+    const q1 = min(p1, q0 + tile);
+    for (let g = 0; g < G; g++) {
+      const cOff = <usize>(g * ICg) << 2;
+      for (let b = 0; b < nb; b++) {
+        const wb = wpk + <usize>(g * nb + b) * blockBytes;
+        const ob = <usize>((g * nb + b) * 8) << 2;
+        const bv0 = v128.load(bias + ob);
+        const bv1 = v128.load(bias + ob, 16);
+        let p = q0;
+        for (; p + 4 <= q1; p += 4) {
+          const x0 = xp + pixBase(p, OW, sh, sw, Wp, C) + cOff;
+          const x1 = xp + pixBase(p + 1, OW, sh, sw, Wp, C) + cOff;
+          const x2 = xp + pixBase(p + 2, OW, sh, sw, Wp, C) + cOff;
+          const x3 = xp + pixBase(p + 3, OW, sh, sw, Wp, C) + cOff;
+          let s00 = bv0, s01 = bv1, s10 = bv0, s11 = bv1;
+          let s20 = bv0, s21 = bv1, s30 = bv0, s31 = bv1;
+          let wp = wb;
+          for (let ky = 0; ky < KH; ky++) {
+            for (let kx = 0; kx < KW; kx++) {
+              const to = <usize>ky * rowStep + <usize>kx * colStep;
+              const a0 = x0 + to, a1 = x1 + to, a2 = x2 + to, a3 = x3 + to;
+              for (let k: usize = 0; k < icBytes; k += 4) {
+                const w0 = v128.load(wp);
+                const w1 = v128.load(wp, 16);
+                wp += 32;
+                let v = v128.load32_splat(a0 + k);
+                s00 = f32x4.add(s00, f32x4.mul(v, w0));
+                s01 = f32x4.add(s01, f32x4.mul(v, w1));
+                v = v128.load32_splat(a1 + k);
+                s10 = f32x4.add(s10, f32x4.mul(v, w0));
+                s11 = f32x4.add(s11, f32x4.mul(v, w1));
+                v = v128.load32_splat(a2 + k);
+                s20 = f32x4.add(s20, f32x4.mul(v, w0));
+                s21 = f32x4.add(s21, f32x4.mul(v, w1));
+                v = v128.load32_splat(a3 + k);
+                s30 = f32x4.add(s30, f32x4.mul(v, w0));
+                s31 = f32x4.add(s31, f32x4.mul(v, w1));
+              }
+            }
+          }
+          const o = out + <usize>p * outRow + ob;
+          v128.store(o, s00); v128.store(o, s01, 16);
+          v128.store(o + outRow, s10); v128.store(o + outRow, s11, 16);
+          v128.store(o + 2 * outRow, s20); v128.store(o + 2 * outRow, s21, 16);
+          v128.store(o + 3 * outRow, s30); v128.store(o + 3 * outRow, s31, 16);
+        }
+        for (; p < q1; p++) {
+          const x0 = xp + pixBase(p, OW, sh, sw, Wp, C) + cOff;
+          let s00 = bv0, s01 = bv1;
+          let wp = wb;
+          for (let ky = 0; ky < KH; ky++) {
+            for (let kx = 0; kx < KW; kx++) {
+              const a0 = x0 + <usize>ky * rowStep + <usize>kx * colStep;
+              for (let k: usize = 0; k < icBytes; k += 4) {
+                const v = v128.load32_splat(a0 + k);
+                s00 = f32x4.add(s00, f32x4.mul(v, v128.load(wp)));
+                s01 = f32x4.add(s01, f32x4.mul(v, v128.load(wp, 16)));
+                wp += 32;
+              }
+            }
+          }
+          const o = out + <usize>p * outRow + ob;
+          v128.store(o, s00); v128.store(o, s01, 16);
+        }
+      }
+    }
+  }
+}
+
+// ---- depthwise conv: 4 channels per vector, 4 vectors per step -----------------------------
+
+/** Output pixels [p0, p1) of a depthwise conv; C is a multiple of 4. */
+export function dwconv(xp: usize, wpk: usize, bias: usize, out: usize,
+  C: i32, Wp: i32, KH: i32, KW: i32, sh: i32, sw: i32, dh: i32, dw: i32, OW: i32, p0: i32, p1: i32): void {
+  const rowStep = <usize>(dh * Wp * C) << 2;
+  const colStep = <usize>(dw * C) << 2;
+  const cBytes = <usize>C << 2;
+  const c16 = cBytes & ~(<usize>63);
+  for (let p = p0; p < p1; p++) {
+    const x0 = xp + pixBase(p, OW, sh, sw, Wp, C);
+    const o = out + <usize>p * cBytes;
+    let c: usize = 0;
+    for (; c < c16; c += 64) {
+      let s0 = v128.load(bias + c), s1 = v128.load(bias + c, 16), s2 = v128.load(bias + c, 32), s3 = v128.load(bias + c, 48);
+      let wp = wpk + c;
+      for (let ky = 0; ky < KH; ky++) {
+        let a = x0 + <usize>ky * rowStep + c;
+        for (let kx = 0; kx < KW; kx++) {
+          s0 = f32x4.add(s0, f32x4.mul(v128.load(a), v128.load(wp)));
+          s1 = f32x4.add(s1, f32x4.mul(v128.load(a, 16), v128.load(wp, 16)));
+          s2 = f32x4.add(s2, f32x4.mul(v128.load(a, 32), v128.load(wp, 32)));
+          s3 = f32x4.add(s3, f32x4.mul(v128.load(a, 48), v128.load(wp, 48)));
+          a += colStep;
+          wp += cBytes;
+        }
+      }
+      v128.store(o + c, s0); v128.store(o + c, s1, 16); v128.store(o + c, s2, 32); v128.store(o + c, s3, 48);
+    }
+    for (; c < cBytes; c += 16) {
+      let s0 = v128.load(bias + c);
+      let wp = wpk + c;
+      for (let ky = 0; ky < KH; ky++) {
+        let a = x0 + <usize>ky * rowStep + c;
+        for (let kx = 0; kx < KW; kx++) {
+          s0 = f32x4.add(s0, f32x4.mul(v128.load(a), v128.load(wp)));
+          a += colStep;
+          wp += cBytes;
+        }
+      }
+      v128.store(o + c, s0);
+    }
+  }
+}

@@ -1,0 +1,519 @@
+/**
+ * The fast executor ('run' mode): runs a quantized IR graph (docs/quantized-ir.md) with the
+ * WebAssembly SIMD kernels, bit-exact with `runQuantized` (src/kernels/ref/quant-executor.ts).
+ *
+ * `createFastExecutor(graph)` prepares once: packs every conv / depthwise weight into the
+ * kernels' layout (int16, blocks of 8 output channels × input-channel pairs), turns bias and
+ * fix points into output-stage parameters, and plans one arena in WebAssembly memory that holds
+ * every fixed-point activation of the graph (slots are never reused, so after a run each tensor
+ * can be read back with `tensor(name)`). `run(feeds)` then quantizes the feeds into the arena,
+ * runs the ops in order and dequantizes the outputs: fixed-point ops with a WASM kernel run in
+ * WASM without allocating; fixed-point ops without one (concat across odd axes, resize, broadcast
+ * eltwise, odd fix-point combinations…) run the INT8 reference kernel on views of the arena;
+ * float ops run their float reference kernel, with the same boundary rules as runQuantized.
+ *
+ * Stage code: no fs / worker_threads. Threads: pass a `Parallel` (node/pool.ts makes one).
+ */
+import type { Graph, Op, TensorValue } from '../../ir/types.js';
+import { getOpDef } from '../../ir/registry.js';
+import { QuantizeError } from '../../errors.js';
+import { constToQ } from '../ref/quant-executor.js';
+import { INT8_KERNELS, hasInt8Kernel } from '../ref/int8/index.js';
+import { type QTensor, attrBool, attrNum, attrNums, attrStr, numel } from '../ref/int8/common.js';
+import { NONLINEARS, type Nonlinear, outputStage } from '../ref/int8/conv.js';
+import { avgpoolReciprocal } from '../ref/int8/pool.js';
+import { checkShift } from '../ref/int8/arith.js';
+import type { WasmMemory } from './wasm-api.js';
+import { WASM_PAGE, createKernelMemory, instantiateKernels, type KernelInstance } from './loader.js';
+import { ARENA_START, type Parallel, type ParallelJob, type StageArgs, serialParallel } from './parallel.js';
+import '../../ops/index.js';
+
+export interface FastExecutorOptions {
+  /** Memory to run in (node/pool.ts passes a shared one); default: a new memory. */
+  memory?: WasmMemory;
+  /** Thread dispatcher; default: everything on the calling thread. */
+  parallel?: (k: KernelInstance) => Parallel;
+}
+
+export interface FastExecutorStats {
+  /** Ops run by a WASM kernel / by a reference kernel on arena views / float ops. */
+  wasmOps: number;
+  refOps: number;
+  floatOps: number;
+  /** Bytes of the arena (activations + packed weights + scratch). */
+  arenaBytes: number;
+  /** Bytes of packed (int16) weights. */
+  weightBytes: number;
+  /** Ops that fell back to a reference kernel, with the reason. */
+  fallbacks: { op: string; type: string; reason: string }[];
+}
+
+export interface FastExecutor {
+  /** Float feeds keyed by data op name → float outputs keyed by output op name (as runQuantized). */
+  run(feeds: Record<string, TensorValue>): Record<string, TensorValue>;
+  /** int8 bytes (a copy) of a fixed-point tensor from the last run. */
+  tensor(name: string): Int8Array | undefined;
+  readonly stats: FastExecutorStats;
+  readonly threads: number;
+  readonly memory: WasmMemory;
+}
+
+interface QSlot {
+  kind: 'q';
+  off: number;
+  shape: number[];
+  fp: number;
+  n: number;
+}
+interface FSlot {
+  kind: 'f';
+  shape: number[];
+  value?: TensorValue;
+}
+type Slot = QSlot | FSlot;
+
+const MODES: Record<Nonlinear, number> = { NONE: 0, RELU: 1, RELU6: 2, LEAKYRELU: 3, HSIGMOID: 4, HSWISH: 5 };
+const I32_LIMIT = 2 ** 31;
+
+class Unsupported extends Error {}
+function unsupported(reason: string): never {
+  throw new Unsupported(reason);
+}
+
+function nonlinearOf(op: Op): Nonlinear {
+  const nl = attrStr(op.attrs, 'nonlinear', 'NONE').toUpperCase();
+  if (!(NONLINEARS as readonly string[]).includes(nl)) unsupported(`nonlinear ${nl}`);
+  return nl as Nonlinear;
+}
+
+function sameShape(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((d, i) => d === b[i]);
+}
+
+const align16 = (n: number): number => (n + 15) & ~15;
+
+export function createFastExecutor(graph: Graph, opts: FastExecutorOptions = {}): FastExecutor {
+  const memory = opts.memory ?? createKernelMemory();
+  const inst = instantiateKernels(memory);
+  const k = inst.exports;
+  const par = opts.parallel ? opts.parallel(inst) : serialParallel(k);
+
+  // ---- plan -----------------------------------------------------------------------------------
+  let top = ARENA_START;
+  const alloc = (bytes: number): number => {
+    const off = top;
+    top = align16(top + bytes + 16); // 16 bytes of slack after every block
+    return off;
+  };
+  let I8: Int8Array<ArrayBufferLike> = new Int8Array(0);
+  const inits: (() => void)[] = [];
+  type Step = () => void;
+  const steps: Step[] = [];
+  const slots = new Map<string, Slot>();
+  const stats: FastExecutorStats = { wasmOps: 0, refOps: 0, floatOps: 0, arenaBytes: 0, weightBytes: 0, fallbacks: [] };
+  const constQ = new Map<string, QTensor>();
+  let scratchBytes = 0;
+  const scratchUsers: ((off: number) => void)[] = [];
+
+  const byName = new Map(graph.ops.map((o) => [o.name, o]));
+  const qOfConst = (name: string): QTensor | undefined => {
+    const op = byName.get(name);
+    if (!op || op.type !== 'const' || op.output.fixPoint === undefined) return undefined;
+    let q = constQ.get(name);
+    if (!q) constQ.set(name, (q = constToQ(op)));
+    return q;
+  };
+  const qslot = (shape: number[], fp: number): QSlot => {
+    const n = numel(shape);
+    return { kind: 'q', off: alloc(n), shape, fp, n };
+  };
+  const view = (s: QSlot): Int8Array => new Int8Array(memory.buffer, s.off, s.n);
+  const run = (job: ParallelJob): void => par.run(job);
+
+  function stageArgs(op: Op, fi: number, w: QTensor, bias: QTensor | undefined, oc: number, kred: number): { stage: StageArgs; biasOff: number } {
+    const fo = op.output.fixPoint as number;
+    const nl = nonlinearOf(op);
+    const alpha = op.attrs.alpha === undefined ? undefined : attrNum(op.attrs, 'alpha', 26 / 256);
+    // the reference's own validation (E_Q_SHIFT_CUT, E_Q_SHIFT_BIAS, E_Q_LEAKY_ALPHA)
+    outputStage({ fpIn: fi, fpW: w.fixPoint, fpBias: bias?.fixPoint, fpOut: fo, nonlinear: nl, alpha, where: op.name });
+    if (kred * 16384 >= I32_LIMIT) unsupported('reduction too long for int32 accumulation');
+    const fa0 = fi + w.fixPoint;
+    let fa = fa0;
+    let accShift = 0;
+    let bscale = 0;
+    if (bias) {
+      const sb = fa0 - bias.fixPoint;
+      if (sb >= 0) bscale = 2 ** sb;
+      else {
+        accShift = -sb;
+        bscale = 1;
+        fa = bias.fixPoint;
+      }
+    }
+    if (fa < 0) unsupported('negative accumulator fix point');
+    const cut = fa - fo;
+    const ocp = Math.ceil(oc / 8) * 8;
+    const biasOff = alloc(ocp * 4);
+    let maxB = 0;
+    const bt = new Int32Array(ocp);
+    if (bias) {
+      if (bias.data.length !== oc) unsupported(`bias has ${bias.data.length} values for ${oc} channels`);
+      for (let o = 0; o < oc; o++) {
+        bt[o] = bias.data[o] * bscale;
+        maxB = Math.max(maxB, Math.abs(bt[o]));
+      }
+    }
+    inits.push(() => new Int32Array(memory.buffer, biasOff, ocp).set(bt));
+    const mode = MODES[nl];
+    const six = 6 * 2 ** fa;
+    const leaky = nl === 'LEAKYRELU' ? (alpha ?? 26 / 256) * 256 : 26;
+    if (six >= 2 ** 52) unsupported('accumulator fix point too large');
+    const fast = mode <= 2 && accShift === 0 && kred * 16384 + maxB + 2 ** cut < I32_LIMIT && (mode !== 2 || six < I32_LIMIT) ? 1 : 0;
+    return { stage: [mode, cut, accShift, six, 3 * 2 ** fa, leaky, fa + 7, fast, biasOff], biasOff };
+  }
+
+  function planConv(op: Op, x: QSlot, depthwise: boolean): Step {
+    if (op.inputs.length < 2) unsupported('no weights');
+    const w = qOfConst(op.inputs[1]);
+    if (!w) unsupported('weights are not a fixed-point const');
+    const bias = op.inputs[2] !== undefined ? qOfConst(op.inputs[2]) : undefined;
+    if (op.inputs[2] !== undefined && !bias) unsupported('bias is not a fixed-point const');
+    if (!depthwise && attrNum(op.attrs, 'group', 1) !== 1) unsupported('grouped conv');
+    if (x.shape.length !== 4 || x.shape[0] !== 1) unsupported('input is not NHWC batch 1');
+    const [, H, W, C] = x.shape;
+    const kdef = w.shape.length === 4 ? [w.shape[2], w.shape[1]] : [1, 1];
+    const [kw, kh] = attrNums(op.attrs, 'kernel', kdef);
+    const [sw, sh] = attrNums(op.attrs, 'stride', [1, 1]);
+    const [dw, dh] = attrNums(op.attrs, 'dilation', [1, 1]);
+    const [pl, pr, pt, pb] = attrNums(op.attrs, 'pad', [0, 0, 0, 0]);
+    if ([pl, pr, pt, pb].some((p) => p < 0) || [sw, sh, dw, dh].some((s) => s < 1)) unsupported('negative pad or stride < 1');
+    const OC = depthwise ? C : w.shape[0];
+    const wantW = depthwise ? [1, kh, kw, C] : [OC, kh, kw, C];
+    if (!sameShape(w.shape, wantW)) unsupported(`weights [${w.shape}] are not [${wantW}]`);
+    const OH = Math.floor((H + pt + pb - ((kh - 1) * dh + 1)) / sh) + 1;
+    const OW = Math.floor((W + pl + pr - ((kw - 1) * dw + 1)) / sw) + 1;
+    if (OH < 1 || OW < 1) unsupported('empty output');
+    const fo = op.output.fixPoint as number;
+    const Hp = H + pt + pb;
+    const Wp = W + pl + pr;
+    const Cp = depthwise ? Math.ceil(C / 8) * 8 : C <= 4 ? Math.ceil(C / 2) * 2 : Math.ceil(C / 8) * 8;
+    const kred = depthwise ? kh * kw : kh * kw * C;
+    const { stage } = stageArgs(op, x.fp, w, bias, OC, kred);
+    const out = qslot([1, OH, OW, OC], fo);
+    slots.set(op.name, out);
+    const xpBytes = Hp * Wp * Cp * 2;
+    let xpOff = 0;
+    scratchBytes = Math.max(scratchBytes, xpBytes);
+    scratchUsers.push((off) => (xpOff = off));
+    let wOff: number;
+    if (depthwise) {
+      const packed = new Int16Array(kh * kw * Cp);
+      for (let t = 0; t < kh * kw; t++) for (let c = 0; c < C; c++) packed[t * Cp + c] = w.data[t * C + c];
+      wOff = alloc(packed.byteLength);
+      stats.weightBytes += packed.byteLength;
+      inits.push(() => new Int16Array(memory.buffer, wOff, packed.length).set(packed));
+    } else {
+      const pairs = Cp / 2;
+      const OCB = Math.ceil(OC / 8);
+      const packed = new Int16Array(OCB * kh * kw * pairs * 16);
+      let i = 0;
+      for (let ob = 0; ob < OCB; ob++)
+        for (let ky = 0; ky < kh; ky++)
+          for (let kx = 0; kx < kw; kx++)
+            for (let cp = 0; cp < pairs; cp++)
+              for (let j = 0; j < 8; j++)
+                for (let t = 0; t < 2; t++, i++) {
+                  const o = ob * 8 + j;
+                  const c = cp * 2 + t;
+                  if (o < OC && c < C) packed[i] = w.data[((o * kh + ky) * kw + kx) * C + c];
+                }
+      wOff = alloc(packed.byteLength);
+      stats.weightBytes += packed.byteLength;
+      inits.push(() => new Int16Array(memory.buffer, wOff, packed.length).set(packed));
+    }
+    const threads = par.threads;
+    const OCB = Math.ceil(OC / 8);
+    const imb = (n: number): number => (Math.ceil(n / threads) * threads) / n;
+    const splitOb = !depthwise && threads > 1 && imb(OCB) < imb(OH);
+    return () => {
+      run({ fn: 'widen', args: [x.off, H, W, C, xpOff, Wp, Cp, pt, pl, 0, Hp], range: 9 });
+      if (depthwise) {
+        run({ fn: 'dwconv', args: [xpOff, Wp, Cp, wOff, kh, kw, sh, sw, dh, dw, out.off, OW, C, 0, OH], range: 13, stage });
+      } else {
+        run({ fn: 'conv', args: [xpOff, Wp, Cp, wOff, kh, kw, sh, sw, dh, dw, out.off, OW, OC, 0, OH, 0, OCB], range: splitOb ? 15 : 13, stage });
+      }
+    };
+  }
+
+  function planPool(op: Op, x: QSlot, avg: boolean): Step {
+    if (x.shape.length !== 4 || x.shape[0] !== 1) unsupported('input is not NHWC batch 1');
+    const [, H, W, C] = x.shape;
+    const fo = op.output.fixPoint as number;
+    const global = attrBool(op.attrs, 'global', false);
+    let [kw, kh] = attrNums(op.attrs, 'kernel', [1, 1]);
+    let [sw, sh] = attrNums(op.attrs, 'stride', [1, 1]);
+    let [pl, pr, pt, pb] = attrNums(op.attrs, 'pad', [0, 0, 0, 0]);
+    if (global) {
+      [kw, kh, sw, sh, pl, pr, pt, pb] = [W, H, 1, 1, 0, 0, 0, 0];
+    }
+    if ([pl, pr, pt, pb].some((p) => p < 0 || p >= (p === pl || p === pr ? kw : kh))) unsupported('padding ≥ kernel (empty windows)');
+    const OH = global ? 1 : Math.floor((H + pt + pb - kh) / sh) + 1;
+    const OW = global ? 1 : Math.floor((W + pl + pr - kw) / sw) + 1;
+    if (OH < 1 || OW < 1) unsupported('empty output');
+    const out = qslot([1, OH, OW, C], fo);
+    slots.set(op.name, out);
+    if (avg) {
+      if (!attrBool(op.attrs, 'count_include_pad', true) && (pl || pr || pt || pb)) unsupported('count_include_pad = false with padding');
+      const r = avgpoolReciprocal(kh, kw);
+      const shift = r.shift + x.fp - fo;
+      checkShift(shift, op.name);
+      return () => run({ fn: 'avgpool', args: [x.off, H, W, C, kh, kw, sh, sw, pt, pl, out.off, OW, r.mult, shift, 0, OH], range: 14 });
+    }
+    const s = x.fp - fo;
+    checkShift(s, op.name);
+    if (Math.abs(s) > 30) unsupported('shift out of range');
+    return () => run({ fn: 'maxpool', args: [x.off, H, W, C, kh, kw, sh, sw, pt, pl, out.off, OW, s, 0, OH], range: 13 });
+  }
+
+  function planEltwise(op: Op, a: QSlot, b: QSlot): Step {
+    if (!sameShape(a.shape, b.shape)) unsupported('broadcasting');
+    const nl = nonlinearOf(op);
+    if (nl !== 'NONE' && nl !== 'RELU') unsupported(`eltwise nonlinear ${nl}`);
+    const relu = nl === 'RELU' ? 1 : 0;
+    const fo = op.output.fixPoint as number;
+    if (op.type === 'mul') {
+      const cut = a.fp + b.fp - fo;
+      if (cut < 0 || cut > 30) unsupported('mul shift outside [0, 30]');
+      const out = qslot(a.shape.slice(), fo);
+      slots.set(op.name, out);
+      return () => run({ fn: 'mulq', args: [a.off, b.off, out.off, 0, a.n, cut, relu], range: 3 });
+    }
+    const F = Math.max(a.fp, b.fp);
+    const cut = F - fo;
+    if (cut < 0 || cut > 30 || F - Math.min(a.fp, b.fp) > 20) unsupported('add shifts out of the int32 vector range');
+    const out = qslot(a.shape.slice(), fo);
+    slots.set(op.name, out);
+    const sub = op.type === 'sub' ? 1 : 0;
+    return () => run({ fn: 'addq', args: [a.off, b.off, out.off, 0, a.n, F - a.fp, F - b.fp, sub, cut, relu], range: 3 });
+  }
+
+  /** reshape / identity at the same fix point: the output aliases the input's slot. */
+  function planAlias(op: Op, x: QSlot): Step | undefined {
+    const fo = op.output.fixPoint as number;
+    if (fo !== x.fp) return undefined;
+    const shape = op.type === 'reshape' ? attrNums(op.attrs, 'shape', op.output.shape) : x.shape.slice();
+    if (numel(shape) !== x.n) return undefined;
+    slots.set(op.name, { kind: 'q', off: x.off, shape: op.output.shape.length ? op.output.shape.slice() : shape, fp: fo, n: x.n });
+    return () => undefined;
+  }
+
+  /** concat along the last axis of NHWC tensors: per-pixel copies (re-quantized when needed). */
+  function planConcat(op: Op, ins: QSlot[]): Step {
+    const r = ins[0].shape.length;
+    let axis = attrNum(op.attrs, 'axis', -1);
+    if (axis < 0) axis += r;
+    if (axis !== r - 1) unsupported('concat not on the last axis');
+    const lead = ins[0].shape.slice(0, r - 1);
+    for (const s of ins) if (s.shape.length !== r || !sameShape(s.shape.slice(0, r - 1), lead)) unsupported('concat shapes');
+    const fo = op.output.fixPoint as number;
+    const widths = ins.map((s) => s.shape[r - 1]);
+    const total = widths.reduce((a, b) => a + b, 0);
+    const pixels = numel(lead);
+    const out = qslot([...lead, total], fo);
+    slots.set(op.name, out);
+    for (const s of ins) checkShift(s.fp - fo, op.name);
+    return () => {
+      let c0 = 0;
+      for (let j = 0; j < ins.length; j++) {
+        const s = ins[j];
+        const wdt = widths[j];
+        const sh = s.fp - fo;
+        if (sh === 0) {
+          for (let p = 0; p < pixels; p++) I8.copyWithin(out.off + p * total + c0, s.off + p * wdt, s.off + (p + 1) * wdt);
+        } else {
+          for (let p = 0; p < pixels; p++) k.requant(s.off + p * wdt, out.off + p * total + c0, wdt, sh);
+        }
+        c0 += wdt;
+      }
+    };
+  }
+
+  /** Any other fixed-point op: the INT8 reference kernel on views of the arena. */
+  function planRef(op: Op, ins: QSlot[]): Step {
+    const fo = op.output.fixPoint as number;
+    const want = op.output.shape;
+    const out = qslot(want.slice(), fo);
+    slots.set(op.name, out);
+    stats.refOps++;
+    const kernel = INT8_KERNELS[op.type];
+    return () => {
+      const qs: QTensor[] = ins.map((s) => ({ shape: s.shape, data: view(s), fixPoint: s.fp }));
+      const q = kernel(qs, op);
+      if (q.data.length !== out.n) {
+        throw new QuantizeError('E_Q_SHAPE_MISMATCH', `INT8 kernel produced [${q.shape}] but the graph says [${want}]`, { where: op.name });
+      }
+      view(out).set(q.data);
+    };
+  }
+
+  function constSlot(op: Op): QSlot {
+    const q = qOfConst(op.name) as QTensor;
+    const s = qslot(q.shape.slice(), q.fixPoint);
+    inits.push(() => view(s).set(q.data));
+    return s;
+  }
+
+  const feedSteps: ((feeds: Record<string, TensorValue>) => void)[] = [];
+  for (const op of graph.ops) {
+    const fp = op.output.fixPoint;
+    if (op.type === 'data') {
+      const shape = op.output.shape.slice();
+      if (fp === undefined) {
+        const s: FSlot = { kind: 'f', shape };
+        slots.set(op.name, s);
+        feedSteps.push((feeds) => {
+          const f = feedOf(feeds, op, shape);
+          s.value = { shape: shape.length ? shape : f.shape.slice(), data: f.data };
+        });
+      } else {
+        const s = qslot(shape, fp);
+        slots.set(op.name, s);
+        const scale = 2 ** fp;
+        feedSteps.push((feeds) => {
+          const d = feedOf(feeds, op, shape).data;
+          const o = s.off;
+          for (let i = 0; i < s.n; i++) {
+            const v = d[i] * scale;
+            I8[o + i] = Number.isNaN(v) ? 0 : Math.max(-128, Math.min(127, Math.floor(v + 0.5)));
+          }
+        });
+      }
+      continue;
+    }
+    if (op.type === 'const') {
+      // fixed-point consts get an arena slot lazily (only when an op reads them as an activation)
+      if (fp === undefined) slots.set(op.name, { kind: 'f', shape: op.output.shape.slice(), value: { shape: op.output.shape.slice(), data: op.data ?? new Float32Array(0) } });
+      continue;
+    }
+    const isConv = op.type === 'conv2d' || op.type === 'depthwise-conv2d';
+    // a conv's weight/bias consts are packed by planConv; they get arena slots only on fallback
+    const lazy = (i: number): boolean => isConv && i > 0 && byName.get(op.inputs[i])?.type === 'const' && byName.get(op.inputs[i])?.output.fixPoint !== undefined;
+    const ins = op.inputs.map((name, i) => (lazy(i) ? undefined : resolve(name, op)));
+    if (fp !== undefined && hasInt8Kernel(op.type)) {
+      const qs = ins.map((s, i) => {
+        if (!s) return undefined;
+        if (s.kind !== 'q') {
+          throw new QuantizeError('E_QIR_BOUNDARY', `fixed-point op '${op.name}' (${op.type}) reads float tensor '${op.inputs[i]}' which has no fix point`, {
+            where: op.name,
+            fix: `give '${op.inputs[i]}' a fixPoint (quantize at the boundary) or keep '${op.name}' on the CPU`,
+          });
+        }
+        return s;
+      });
+      let step: Step | undefined;
+      try {
+        switch (op.type) {
+          case 'conv2d': step = planConv(op, qs[0] as QSlot, false); break;
+          case 'depthwise-conv2d': step = planConv(op, qs[0] as QSlot, true); break;
+          case 'maxpool2d': step = planPool(op, qs[0] as QSlot, false); break;
+          case 'avgpool2d': step = planPool(op, qs[0] as QSlot, true); break;
+          case 'add': case 'sub': case 'mul': step = planEltwise(op, qs[0] as QSlot, qs[1] as QSlot); break;
+          case 'reshape': case 'identity': step = planAlias(op, qs[0] as QSlot); break;
+          case 'concat': step = planConcat(op, qs as QSlot[]); break;
+          default: break;
+        }
+        if (step) stats.wasmOps++;
+      } catch (e) {
+        if (!(e instanceof Unsupported)) throw e;
+        stats.fallbacks.push({ op: op.name, type: op.type, reason: e.message });
+      }
+      if (!step) step = planRef(op, op.inputs.map((name, i) => qs[i] ?? (resolve(name, op) as QSlot)));
+      steps.push(step);
+    } else {
+      stats.floatOps++;
+      const def = getOpDef(op.type);
+      const s: Slot = fp === undefined ? { kind: 'f', shape: op.output.shape.slice() } : qslot(op.output.shape.slice(), fp);
+      slots.set(op.name, s);
+      steps.push(() => {
+        const fin = ins.map((x) => floatValue(x as Slot));
+        const y = def.float(fin, op.attrs, op);
+        if (s.kind === 'f') s.value = y;
+        else {
+          if (y.data.length !== s.n) throw new QuantizeError('E_Q_SHAPE_MISMATCH', `float kernel produced [${y.shape}] but the graph says [${s.shape}]`, { where: op.name });
+          const scale = 2 ** s.fp;
+          const d = y.data;
+          for (let i = 0; i < s.n; i++) {
+            const v = d[i] * scale;
+            I8[s.off + i] = Number.isNaN(v) ? 0 : Math.max(-128, Math.min(127, Math.floor(v + 0.5)));
+          }
+        }
+      });
+    }
+  }
+  for (const name of graph.outputs) {
+    if (!slots.has(name)) throw new QuantizeError('E_QIR_OUTPUT', `graph output '${name}' is not an op`, { where: name });
+  }
+
+  function resolve(name: string, op: Op): Slot {
+    let s = slots.get(name);
+    if (!s) {
+      const src = byName.get(name);
+      if (src && src.type === 'const' && src.output.fixPoint !== undefined) {
+        s = constSlot(src);
+        slots.set(name, s);
+      } else {
+        throw new QuantizeError('E_QIR_ORDER', `input '${name}' of '${op.name}' is not computed before it`, { where: op.name, fix: 'ops must be topologically sorted' });
+      }
+    }
+    return s;
+  }
+
+  function floatValue(s: Slot): TensorValue {
+    if (s.kind === 'f') {
+      if (!s.value) throw new QuantizeError('E_QIR_ORDER', 'float tensor read before it was computed');
+      return s.value;
+    }
+    const out = new Float32Array(s.n);
+    const sc = 2 ** -s.fp;
+    for (let i = 0; i < s.n; i++) out[i] = I8[s.off + i] * sc;
+    return { shape: s.shape.slice(), data: out };
+  }
+
+  function feedOf(feeds: Record<string, TensorValue>, op: Op, want: number[]): TensorValue {
+    const feed = feeds[op.name];
+    if (!feed) {
+      throw new QuantizeError('E_Q_FEED_MISSING', `no feed for graph input '${op.name}'`, { where: op.name, fix: `pass feeds for: ${graph.inputs.join(', ')}` });
+    }
+    if (want.length && numel(want) !== feed.data.length) {
+      throw new QuantizeError('E_Q_FEED_SHAPE', `feed '${op.name}' has ${feed.data.length} values, the graph input [${want}] needs ${numel(want)}`, { where: op.name });
+    }
+    return feed;
+  }
+
+  // ---- allocate and initialise ----------------------------------------------------------------
+  const scratch = alloc(scratchBytes);
+  for (const u of scratchUsers) u(scratch);
+  const needPages = Math.ceil(top / WASM_PAGE);
+  const have = memory.buffer.byteLength / WASM_PAGE;
+  if (needPages > have) memory.grow(needPages - have);
+  I8 = new Int8Array(memory.buffer);
+  for (const f of inits) f();
+  stats.arenaBytes = top - ARENA_START;
+
+  return {
+    stats,
+    threads: par.threads,
+    memory,
+    run(feeds) {
+      for (const f of feedSteps) f(feeds);
+      for (const s of steps) s();
+      const out: Record<string, TensorValue> = {};
+      for (const name of graph.outputs) out[name] = floatValue(slots.get(name) as Slot);
+      return out;
+    },
+    tensor(name) {
+      const s = slots.get(name);
+      return s && s.kind === 'q' ? view(s).slice() : undefined;
+    },
+  };
+}
