@@ -11,3 +11,4 @@ import { registerInspect } from './inspect.js';
 COMMANDS.push(registerInspect);
 import { registerQuantizeAndEval } from './eval.js'; COMMANDS.push(registerQuantizeAndEval);
 import { registerCompile } from './compile.js'; COMMANDS.push(registerCompile);
+import { registerDisasm } from './disasm.js'; COMMANDS.push(registerDisasm);
