@@ -3,6 +3,7 @@ import { RuntimeError } from '../errors.js';
 import { createBackend, type BackendOptions, type RunnerMode, type SubgraphBackend } from './backend.js';
 import { JobTable } from './jobs.js';
 import { elementCount, type RunnerTensor, type TensorBuffer } from './tensor.js';
+import './backends/index.js'; // registers the DPU (ref, sim, run) and CPU backends
 
 /**
  * VART's Runner in camelCase: one subgraph, several jobs in flight, ids unique per runner.

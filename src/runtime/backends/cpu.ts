@@ -1,0 +1,16 @@
+/**
+ * CPU backend: the float ops of a CPU subgraph (LayerNorm, Softmax, MatMul, layout changes…). Float
+ * ops run their float kernels on dequantized inputs; an op whose output carries a fix point is
+ * quantized there (DPU_ROUND + saturation) — the quantizer's test mode, so a whole model run by
+ * GraphRunner equals runQuantized on the quantized graph. Used for every mode: the mode names the
+ * DPU implementation.
+ */
+import type { Subgraph } from '../../xir/graph.js';
+import { registerBackend, type BackendOptions, type SubgraphBackend } from '../backend.js';
+import { makeQuantizedBackend } from './dpu-ref.js';
+
+export function createCpuBackend(sg: Subgraph, _opts: BackendOptions): SubgraphBackend {
+  return makeQuantizedBackend(sg);
+}
+
+registerBackend('CPU', 'ref', createCpuBackend);
