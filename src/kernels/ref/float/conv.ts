@@ -9,6 +9,8 @@
  */
 import type { Attrs, Op, TensorValue } from '../../../ir/types.js';
 import { attrNum, attrNums, attrStr, fail, tensor } from './util.js';
+import { conv2dWasm, depthwiseWasm } from './wasm/kernels.js';
+import type { ConvGeom } from './wasm/kernels.js';
 
 export interface Conv2dParams {
   kw: number; kh: number; sw: number; sh: number; dw: number; dh: number;
@@ -116,6 +118,19 @@ function packConvWeights(w: Float32Array, OC: number, KH: number, KW: number, IC
  * conv2d: x [1,H,W,IC] (or [H,W,IC]), w [OC,KH,KW,IC/group], bias [OC]? → [1,OH,OW,OC].
  */
 export function conv2d(inputs: TensorValue[], attrs: Attrs, op?: Op): TensorValue {
+  return conv2dImpl(inputs, attrs, op, true);
+}
+
+/** conv2d with the scalar TypeScript kernel only (the reference the WASM path is tested against). */
+export function conv2dScalar(inputs: TensorValue[], attrs: Attrs, op?: Op): TensorValue {
+  return conv2dImpl(inputs, attrs, op, false);
+}
+
+function geom(H: number, W: number, C: number, KH: number, KW: number, p: Conv2dParams, OH: number, OW: number): ConvGeom {
+  return { H, W, C, KH, KW, sh: p.sh, sw: p.sw, dh: p.dh, dw: p.dw, pl: p.pl, pr: p.pr, pt: p.pt, pb: p.pb, OH, OW };
+}
+
+function conv2dImpl(inputs: TensorValue[], attrs: Attrs, op: Op | undefined, useWasm: boolean): TensorValue {
   const [x, w, bias] = inputs as [TensorValue, TensorValue, TensorValue | undefined];
   const [H, W, C] = x.shape.length === 4 ? [x.shape[1]!, x.shape[2]!, x.shape[3]!] : [x.shape[0]!, x.shape[1]!, x.shape[2]!];
   const [OC, KH, KW, ICg] = w.shape as [number, number, number, number];
@@ -124,8 +139,12 @@ export function conv2d(inputs: TensorValue[], attrs: Attrs, op?: Op): TensorValu
   const p = convParams(attrs, w.shape, op);
   const OH = convOutSize(H, KH, p.sh, p.dh, p.pt, p.pb);
   const OW = convOutSize(W, KW, p.sw, p.dw, p.pl, p.pr);
+  if (OH <= 0 || OW <= 0) return tensor([1, Math.max(0, OH), Math.max(0, OW), OC]);
+  if (useWasm) {
+    const r = conv2dWasm(x.data, w.data, bias?.data, OC, G, geom(H, W, C, KH, KW, p, OH, OW));
+    if (r) { applyNonlinear(r, attrs, op); return tensor([1, OH, OW, OC], r); }
+  }
   const out = tensor([1, OH, OW, OC]);
-  if (OH <= 0 || OW <= 0) return out;
   const { data: xp, Wp } = padImage(x.data, H, W, C, p);
   const packed = packConvWeights(w.data, OC, KH, KW, ICg, G);
   const OCg = OC / G;
@@ -211,6 +230,15 @@ export function conv2d(inputs: TensorValue[], attrs: Attrs, op?: Op): TensorValu
 
 /** depthwise-conv2d: x [1,H,W,C], w [1,KH,KW,C], bias [C]? → [1,OH,OW,C]. */
 export function depthwiseConv2d(inputs: TensorValue[], attrs: Attrs, op?: Op): TensorValue {
+  return depthwiseImpl(inputs, attrs, op, true);
+}
+
+/** depthwise-conv2d with the scalar TypeScript kernel only. */
+export function depthwiseConv2dScalar(inputs: TensorValue[], attrs: Attrs, op?: Op): TensorValue {
+  return depthwiseImpl(inputs, attrs, op, false);
+}
+
+function depthwiseImpl(inputs: TensorValue[], attrs: Attrs, op: Op | undefined, useWasm: boolean): TensorValue {
   const [x, w, bias] = inputs as [TensorValue, TensorValue, TensorValue | undefined];
   const [H, W, C] = x.shape.length === 4 ? [x.shape[1]!, x.shape[2]!, x.shape[3]!] : [x.shape[0]!, x.shape[1]!, x.shape[2]!];
   const [, KH, KW, WC] = w.shape as [number, number, number, number];
@@ -218,8 +246,12 @@ export function depthwiseConv2d(inputs: TensorValue[], attrs: Attrs, op?: Op): T
   const p = convParams(attrs, w.shape, op);
   const OH = convOutSize(H, KH, p.sh, p.dh, p.pt, p.pb);
   const OW = convOutSize(W, KW, p.sw, p.dw, p.pl, p.pr);
+  if (OH <= 0 || OW <= 0) return tensor([1, Math.max(0, OH), Math.max(0, OW), C]);
+  if (useWasm) {
+    const r = depthwiseWasm(x.data, w.data, bias?.data, geom(H, W, C, KH, KW, p, OH, OW));
+    if (r) { applyNonlinear(r, attrs, op); return tensor([1, OH, OW, C], r); }
+  }
   const out = tensor([1, OH, OW, C]);
-  if (OH <= 0 || OW <= 0) return out;
   const { data: xp, Wp } = padImage(x.data, H, W, C, p);
   const wd = w.data;
   const bd = bias?.data;

@@ -2,6 +2,10 @@
 import type { Attrs, Op, TensorValue } from '../../../ir/types.js';
 import { attrBool, broadcastShapes, fail, numel, stridesOf, tensor } from './util.js';
 import { add } from './elementwise.js';
+import { gemmWasm, packGemmB } from './wasm/kernels.js';
+
+/** Below this many MACs per batch entry the scalar loop is cheaper than the WASM call. */
+const WASM_MIN_MACS = 4096;
 
 interface MatmulPlan { batch: number[]; M: number; K: number; N: number; dropM: boolean; dropN: boolean; out: number[] }
 
@@ -25,6 +29,15 @@ export function matmulPlan(a: readonly number[], b: readonly number[], attrs: At
 }
 
 export function matmul(inputs: TensorValue[], attrs: Attrs, op?: Op): TensorValue {
+  return matmulImpl(inputs, attrs, op, true);
+}
+
+/** matmul with the scalar TypeScript kernel only (the reference the WASM path is tested against). */
+export function matmulScalar(inputs: TensorValue[], attrs: Attrs, op?: Op): TensorValue {
+  return matmulImpl(inputs, attrs, op, false);
+}
+
+function matmulImpl(inputs: TensorValue[], attrs: Attrs, op: Op | undefined, useWasm: boolean): TensorValue {
   const [A, B, bias] = inputs as [TensorValue, TensorValue, TensorValue | undefined];
   const ta = attrBool(attrs, 'transpose_a', false) && A.shape.length > 1;
   const tb = attrBool(attrs, 'transpose_b', false) && B.shape.length > 1;
@@ -40,6 +53,7 @@ export function matmul(inputs: TensorValue[], attrs: Attrs, op?: Op): TensorValu
   // strides of an element in A / B
   const aRow = ta ? 1 : K, aCol = ta ? M : 1; // A(i,k) = a[i*aRow + k*aCol]
   const bRow = tb ? 1 : N, bCol = tb ? K : 1; // B(k,n) = b[k*bRow + n*bCol]
+  const packedB = new Map<number, Float32Array>(); // B packed for the WASM GEMM, per batch offset
   for (let bi = 0; bi < nb; bi++) {
     // batch offsets with broadcasting
     let aOff = 0, bOff = 0, ra = 1, rb = 1;
@@ -51,6 +65,11 @@ export function matmul(inputs: TensorValue[], attrs: Attrs, op?: Op): TensorValu
     }
     aOff *= M * K; bOff *= K * N;
     const oOff = bi * M * N;
+    if (useWasm && M * K * N >= WASM_MIN_MACS) {
+      let bp = packedB.get(bOff);
+      if (!bp) { bp = packGemmB(b, bOff, K, N, bRow, bCol, false); packedB.set(bOff, bp); }
+      if (gemmWasm(a, aOff, aRow, aCol, M, K, bp, N, o, oOff)) continue;
+    }
     for (let i = 0; i < M; i++) {
       if (!tb) {
         acc.fill(0);

@@ -1,0 +1,106 @@
+/**
+ * Loads the float SIMD kernels (assembly/float/kernels.ts, embedded base64 in float-wasm.ts)
+ * synchronously on first use and manages their linear memory as one scratch area.
+ * Pure stage code: no fs/process; works in Node and in browsers with WebAssembly SIMD.
+ */
+import { FLOAT_WASM_PLAIN_BASE64 } from './float-wasm.js';
+
+/**
+ * The few WebAssembly JS-API types used here: the project compiles without the DOM lib and
+ * @types/node does not declare the global `WebAssembly`.
+ */
+export interface WasmMemory {
+  readonly buffer: ArrayBuffer | SharedArrayBuffer;
+  grow(deltaPages: number): number;
+}
+interface WasmApi {
+  Memory: new (d: { initial: number; maximum?: number; shared?: boolean }) => WasmMemory;
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (m: object, imports: Record<string, Record<string, unknown>>) => { exports: Record<string, unknown> };
+}
+const WA = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
+
+/** The exports of assembly/float/kernels.ts (byte pointers into `memory`). */
+export interface FloatWasmExports {
+  conv(xp: number, wpk: number, bias: number, out: number,
+    C: number, Wp: number, KH: number, KW: number, ICg: number, G: number, nb: number,
+    sh: number, sw: number, dh: number, dw: number, OW: number, p0: number, p1: number, tile: number): void;
+  dwconv(xp: number, wpk: number, bias: number, out: number,
+    C: number, Wp: number, KH: number, KW: number, sh: number, sw: number, dh: number, dw: number,
+    OW: number, p0: number, p1: number): void;
+}
+
+export interface FloatWasm {
+  exports: FloatWasmExports;
+  memory: WasmMemory;
+}
+
+const PAGE = 65536;
+const MAX_PAGES = 32768; // the modules declare maximumMemory 32768 (2 GiB)
+
+let enabled = true;
+let cached: FloatWasm | null | undefined;
+let loadError: string | undefined;
+
+/** Decodes base64 without Buffer (browser-safe). */
+export function decodeBase64(b64: string): Uint8Array {
+  const bin = atob(b64);
+  const out = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+  return out;
+}
+
+/**
+ * Instantiates the plain-memory build once (synchronously). Returns null when WebAssembly SIMD is
+ * unavailable (the callers then use the scalar TypeScript kernels) or when disabled.
+ */
+export function floatWasm(): FloatWasm | null {
+  if (!enabled) return null;
+  if (cached !== undefined) return cached;
+  try {
+    if (!WA) throw new Error('no WebAssembly in this JavaScript runtime');
+    const memory = new WA.Memory({ initial: 16, maximum: MAX_PAGES });
+    const mod = new WA.Module(decodeBase64(FLOAT_WASM_PLAIN_BASE64));
+    const inst = new WA.Instance(mod, { env: { memory, abort: () => { throw new Error('float wasm abort'); } } });
+    cached = { exports: inst.exports as unknown as FloatWasmExports, memory };
+  } catch (e) {
+    loadError = (e as Error).message;
+    cached = null;
+  }
+  return cached;
+}
+
+/** Turns the WASM kernels on/off (off: every op runs the scalar TypeScript kernel). Returns the previous setting. */
+export function setFloatWasmEnabled(on: boolean): boolean {
+  const prev = enabled;
+  enabled = on;
+  return prev;
+}
+
+/** Whether the float conv/matmul ops currently dispatch to WebAssembly (and why not). */
+export function floatWasmStatus(): { enabled: boolean; available: boolean; error?: string } {
+  const w = enabled ? floatWasm() : null;
+  return { enabled, available: w !== null || (!enabled && cached !== null), error: loadError };
+}
+
+/** Grows `mem` so that it holds at least `bytes`; false if that exceeds the module's maximum. */
+export function ensureMemory(mem: WasmMemory, bytes: number): boolean {
+  const have = mem.buffer.byteLength;
+  if (bytes <= have) return true;
+  const pages = Math.ceil((bytes - have) / PAGE);
+  if (have / PAGE + pages > MAX_PAGES) return false;
+  mem.grow(pages);
+  return true;
+}
+
+/** A bump layout of 16-byte-aligned float32 regions starting past a small reserved header. */
+export class Layout {
+  private next = 64;
+  /** Reserves `floats` float32s; returns the byte offset. */
+  take(floats: number): number {
+    const off = this.next;
+    this.next += ((floats * 4 + 15) & ~15) + 16; // +16: kernels may read one vector past a row
+    return off;
+  }
+  get bytes(): number { return this.next; }
+}
