@@ -1,0 +1,194 @@
+// The WASM SIMD kernels through the fast executor vs the INT8 reference executor (runQuantized,
+// i.e. src/kernels/ref/int8), byte for byte, on random quantized layers with odd shapes.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Attrs, Graph, Op, TensorValue } from '../../../src/ir/types.js';
+import { runQuantized } from '../../../src/kernels/ref/quant-executor.js';
+import { createFastExecutor } from '../../../src/kernels/wasm/executor.js';
+
+/** Small seeded PRNG (mulberry32). */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+const randInt = (r: () => number, lo: number, hi: number): number => lo + Math.floor(r() * (hi - lo + 1));
+
+function qconst(name: string, shape: number[], fp: number, r: () => number, lo = -128, hi = 127): Op {
+  const n = shape.reduce((a, b) => a * b, 1);
+  const data = new Float32Array(n);
+  for (let i = 0; i < n; i++) data[i] = randInt(r, lo, hi) * 2 ** -fp;
+  return { name, type: 'const', inputs: [], attrs: {}, output: { shape, dtype: 'int8', fixPoint: fp }, data };
+}
+function dataOp(name: string, shape: number[], fp: number): Op {
+  return { name, type: 'data', inputs: [], attrs: { shape }, output: { shape, dtype: 'int8', fixPoint: fp } };
+}
+/** A float feed whose quantization covers the whole int8 range, saturation included. */
+function feed(shape: number[], fp: number, r: () => number): TensorValue {
+  const n = shape.reduce((a, b) => a * b, 1);
+  const data = new Float32Array(n);
+  for (let i = 0; i < n; i++) data[i] = (r() * 300 - 150) * 2 ** -fp;
+  return { shape, data };
+}
+
+function compare(g: Graph, feeds: Record<string, TensorValue>, label: string, expectWasm = true): void {
+  const ref = new Map<string, Int8Array>();
+  const refOut = runQuantized(g, feeds, { onTensor: (op, _v, q) => { if (q) ref.set(op.name, q); } });
+  const ex = createFastExecutor(g);
+  if (expectWasm) assert.equal(ex.stats.fallbacks.length, 0, `${label}: fallbacks ${JSON.stringify(ex.stats.fallbacks)}`);
+  for (let rep = 0; rep < 2; rep++) {
+    const out = ex.run(feeds);
+    for (const op of g.ops) {
+      if (op.type === 'const') continue;
+      const want = ref.get(op.name);
+      const got = ex.tensor(op.name);
+      if (want) {
+        assert.ok(got, `${label}: no tensor ${op.name}`);
+        if (Buffer.compare(Buffer.from(want.buffer, want.byteOffset, want.length), Buffer.from(got.buffer, got.byteOffset, got.length)) !== 0) {
+          let i = 0;
+          while (want[i] === got[i]) i++;
+          assert.fail(`${label}: ${op.name} differs at ${i}: got ${got[i]}, want ${want[i]} (of ${want.length})`);
+        }
+      }
+    }
+    for (const name of g.outputs) assert.deepEqual(out[name].data, refOut[name].data, `${label}: output ${name}`);
+  }
+}
+
+interface ConvCase {
+  C: number; OC: number; H: number; W: number; k: [number, number]; s: [number, number]; d: [number, number];
+  pad: [number, number, number, number]; nl: string; bias: 'none' | 'pos' | 'neg'; dw?: boolean;
+}
+
+function convGraph(c: ConvCase, seed: number): { g: Graph; feeds: Record<string, TensorValue> } {
+  const r = rng(seed);
+  const fi = randInt(r, 1, 6);
+  const fw = randInt(r, 5, 8);
+  const cut = randInt(r, c.nl === 'HSWISH' || c.nl === 'HSIGMOID' ? 5 : 3, 11);
+  const fo = fi + fw - cut;
+  const [kw, kh] = c.k;
+  const wshape = c.dw ? [1, kh, kw, c.C] : [c.OC, kh, kw, c.C];
+  const ops: Op[] = [dataOp('x', [1, c.H, c.W, c.C], fi), qconst('w', wshape, fw, r)];
+  const inputs = ['x', 'w'];
+  if (c.bias !== 'none') {
+    // shift_bias = fi + fw − fb within [min(0, cut − 16), 16]
+    const sb = c.bias === 'pos' ? randInt(r, 0, 6) : Math.max(cut - 16, -randInt(r, 1, 4));
+    ops.push(qconst('b', [c.dw ? c.C : c.OC], fi + fw - sb, r));
+    inputs.push('b');
+  }
+  const attrs: Attrs = { kernel: c.k, stride: c.s, dilation: c.d, pad: c.pad, nonlinear: c.nl };
+  if (!c.dw) attrs.group = 1;
+  if (c.nl === 'LEAKYRELU') attrs.alpha = 26 / 256;
+  const OH = Math.floor((c.H + c.pad[2] + c.pad[3] - ((kh - 1) * c.d[1] + 1)) / c.s[1]) + 1;
+  const OW = Math.floor((c.W + c.pad[0] + c.pad[1] - ((kw - 1) * c.d[0] + 1)) / c.s[0]) + 1;
+  const oc = c.dw ? c.C : c.OC;
+  ops.push({ name: 'y', type: c.dw ? 'depthwise-conv2d' : 'conv2d', inputs, attrs, output: { shape: [1, OH, OW, oc], dtype: 'int8', fixPoint: fo } });
+  const g: Graph = { name: 'conv', ops, inputs: ['x'], outputs: ['y'], meta: {} };
+  return { g, feeds: { x: feed([1, c.H, c.W, c.C], fi, r) } };
+}
+
+const NLS = ['NONE', 'RELU', 'RELU6', 'LEAKYRELU', 'HSIGMOID', 'HSWISH'];
+
+test('conv2d: odd channel counts (1, 3, 17, 33), 1×1 / 3×3 / 7×7, stride 2, padding, dilation, every nonlinear', () => {
+  const cases: ConvCase[] = [];
+  const chans = [1, 3, 17, 33];
+  let i = 0;
+  for (const C of chans) {
+    for (const OC of [1, 5, 17, 33]) {
+      const k: [number, number] = ([[1, 1], [3, 3], [7, 7], [3, 1]] as [number, number][])[i % 4];
+      const s: [number, number] = i % 3 === 0 ? [2, 2] : i % 5 === 0 ? [1, 2] : [1, 1];
+      const d: [number, number] = i % 7 === 3 && k[0] <= 3 ? [2, 2] : [1, 1];
+      const pad: [number, number, number, number] = k[0] === 1 ? [0, 0, 0, 0] : [Math.floor(k[0] / 2), i % 2, Math.floor(k[1] / 2), 1];
+      cases.push({ C, OC, H: 9 + (i % 4), W: 7 + (i % 5), k, s, d, pad, nl: NLS[i % 6], bias: (['none', 'pos', 'neg'] as const)[i % 3] });
+      i++;
+    }
+  }
+  for (const [j, c] of cases.entries()) {
+    const { g, feeds } = convGraph(c, 100 + j);
+    compare(g, feeds, `conv case ${j} ${JSON.stringify(c)}`);
+  }
+});
+
+test('conv2d: a wide layer (64 → 72 channels, 3×3) in the fast vector output stage and the i64 stage', () => {
+  for (const [j, nl] of ['RELU', 'LEAKYRELU', 'NONE', 'RELU6'].entries()) {
+    const { g, feeds } = convGraph({ C: 64, OC: 72, H: 10, W: 11, k: [3, 3], s: [1, 1], d: [1, 1], pad: [1, 1, 1, 1], nl, bias: j === 3 ? 'neg' : 'pos' }, 7 + j);
+    compare(g, feeds, `wide ${nl}`);
+  }
+});
+
+test('depthwise-conv2d: channels 1, 3, 17, 33, 3×3 / 5×5, stride 2, dilation, every nonlinear', () => {
+  let j = 0;
+  for (const C of [1, 3, 17, 33]) {
+    for (const [k, s, d] of [[3, 1, 1], [5, 2, 1], [3, 2, 2]] as [number, number, number][]) {
+      const pad: [number, number, number, number] = [Math.floor(k / 2) * d, j % 2, Math.floor(k / 2) * d, 0];
+      const { g, feeds } = convGraph({ C, OC: C, H: 11, W: 9, k: [k, k], s: [s, s], d: [d, d], pad, nl: NLS[j % 6], bias: (['pos', 'none', 'neg'] as const)[j % 3], dw: true }, 300 + j);
+      compare(g, feeds, `dw case ${j} C=${C} k=${k} s=${s} d=${d}`);
+      j++;
+    }
+  }
+});
+
+test('maxpool / avgpool (3×3 s2 pad, 2×2, 7×7, global, fi ≠ fo) on odd channel counts', () => {
+  let j = 0;
+  for (const C of [1, 3, 17, 33]) {
+    const r = rng(500 + C);
+    for (const [type, attrs, dfo] of [
+      ['maxpool2d', { kernel: [3, 3], stride: [2, 2], pad: [1, 1, 1, 1], global: false }, 0],
+      ['maxpool2d', { kernel: [2, 2], stride: [2, 2], pad: [0, 0, 0, 0], global: false }, -1],
+      ['avgpool2d', { kernel: [3, 3], stride: [1, 1], pad: [1, 1, 1, 1], global: false, count_include_pad: true }, 0],
+      ['avgpool2d', { kernel: [2, 2], stride: [2, 2], pad: [0, 0, 0, 0], global: false, count_include_pad: true }, 1],
+      ['avgpool2d', { kernel: [7, 7], stride: [1, 1], pad: [0, 0, 0, 0], global: false, count_include_pad: true }, 0],
+      ['avgpool2d', { kernel: [1, 1], stride: [1, 1], pad: [0, 0, 0, 0], global: true, count_include_pad: true }, 2],
+    ] as [string, Attrs, number][]) {
+      const H = 9, W = 8, fi = 4, fo = fi + dfo;
+      const x = dataOp('x', [1, H, W, C], fi);
+      const glob = attrs.global === true;
+      const [kw, kh] = attrs.kernel as number[];
+      const [sw, sh] = attrs.stride as number[];
+      const p = attrs.pad as number[];
+      const OH = glob ? 1 : Math.floor((H + p[2] + p[3] - kh) / sh) + 1;
+      const OW = glob ? 1 : Math.floor((W + p[0] + p[1] - kw) / sw) + 1;
+      const g: Graph = { name: 'pool', ops: [x, { name: 'y', type, inputs: ['x'], attrs, output: { shape: [1, OH, OW, C], dtype: 'int8', fixPoint: fo } }], inputs: ['x'], outputs: ['y'], meta: {} };
+      compare(g, { x: feed([1, H, W, C], fi, r) }, `pool ${j++} ${type} C=${C} ${JSON.stringify(attrs)}`);
+    }
+  }
+});
+
+test('add / sub / mul with different fix points and RELU; concat and reshape; broadcast mul falls back to the reference', () => {
+  for (const n of [1, 17, 33, 100]) {
+    const r = rng(900 + n);
+    const shape = [1, 2, 3, n];
+    const ops: Op[] = [
+      dataOp('a', shape, 3), dataOp('b', shape, 5),
+      { name: 'add', type: 'add', inputs: ['a', 'b'], attrs: {}, output: { shape, dtype: 'int8', fixPoint: 4 } },
+      { name: 'addr', type: 'add', inputs: ['a', 'b'], attrs: { nonlinear: 'RELU' }, output: { shape, dtype: 'int8', fixPoint: 2 } },
+      { name: 'sub', type: 'sub', inputs: ['b', 'a'], attrs: {}, output: { shape, dtype: 'int8', fixPoint: 5 } },
+      { name: 'mul', type: 'mul', inputs: ['a', 'b'], attrs: {}, output: { shape, dtype: 'int8', fixPoint: 3 } },
+      { name: 'cat', type: 'concat', inputs: ['add', 'mul', 'a'], attrs: { axis: -1 }, output: { shape: [1, 2, 3, 3 * n], dtype: 'int8', fixPoint: 3 } },
+      { name: 'rs', type: 'reshape', inputs: ['cat'], attrs: { shape: [1, 6 * 3 * n] }, output: { shape: [1, 6 * 3 * n], dtype: 'int8', fixPoint: 3 } },
+    ];
+    const g: Graph = { name: 'elt', ops, inputs: ['a', 'b'], outputs: ['rs', 'sub', 'addr'], meta: {} };
+    compare(g, { a: feed(shape, 3, r), b: feed(shape, 5, r) }, `eltwise n=${n}`);
+  }
+  const r = rng(1);
+  const ops: Op[] = [
+    dataOp('a', [1, 3, 3, 5], 3), dataOp('b', [1, 1, 1, 5], 6),
+    { name: 'm', type: 'mul', inputs: ['a', 'b'], attrs: {}, output: { shape: [1, 3, 3, 5], dtype: 'int8', fixPoint: 4 } },
+  ];
+  const g: Graph = { name: 'bc', ops, inputs: ['a', 'b'], outputs: ['m'], meta: {} };
+  const ex = createFastExecutor(g);
+  assert.equal(ex.stats.fallbacks.length, 1);
+  compare(g, { a: feed([1, 3, 3, 5], 3, r), b: feed([1, 1, 1, 5], 6, r) }, 'broadcast mul', false);
+});
+
+test('bad fix points raise the reference errors (E_Q_SHIFT_CUT) at prepare time', () => {
+  const { g } = convGraph({ C: 3, OC: 4, H: 5, W: 5, k: [3, 3], s: [1, 1], d: [1, 1], pad: [1, 1, 1, 1], nl: 'NONE', bias: 'none' }, 1);
+  const y = g.ops.find((o) => o.name === 'y') as Op;
+  y.output.fixPoint = 30;
+  assert.throws(() => createFastExecutor(g), /E_Q_SHIFT_CUT|shift_cut/);
+});
