@@ -180,9 +180,9 @@ export function ppocrRec(): Graph {
     x = b.conv(x, 0, 3, s, 'RELU', { dw: true });
     x = b.conv(x, oc, 1, 1);
   }
-  x = b.pool('maxpool2d', x, 2, 2); // [1, 3, 40, 256]
+  x = b.pool('maxpool2d', x, 2, 2); // [1, 3, 20, 256]
   x = b.conv(x, 256, 1, 1, 'NONE', {});
-  x = b.pool('avgpool2d', x, 3, 3); // [1,1,13,256]... keep height 1
+  x = b.pool('avgpool2d', x, 3, 3); // [1, 1, 6, 256]: a sequence of 6
   const [, , w, c] = b.shape(x);
   let seq = b.op('reshape', [x], { shape: [1, w, c] }, [1, w, c], true);
   const ln = (t: string) => b.op('layernorm', [t, b.constant([c], 1, false), b.constant([c], 0.1, false)], { axis: [-1], epsilon: 1e-5 }, [1, w, c], true);

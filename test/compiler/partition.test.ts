@@ -27,7 +27,7 @@ test('PP-OCR rec: the CNN is one DPU subgraph, the transformer one CPU subgraph,
   assert.match(byType('softmax')[0].reason, /softmax: not a DPU op/);
   assert.match(byType('matmul')[0].reason, /inner-product only on a flattened \[1, K\] input/);
   assert.match(byType('matmul').find((m) => /two activations/.test(m.reason))!.reason, /matmul of two activations/);
-  assert.match(byType('transpose')[0].reason, /transpose: not a DPU op/);
+  assert.match(byType('transpose')[0].reason, /transpose \[0,2,1\] of 1x6x256 moves data: not a DPU op/);
 });
 
 test('LeakyReLU with alpha 0.2 stays on the CPU with the exact reason; 26/256 is fused on the DPU', () => {

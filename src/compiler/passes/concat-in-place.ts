@@ -6,7 +6,7 @@
  */
 import type { Pass } from '../types.js';
 
-const NOT_IN_PLACE = new Set(['data', 'concat', 'reshape', 'identity']);
+const NOT_IN_PLACE = new Set(['data', 'concat', 'reshape', 'identity', 'transpose']);
 
 export const concatInPlace: Pass = (state, ctx) => {
   const g = state.graph;

@@ -56,7 +56,7 @@ export function planSubgraph(sg: SubgraphPlan, layers: Layer[], graph: Graph, co
   const members = new Set(sg.ops);
   const viewOf = (n: string): string => {
     const op = byName.get(n)!;
-    return (op.type === 'reshape' || op.type === 'identity') && members.has(n) ? viewOf(op.inputs[0]) : n;
+    return (op.type === 'reshape' || op.type === 'identity' || op.type === 'transpose') && members.has(n) ? viewOf(op.inputs[0]) : n;
   };
   for (const n of sg.outputs) {
     const root = viewOf(n);

@@ -97,7 +97,7 @@ export const lower: Pass = (state) => {
           }
           continue;
         }
-        case 'reshape': case 'identity':
+        case 'reshape': case 'identity': case 'transpose':
           continue;
         default:
           throw new CompileError('E_LOWER', `op type '${op.type}' was placed on the DPU but has no DPU lowering`, { where: name, fix: 'report this: the support rule and the lowering disagree' });

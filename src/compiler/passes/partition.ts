@@ -26,7 +26,7 @@ export const partition: Pass = (state, ctx) => {
   // Views (reshape/identity/concat) placed on the DPU but touching only CPU ops are moved to CPU:
   // a DPU subgraph of pure views would compute nothing.
   for (const op of compute) {
-    if (device[op.name] !== 'DPU' || !['reshape', 'identity'].includes(op.type)) continue;
+    if (device[op.name] !== 'DPU' || !['reshape', 'identity', 'transpose'].includes(op.type)) continue;
     const src = byName.get(op.inputs[0]);
     if (src && device[src.name] !== 'DPU') {
       device[op.name] = 'CPU';

@@ -234,7 +234,20 @@ export const DPU_RULES: Record<string, DpuRule> = {
   'abs': cpuOnly('not a DPU op'),
   'erf': cpuOnly('not a DPU op'),
   'reciprocal': cpuOnly('not a DPU op'),
-  'transpose': cpuOnly('not a DPU op (the DPU has no transpose)'),
+  'transpose': {
+    engine: 'none',
+    check(op, ctx) {
+      const r = view.check(op, ctx);
+      if (r) return r;
+      const order = (op.attrs['order'] as number[] | undefined) ?? [];
+      const shape = ctx.inputs[0]?.shape ?? [];
+      const moved = order.filter((a) => shape[a] !== 1);
+      if (moved.some((a, i) => i > 0 && a < moved[i - 1])) {
+        return { reason: `transpose ${JSON.stringify(order)} of ${shape.join('x')} moves data: not a DPU op (the DPU has no transpose); stays on CPU`, fix: 'nothing to do: it runs on the CPU, in float' };
+      }
+      return undefined; // only size-1 axes move: the same bytes, a view
+    },
+  },
   'strided_slice': cpuOnly('not a DPU op'),
   'pad': cpuOnly('a pad not folded into a following conv/avgpool is not a DPU op', 'use a zero pad directly before a conv'),
   'softmax': cpuOnly('not a DPU op (DPUCZDX8G has no softmax engine)'),
