@@ -15,6 +15,7 @@
  */
 import type { Graph, Op, TensorValue } from '../ir/types.js';
 import { QuantizeError } from '../errors.js';
+import { getOpDef } from '../ir/registry.js';
 import { runFloat } from '../kernels/ref/float-executor.js';
 import { runQuantized } from '../kernels/ref/quant-executor.js';
 import { SHIFT_BIAS_MAX, SHIFT_CUT_MAX, SHIFT_CUT_MIN, shiftBiasMin } from '../kernels/ref/int8/conv.js';
@@ -207,8 +208,10 @@ export async function quantize(graph: Graph, calib: CalibSource, opts: QuantizeO
   finiteOrThrow(g);
 
   // 1. pre-passes
-  const { folded } = foldBatchNorm(g);
+  // affine before and after BN folding: conv → add(bias) → batchnorm (Paddle's ConvTranspose export)
   const affine = foldAffine(g);
+  const { folded } = foldBatchNorm(g);
+  affine.folded.push(...foldAffine(g).folded);
   const plan0 = quantizationPlan(g);
   for (const op of g.ops) if (op.type === 'hard-sigmoid') plan0.set(op.name, { quantize: true });
   const fuse = fuseActivations(g, (conv) => plan0.get(conv.name)?.quantize === true);
@@ -332,25 +335,36 @@ export async function quantize(graph: Graph, calib: CalibSource, opts: QuantizeO
   // 5. report
   const nr = opts.skipReport ? 0 : Math.min(batches.length, opts.reportBatches ?? 8);
   const stats = new Map<string, ErrorStats>();
+  const local = new Map<string, ErrorStats>();
   const qOps = opMap(qg);
   for (let i = 0; i < nr; i++) {
     const fvals = new Map<string, Float32Array>();
     runFloat(g, batches[i], { onTensor: (op, v) => fvals.set(op.name, v.data) });
+    const qvals = new Map<string, TensorValue>();
     runQuantized(qg, batches[i], {
       onTensor: (op, v) => {
+        qvals.set(op.name, v);
         if (op.type === 'const') return;
         const f = fvals.get(op.name);
         if (!f) return;
         let st = stats.get(op.name);
         if (!st) stats.set(op.name, (st = new ErrorStats()));
         st.add(f, v.data, op.output.fixPoint);
+        // local error: the op's float kernel on the same (dequantized) inputs vs its INT8 result
+        if (op.output.fixPoint !== undefined && op.type !== 'data') {
+          const ins = op.inputs.map((n) => qvals.get(n) as TensorValue);
+          const ref = getOpDef(op.type).float(ins, op.attrs, op);
+          let ls = local.get(op.name);
+          if (!ls) local.set(op.name, (ls = new ErrorStats()));
+          ls.add(ref.data, v.data, op.output.fixPoint);
+        }
       },
     });
     progress('report', i + 1, nr);
   }
   const tensors = [...stats.entries()].map(([name, st]) => {
     const op = qOps.get(name) as Op;
-    const t = tensorReport(name, op.type, st, op.output.fixPoint);
+    const t = tensorReport(name, op.type, st, op.output.fixPoint, local.get(name));
     const s = suggestionFor(t, method, batches.length);
     return s ? { ...t, suggestion: s } : t;
   });

@@ -57,6 +57,11 @@ export interface TensorReport {
   /** Fraction of FP32 values outside the int8 range at this fix point. */
   clipRate: number;
   maxAbs: number;
+  /**
+   * SQNR (dB) of this op alone: its INT8 result vs its float kernel on the same (already
+   * quantized) inputs — the error the layer itself adds, without what it inherits.
+   */
+  localSqnrDb?: number | null;
   suggestion?: string;
 }
 
@@ -110,7 +115,9 @@ export function suggestionFor(t: TensorReport, method: string, batches: number):
   return undefined;
 }
 
-export function tensorReport(tensor: string, op: string, st: ErrorStats, fp: number | undefined): TensorReport {
+const roundDb = (sq: number): number | null => (Number.isFinite(sq) ? Math.round(sq * 100) / 100 : sq === Infinity ? null : -999);
+
+export function tensorReport(tensor: string, op: string, st: ErrorStats, fp: number | undefined, local?: ErrorStats): TensorReport {
   const sq = st.sqnrDb();
   return {
     tensor,
@@ -121,6 +128,7 @@ export function tensorReport(tensor: string, op: string, st: ErrorStats, fp: num
     cosine: Math.round(st.cosine() * 1e6) / 1e6,
     clipRate: Math.round(st.clipRate() * 1e6) / 1e6,
     maxAbs: st.maxAbs,
+    ...(local ? { localSqnrDb: roundDb(local.sqnrDb()) } : {}),
   };
 }
 
