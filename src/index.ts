@@ -7,3 +7,4 @@ export { runQuantized, type RunQuantizedOptions } from './kernels/ref/quant-exec
 export { buildModel, MODEL_NAMES, OnnxBuilder, type BuildOptions, type BuiltModel, type ModelName } from './models/index.js';
 export { importOnnx, decodeOnnx, nchwToNhwc, nhwcToNchw, supportedOnnxOps, type ImportOptions } from './importers/onnx/index.js';
 export { ARCH_PRESETS, BOARDS, resolveTarget, resolveBoard, parseArchJson, decodeFingerprint, knownFingerprints, simulate, modelProgram, boardThroughput, coreDdrBytesPerCycle, type DpuArch, type DpuTarget, type Board, type SimResult, type ProgramPerf, type BoardThroughput } from './dpu/index.js'; export { ISA, encode, decode, encodeProgram, decodeProgram, disassemble, type Instr, type PlacedInstr } from './isa/index.js';
+export * as xir from './xir/index.js'; export { graphStats, opMacs, type GraphStats } from './ir/stats.js';

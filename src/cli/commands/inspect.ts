@@ -191,6 +191,7 @@ function singleInputName(bytes: Uint8Array, file: string): string {
 
 const fmtCount = (n: number): string =>
   n >= 1e9 ? `${(n / 1e9).toFixed(2)} G` : n >= 1e6 ? `${(n / 1e6).toFixed(2)} M` : n >= 1e3 ? `${(n / 1e3).toFixed(2)} K` : `${n} `;
+const fmtGop = (g: number): string => (g >= 1 ? g.toFixed(3) : g === 0 ? '0' : g.toPrecision(3));
 const fmtBytes = (n: number): string =>
   n >= 1 << 20 ? `${(n / (1 << 20)).toFixed(2)} MiB` : n >= 1024 ? `${(n / 1024).toFixed(1)} KiB` : `${n} B`;
 
@@ -206,7 +207,7 @@ export function formatInspect(r: InspectResult, file: string): string {
     `outputs (${r.outputs.length}):`, ...r.outputs.map(tensor),
     `ops: ${total}`,
     ...Object.entries(r.opCounts).map(([k, v]) => `  ${k.padEnd(22)} ${v}`),
-    `compute: ${r.gops.toFixed(3)} GOP (${fmtCount(r.macs)}MAC, 2 ops per MAC)`,
+    `compute: ${fmtGop((2 * r.macs) / 1e9)} GOP (${fmtCount(r.macs)}MAC, 2 ops per MAC)`,
   ];
   if (r.format === 'xmodel') {
     lines.push(`subgraphs (${r.subgraphs.length}):`);
