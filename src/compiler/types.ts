@@ -51,6 +51,8 @@ export interface Layer {
   nonlinear: string;
   /** eltwise: ADD | MUL */
   eltType?: string;
+  /** eltwise: input 1 is a per-channel [1,1,1,C] vector broadcast over every pixel. */
+  broadcast?: boolean;
   fpIn: number[];
   fpOut: number;
   fpW?: number;

@@ -127,6 +127,16 @@ export function emitSubgraph(inp: EmitInput, arch: CompilerArch): Instr[] {
         const inBytes = inRows * inCols * loadCh;
         l.inputs.forEach((x, q) => {
           const src = inp.place(x);
+          if (q === 1 && l.broadcast) {
+            // the per-channel vector, repeated once per pixel: rows = pixels, row_stride 0
+            const pixels = inRows * inCols;
+            for (let p0 = 0; p0 < pixels; p0 += MAX_EXTENT) {
+              const np = Math.min(MAX_EXTENT, pixels - p0);
+              loads.push({ bank_id: BANK_ID.FM0, reg_id: regId(src), ddr_addr: src.offset + c0, bank_addr: fm0 + inBytes + p0 * loadCh,
+                channels: loadCh, rows: np, cols: 1, row_stride: 0, pix_stride: src.pixelStride });
+            }
+            return;
+          }
           loads.push({ bank_id: BANK_ID.FM0, reg_id: regId(src), ddr_addr: src.offset + (inTop * iw + inLeft) * src.pixelStride + (fullCh ? 0 : c0),
             bank_addr: fm0 + q * inBytes, channels: loadCh, rows: inRows, cols: inCols, row_stride: iw * src.pixelStride, pix_stride: src.pixelStride });
         });

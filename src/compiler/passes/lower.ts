@@ -29,7 +29,9 @@ export function shiftLimits(l: Layer): void {
   }
   if (l.fpBias !== undefined) {
     const sb = l.fpIn[0] + l.fpW - l.fpBias;
-    if (sb < 0 || sb > 24) throw new CompileError('E_SHIFT', `${l.kind} '${l.name}': shift_bias ${sb} is outside 0–24`, { where: l.name, fix: 're-quantize the bias' });
+    if (sb < -16 || sb > 16) {
+      throw new CompileError('E_SHIFT', `${l.kind} '${l.name}': shift_bias ${sb} = fp_in + fp_w − fp_bias is outside the DPU range −16–16`, { where: l.name, fix: 're-quantize the bias' });
+    }
   }
 }
 
@@ -73,9 +75,16 @@ export const lower: Pass = (state) => {
           layer = { ...base, kind: op.type === 'maxpool2d' ? 'maxpool' : 'avgpool', engine: 'alu', ...(glob ? {} : convLike()), ...extra };
           break;
         }
-        case 'add': case 'mul':
-          layer = { ...base, kind: 'eltwise', engine: 'eltwise', inputs: [...op.inputs], fpIn: op.inputs.map((n) => fp(byName.get(n))), eltType: op.type === 'add' ? 'ADD' : 'MUL' };
+        case 'add': case 'mul': {
+          // a per-channel operand goes second (the ELEW inputs are symmetric)
+          const ins = [...op.inputs];
+          const isVec = (n: string) => { const sh = byName.get(n)!.output.shape; return sh.length === 4 && sh[1] === 1 && sh[2] === 1 && op.output.shape[1] * op.output.shape[2] > 1; };
+          if (isVec(ins[0])) ins.reverse();
+          const full = byName.get(ins[0])!;
+          layer = { ...base, kind: 'eltwise', engine: 'eltwise', inputs: ins, inShape: hwc(full.output.shape), fpIn: ins.map((n) => fp(byName.get(n))),
+            eltType: op.type === 'add' ? 'ADD' : 'MUL', ...(isVec(ins[1]) ? { broadcast: true } : {}) };
           break;
+        }
         case 'relu': case 'relu6': case 'leaky-relu': case 'hard-sigmoid': case 'clamp': {
           const nl = op.type === 'relu' ? 'RELU' : op.type === 'relu6' ? 'RELU6' : op.type === 'leaky-relu' ? 'LEAKYRELU' : op.type === 'hard-sigmoid' ? 'HSIGMOID'
             : op.attrs['max'] === 6 ? 'RELU6' : 'RELU';

@@ -19,6 +19,14 @@ const quad = (op: Op, k: string): [number, number, number, number] => {
   return Array.isArray(v) && v.length >= 4 ? [Number(v[0]), Number(v[1]), Number(v[2]), Number(v[3])] : [0, 0, 0, 0];
 };
 
+/**
+ * Activations a conv / depthwise output stage can apply: the arch's conv-engine list plus
+ * HSIGMOID/HSWISH, which DPUCZDX8G ISA1 computes on its ALU (dpu.md: ALU op hsigmoid; hard-swish =
+ * x · hard-sigmoid(x)); our ISA folds them into the CONVINIT/DWINIT output stage (docs/isa.md), with
+ * the INT8 reference arithmetic (docs/dpu-arithmetic.md).
+ */
+export const HARD_ACTS = ['HSIGMOID', 'HSWISH'];
+
 /** Not a DPU op at all. */
 function cpuOnly(what: string, fix = 'nothing to do: it runs on the CPU, in float'): DpuRule {
   return { engine: 'none', cpuOnly: true, check: (op) => ({ reason: `${op.type}: ${what}; stays on CPU`, fix }) };
@@ -76,7 +84,7 @@ const conv2d: DpuRule = {
     return range(op, 'kernel', k, 1, a.kernelMax) ?? range(op, 'stride', s, 1, a.strideMax)
       ?? range(op, 'dilated kernel', eff, 1, a.kernelMax)
       ?? range(op, 'pad left/right', [pad[0], pad[1]], 0, eff[0] - 1) ?? range(op, 'pad top/bottom', [pad[2], pad[3]], 0, eff[1] - 1)
-      ?? checkNonlinear(op, a.nonlinear, 'conv');
+      ?? checkNonlinear(op, [...a.nonlinear, ...HARD_ACTS], 'conv');
   },
 };
 
@@ -91,7 +99,7 @@ const depthwise: DpuRule = {
     return range(op, 'kernel', k, 1, Math.min(a.kernelMax, ctx.arch.conv.kernelMax)) ?? range(op, 'stride', s, 1, Math.min(a.strideMax, ctx.arch.conv.strideMax))
       ?? range(op, 'pad left/top', [pad[0], pad[2]], 0, Math.min(a.padLeftTopMax, k[0] - 1))
       ?? range(op, 'pad right/bottom', [pad[1], pad[3]], 0, Math.min(a.padRightBottomMax, k[1] - 1))
-      ?? checkNonlinear(op, ['NONE', 'RELU', 'RELU6'], 'ALU');
+      ?? checkNonlinear(op, ['NONE', 'RELU', 'RELU6', 'LEAKYRELU', ...HARD_ACTS], 'depthwise');
   },
 };
 
@@ -117,6 +125,13 @@ function pool(kind: 'max' | 'avg'): DpuRule {
   };
 }
 
+/** One operand NHWC, the other a per-channel vector [1,1,1,C] of the same C (SE blocks). */
+export function channelBroadcast(a: number[], b: number[]): boolean {
+  if (a.length !== 4 || b.length !== 4 || a[3] !== b[3]) return false;
+  const vec = (s: number[]) => s[0] === 1 && s[1] === 1 && s[2] === 1;
+  return vec(a) !== vec(b);
+}
+
 function eltwise(kind: 'ADD' | 'MUL'): DpuRule {
   return {
     engine: 'eltwise',
@@ -124,8 +139,8 @@ function eltwise(kind: 'ADD' | 'MUL'): DpuRule {
       if (!ctx.arch.eltwise.types.includes(kind)) return { reason: `eltwise ${kind} is not in this arch's eltwise engine`, fix: 'leave it on the CPU' };
       const [a, b] = ctx.inputs;
       if (!a || !b || ctx.inputOps.some(isConst)) return { reason: `${op.type} with a constant operand: the eltwise engine adds/multiplies two feature maps only`, fix: 'fold the constant into the previous conv' };
-      if (a.shape.join('x') !== b.shape.join('x')) {
-        return { reason: `${op.type} with broadcasting (${a.shape.join('x')} vs ${b.shape.join('x')}): the eltwise engine takes equal shapes only`, fix: 'expand the smaller operand, or leave it on the CPU' };
+      if (a.shape.join('x') !== b.shape.join('x') && !channelBroadcast(a.shape, b.shape)) {
+        return { reason: `${op.type} with broadcasting (${a.shape.join('x')} vs ${b.shape.join('x')}): the eltwise engine takes equal shapes or one [1,1,1,C] operand only`, fix: 'expand the smaller operand, or leave it on the CPU' };
       }
       return checkNonlinear(op, ctx.arch.eltwise.nonlinear, 'eltwise');
     },
