@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Attrs, TensorValue } from '../../../src/ir/types.js';
-import { conv2d, conv2dScalar, depthwiseConv2d, depthwiseConv2dScalar } from '../../../src/kernels/ref/float/conv.js';
+import { conv2d, conv2dScalar, depthwiseConv2d, depthwiseConv2dScalar, transposedConv2d, transposedConv2dScalar } from '../../../src/kernels/ref/float/conv.js';
 import { matmul, matmulScalar } from '../../../src/kernels/ref/float/matmul.js';
 import { floatWasmStatus, setFloatWasmEnabled } from '../../../src/kernels/ref/float/wasm/index.js';
 import { buildModel, maxRelErr, nchwToNhwc, permute, rand, runOrt, type InitSpec, type NodeSpec } from '../float/onnx-model.js';
@@ -142,6 +142,35 @@ test('matmul: WASM and scalar paths vs onnxruntime-node MatMul (broadcast batche
       assert.deepEqual(out.shape, [M, N], `gemm transA=${ta} transB=${tb} ${name}: shape`);
       const err = maxRelErr(out.data, ref.data);
       assert.ok(err <= TOL, `gemm transA=${ta} transB=${tb} ${name}: max rel err ${err}`);
+    }
+  }
+});
+
+test('transposed-conv2d (GEMM + scatter on WASM) and scalar vs onnxruntime-node ConvTranspose', async () => {
+  const cases = [
+    { ic: 13, oc: 6, h: 5, w: 7, k: [3, 3], s: [2, 2], pads: [1, 1, 1, 1], op: [1, 1], d: [1, 1] },
+    { ic: 24, oc: 9, h: 6, w: 6, k: [2, 2], s: [2, 2], pads: [0, 0, 0, 0], op: [0, 0], d: [1, 1] }, // PP-OCR det head shape
+    { ic: 5, oc: 11, h: 5, w: 4, k: [3, 2], s: [1, 2], pads: [0, 1, 2, 0], op: [0, 1], d: [2, 1] },
+  ];
+  for (const c of cases) {
+    const x = R([1, c.ic, c.h, c.w]);
+    const w = R([c.ic, c.oc, c.k[0]!, c.k[1]!], -0.5, 0.5); // ONNX [IC, OC, kh, kw]
+    const b = R([c.oc]);
+    const model = buildModel([{ opType: 'ConvTranspose', inputs: ['x', 'w', 'b'], outputs: ['y'],
+      attrs: { kernel_shape: c.k, strides: c.s, pads: c.pads, output_padding: c.op, dilations: c.d } }],
+    [{ name: 'x', dims: x.dims }], ['y'], [{ name: 'w', dims: w.dims, data: w.data }, { name: 'b', dims: b.dims, data: b.data }]);
+    const r = (await runOrt(model, { x }))['y']!;
+    const ref = nchwToNhwc(r.data, r.dims);
+    const xt = nchwToNhwc(x.data, x.dims);
+    const wt = permute(w.data, w.dims, [1, 2, 3, 0]); // → [OC, kh, kw, IC]
+    const inputs: TensorValue[] = [{ shape: xt.shape, data: xt.data }, { shape: wt.shape, data: wt.data }, { shape: [c.oc], data: b.data }];
+    const attrs: Attrs = { kernel: [c.k[1]!, c.k[0]!], stride: [c.s[1]!, c.s[0]!], dilation: [c.d[1]!, c.d[0]!],
+      pad: [c.pads[1]!, c.pads[3]!, c.pads[0]!, c.pads[2]!], output_padding: [c.op[1]!, c.op[0]!] };
+    for (const [name, fn] of [['wasm', transposedConv2d], ['scalar', transposedConv2dScalar]] as const) {
+      const out = fn(inputs, attrs);
+      assert.deepEqual(out.shape, ref.shape, `convtranspose ${JSON.stringify(c)} ${name}: shape`);
+      const err = maxRelErr(out.data, ref.data);
+      assert.ok(err <= TOL, `convtranspose ${JSON.stringify(c)} ${name}: max rel err ${err}`);
     }
   }
 });

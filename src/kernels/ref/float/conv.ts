@@ -9,7 +9,7 @@
  */
 import type { Attrs, Op, TensorValue } from '../../../ir/types.js';
 import { attrNum, attrNums, attrStr, fail, tensor } from './util.js';
-import { conv2dWasm, depthwiseWasm } from './wasm/kernels.js';
+import { conv2dWasm, depthwiseWasm, transposedConvWasm } from './wasm/kernels.js';
 import type { ConvGeom } from './wasm/kernels.js';
 
 export interface Conv2dParams {
@@ -298,6 +298,15 @@ export function convTransposeOutSize(inp: number, k: number, s: number, d: numbe
  * OH = sh·(H−1) + out_pad_h + (KH−1)·dh + 1 − pt − pb (ONNX ConvTranspose).
  */
 export function transposedConv2d(inputs: TensorValue[], attrs: Attrs, op?: Op): TensorValue {
+  return transposedImpl(inputs, attrs, op, true);
+}
+
+/** transposed-conv2d with the scalar TypeScript kernel only. */
+export function transposedConv2dScalar(inputs: TensorValue[], attrs: Attrs, op?: Op): TensorValue {
+  return transposedImpl(inputs, attrs, op, false);
+}
+
+function transposedImpl(inputs: TensorValue[], attrs: Attrs, op: Op | undefined, useWasm: boolean): TensorValue {
   const [x, w, bias] = inputs as [TensorValue, TensorValue, TensorValue | undefined];
   const [H, W, IC] = x.shape.length === 4 ? [x.shape[1]!, x.shape[2]!, x.shape[3]!] : [x.shape[0]!, x.shape[1]!, x.shape[2]!];
   const [OC, KH, KW, WIC] = w.shape as [number, number, number, number];
@@ -306,6 +315,10 @@ export function transposedConv2d(inputs: TensorValue[], attrs: Attrs, op?: Op): 
   const op2 = attrNums(attrs, 'output_padding', [0, 0], op);
   const OH = convTransposeOutSize(H, KH, p.sh, p.dh, p.pt, p.pb, op2[1] ?? 0);
   const OW = convTransposeOutSize(W, KW, p.sw, p.dw, p.pl, p.pr, op2[0] ?? 0);
+  if (useWasm && OH > 0 && OW > 0) {
+    const r = transposedConvWasm(x.data, w.data, bias?.data, OC, IC, geom(H, W, IC, KH, KW, p, OH, OW));
+    if (r) { applyNonlinear(r, attrs, op); return tensor([1, OH, OW, OC], r); }
+  }
   const out = tensor([1, OH, OW, OC]);
   // pack [tap][ic][oc]
   const key = `${OC},${KH},${KW},${IC}`;

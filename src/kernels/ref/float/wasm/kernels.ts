@@ -197,3 +197,54 @@ export function gemmWasm(a: Float32Array, aOff: number, aRow: number, aCol: numb
   else for (let i = 0; i < M; i++) out.set(cv.subarray(i * Np, i * Np + N), oOff + i * N);
   return true;
 }
+
+/**
+ * Transposed-conv weights [OC, KH, KW, IC] as the GEMM B matrix [IC][T·OC] (n = tap·OC + oc),
+ * packed like packGemmB and cached per weights array.
+ */
+export function packTransposedB(w: Float32Array, OC: number, T: number, IC: number): Float32Array {
+  const key = `t8:${OC},${T},${IC}`;
+  const hit = gemmPackCache.get(w);
+  if (hit && hit.key === key) return hit.data;
+  const N = T * OC;
+  const out = new Float32Array(Math.ceil(N / 8) * IC * 8);
+  for (let oc = 0; oc < OC; oc++) {
+    for (let t = 0; t < T; t++) {
+      const n = t * OC + oc;
+      const blk = (n >> 3) * IC * 8 + (n & 7);
+      const src = (oc * T + t) * IC;
+      for (let c = 0; c < IC; c++) out[blk + c * 8] = w[src + c]!;
+    }
+  }
+  gemmPackCache.set(w, { key, data: out });
+  return out;
+}
+
+/**
+ * transposed-conv2d on WebAssembly as GEMM + scatter: cols[H·W][T·OC] = x[H·W][IC] · B, then every
+ * input pixel's tap row is added to the output pixel it reaches. Output [OH·OW·OC] (no nonlinearity).
+ */
+export function transposedConvWasm(x: Float32Array, w: Float32Array, bias: Float32Array | undefined, OC: number, IC: number, g: ConvGeom): Float32Array | null {
+  const { H, W, KH, KW, OH, OW } = g;
+  const T = KH * KW, N = T * OC, P = H * W;
+  const cols = new Float32Array(P * N);
+  if (!gemmWasm(x, 0, IC, 1, P, IC, packTransposedB(w, OC, T, IC), N, cols, 0)) return null;
+  const out = new Float32Array(OH * OW * OC);
+  if (bias) for (let p = 0; p < OH * OW; p++) out.set(bias.subarray(0, OC), p * OC);
+  for (let iy = 0; iy < H; iy++) {
+    for (let ky = 0; ky < KH; ky++) {
+      const oy = iy * g.sh - g.pt + ky * g.dh;
+      if (oy < 0 || oy >= OH) continue;
+      for (let ix = 0; ix < W; ix++) {
+        const src0 = (iy * W + ix) * N;
+        for (let kx = 0; kx < KW; kx++) {
+          const ox = ix * g.sw - g.pl + kx * g.dw;
+          if (ox < 0 || ox >= OW) continue;
+          const s = src0 + (ky * KW + kx) * OC, d = (oy * OW + ox) * OC;
+          for (let c = 0; c < OC; c++) out[d + c] += cols[s + c]!;
+        }
+      }
+    }
+  }
+  return out;
+}
