@@ -461,3 +461,16 @@ export function peakDot(iters: i32, seed: i32): i32 {
   s = i32x4.add(s, i32x4.add(i32x4.add(a8, a9), i32x4.add(a10, a11)));
   return i32x4.extract_lane(s, 0) + i32x4.extract_lane(s, 3);
 }
+
+/** relu on int8, elements [i0, i1): y = sat(DPU_ROUND(max(q, 0) / 2^s)) (s < 0: left shift). */
+export function reluq(src: usize, dst: usize, i0: i32, i1: i32, s: i32): void {
+  let i = i0;
+  if (s == 0) {
+    const z = i8x16.splat(0);
+    for (; i + 16 <= i1; i += 16) v128.store(dst + i, i8x16.max_s(v128.load(src + i), z));
+  }
+  for (; i < i1; i++) {
+    const q = <i64>load<i8>(src + i);
+    store<i8>(dst + i, <i8>(q <= 0 ? 0 : sat(sr(q, s))));
+  }
+}

@@ -44,6 +44,8 @@ export interface FastExecutorStats {
   arenaBytes: number;
   /** Bytes of packed (int16) weights. */
   weightBytes: number;
+  /** Op types run by a reference kernel, with counts. */
+  refTypes: Record<string, number>;
   /** Ops that fell back to a reference kernel, with the reason. */
   fallbacks: { op: string; type: string; reason: string }[];
 }
@@ -109,8 +111,10 @@ export function createFastExecutor(graph: Graph, opts: FastExecutorOptions = {})
   const inits: (() => void)[] = [];
   type Step = () => void;
   const steps: Step[] = [];
+  /** Op type of each step (for the optional profile: set globalThis.__prof = {} before run). */
+  const stepTypes: string[] = [];
   const slots = new Map<string, Slot>();
-  const stats: FastExecutorStats = { wasmOps: 0, refOps: 0, floatOps: 0, arenaBytes: 0, weightBytes: 0, fallbacks: [] };
+  const stats: FastExecutorStats = { wasmOps: 0, refOps: 0, floatOps: 0, arenaBytes: 0, weightBytes: 0, refTypes: {}, fallbacks: [] };
   const constQ = new Map<string, QTensor>();
   let scratchBytes = 0;
   const scratchUsers: ((off: number) => void)[] = [];
@@ -172,12 +176,36 @@ export function createFastExecutor(graph: Graph, opts: FastExecutorOptions = {})
     return { stage: [mode, cut, accShift, six, 3 * 2 ** fa, leaky, fa + 7, fast, biasOff], biasOff };
   }
 
-  function planConv(op: Op, x: QSlot, depthwise: boolean): Step {
+  function convInputs(op: Op): [QTensor, QTensor | undefined] {
     if (op.inputs.length < 2) unsupported('no weights');
     const w = qOfConst(op.inputs[1]);
     if (!w) unsupported('weights are not a fixed-point const');
     const bias = op.inputs[2] !== undefined ? qOfConst(op.inputs[2]) : undefined;
     if (op.inputs[2] !== undefined && !bias) unsupported('bias is not a fixed-point const');
+    return [w, bias];
+  }
+
+  /** matmul [M, K] · const [K, N] (or [N, K] with transpose_b) + bias: a 1×1 conv over M pixels. */
+  function planMatmul(op: Op, a: QSlot): Step {
+    const [b, bias] = convInputs(op);
+    if (attrBool(op.attrs, 'transpose_a', false)) unsupported('transpose_a');
+    const tb = attrBool(op.attrs, 'transpose_b', false);
+    if (a.shape.length < 2 || a.shape.slice(0, -2).some((d) => d !== 1) || b.shape.length !== 2) unsupported('batched matmul');
+    const M = a.shape[a.shape.length - 2];
+    const K = a.shape[a.shape.length - 1];
+    const N = tb ? b.shape[0] : b.shape[1];
+    if ((tb ? b.shape[1] : b.shape[0]) !== K) unsupported('inner dims');
+    const wd = new Int8Array(N * K);
+    for (let n = 0; n < N; n++) for (let kk = 0; kk < K; kk++) wd[n * K + kk] = b.data[tb ? n * K + kk : kk * N + n];
+    const w: QTensor = { shape: [N, 1, 1, K], data: wd, fixPoint: b.fixPoint };
+    const x: QSlot = { kind: 'q', off: a.off, shape: [1, 1, M, K], fp: a.fp, n: a.n };
+    const step = planConv({ ...op, attrs: { ...op.attrs, kernel: [1, 1] } }, x, false, w, bias);
+    const s = slots.get(op.name) as QSlot;
+    slots.set(op.name, { ...s, shape: op.output.shape.slice() });
+    return step;
+  }
+
+  function planConv(op: Op, x: QSlot, depthwise: boolean, w: QTensor, bias: QTensor | undefined): Step {
     if (!depthwise && attrNum(op.attrs, 'group', 1) !== 1) unsupported('grouped conv');
     if (x.shape.length !== 4 || x.shape[0] !== 1) unsupported('input is not NHWC batch 1');
     const [, H, W, C] = x.shape;
@@ -297,6 +325,16 @@ export function createFastExecutor(graph: Graph, opts: FastExecutorOptions = {})
     return () => run({ fn: 'addq', args: [a.off, b.off, out.off, 0, a.n, F - a.fp, F - b.fp, sub, cut, relu], range: 3 });
   }
 
+  function planRelu(op: Op, x: QSlot): Step {
+    const fo = op.output.fixPoint as number;
+    const s = x.fp - fo;
+    checkShift(s, op.name);
+    if (Math.abs(s) > 30) unsupported('shift out of range');
+    const out = qslot(x.shape.slice(), fo);
+    slots.set(op.name, out);
+    return () => run({ fn: 'reluq', args: [x.off, out.off, 0, x.n, s], range: 2 });
+  }
+
   /** reshape / identity at the same fix point: the output aliases the input's slot. */
   function planAlias(op: Op, x: QSlot): Step | undefined {
     const fo = op.output.fixPoint as number;
@@ -395,7 +433,7 @@ export function createFastExecutor(graph: Graph, opts: FastExecutorOptions = {})
       if (fp === undefined) slots.set(op.name, { kind: 'f', shape: op.output.shape.slice(), value: { shape: op.output.shape.slice(), data: op.data ?? new Float32Array(0) } });
       continue;
     }
-    const isConv = op.type === 'conv2d' || op.type === 'depthwise-conv2d';
+    const isConv = op.type === 'conv2d' || op.type === 'depthwise-conv2d' || op.type === 'matmul';
     // a conv's weight/bias consts are packed by planConv; they get arena slots only on fallback
     const lazy = (i: number): boolean => isConv && i > 0 && byName.get(op.inputs[i])?.type === 'const' && byName.get(op.inputs[i])?.output.fixPoint !== undefined;
     const ins = op.inputs.map((name, i) => (lazy(i) ? undefined : resolve(name, op)));
@@ -413,8 +451,10 @@ export function createFastExecutor(graph: Graph, opts: FastExecutorOptions = {})
       let step: Step | undefined;
       try {
         switch (op.type) {
-          case 'conv2d': step = planConv(op, qs[0] as QSlot, false); break;
-          case 'depthwise-conv2d': step = planConv(op, qs[0] as QSlot, true); break;
+          case 'conv2d': step = planConv(op, qs[0] as QSlot, false, ...convInputs(op)); break;
+          case 'depthwise-conv2d': step = planConv(op, qs[0] as QSlot, true, ...convInputs(op)); break;
+          case 'matmul': step = planMatmul(op, qs[0] as QSlot); break;
+          case 'relu': step = planRelu(op, qs[0] as QSlot); break;
           case 'maxpool2d': step = planPool(op, qs[0] as QSlot, false); break;
           case 'avgpool2d': step = planPool(op, qs[0] as QSlot, true); break;
           case 'add': case 'sub': case 'mul': step = planEltwise(op, qs[0] as QSlot, qs[1] as QSlot); break;
@@ -427,9 +467,12 @@ export function createFastExecutor(graph: Graph, opts: FastExecutorOptions = {})
         if (!(e instanceof Unsupported)) throw e;
         stats.fallbacks.push({ op: op.name, type: op.type, reason: e.message });
       }
+      if (!step) stats.refTypes[op.type] = (stats.refTypes[op.type] ?? 0) + 1;
       if (!step) step = planRef(op, op.inputs.map((name, i) => qs[i] ?? (resolve(name, op) as QSlot)));
       steps.push(step);
+      stepTypes.push(op.type + (stats.fallbacks.some((f) => f.op === op.name) ? '(ref)' : ''));
     } else {
+      stepTypes.push(op.type + '(float)');
       stats.floatOps++;
       const def = getOpDef(op.type);
       const s: Slot = fp === undefined ? { kind: 'f', shape: op.output.shape.slice() } : qslot(op.output.shape.slice(), fp);
@@ -506,7 +549,15 @@ export function createFastExecutor(graph: Graph, opts: FastExecutorOptions = {})
     memory,
     run(feeds) {
       for (const f of feedSteps) f(feeds);
-      for (const s of steps) s();
+      const prof = (globalThis as { __prof?: Record<string, number> }).__prof;
+      if (prof) {
+        for (let i = 0; i < steps.length; i++) {
+          const t = performance.now();
+          steps[i]();
+          const key = stepTypes[i];
+          prof[key] = (prof[key] ?? 0) + performance.now() - t;
+        }
+      } else for (const s of steps) s();
       const out: Record<string, TensorValue> = {};
       for (const name of graph.outputs) out[name] = floatValue(slots.get(name) as Slot);
       return out;

@@ -24,6 +24,7 @@ export interface KernelExports {
   addq(a: number, b: number, out: number, i0: number, i1: number, sa: number, sb: number, sub: number, cut: number, relu: number): void;
   mulq(a: number, b: number, out: number, i0: number, i1: number, cut: number, relu: number): void;
   requant(src: number, dst: number, n: number, s: number): void;
+  reluq(src: number, dst: number, i0: number, i1: number, s: number): void;
   peakDot(iters: number, seed: number): number;
 }
 

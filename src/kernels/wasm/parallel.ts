@@ -6,7 +6,7 @@
  */
 import type { KernelExports } from './loader.js';
 
-export const KERNEL_FNS = ['widen', 'conv', 'dwconv', 'maxpool', 'avgpool', 'addq', 'mulq', 'requant'] as const;
+export const KERNEL_FNS = ['widen', 'conv', 'dwconv', 'maxpool', 'avgpool', 'addq', 'mulq', 'requant', 'reluq'] as const;
 export type KernelFn = (typeof KERNEL_FNS)[number];
 
 /** setStage arguments: mode, cut, accShift, six, three, leaky, hswShift, fast, biasPtr. */
