@@ -24,8 +24,9 @@ function presetOf(fp: bigint): string | undefined {
  */
 export function checkFingerprint(subgraph: string, model: bigint, actual: bigint): void {
   if (model === actual) return;
-  const m = fingerprintHex(model);
-  const a = fingerprintHex(actual);
+  // VART prints both with std::hex: no zero padding (0x101000016010407), as in the published message.
+  const m = `0x${model.toString(16)}`;
+  const a = `0x${actual.toString(16)}`;
   const vart =
     `CHECK fingerprint fail! model_fingerprint ${m} is un-matched with actual dpu_fingerprint ${a}. ` +
     `Please re-compile xmodel with dpu_fingerprint ${a} and try again.`;
@@ -35,6 +36,6 @@ export function checkFingerprint(subgraph: string, model: bigint, actual: bigint
     details: `The model was compiled for ${describe(model)}; this DPU is ${describe(actual)}.`,
     fix:
       `the model was compiled for ${describe(model)} but the DPU is ${describe(actual)}; ` +
-      `re-compile it: dpuflow compile <net>_int.xmodel --arch ${preset ?? `arch.json with {"fingerprint": "${a}"}`} --out <dir>`,
+      `re-compile it: dpuflow compile <net>_int.xmodel --arch ${preset ?? `arch.json with {"fingerprint": "${fingerprintHex(actual)}"}`} --out <dir>`,
   });
 }

@@ -167,6 +167,9 @@ export class GraphRunner {
   }
 
   private async execute(ins: Float32Array[], outs: Float32Array[]): Promise<SubgraphTiming[]> {
+    // Start on a new turn of the event loop: executeAsync returns at once, a wait(id, 0) right after it
+    // sees the job pending, and jobs in flight take turns (the kernels themselves are synchronous).
+    await new Promise<void>((resolve) => setTimeout(resolve, 0));
     const values = new Map<string, Buf>();
     this.inputs.forEach((t, i) => {
       values.set(t.name, t.fixPoint !== undefined ? quantize(ins[i]!, t.fixPoint, DPU_ROUND) : ins[i]!);
