@@ -25,12 +25,15 @@ test('bit-exact: PP-OCR det at 64×64 on B4096 (FPN upsample by SAVE, concat in 
   void ACT_FP;
 });
 
-test('bit-exact: hard-swish/hard-sigmoid output stages and an SE block (per-channel broadcast mul) on B800', () => {
+test('bit-exact: hard-swish/hard-sigmoid output stages, an SE block (per-channel broadcast mul) and constant scale/bias on B800 — one DPU subgraph', () => {
   const b = new NetBuilder('se', 9);
   let x = b.conv(b.input([1, 24, 30, 8]), 24, 3, 2, 'HSWISH');
   x = b.conv(x, 0, 3, 1, 'HSWISH', { dw: true });
   const s1 = b.pool('avgpool2d', x, 0, 1, 0, true);
   const s2 = b.conv(b.conv(s1, 8, 1, 1, 'RELU'), 24, 1, 1, 'HSIGMOID');
   const y = b.op('mul', [s2, x], {}, b.shape(x));
-  assert.equal(checkBitExact(b.graph([b.conv(y, 16, 1, 1, 'NONE')]), 'B800'), 1);
+  // learnable affine (PP-LCNet): scalar scale and per-channel bias constants, broadcast from REG_0
+  const z = b.op('add', [b.constant([24], 0.5), b.op('mul', [y, b.constant([1], 1.5)], {}, b.shape(y))], {}, b.shape(y));
+  const r = checkBitExact(b.graph([b.conv(z, 16, 1, 1, 'NONE')]), 'B800');
+  assert.equal(r, 1);
 });

@@ -112,7 +112,7 @@ export function emitSubgraph(inp: EmitInput, arch: CompilerArch): Instr[] {
         const fm0 = (tile % 2) * fmHalf, fm1 = (tile % 2) * fmHalf;
         const loads: Record<string, number>[] = [];
         const p = inp.ddr.params[l.name];
-        if (p && i === 0 && k === 0) {
+        if (p && i === 0 && k === 0 && l.kind !== 'eltwise') {
           if (l.kind === 'dwconv') {
             loads.push({ bank_id: BANK_ID.DWW, reg_id: 0, ddr_addr: p.weights + c0, bank_addr: wAddr, channels: T, rows: l.kernel[1], cols: l.kernel[0], row_stride: l.kernel[0] * oc, pix_stride: oc });
           } else {
@@ -140,6 +140,14 @@ export function emitSubgraph(inp: EmitInput, arch: CompilerArch): Instr[] {
           loads.push({ bank_id: BANK_ID.FM0, reg_id: regId(src), ddr_addr: src.offset + (inTop * iw + inLeft) * src.pixelStride + (fullCh ? 0 : c0),
             bank_addr: fm0 + q * inBytes, channels: loadCh, rows: inRows, cols: inCols, row_stride: iw * src.pixelStride, pix_stride: src.pixelStride });
         });
+        if (l.kind === 'eltwise' && p) {
+          // the constant operand from REG_0, repeated once per pixel: rows = pixels, row_stride 0
+          const pixels = inRows * inCols;
+          for (let p0 = 0; p0 < pixels; p0 += MAX_EXTENT) {
+            const np = Math.min(MAX_EXTENT, pixels - p0);
+            loads.push({ bank_id: BANK_ID.FM0, reg_id: 0, ddr_addr: p.weights + c0, bank_addr: fm0 + inBytes + p0 * loadCh, channels: loadCh, rows: np, cols: 1, row_stride: 0, pix_stride: oc });
+          }
+        }
         loads.forEach((f, q) => push('LOAD', (q === 0 && tile >= 2 ? X : 0) | (q === 0 && tile === 0 && !first ? SAVE : 0), q === loads.length - 1 ? X : 0, f));
         const xWait = LOAD | (tile >= 2 ? SAVE : 0);
         const xSignal = SAVE | (tile + 2 < n ? LOAD : 0);

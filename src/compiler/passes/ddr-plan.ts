@@ -34,6 +34,11 @@ export function packParams(l: Layer, g: Map<string, Op>): { weights: Uint8Array;
     return new Uint8Array(out.buffer);
   };
   const oc = l.outShape[2], ic = l.inShape[2];
+  if (l.kind === 'eltwise') {
+    // the broadcast constant of an eltwise layer, one byte per channel (a scalar repeated)
+    const n = wOp.data.length;
+    return { weights: toInt8(wOp, oc, (i) => (n === 1 ? 0 : i)), bias: new Uint8Array(0) };
+  }
   let weights: Uint8Array;
   if (l.kind === 'fc') {
     const transposeB = g.get(l.name)?.attrs['transpose_b'] === true;

@@ -20,7 +20,7 @@ function fp(op: Op | undefined): number {
 }
 
 export function shiftLimits(l: Layer): void {
-  if (l.fpW === undefined) return;
+  if (l.fpW === undefined || l.kind === 'eltwise') return;
   const cut = l.fpIn[0] + l.fpW - l.fpOut;
   if (cut < 0 || cut > 16) {
     throw new CompileError('E_SHIFT', `${l.kind} '${l.name}': shift_cut ${cut} = fp_in ${l.fpIn[0]} + fp_w ${l.fpW} − fp_out ${l.fpOut} is outside the DPU range 0–16`, {
@@ -77,6 +77,13 @@ export const lower: Pass = (state) => {
         }
         case 'add': case 'mul': {
           // a per-channel operand goes second (the ELEW inputs are symmetric)
+          const constIdx = op.inputs.findIndex((n) => byName.get(n)!.type === 'const');
+          if (constIdx >= 0) {
+            const full = byName.get(op.inputs[1 - constIdx])!;
+            layer = { ...base, kind: 'eltwise', engine: 'eltwise', inputs: [full.name], inShape: hwc(full.output.shape), weights: op.inputs[constIdx],
+              fpIn: [fp(full), fp(byName.get(op.inputs[constIdx]))], eltType: op.type === 'add' ? 'ADD' : 'MUL', broadcast: true };
+            break;
+          }
           const ins = [...op.inputs];
           const isVec = (n: string) => { const sh = byName.get(n)!.output.shape; return sh.length === 4 && sh[1] === 1 && sh[2] === 1 && op.output.shape[1] * op.output.shape[2] > 1; };
           if (isVec(ins[0])) ins.reverse();

@@ -34,7 +34,7 @@ export function tileBytes(l: Layer, rows: number, ch: number, cols = l.outShape[
     case 'dwconv':
       return { input: ir * iw * ch, output: rows * cols * ch, weights: kk * ch, bias: l.bias ? ch : 0 };
     case 'eltwise':
-      return { input: l.inputs.length * ir * iw * ch, output: rows * cols * ch, weights: 0, bias: 0 };
+      return { input: (l.weights ? 2 : l.inputs.length) * ir * iw * ch, output: rows * cols * ch, weights: 0, bias: 0 };
     case 'copy': case 'upsample':
       return { input: ir * iw * ch, output: 0, weights: 0, bias: 0 };
     default:

@@ -138,7 +138,17 @@ function eltwise(kind: 'ADD' | 'MUL'): DpuRule {
     check(op, ctx) {
       if (!ctx.arch.eltwise.types.includes(kind)) return { reason: `eltwise ${kind} is not in this arch's eltwise engine`, fix: 'leave it on the CPU' };
       const [a, b] = ctx.inputs;
-      if (!a || !b || ctx.inputOps.some(isConst)) return { reason: `${op.type} with a constant operand: the eltwise engine adds/multiplies two feature maps only`, fix: 'fold the constant into the previous conv' };
+      if (!a || !b) return { reason: `${op.type} needs two operands`, fix: 'check the model' };
+      const ci = ctx.inputOps.findIndex(isConst);
+      if (ci >= 0) {
+        // a scalar or per-channel constant: stored in REG_0, broadcast by LOAD (row_stride 0)
+        const c = ctx.inputs[ci], x = ctx.inputs[1 - ci];
+        const n = c.shape.reduce((p, q) => p * q, 1);
+        if (isConst(ctx.inputOps[1 - ci]) || x.shape.length !== 4 || (n !== 1 && !(n === x.shape[3] && c.shape[c.shape.length - 1] === n))) {
+          return { reason: `${op.type} with a constant of shape [${c.shape.join(',')}]: the eltwise engine broadcasts only a scalar or a per-channel vector over an NHWC map`, fix: 'fold the constant into the previous conv' };
+        }
+        return checkNonlinear(op, ctx.arch.eltwise.nonlinear, 'eltwise');
+      }
       if (a.shape.join('x') !== b.shape.join('x') && !channelBroadcast(a.shape, b.shape)) {
         return { reason: `${op.type} with broadcasting (${a.shape.join('x')} vs ${b.shape.join('x')}): the eltwise engine takes equal shapes or one [1,1,1,C] operand only`, fix: 'expand the smaller operand, or leave it on the CPU' };
       }
