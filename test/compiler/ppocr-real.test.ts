@@ -1,0 +1,40 @@
+// The shipped PP-OCRv4 rec model (CNN backbone PP-LCNetV3 + SVTR neck + CTC head), imported,
+// quantized by our quantizer (2 random batches: fix points legal, not accurate) and partitioned.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { importOnnx } from '../../src/importers/onnx/index.js';
+import { quantize } from '../../src/quantizer/index.js';
+import { runPipeline } from '../../src/compiler/pipeline.js';
+import { toCompilerArch } from '../../src/compiler/arch.js';
+import { installDpuRules } from '../../src/compiler/support/index.js';
+import { readAsset, assetPath } from '../../src/runtime/node/assets.js';
+
+test('real PP-OCRv4 rec: the whole CNN backbone is one DPU subgraph; layernorm, attention matmuls and softmax are on the CPU with reasons', async () => {
+  installDpuRules();
+  const g = importOnnx(readAsset('ppocr-rec'), { fileName: assetPath('ppocr-rec'), inputShapes: { x: [1, 3, 48, 320] } });
+  const inp = g.ops.find((o) => o.type === 'data')!;
+  const n = inp.output.shape.reduce((a, b) => a * b, 1);
+  let s = 5;
+  const batches = [0, 1].map(() => ({ [inp.name]: { shape: inp.output.shape, data: new Float32Array(n).map(() => { s = (s * 1103515245 + 12345) >>> 0; return (s / 2 ** 32) * 2 - 1; }) } }));
+  const q = await quantize(g, batches, { skipReport: true, biasCorrection: false });
+  const { state, report } = runPipeline(q.graph, toCompilerArch('B4096'), { until: 'check-banks' });
+  const byName = new Map(state.graph.ops.map((o) => [o.name, o]));
+  const dpu = state.subgraphs.filter((x) => x.device === 'DPU');
+  // backbone: every conv before the first layernorm is in the first DPU subgraph
+  const firstLn = state.graph.ops.findIndex((o) => o.type === 'layernorm');
+  const backboneConvs = state.graph.ops.slice(0, firstLn).filter((o) => o.type === 'conv2d' || o.type === 'depthwise-conv2d');
+  assert.ok(backboneConvs.length > 30);
+  const first = new Set(dpu[0].ops);
+  const outside = backboneConvs.filter((o) => !first.has(o.name) && state.device[o.name] === 'DPU');
+  assert.ok(outside.length <= 4, `backbone convs outside the first DPU subgraph: ${outside.map((o) => o.name).join(', ')}`);
+  const reasons = (t: string) => report.cpuOps.filter((c) => c.type === t);
+  assert.equal(reasons('layernorm').length, state.graph.ops.filter((o) => o.type === 'layernorm').length);
+  assert.ok(reasons('layernorm').every((c) => c.reason === 'layernorm: not a DPU op; stays on CPU'));
+  assert.ok(reasons('softmax').length >= 1);
+  assert.ok(reasons('matmul').some((c) => /two activations/.test(c.reason)));
+  for (const c of report.cpuOps) assert.ok(c.reason && c.fix, c.op);
+  // every DPU subgraph passed tiling, the checker and codegen
+  assert.ok(state.dpu.every((d) => (d.instrs?.length ?? 0) > 1));
+  console.log(`PP-OCRv4 rec on B4096: ${report.counts.dpu} DPU + ${report.counts.cpu} CPU subgraphs; first DPU subgraph ${dpu[0].ops.length} ops; ${report.cpuOps.length} CPU ops`);
+  void byName;
+});
