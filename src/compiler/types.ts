@@ -57,6 +57,11 @@ export interface Layer {
   fpOut: number;
   fpW?: number;
   fpBias?: number;
+  /**
+   * Transposed conv (kernel = stride) as one 1×1 conv per kernel tap: this layer computes tap
+   * (dy, dx) of a [sh, sw] kernel and writes every sh-th row / sw-th column from (dy, dx).
+   */
+  tap?: { dy: number; dx: number; sh: number; sw: number };
   /** Integer upsample factors [w, h] (upsample). */
   scale?: [number, number];
 }

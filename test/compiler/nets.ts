@@ -132,7 +132,7 @@ export function mobilenetV2(size = 224): Graph {
   return b.graph([x]);
 }
 
-/** PP-OCR det (server): ResNet18_vd backbone, DB FPN neck, DB head (transposed convs + sigmoid on CPU). */
+/** PP-OCR det (server): ResNet18_vd backbone, DB FPN neck, DB head (first transposed conv quantized; the last one and sigmoid float, on CPU). */
 export function ppocrDet(size = 640): Graph {
   const b = new NetBuilder('ppocr_det');
   let x = b.conv(b.input([1, size, size, 3]), 32, 3, 2);
@@ -164,8 +164,8 @@ export function ppocrDet(size = 640): Graph {
   let h = b.conv(fuse, 24, 3, 1);
   const [, hh, hw] = b.shape(h);
   const w1 = b.constant([24, 2, 2, 24], 0.2), b1 = b.constant([24], 0.1);
-  h = b.op('transposed-conv2d', [h, w1, b1], { kernel: [2, 2], stride: [2, 2], dilation: [1, 1], pad: [0, 0, 0, 0], output_padding: [0, 0] }, [1, hh * 2, hw * 2, 24], true);
-  h = b.op('relu', [h], {}, [1, hh * 2, hw * 2, 24], true);
+  h = b.op('transposed-conv2d', [h, w1, b1], { kernel: [2, 2], stride: [2, 2], dilation: [1, 1], pad: [0, 0, 0, 0], output_padding: [0, 0] }, [1, hh * 2, hw * 2, 24]);
+  h = b.op('relu', [h], {}, [1, hh * 2, hw * 2, 24]);
   const w2 = b.constant([1, 2, 2, 24], 0.2, false), b2 = b.constant([1], 0.1, false);
   h = b.op('transposed-conv2d', [h, w2, b2], { kernel: [2, 2], stride: [2, 2], dilation: [1, 1], pad: [0, 0, 0, 0], output_padding: [0, 0] }, [1, hh * 4, hw * 4, 1], true);
   h = b.op('sigmoid', [h], {}, [1, hh * 4, hw * 4, 1], true);

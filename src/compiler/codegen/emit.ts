@@ -174,6 +174,12 @@ export function emitSubgraph(inp: EmitInput, arch: CompilerArch): Instr[] {
             saves.push({ bank_id: BANK_ID.FM0, reg_id: regId(dst), ddr_addr: dst.offset + ((inTop * fh + dy) * ow + inLeft * fw + dx) * dst.pixelStride + c0,
               bank_addr: fm0, channels: T, rows: inRows, cols: inCols, row_stride: fh * ow * dst.pixelStride, pix_stride: fw * dst.pixelStride });
           }
+        } else if (l.tap) {
+          // transposed conv tap (dy, dx): output pixel (y, x) of this layer is (y·sh + dy, x·sw + dx)
+          const { dy, dx, sh, sw } = l.tap;
+          const owFull = ow * sw;
+          saves.push({ bank_id: BANK_ID.FM1, reg_id: regId(dst), ddr_addr: dst.offset + ((r0 * sh + dy) * owFull + x0 * sw + dx) * dst.pixelStride + c0,
+            bank_addr: fm1, channels: T, rows: R, cols: C, row_stride: sh * owFull * dst.pixelStride, pix_stride: sw * dst.pixelStride });
         } else {
           saves.push({ bank_id: moveOnly ? BANK_ID.FM0 : BANK_ID.FM1, reg_id: regId(dst), ddr_addr: dst.offset + dstOff + (r0 * ow + x0) * dst.pixelStride + c0,
             bank_addr: moveOnly ? fm0 : fm1, channels: T, rows: R, cols: C, row_stride: ow * dst.pixelStride, pix_stride: dst.pixelStride });

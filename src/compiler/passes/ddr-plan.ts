@@ -40,7 +40,11 @@ export function packParams(l: Layer, g: Map<string, Op>): { weights: Uint8Array;
     return { weights: toInt8(wOp, oc, (i) => (n === 1 ? 0 : i)), bias: new Uint8Array(0) };
   }
   let weights: Uint8Array;
-  if (l.kind === 'fc') {
+  if (l.tap) {
+    // one kernel tap of a transposed conv: w[o, dy, dx, :] as a 1×1 conv [oc, 1, 1, ic]
+    const { dy, dx, sh, sw } = l.tap;
+    weights = toInt8(wOp, oc * ic, (i) => ((Math.floor(i / ic) * sh + dy) * sw + dx) * ic + (i % ic));
+  } else if (l.kind === 'fc') {
     const transposeB = g.get(l.name)?.attrs['transpose_b'] === true;
     weights = toInt8(wOp, oc * ic, transposeB ? undefined : (i) => (i % ic) * oc + Math.floor(i / ic));
   } else {

@@ -21,6 +21,7 @@ function actKind(a: Op): string | undefined {
 
 const PRODUCERS: Record<string, string[]> = {
   'conv2d': ['RELU', 'RELU6', 'LEAKYRELU'],
+  'transposed-conv2d': ['RELU', 'RELU6', 'LEAKYRELU'],
   'depthwise-conv2d': ['RELU', 'RELU6'],
   'matmul': ['RELU', 'RELU6', 'LEAKYRELU'],
   'add': ['RELU'],

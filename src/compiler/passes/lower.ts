@@ -67,6 +67,13 @@ export const lower: Pass = (state) => {
       let layer: Layer | undefined;
       switch (op.type) {
         case 'conv2d': layer = { ...base, kind: 'conv', engine: 'conv', ...convLike(), ...wb() }; break;
+        case 'transposed-conv2d': {
+          const [sw, sh] = pair(op, 'stride', 1);
+          const conv: Layer = { ...base, kind: 'conv', engine: 'conv', ...wb(), outShape: [base.inShape[0], base.inShape[1], base.outShape[2]] };
+          shiftLimits(conv);
+          for (let dy = 0; dy < sh; dy++) for (let dx = 0; dx < sw; dx++) layers.push({ ...conv, name: `${name}/tap${dy}_${dx}`, tap: { dy, dx, sh, sw } });
+          continue;
+        }
         case 'matmul': layer = { ...base, kind: 'fc', engine: 'conv', inShape: [1, 1, x!.output.shape[1]], ...wb() }; break;
         case 'depthwise-conv2d': layer = { ...base, kind: 'dwconv', engine: 'alu', ...convLike(), ...wb() }; break;
         case 'maxpool2d': case 'avgpool2d': {

@@ -14,7 +14,7 @@ import { encodeProgram } from '../codegen/encode.js';
 
 /** XIR type of a quantized op placed on the DPU. */
 const FIX_TYPE: Record<string, string> = {
-  'conv2d': 'conv2d-fix', 'depthwise-conv2d': 'depthwise-conv2d-fix', 'matmul': 'inner-product', 'maxpool2d': 'pool-fix',
+  'conv2d': 'conv2d-fix', 'depthwise-conv2d': 'depthwise-conv2d-fix', 'transposed-conv2d': 'transposed-conv2d-fix', 'matmul': 'inner-product', 'maxpool2d': 'pool-fix',
   'avgpool2d': 'pool-fix', 'add': 'eltwise-fix', 'mul': 'eltwise-fix', 'concat': 'concat-fix', 'resize': 'upsample-fix',
   'reshape': 'reshape-fix', 'identity': 'identity', 'transpose': 'transpose', 'relu': 'relu', 'relu6': 'relu6', 'leaky-relu': 'leaky-relu',
   'hard-sigmoid': 'hard-sigmoid', 'clamp': 'relu6',

@@ -228,7 +228,21 @@ const clampRule = aluAct((op) => {
 export const DPU_RULES: Record<string, DpuRule> = {
   'conv2d': conv2d,
   'depthwise-conv2d': depthwise,
-  'transposed-conv2d': cpuOnly('transposed conv is not compiled by dpuflow yet', 'nothing to do: it runs on the CPU, in float'),
+  'transposed-conv2d': {
+    engine: 'conv',
+    check(op, ctx) {
+      if (!isConst(ctx.inputOps[1])) return { reason: 'transposed-conv2d with non-constant weights is not a DPU op', fix: 'make the weights a constant' };
+      if (ctx.inputs[0]?.shape.length !== 4) return { reason: 'transposed-conv2d on a non-NHWC tensor', fix: 'reshape to NHWC' };
+      const k = pair(op, 'kernel', 1), s = pair(op, 'stride', 1), d = pair(op, 'dilation', 1), pad = quad(op, 'pad'), opad = pair(op, 'output_padding', 0);
+      if (k[0] !== s[0] || k[1] !== s[1] || d[0] !== 1 || d[1] !== 1 || pad.some((x) => x !== 0) || opad.some((x) => x !== 0)) {
+        return {
+          reason: `transposed-conv2d kernel [${k.join(',')}] stride [${s.join(',')}] pad [${pad.join(',')}]: dpuflow compiles only kernel = stride, dilation 1, no padding (as kernel_h·kernel_w 1×1 convs writing interleaved pixels)`,
+          fix: 'use kernel = stride (e.g. 2×2 stride 2, as DBNet heads do), or leave it on the CPU',
+        };
+      }
+      return range(op, 'kernel', k, 1, ctx.arch.conv.strideMax) ?? checkNonlinear(op, [...ctx.arch.conv.nonlinear, ...HARD_ACTS], 'conv');
+    },
+  },
   'matmul': matmul,
   'batchnorm': cpuOnly('batchnorm not after a conv (nothing to fold it into)', 'put the batchnorm after a conv, or accept the CPU op'),
   'maxpool2d': pool('max'),
