@@ -85,6 +85,29 @@ function stage8(a0: v128, a1: v128, o: i32, outp: usize, n: i32): void {
     let v0 = i32x4.add(a0, v128.load(bp));
     let v1 = i32x4.add(a1, v128.load(bp, 16));
     const mode = gMode;
+    if (mode == MODE_LEAKY) {
+      // a ≥ 0: (a + 2^(cut-1)) >> cut; a < 0: (a·k + 2^(cut+7)) >> (cut + 8) (caller bounds |a·k| < 2^31)
+      const cut = gCut;
+      const k = i32x4.splat(<i32>gLeaky);
+      const hp = i32x4.splat(cut > 0 ? 1 << (cut - 1) : 0);
+      const hn = i32x4.splat(1 << (cut + 7));
+      const z = i32x4.splat(0);
+      const p0 = i32x4.shr_s(i32x4.add(v0, hp), cut);
+      const p1 = i32x4.shr_s(i32x4.add(v1, hp), cut);
+      const q0 = i32x4.shr_s(i32x4.add(i32x4.mul(v0, k), hn), cut + 8);
+      const q1 = i32x4.shr_s(i32x4.add(i32x4.mul(v1, k), hn), cut + 8);
+      v0 = v128.bitselect(p0, q0, i32x4.ge_s(v0, z));
+      v1 = v128.bitselect(p1, q1, i32x4.ge_s(v1, z));
+      const n16 = i16x8.narrow_i32x4_s(v0, v1);
+      const n8 = i8x16.narrow_i16x8_s(n16, n16);
+      if (n == 8) {
+        v128.store64_lane(outp, n8, 0);
+      } else {
+        const lo = i64x2.extract_lane(n8, 0);
+        for (let i = 0; i < n; i++) store<i8>(outp + i, <i8>(lo >> (<i64>i * 8)));
+      }
+      return;
+    }
     if (mode != MODE_NONE) {
       const z = i32x4.splat(0);
       v0 = i32x4.max_s(v0, z);

@@ -14,6 +14,8 @@
 // A GEMM is a 1×1 conv over M "pixels" of K channels (Wp = 1, OW = 1).
 
 // ---- conv2d: 4 output pixels × 8 output channels per register tile -------------------------
+// 8 f32x4 accumulators + 2 weight vectors + 1 splat fit V8's 15 usable xmm registers (6 pixels
+// spill and run ~2× slower); the channel loop is unrolled by 2 (≈2× faster than not unrolled).
 
 // @ts-ignore: decorator
 @inline function pixBase(p: i32, OW: i32, sh: i32, sw: i32, Wp: i32, C: i32): usize {
@@ -33,6 +35,10 @@ export function conv(xp: usize, wpk: usize, bias: usize, out: usize,
   const colStep = <usize>(dw * C) << 2;
   const icBytes = <usize>ICg << 2;
   const blockBytes = <usize>(KH * KW * ICg) << 5; // × 8 lanes × 4 bytes
+  // dilation 1 and one group: the kx taps of a row are contiguous in xp and in wpk (one run)
+  const merged = colStep == icBytes;
+  const runBytes = merged ? icBytes * <usize>KW : icBytes;
+  const nkx = merged ? 1 : KW;
   const ocTot = G * nb * 8;
   const outRow = <usize>ocTot << 2;
   for (let q0 = p0; q0 < p1; q0 += tile) {
@@ -54,13 +60,15 @@ export function conv(xp: usize, wpk: usize, bias: usize, out: usize,
           let s20 = bv0, s21 = bv1, s30 = bv0, s31 = bv1;
           let wp = wb;
           for (let ky = 0; ky < KH; ky++) {
-            for (let kx = 0; kx < KW; kx++) {
+            for (let kx = 0; kx < nkx; kx++) {
               const to = <usize>ky * rowStep + <usize>kx * colStep;
               const a0 = x0 + to, a1 = x1 + to, a2 = x2 + to, a3 = x3 + to;
-              for (let k: usize = 0; k < icBytes; k += 4) {
+              const ic2 = runBytes & ~(<usize>7);
+              let k: usize = 0;
+              for (; k < ic2; k += 8) { // two input channels per iteration
+                {
                 const w0 = v128.load(wp);
                 const w1 = v128.load(wp, 16);
-                wp += 32;
                 let v = v128.load32_splat(a0 + k);
                 s00 = f32x4.add(s00, f32x4.mul(v, w0));
                 s01 = f32x4.add(s01, f32x4.mul(v, w1));
@@ -73,6 +81,43 @@ export function conv(xp: usize, wpk: usize, bias: usize, out: usize,
                 v = v128.load32_splat(a3 + k);
                 s30 = f32x4.add(s30, f32x4.mul(v, w0));
                 s31 = f32x4.add(s31, f32x4.mul(v, w1));
+                }
+                {
+                const w0 = v128.load(wp, 32);
+                const w1 = v128.load(wp, 48);
+                let v = v128.load32_splat(a0 + k + 4);
+                s00 = f32x4.add(s00, f32x4.mul(v, w0));
+                s01 = f32x4.add(s01, f32x4.mul(v, w1));
+                v = v128.load32_splat(a1 + k + 4);
+                s10 = f32x4.add(s10, f32x4.mul(v, w0));
+                s11 = f32x4.add(s11, f32x4.mul(v, w1));
+                v = v128.load32_splat(a2 + k + 4);
+                s20 = f32x4.add(s20, f32x4.mul(v, w0));
+                s21 = f32x4.add(s21, f32x4.mul(v, w1));
+                v = v128.load32_splat(a3 + k + 4);
+                s30 = f32x4.add(s30, f32x4.mul(v, w0));
+                s31 = f32x4.add(s31, f32x4.mul(v, w1));
+                }
+                wp += 64;
+              }
+              for (; k < runBytes; k += 4) {
+                {
+                const w0 = v128.load(wp);
+                const w1 = v128.load(wp, 16);
+                let v = v128.load32_splat(a0 + k);
+                s00 = f32x4.add(s00, f32x4.mul(v, w0));
+                s01 = f32x4.add(s01, f32x4.mul(v, w1));
+                v = v128.load32_splat(a1 + k);
+                s10 = f32x4.add(s10, f32x4.mul(v, w0));
+                s11 = f32x4.add(s11, f32x4.mul(v, w1));
+                v = v128.load32_splat(a2 + k);
+                s20 = f32x4.add(s20, f32x4.mul(v, w0));
+                s21 = f32x4.add(s21, f32x4.mul(v, w1));
+                v = v128.load32_splat(a3 + k);
+                s30 = f32x4.add(s30, f32x4.mul(v, w0));
+                s31 = f32x4.add(s31, f32x4.mul(v, w1));
+                }
+                wp += 32;
               }
             }
           }
@@ -87,9 +132,9 @@ export function conv(xp: usize, wpk: usize, bias: usize, out: usize,
           let s00 = bv0, s01 = bv1;
           let wp = wb;
           for (let ky = 0; ky < KH; ky++) {
-            for (let kx = 0; kx < KW; kx++) {
+            for (let kx = 0; kx < nkx; kx++) {
               const a0 = x0 + <usize>ky * rowStep + <usize>kx * colStep;
-              for (let k: usize = 0; k < icBytes; k += 4) {
+              for (let k: usize = 0; k < runBytes; k += 4) {
                 const v = v128.load32_splat(a0 + k);
                 s00 = f32x4.add(s00, f32x4.mul(v, v128.load(wp)));
                 s01 = f32x4.add(s01, f32x4.mul(v, v128.load(wp, 16)));

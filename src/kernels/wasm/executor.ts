@@ -53,6 +53,9 @@ export interface FastExecutorStats {
 export interface FastExecutor {
   /** Float feeds keyed by data op name → float outputs keyed by output op name (as runQuantized). */
   run(feeds: Record<string, TensorValue>): Record<string, TensorValue>;
+  /** Re-runs the ops on the inputs of the last run, without quantizing feeds or reading outputs
+   * (kernel-only timing). */
+  rerun(): void;
   /** int8 bytes (a copy) of a fixed-point tensor from the last run. */
   tensor(name: string): Int8Array | undefined;
   readonly stats: FastExecutorStats;
@@ -172,7 +175,10 @@ export function createFastExecutor(graph: Graph, opts: FastExecutorOptions = {})
     const six = 6 * 2 ** fa;
     const leaky = nl === 'LEAKYRELU' ? (alpha ?? 26 / 256) * 256 : 26;
     if (six >= 2 ** 52) unsupported('accumulator fix point too large');
-    const fast = mode <= 2 && accShift === 0 && kred * 16384 + maxB + 2 ** cut < I32_LIMIT && (mode !== 2 || six < I32_LIMIT) ? 1 : 0;
+    const maxA = kred * 16384 + maxB;
+    const fastBasic = mode <= 2 && maxA + 2 ** cut < I32_LIMIT && (mode !== 2 || six < I32_LIMIT);
+    const fastLeaky = mode === 3 && maxA * leaky + 2 ** (cut + 8) < I32_LIMIT && cut + 8 < 31;
+    const fast = accShift === 0 && (fastBasic || fastLeaky) ? 1 : 0;
     return { stage: [mode, cut, accShift, six, 3 * 2 ** fa, leaky, fa + 7, fast, biasOff], biasOff };
   }
 
@@ -561,6 +567,9 @@ export function createFastExecutor(graph: Graph, opts: FastExecutorOptions = {})
       const out: Record<string, TensorValue> = {};
       for (const name of graph.outputs) out[name] = floatValue(slots.get(name) as Slot);
       return out;
+    },
+    rerun() {
+      for (const s of steps) s();
     },
     tensor(name) {
       const s = slots.get(name);

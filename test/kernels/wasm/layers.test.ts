@@ -115,8 +115,9 @@ test('conv2d: odd channel counts (1, 3, 17, 33), 1×1 / 3×3 / 7×7, stride 2, p
 });
 
 test('conv2d: a wide layer (64 → 72 channels, 3×3) in the fast vector output stage and the i64 stage', () => {
-  for (const [j, nl] of ['RELU', 'LEAKYRELU', 'NONE', 'RELU6'].entries()) {
-    const { g, feeds } = convGraph({ C: 64, OC: 72, H: 10, W: 11, k: [3, 3], s: [1, 1], d: [1, 1], pad: [1, 1, 1, 1], nl, bias: j === 3 ? 'neg' : 'pos' }, 7 + j);
+  const cases: [string, 'pos' | 'neg' | 'none'][] = [['RELU', 'pos'], ['LEAKYRELU', 'pos'], ['NONE', 'none'], ['RELU6', 'neg'], ['LEAKYRELU', 'neg'], ['HSWISH', 'pos'], ['HSIGMOID', 'neg']];
+  for (const [j, [nl, bias]] of cases.entries()) {
+    const { g, feeds } = convGraph({ C: 64, OC: 72, H: 10, W: 11, k: [3, 3], s: [1, 1], d: [1, 1], pad: [1, 1, 1, 1], nl, bias }, 7 + j);
     compare(g, feeds, `wide ${nl}`);
   }
 });
