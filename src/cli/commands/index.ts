@@ -12,3 +12,5 @@ COMMANDS.push(registerInspect);
 import { registerQuantizeAndEval } from './eval.js'; COMMANDS.push(registerQuantizeAndEval);
 import { registerCompile } from './compile.js'; COMMANDS.push(registerCompile);
 import { registerDisasm } from './disasm.js'; COMMANDS.push(registerDisasm);
+import { registerBench } from './bench.js'; COMMANDS.push(registerBench);
+import { registerProfile } from './profile.js'; COMMANDS.push(registerProfile);
