@@ -4,6 +4,7 @@ export type { Graph, Op, TensorInfo, TensorValue, Attrs, AttrValue, DType } from
 export { getOpDef, registeredOpTypes } from './ir/registry.js';
 export { runFloat, type RunFloatOptions } from './kernels/ref/float-executor.js';
 export { runQuantized, type RunQuantizedOptions } from './kernels/ref/quant-executor.js';
+export { createFastExecutor, type FastExecutor, type FastExecutorOptions, type FastExecutorStats } from './kernels/wasm/executor.js';
 export { buildModel, MODEL_NAMES, OnnxBuilder, type BuildOptions, type BuiltModel, type ModelName } from './models/index.js';
 export { importOnnx, decodeOnnx, nchwToNhwc, nhwcToNchw, supportedOnnxOps, type ImportOptions } from './importers/onnx/index.js';
 export { ARCH_PRESETS, BOARDS, resolveTarget, resolveBoard, parseArchJson, decodeFingerprint, knownFingerprints, simulate, modelProgram, boardThroughput, coreDdrBytesPerCycle, type DpuArch, type DpuTarget, type Board, type SimResult, type ProgramPerf, type BoardThroughput } from './dpu/index.js'; export { ISA, encode, decode, encodeProgram, decodeProgram, disassemble, type Instr, type PlacedInstr } from './isa/index.js';
