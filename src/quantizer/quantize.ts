@@ -22,7 +22,7 @@ import { SHIFT_BIAS_MAX, SHIFT_CUT_MAX, SHIFT_CUT_MIN, shiftBiasMin } from '../k
 import { ACT_ROUND, PARAM_ROUND, fakeQuant, maxAbs } from './fixpoint.js';
 import { cloneGraph, consumerMap, opMap } from './graph-util.js';
 import { foldBatchNorm } from './fold-bn.js';
-import { foldAffine } from './fold-affine.js';
+import { foldAffine, foldAffineForward } from './fold-affine.js';
 import { fuseActivations } from './fuse-act.js';
 import { crossLayerEqualize } from './cle.js';
 import { SAME_FP_AS_INPUT, WEIGHTED, quantizationPlan } from './quantizable.js';
@@ -148,11 +148,17 @@ export function legalizeFixPoints(g: Graph, fps: FixPoints): FixAdjustment[] {
       if (!groupRule.has(op.name)) groupRule.set(op.name, op.type === 'concat' ? `concat '${op.name}' inputs share its fix point` : `${op.type} '${op.name}' keeps its input fix point`);
     }
   }
+  // A group containing a concat takes the concat output's calibrated fix point (vai_q aligns concat
+  // inputs to its output: the inputs clip rather than the whole group losing resolution); others the
+  // smallest fix point of the group (no member clips).
   const groupMin = new Map<string, number>();
+  const concatFp = new Map<string, number>();
   for (const t of groupRule.keys()) {
     const r = find(t);
     groupMin.set(r, Math.min(groupMin.get(r) ?? Infinity, fps.act.get(t) as number));
+    if (ops.get(t)?.type === 'concat') concatFp.set(r, Math.min(concatFp.get(r) ?? Infinity, fps.act.get(t) as number));
   }
+  for (const [r, fp] of concatFp) groupMin.set(r, fp);
   for (const [t, rule] of groupRule) set(fps.act, t, t, rule, groupMin.get(find(t)) as number);
   for (const op of g.ops) {
     if (!WEIGHTED.has(op.type) || !fps.act.has(op.name)) continue;
@@ -211,7 +217,7 @@ export async function quantize(graph: Graph, calib: CalibSource, opts: QuantizeO
   // affine before and after BN folding: conv → add(bias) → batchnorm (Paddle's ConvTranspose export)
   const affine = foldAffine(g);
   const { folded } = foldBatchNorm(g);
-  affine.folded.push(...foldAffine(g).folded);
+  affine.folded.push(...foldAffine(g).folded, ...foldAffineForward(g).folded);
   const plan0 = quantizationPlan(g);
   for (const op of g.ops) if (op.type === 'hard-sigmoid') plan0.set(op.name, { quantize: true });
   const fuse = fuseActivations(g, (conv) => plan0.get(conv.name)?.quantize === true);

@@ -28,13 +28,9 @@ export function klDivergence(hist: Float64Array, n: number): number {
       sum += hist[i];
       if (hist[i] > 0) nz++;
     }
-    if (l === LEVELS - 1) {
-      // the outliers were folded into p[n−1]; the quantized level holds them too
-      for (let i = n; i < hist.length; i++) sum += hist[i];
-      if (nz === 0 && sum > 0) nz = 1;
-    }
+    // Q is built from the clipped histogram WITHOUT the outliers (TensorRT): clipping costs KL.
     if (nz === 0) continue;
-    for (let i = a; i < b; i++) if (hist[i] > 0 || (i === n - 1 && p[i] > 0)) q[i] = sum / nz;
+    for (let i = a; i < b; i++) if (hist[i] > 0) q[i] = sum / nz;
   }
   let ps = 0;
   let qs = 0;
