@@ -21,7 +21,7 @@ import { graphAsIr, runnerTensorOf } from './subgraph-ir.js';
 import { elementCount, type RunnerTensor, type TensorBuffer } from './tensor.js';
 
 export interface GraphRunnerOptions {
-  /** DPU implementation: 'run' (fast kernels), 'sim' (instruction-level), 'ref' (INT8 reference). Default 'ref'. */
+  /** DPU implementation: 'run' (fast WASM kernels), 'sim' (instruction-level), 'ref' (INT8 reference). Default 'run'. */
   mode?: RunnerMode;
   /**
    * The DPU the virtual board carries: a board ('kv260'), preset ('B4096'), fingerprint ('0x…') or a
@@ -65,7 +65,7 @@ export class GraphRunner {
   }
 
   static create(graph: Graph, opts: GraphRunnerOptions = {}): GraphRunner {
-    const mode = opts.mode ?? 'ref';
+    const mode = opts.mode ?? 'run';
     if (!RUNNER_MODES.includes(mode)) {
       throw new RuntimeError('E_RUNNER_MODE', `unknown runner mode '${String(mode)}'`, { fix: `use one of ${RUNNER_MODES.join(', ')}` });
     }

@@ -103,8 +103,8 @@ test('CLI: bench prints xdputil\'s FPS line and the JSON shape; profile writes a
   assert.equal(pj.board.name, 'zcu104');
   assert.ok(pj.subgraphs.some((s) => s.device === 'DPU' && (s.layers?.length ?? 0) > 5));
   assert.ok(Array.isArray((JSON.parse(fs.readFileSync(trace, 'utf8')) as { traceEvents: unknown[] }).traceEvents));
-  const d = run(['bench', file, '--mode', 'run', '--seconds', '0.1']);
+  const d = run(['bench', file, '--mode', 'nope', '--seconds', '0.1']);
   assert.notEqual(d.status, 0);
-  assert.match(d.stderr, /'run' .*not available/);
+  assert.match(d.stderr, /--mode must be one of run, sim, ref/);
   fs.rmSync(dir, { recursive: true, force: true });
 });

@@ -34,9 +34,6 @@ test("fingerprint mismatch: VART's exact message, then what both archs are and t
   assert.throws(() => GraphRunner.create(xg, { mode: 'sim', target: 'B1024' }), isRt('E_FINGERPRINT', /CHECK fingerprint fail!/));
 });
 
-test("mode 'run' is reported unavailable, never aliased to ref", () => {
-  assert.throws(() => Runner.create(dpu, 'run'), isRt('E_RUN_UNAVAILABLE', /not available/));
-});
 
 test('bad buffers name the tensor; the runner stays usable', async () => {
   const r = Runner.create(dpu, 'sim');

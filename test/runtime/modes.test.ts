@@ -1,4 +1,5 @@
-// 'ref' (INT8 reference kernels on the XIR ops) and 'sim' (instruction-level simulator on mc_code) give
+// 'ref' (INT8 reference kernels on the XIR ops), 'sim' (instruction-level simulator on mc_code) and 'run'
+// (WASM fast executor) give
 // identical bytes on every DPU subgraph output tensor, and both equal the quantizer's test mode
 // (runQuantized on the uncompiled quantized graph): the independent oracle. GraphRunner (float in,
 // float out, CPU subgraphs included) equals runQuantized's outputs.
@@ -30,7 +31,7 @@ async function quantized(model: string, size: number): Promise<IrGraph> {
 }
 
 /** Compiles q and checks every DPU subgraph's outputs in ref and sim against runQuantized's bytes. */
-async function checkModes(q: IrGraph, graphModes: Array<'ref' | 'sim'> = ['sim']): Promise<{ dpuTensors: number; devices: string[] }> {
+async function checkModes(q: IrGraph, graphModes: Array<'ref' | 'sim' | 'run'> = ['run']): Promise<{ dpuTensors: number; devices: string[] }> {
   const c = compile(q, 'B4096');
   const xg = Graph.deserialize(c.xmodel);
   const x = inputOf(q);
@@ -43,7 +44,7 @@ async function checkModes(q: IrGraph, graphModes: Array<'ref' | 'sim'> = ['sim']
   for (const sg of kids) {
     if (sg.getAttr('device') !== 'DPU') continue;
     const outs: Record<string, Int8Array[]> = {};
-    for (const mode of ['ref', 'sim'] as const) {
+    for (const mode of ['ref', 'sim', 'run'] as const) {
       const r = Runner.create(sg, mode);
       const ins = r.getInputTensors().map((t) => {
         const d = oracleQ.get(t.name);
@@ -61,6 +62,7 @@ async function checkModes(q: IrGraph, graphModes: Array<'ref' | 'sim'> = ['sim']
     }
     dpuTensors += outs.ref!.length;
     assert.deepEqual(outs.sim, outs.ref, `sim == ref bytes on ${sg.getName()}`);
+    assert.deepEqual(outs.run, outs.ref, `run == ref bytes on ${sg.getName()}`);
   }
   // whole model, float in / float out, through every subgraph (CPU ones included)
   for (const mode of graphModes) {
@@ -73,29 +75,29 @@ async function checkModes(q: IrGraph, graphModes: Array<'ref' | 'sim'> = ['sim']
   return { dpuTensors, devices: kids.map((k) => String(k.getAttr('device'))) };
 }
 
-test('tiny conv net (importer + quantizer): sim == ref == runQuantized on every DPU tensor', async () => {
-  const r = await checkModes(await quantized('tiny', 16), ['ref', 'sim']);
+test('tiny conv net (importer + quantizer): run == sim == ref == runQuantized on every DPU tensor', async () => {
+  const r = await checkModes(await quantized('tiny', 16), ['ref', 'sim', 'run']);
   assert.ok(r.dpuTensors >= 1);
 });
 
-test('ResNet-18 at 32² (quantizer): sim == ref == runQuantized', async () => {
+test('ResNet-18 at 32² (quantizer): run == sim == ref == runQuantized', async () => {
   await checkModes(await quantized('resnet18', 32));
 });
 
-test('YOLOv5s-shaped at 64² (quantizer): sim == ref == runQuantized, three heads', async () => {
+test('YOLOv5s-shaped at 64² (quantizer): run == sim == ref == runQuantized, three heads', async () => {
   await checkModes(await quantized('yolov5s', 64));
 });
 
-test('MobileNetV2 at 64² (fix points from ranges): sim == ref == runQuantized', async () => {
+test('MobileNetV2 at 64² (fix points from ranges): run == sim == ref == runQuantized', async () => {
   await checkModes(mobilenetV2(64));
 });
 
-test('PP-OCR det (ResNet18_vd + DB) at 64²: sim == ref == runQuantized', async () => {
+test('PP-OCR det (ResNet18_vd + DB) at 64²: run == sim == ref == runQuantized', async () => {
   // 320² gives the same result (checked by hand: 0 differing values of 102400) but takes ~20 s a mode.
   await checkModes(ppocrDet(Number(process.env.DPUFLOW_DET_SIZE ?? 64)));
 });
 
 test('PP-OCR rec (DPU + CPU transformer subgraphs): GraphRunner == runQuantized', async () => {
-  const r = await checkModes(ppocrRec(), ['ref', 'sim']);
+  const r = await checkModes(ppocrRec(), ['ref', 'sim', 'run']);
   assert.ok(r.devices.includes('DPU') && r.devices.includes('CPU'));
 });

@@ -1,23 +1,51 @@
 /**
- * DPU 'run' backend: the fast host kernels (WebAssembly SIMD, src/kernels/wasm `createFastExecutor`).
- * That executor is not in the tree yet, so 'run' is registered as UNAVAILABLE: creating a 'run' runner
- * for a DPU subgraph throws E_RUN_UNAVAILABLE naming the modes that work. It is never silently
- * aliased to 'ref'. When createFastExecutor lands, replace the factory below.
+ * DPU 'run' backend: the fast host kernels — the WebAssembly SIMD executor (src/kernels/wasm,
+ * `createFastExecutor`) on the subgraph's ops, prepared once per runner (weights packed, arena planned).
+ * Bit-exact with 'ref' and 'sim' (checked in test/runtime/modes.test.ts).
  */
+import type { TensorValue } from '../../ir/types.js';
 import { RuntimeError } from '../../errors.js';
+import { dequantize } from '../../kernels/ref/int8/arith.js';
+import { createFastExecutor } from '../../kernels/wasm/executor.js';
 import type { Subgraph } from '../../xir/graph.js';
 import { registerBackend, type BackendOptions, type SubgraphBackend } from '../backend.js';
+import { subgraphTensors, subgraphToIr } from '../subgraph-ir.js';
 import { openDpuSubgraph } from './common.js';
 
-/** False until the WASM fast executor is wired in. */
-export const RUN_MODE_AVAILABLE = false;
+/** True: 'run' is wired to the WASM fast executor. */
+export const RUN_MODE_AVAILABLE = true;
 
 export function createDpuRunBackend(sg: Subgraph, opts: BackendOptions): SubgraphBackend {
   openDpuSubgraph(sg, opts); // the fingerprint check comes first, as on a board
-  throw new RuntimeError('E_RUN_UNAVAILABLE', `mode 'run' (fast WebAssembly kernels) is not available in this build`, {
-    where: sg.getName(),
-    fix: "use mode 'sim' (instruction-level simulator) or 'ref' (INT8 reference kernels): both give the DPU's exact bytes",
-  });
+  const ir = subgraphToIr(sg);
+  const { inputs, outputs } = subgraphTensors(sg);
+  for (const t of [...inputs, ...outputs]) {
+    if (t.dtype !== 'xint8') throw new RuntimeError('E_DPU_TENSOR', `DPU tensor '${t.name}' is ${t.dtype}, expected xint8`, { where: sg.getName() });
+  }
+  let exec: ReturnType<typeof createFastExecutor>;
+  try {
+    exec = createFastExecutor(ir);
+  } catch (e) {
+    throw new RuntimeError('E_RUN_PREPARE', `the fast executor cannot prepare this subgraph: ${(e as Error).message}`, {
+      where: sg.getName(), cause: e, fix: "use mode 'sim' or 'ref'",
+    });
+  }
+  return {
+    inputs,
+    outputs,
+    execute(ins, outs) {
+      const feeds: Record<string, TensorValue> = {};
+      inputs.forEach((t, i) => { feeds[t.name] = { shape: [...t.dims], data: dequantize(ins[i]!, t.fixPoint!) }; });
+      exec.run(feeds);
+      outputs.forEach((t, i) => {
+        const q = exec.tensor(t.name);
+        if (!q || q.length !== outs[i]!.length) {
+          throw new RuntimeError('E_SUBGRAPH_OUTPUT', `the fast executor has no int8 value for output '${t.name}'`, { where: sg.getName() });
+        }
+        outs[i]!.set(q);
+      });
+    },
+  };
 }
 
 registerBackend('DPU', 'run', createDpuRunBackend);

@@ -77,7 +77,7 @@ export class RunnerPool {
     if (!Number.isInteger(threads) || threads < 1 || threads > 64) {
       throw new RuntimeError('E_POOL_THREADS', `threads must be an integer in 1..64, got ${threads}`, { fix: 'pass --threads N with 1 ≤ N ≤ 64' });
     }
-    const pool = new RunnerPool(bytes, opts.mode ?? 'ref', opts.target);
+    const pool = new RunnerPool(bytes, opts.mode ?? 'run', opts.target);
     try {
       await Promise.all(Array.from({ length: threads }, (_, i) => pool.start(i)));
     } catch (e) {
