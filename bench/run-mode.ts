@@ -120,6 +120,7 @@ export async function run(ctx: BenchContext): Promise<BenchResult[]> {
         group: 'dpu-run', name: `${tag} INT8 run mode`, value: fps[threads], unit: 'fps', higherIsBetter: true, threads,
         peer: { name: `onnxruntime-node FP32, ${threads} thread${threads > 1 ? 's' : ''}`, value: 1000 / p.medianMs },
         details: {
+          bestFps: Number((1000 / t.minMs).toFixed(2)), peerBestFps: Number((1000 / p.minMs).toFixed(2)),
           gmac: Number(gmac.toFixed(3)), gmacPerSec: Number((gmac * fps[threads]).toFixed(2)), rssMB: Math.round(rss),
           arenaMB: Number((ex.stats.arenaBytes / 2 ** 20).toFixed(1)), packedWeightMB: Number((ex.stats.weightBytes / 2 ** 20).toFixed(1)),
           refOps: ex.stats.refOps, floatOps: ex.stats.floatOps, ...(threads === 2 ? { scaling: Number((fps[2] / fps[1]).toFixed(2)) } : {}),
