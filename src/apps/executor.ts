@@ -6,7 +6,7 @@
  */
 import type { Graph, TensorValue } from '../ir/types.js';
 import { AppError } from '../errors.js';
-import { importOnnx } from '../importers/onnx/index.js';
+import { decodeOnnx, importOnnx } from '../importers/onnx/index.js';
 import { runFloat } from '../kernels/ref/float-executor.js';
 
 export interface ExecutorTiming {
@@ -62,20 +62,26 @@ export interface FloatOnnxOptions {
  * H×W free) are imported once per input shape (cached), as the IR has static shapes.
  */
 export function floatOnnxExecutor(onnx: Uint8Array, opts: FloatOnnxOptions = {}): ModelExecutor {
-  const probe = importOnnx(onnx, { fileName: opts.fileName });
+  const model = decodeOnnx(onnx, opts.fileName);
+  const g0 = model.graph!;
+  const inits = new Set((g0.initializer ?? []).map((t) => (t as { name?: string }).name));
+  const dimOf = (d: { dim_value?: unknown }): number => {
+    const v = Number(d.dim_value ?? 0);
+    return Number.isFinite(v) && v > 0 ? v : -1;
+  };
+  const inputs = (g0.input ?? []).filter((i) => i.name && !inits.has(i.name)).map((i) => {
+    const s = (i.type?.tensor_type?.shape?.dim ?? []).map(dimOf);
+    return { name: i.name!, shape: s.length === 4 ? [s[0]!, s[2]!, s[3]!, s[1]!] : s };
+  });
+  const outputs = (g0.output ?? []).map((o) => o.name ?? '');
   const cache = new Map<string, Graph>();
   const limit = opts.cacheShapes ?? 4;
-  const dataOp = (g: Graph, n: string): number[] => g.ops.find((o) => o.name === n)?.output.shape ?? [];
-  const free = (d: number): boolean => !(d > 0) || !Number.isFinite(d);
-  const inputs = probe.inputs.map((n) => ({ name: n, shape: dataOp(probe, n).map((d) => (free(d) ? -1 : d)) }));
-  const staticShapes = inputs.every((i) => i.shape.every((d) => d > 0));
-  if (staticShapes) cache.set(JSON.stringify(inputs.map((i) => i.shape)), probe);
   let last: ExecutorTiming[] = [];
-  const name = opts.name ?? opts.fileName ?? probe.name;
+  const name = opts.name ?? opts.fileName ?? g0.name ?? 'onnx';
   return {
     name,
     inputs,
-    outputs: [...probe.outputs],
+    outputs,
     backend: 'float',
     async run(feeds) {
       const key = JSON.stringify(inputs.map((i) => feeds[i.name]?.shape ?? null));

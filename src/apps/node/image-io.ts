@@ -4,7 +4,6 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import sharp from 'sharp';
 import { AppError } from '../../errors.js';
 import { writeFileAtomic } from '../../cli/output.js';
 import type { Point, RgbImage } from '../image/image.js';
@@ -25,6 +24,7 @@ export async function readImage(source: string | Uint8Array, label?: string): Pr
     if (st.isDirectory()) throw new AppError('E_APP_IMAGE_READ', 'is a directory, not an image', { file, fix: 'pass an image file (or use a folder where a folder is accepted)' });
     if (st.size === 0) throw new AppError('E_APP_IMAGE_DECODE', 'image file is empty (0 bytes)', { file, fix: 'give a PNG/JPEG/WebP image' });
   }
+  const sharp = (await import('sharp')).default;
   try {
     const s = sharp(source, { failOn: 'error', limitInputPixels: MAX_IMAGE_PIXELS });
     const meta = await s.metadata();
@@ -76,6 +76,7 @@ export async function annotatePng(img: RgbImage, items: Annotation[]): Promise<U
     const label = a.label ? `<text x="${x.toFixed(1)}" y="${Math.max(10, y - 2).toFixed(1)}" font-family="sans-serif" font-size="11" fill="${color}" stroke="#000" stroke-width="0.3">${esc(a.label)}</text>` : '';
     return `<polygon points="${pts}" fill="none" stroke="${color}" stroke-width="2"/>${label}`;
   }).join('');
+  const sharp = (await import('sharp')).default;
   const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${img.width}" height="${img.height}">${shapes}</svg>`;
   const png = await sharp(Buffer.from(img.data.buffer, img.data.byteOffset, img.data.length), { raw: { width: img.width, height: img.height, channels: 3 } })
     .composite([{ input: Buffer.from(svg), top: 0, left: 0 }])

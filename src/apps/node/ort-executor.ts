@@ -2,7 +2,7 @@
  * ModelExecutor over onnxruntime-node (Node only): the FP32 reference the tests and `dpuflow run
  * --engine ort` use. NHWC feeds are transposed to NCHW for 4-D inputs, 4-D outputs back to NHWC.
  */
-import ort from 'onnxruntime-node';
+import type ort from 'onnxruntime-node';
 import { AppError } from '../../errors.js';
 import type { TensorValue } from '../../ir/types.js';
 import type { ExecutorTiming, ModelExecutor } from '../executor.js';
@@ -29,8 +29,10 @@ function toNhwc(data: Float32Array, dims: readonly number[]): TensorValue {
 
 export async function ortExecutor(onnx: Uint8Array, opts: { name?: string; threads?: number } = {}): Promise<ModelExecutor> {
   let session: ort.InferenceSession;
+  // loaded on first use: importing dpuflow must not load onnxruntime's native binary
+  const rt = (await import('onnxruntime-node')).default;
   try {
-    session = await ort.InferenceSession.create(onnx, { intraOpNumThreads: opts.threads ?? 1, interOpNumThreads: 1 });
+    session = await rt.InferenceSession.create(onnx, { intraOpNumThreads: opts.threads ?? 1, interOpNumThreads: 1 });
   } catch (err) {
     throw new AppError('E_APP_MODEL', `onnxruntime cannot load the model: ${(err as Error).message}`, { where: opts.name, cause: err });
   }
@@ -52,7 +54,7 @@ export async function ortExecutor(onnx: Uint8Array, opts: { name?: string; threa
         const v = feeds[i.name];
         if (!v) throw new AppError('E_APP_FEED', `no feed for model input '${i.name}'`, { where: name });
         const { data, dims } = toNchw(v);
-        f[i.name] = new ort.Tensor('float32', data, dims);
+        f[i.name] = new rt.Tensor('float32', data, dims);
       }
       const t0 = performance.now();
       const r = await session.run(f);

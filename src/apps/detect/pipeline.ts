@@ -1,0 +1,53 @@
+/** Detection pipeline: letterbox → normalize → model → YOLOv5 or CenterNet decode → class-aware NMS → image pixels. */
+import { AppError } from '../../errors.js';
+import { firstInput, outputAt, type ModelExecutor } from '../executor.js';
+import { imageToTensor, letterbox, type RgbImage, type TensorOptions } from '../image/image.js';
+import { StageTimer, type StageTiming } from '../timing.js';
+import { decodeCenterNet, decodeYolo, type CenterNetOptions, type YoloOptions } from './decode.js';
+import { nmsPerClass, type Detection } from './nms.js';
+
+export interface DetectOptions extends YoloOptions, TensorOptions {
+  /** 'yolov5' (3 raw heads) or 'centernet' (outputs heatmap, wh, offset). Default 'yolov5'. */
+  head?: 'yolov5' | 'centernet';
+  centernet?: CenterNetOptions;
+  /** Input size when the model has free dims (640×640). */
+  width?: number;
+  height?: number;
+  iouThresh?: number;
+  maxDet?: number;
+  labels?: string[];
+  a53Factor?: number;
+}
+
+export interface DetectResult {
+  detections: Detection[];
+  timings: StageTiming[];
+}
+
+export async function runDetect(img: RgbImage, model: ModelExecutor, o: DetectOptions = {}): Promise<DetectResult> {
+  const timer = new StageTimer(o.a53Factor);
+  const inp = firstInput(model);
+  const W = inp.shape[2]! > 0 ? inp.shape[2]! : (o.width ?? 640);
+  const H = inp.shape[1]! > 0 ? inp.shape[1]! : (o.height ?? 640);
+  const lb = timer.time('pre-processing', 'pre', () => letterbox(img, W, H));
+  const feed = timer.time('pre-processing', 'pre', () => imageToTensor(lb.image, o));
+  const outs = await timer.model('model', model, { [inp.name]: feed });
+  const dets = timer.time('post-processing', 'post', () => {
+    let raw: Detection[];
+    if ((o.head ?? 'yolov5') === 'yolov5') {
+      const heads = model.outputs.map((_, i) => outputAt(model, outs, i));
+      raw = decodeYolo(heads, o);
+    } else {
+      if (model.outputs.length < 2) throw new AppError('E_APP_CENTERNET', `model has ${model.outputs.length} output(s); CenterNet needs heatmap, wh (and offset)`, { where: model.name });
+      raw = decodeCenterNet(outputAt(model, outs, 0), outputAt(model, outs, 1), model.outputs.length > 2 ? outputAt(model, outs, 2) : undefined, o.centernet);
+    }
+    const kept = nmsPerClass(raw, o.iouThresh ?? 0.45, o.maxDet ?? 300);
+    // back to image pixels
+    return kept.map((d) => {
+      const m = (v: number, pad: number, lim: number): number => Math.min(Math.max((v - pad) / lb.scale, 0), lim);
+      const box: [number, number, number, number] = [m(d.box[0], lb.padX, img.width), m(d.box[1], lb.padY, img.height), m(d.box[2], lb.padX, img.width), m(d.box[3], lb.padY, img.height)];
+      return { ...d, box, ...(o.labels ? { label: o.labels[d.classId] ?? String(d.classId) } : {}) };
+    });
+  });
+  return { detections: dets, timings: timer.rows() };
+}
