@@ -78,8 +78,9 @@ function stage1(acc: i32, o: i32): i32 {
   return sat(sr(a * h, cut + 7));
 }
 
-// Output stage of 8 channels (o .. o+7; only the first n < = 8 are stored at outp).
-function stage8(a0: v128, a1: v128, o: i32, outp: usize, n: i32): void {
+// Output stage of 8 channels (o .. o+7; only the first n <= 8 are stored at outp).
+// @ts-ignore: decorator
+@inline function stage8(a0: v128, a1: v128, o: i32, outp: usize, n: i32): void {
   if (gFast) {
     const bp = gBias + (<usize>o << 2);
     let v0 = i32x4.add(a0, v128.load(bp));
@@ -134,6 +135,10 @@ function stage8(a0: v128, a1: v128, o: i32, outp: usize, n: i32): void {
     }
     return;
   }
+  stage8slow(a0, a1, o, outp, n);
+}
+
+function stage8slow(a0: v128, a1: v128, o: i32, outp: usize, n: i32): void {
   store<i8>(outp, <i8>stage1(i32x4.extract_lane(a0, 0), o));
   if (n > 1) store<i8>(outp + 1, <i8>stage1(i32x4.extract_lane(a0, 1), o + 1));
   if (n > 2) store<i8>(outp + 2, <i8>stage1(i32x4.extract_lane(a0, 2), o + 2));
@@ -265,6 +270,10 @@ export function dwconv(xp: usize, Wp: i32, Cp: i32, wpk: usize, kh: i32, kw: i32
   const pix = <usize>Cp * 2;
   const rowB = <usize>Wp * pix;
   const cb = Cp >> 3;
+  if (kh == 3 && kw == 3) {
+    dw3x3(xp, rowB, pix, cb, wpk, sh, sw, dh, dw, out, OW, C, oy0, oy1);
+    return;
+  }
   for (let oy = oy0; oy < oy1; oy++) {
     for (let ox = 0; ox < OW; ox++) {
       const xpix = xp + <usize>(oy * sh) * rowB + <usize>(ox * sw) * pix;
@@ -286,6 +295,43 @@ export function dwconv(xp: usize, Wp: i32, Cp: i32, wpk: usize, kh: i32, kw: i32
         }
         const o = b << 3;
         stage8(a0, a1, o, op + <usize>o, C - o < 8 ? C - o : 8);
+      }
+    }
+  }
+}
+
+// 3×3 depthwise: the 9 weight vectors of a channel block stay in registers across all pixels.
+function dw3x3(xp: usize, rowB: usize, pix: usize, cb: i32, wpk: usize, sh: i32, sw: i32, dh: i32, dw: i32,
+  out: usize, OW: i32, C: i32, oy0: i32, oy1: i32): void {
+  const cx = <usize>dw * pix;
+  const ry = <usize>dh * rowB;
+  const xs = <usize>sw * pix;
+  for (let b = 0; b < cb; b++) {
+    const coff = <usize>b << 4;
+    const w0 = v128.load(wpk + coff), w1 = v128.load(wpk + coff + pix), w2 = v128.load(wpk + coff + 2 * pix);
+    const w3 = v128.load(wpk + coff + 3 * pix), w4 = v128.load(wpk + coff + 4 * pix), w5 = v128.load(wpk + coff + 5 * pix);
+    const w6 = v128.load(wpk + coff + 6 * pix), w7 = v128.load(wpk + coff + 7 * pix), w8 = v128.load(wpk + coff + 8 * pix);
+    const o = b << 3;
+    const n = C - o < 8 ? C - o : 8;
+    for (let oy = oy0; oy < oy1; oy++) {
+      let xa = xp + <usize>(oy * sh) * rowB + coff;
+      let op = out + <usize>oy * <usize>OW * <usize>C + <usize>o;
+      for (let ox = 0; ox < OW; ox++) {
+        let x = v128.load(xa);
+        let a0 = i32x4.extmul_low_i16x8_s(x, w0), a1 = i32x4.extmul_high_i16x8_s(x, w0);
+        x = v128.load(xa + cx); a0 = i32x4.add(a0, i32x4.extmul_low_i16x8_s(x, w1)); a1 = i32x4.add(a1, i32x4.extmul_high_i16x8_s(x, w1));
+        x = v128.load(xa + 2 * cx); a0 = i32x4.add(a0, i32x4.extmul_low_i16x8_s(x, w2)); a1 = i32x4.add(a1, i32x4.extmul_high_i16x8_s(x, w2));
+        const r1 = xa + ry;
+        x = v128.load(r1); a0 = i32x4.add(a0, i32x4.extmul_low_i16x8_s(x, w3)); a1 = i32x4.add(a1, i32x4.extmul_high_i16x8_s(x, w3));
+        x = v128.load(r1 + cx); a0 = i32x4.add(a0, i32x4.extmul_low_i16x8_s(x, w4)); a1 = i32x4.add(a1, i32x4.extmul_high_i16x8_s(x, w4));
+        x = v128.load(r1 + 2 * cx); a0 = i32x4.add(a0, i32x4.extmul_low_i16x8_s(x, w5)); a1 = i32x4.add(a1, i32x4.extmul_high_i16x8_s(x, w5));
+        const r2 = r1 + ry;
+        x = v128.load(r2); a0 = i32x4.add(a0, i32x4.extmul_low_i16x8_s(x, w6)); a1 = i32x4.add(a1, i32x4.extmul_high_i16x8_s(x, w6));
+        x = v128.load(r2 + cx); a0 = i32x4.add(a0, i32x4.extmul_low_i16x8_s(x, w7)); a1 = i32x4.add(a1, i32x4.extmul_high_i16x8_s(x, w7));
+        x = v128.load(r2 + 2 * cx); a0 = i32x4.add(a0, i32x4.extmul_low_i16x8_s(x, w8)); a1 = i32x4.add(a1, i32x4.extmul_high_i16x8_s(x, w8));
+        stage8(a0, a1, o, op, n);
+        xa += xs;
+        op += <usize>C;
       }
     }
   }

@@ -52,7 +52,7 @@ export function measurePeak(): number {
   return best;
 }
 
-function convLayer(C: number, OC: number, HW: number, k: number, depthwise = false): Graph {
+export function convLayer(C: number, OC: number, HW: number, k: number, depthwise = false): Graph {
   const fi = 4, fw = 6, fo = 4;
   const wshape = depthwise ? [1, k, k, C] : [OC, k, k, C];
   const n = wshape.reduce((a, b) => a * b, 1);
