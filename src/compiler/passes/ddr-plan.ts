@@ -54,14 +54,52 @@ export function packParams(l: Layer, g: Map<string, Op>): { weights: Uint8Array;
   return { weights, bias: bOp ? toInt8(bOp, oc) : new Uint8Array(0) };
 }
 
-export function planSubgraph(sg: SubgraphPlan, layers: Layer[], graph: Graph, concat: Record<string, { input: string; channelOffset: number }[]>): DdrPlan {
+/**
+ * A tensor has one reg_id/ddr_addr in the xmodel, so a tensor that two or more DPU subgraphs read or
+ * write (DPU → DPU around a CPU op, or one graph input read by two DPU subgraphs) gets a region of its
+ * own, with the same REG id in each of them: ids from 4 up, reused between tensors that no subgraph
+ * shares. The ISA's reg_id is 4 bits, so at most 12 such tensors per subgraph.
+ */
+export function crossRegions(subgraphs: SubgraphPlan[]): Map<string, number> {
+  const dpu = subgraphs.filter((s) => s.device === 'DPU');
+  const touching = new Map<string, SubgraphPlan[]>();
+  for (const s of dpu) for (const t of new Set([...s.inputs, ...s.outputs])) touching.set(t, [...(touching.get(t) ?? []), s]);
+  const used = new Map<string, Set<number>>(dpu.map((s) => [s.name, new Set<number>()]));
+  const ids = new Map<string, number>();
+  for (const [t, touch] of touching) {
+    if (touch.length < 2) continue;
+    let id = 4;
+    while (touch.some((s) => used.get(s.name)!.has(id))) id++;
+    if (id > 15) {
+      throw new CompileError('E_DDR', `tensor '${t}' is shared by DPU subgraphs but every register id 4–15 is taken`, { where: t, fix: 'too many tensors shared between DPU subgraphs: keep the ops between them on one device' });
+    }
+    for (const s of touch) used.get(s.name)!.add(id);
+    ids.set(t, id);
+  }
+  return ids;
+}
+
+export function planSubgraph(sg: SubgraphPlan, layers: Layer[], graph: Graph, concat: Record<string, { input: string; channelOffset: number }[]>, cross: Map<string, number> = new Map()): DdrPlan {
   const byName = new Map(graph.ops.map((o) => [o.name, o]));
   const tensors: Record<string, Placement> = {};
   const bytes = (n: string) => byName.get(n)!.output.shape.reduce((a, b) => a * b, 1);
   const chans = (n: string) => { const s = byName.get(n)!.output.shape; return s[s.length - 1]; };
   const regSizes: Record<string, number> = { REG_0: 0, REG_1: 0, REG_2: 0, REG_3: 0 };
+  const regTypes: DdrPlan['regTypes'] = { REG_0: 'CONST', REG_1: 'DATA_LOCAL', REG_2: 'DATA_LOCAL_INPUT', REG_3: 'DATA_LOCAL_OUTPUT' };
+  const own = (n: string, type: 'DATA_LOCAL_INPUT' | 'DATA_LOCAL_OUTPUT', as = n): boolean => {
+    const id = cross.get(n);
+    if (id === undefined) return false;
+    tensors[as] = { reg: `REG_${id}`, offset: 0, pixelStride: chans(as), size: bytes(as) };
+    regSizes[`REG_${id}`] = align(bytes(as));
+    regTypes[`REG_${id}`] = type;
+    return true;
+  };
   // inputs / outputs
-  for (const n of sg.inputs) { tensors[n] = { reg: 'REG_2', offset: regSizes.REG_2, pixelStride: chans(n), size: bytes(n) }; regSizes.REG_2 = align(regSizes.REG_2 + bytes(n)); }
+  for (const n of sg.inputs) {
+    if (own(n, 'DATA_LOCAL_INPUT')) continue;
+    tensors[n] = { reg: 'REG_2', offset: regSizes.REG_2, pixelStride: chans(n), size: bytes(n) };
+    regSizes.REG_2 = align(regSizes.REG_2 + bytes(n));
+  }
   const members = new Set(sg.ops);
   const viewOf = (n: string): string => {
     const op = byName.get(n)!;
@@ -69,7 +107,9 @@ export function planSubgraph(sg: SubgraphPlan, layers: Layer[], graph: Graph, co
   };
   for (const n of sg.outputs) {
     const root = viewOf(n);
-    if (tensors[root] || root !== n) continue;
+    if (tensors[root]) continue;
+    if (own(n, 'DATA_LOCAL_OUTPUT', root)) continue;
+    if (root !== n) continue;
     tensors[n] = { reg: 'REG_3', offset: regSizes.REG_3, pixelStride: chans(n), size: bytes(n) };
     regSizes.REG_3 = align(regSizes.REG_3 + bytes(n));
   }
@@ -126,16 +166,14 @@ export function planSubgraph(sg: SubgraphPlan, layers: Layer[], graph: Graph, co
   let p = 0;
   for (const c of chunks) { constBytes.set(c, p); p += c.length; }
   regSizes.REG_0 = off;
-  return {
-    constBytes, regSizes, tensors, params,
-    regTypes: { REG_0: 'CONST', REG_1: 'DATA_LOCAL', REG_2: 'DATA_LOCAL_INPUT', REG_3: 'DATA_LOCAL_OUTPUT' },
-  };
+  return { constBytes, regSizes, tensors, params, regTypes };
 }
 
 export const ddrPlan: Pass = (state, ctx) => {
+  const cross = crossRegions(state.subgraphs);
   const dpu = state.dpu.map((d) => {
     const sg = state.subgraphs.find((s) => s.name === d.subgraph)!;
-    return { ...d, ddr: planSubgraph(sg, d.layers, state.graph, state.concatInPlace) };
+    return { ...d, ddr: planSubgraph(sg, d.layers, state.graph, state.concatInPlace, cross) };
   });
   const sum: Record<string, number> = {};
   for (const d of dpu) for (const [k, v] of Object.entries(d.ddr.regSizes)) sum[`${d.subgraph}.${k}`] = v;
