@@ -53,6 +53,8 @@ export interface FastExecutorStats {
 export interface FastExecutor {
   /** Float feeds keyed by data op name → float outputs keyed by output op name (as runQuantized). */
   run(feeds: Record<string, TensorValue>): Record<string, TensorValue>;
+  /** Slack bytes after every arena block that some kernel overwrote (empty = no out-of-bounds write). */
+  checkBounds(): string[];
   /** Re-runs the ops on the inputs of the last run, without quantizing feeds or reading outputs
    * (kernel-only timing). */
   rerun(): void;
@@ -79,6 +81,7 @@ type Slot = QSlot | FSlot;
 
 const MODES: Record<Nonlinear, number> = { NONE: 0, RELU: 1, RELU6: 2, LEAKYRELU: 3, HSIGMOID: 4, HSWISH: 5 };
 const I32_LIMIT = 2 ** 31;
+const CANARY = 0x5a;
 
 class Unsupported extends Error {}
 function unsupported(reason: string): never {
@@ -105,9 +108,12 @@ export function createFastExecutor(graph: Graph, opts: FastExecutorOptions = {})
 
   // ---- plan -----------------------------------------------------------------------------------
   let top = ARENA_START;
+  /** [start, end) of the slack after every block: filled with CANARY, checked by checkBounds(). */
+  const slack: [number, number][] = [];
   const alloc = (bytes: number): number => {
     const off = top;
-    top = align16(top + bytes + 16); // 16 bytes of slack after every block
+    top = align16(top + bytes + 16); // ≥ 16 bytes of slack after every block
+    slack.push([off + bytes, top]);
     return off;
   };
   let I8: Int8Array<ArrayBufferLike> = new Int8Array(0);
@@ -547,6 +553,7 @@ export function createFastExecutor(graph: Graph, opts: FastExecutorOptions = {})
   if (needPages > have) memory.grow(needPages - have);
   I8 = new Int8Array(memory.buffer);
   for (const f of inits) f();
+  for (const [a, b] of slack) I8.fill(CANARY, a, b);
   stats.arenaBytes = top - ARENA_START;
 
   return {
@@ -567,6 +574,18 @@ export function createFastExecutor(graph: Graph, opts: FastExecutorOptions = {})
       const out: Record<string, TensorValue> = {};
       for (const name of graph.outputs) out[name] = floatValue(slots.get(name) as Slot);
       return out;
+    },
+    checkBounds() {
+      const bad: string[] = [];
+      for (const [a, b] of slack) {
+        for (let i = a; i < b; i++) {
+          if (I8[i] !== CANARY) {
+            bad.push(`arena byte ${i} (slack [${a}, ${b})) overwritten`);
+            break;
+          }
+        }
+      }
+      return bad;
     },
     rerun() {
       for (const s of steps) s();

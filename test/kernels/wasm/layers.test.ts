@@ -57,6 +57,7 @@ function compare(g: Graph, feeds: Record<string, TensorValue>, label: string, ex
       }
     }
     for (const name of g.outputs) assert.deepEqual(out[name].data, refOut[name].data, `${label}: output ${name}`);
+    assert.deepEqual(ex.checkBounds(), [], `${label}: out-of-bounds write`);
   }
 }
 
@@ -192,4 +193,23 @@ test('bad fix points raise the reference errors (E_Q_SHIFT_CUT) at prepare time'
   const y = g.ops.find((o) => o.name === 'y') as Op;
   y.output.fixPoint = 30;
   assert.throws(() => createFastExecutor(g), /E_Q_SHIFT_CUT|shift_cut/);
+});
+
+test('the out-of-bounds detector (canary bytes after every arena block) sees a stray write', () => {
+  const { g, feeds } = convGraph({ C: 3, OC: 5, H: 6, W: 6, k: [3, 3], s: [1, 1], d: [1, 1], pad: [1, 1, 1, 1], nl: 'RELU', bias: 'pos' }, 2);
+  const ex = createFastExecutor(g);
+  ex.run(feeds);
+  assert.deepEqual(ex.checkBounds(), []);
+  const y = ex.tensor('y') as Int8Array;
+  // find the output slot by content and poke the byte just after it
+  const mem = new Int8Array(ex.memory.buffer);
+  let off = -1;
+  for (let i = 0; i + y.length <= mem.length && off < 0; i++) {
+    let ok = true;
+    for (let j = 0; j < y.length && ok; j++) ok = mem[i + j] === y[j];
+    if (ok && mem[i + y.length] === 0x5a) off = i;
+  }
+  assert.ok(off >= 0, 'output slot found');
+  mem[off + y.length] = 0;
+  assert.equal(ex.checkBounds().length, 1);
 });
