@@ -14,3 +14,4 @@ import { registerCompile } from './compile.js'; COMMANDS.push(registerCompile);
 import { registerDisasm } from './disasm.js'; COMMANDS.push(registerDisasm);
 import { registerBench } from './bench.js'; COMMANDS.push(registerBench);
 import { registerProfile } from './profile.js'; COMMANDS.push(registerProfile);
+import { registerRun } from './run.js'; COMMANDS.push(registerRun);
