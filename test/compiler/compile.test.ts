@@ -132,3 +132,24 @@ test('bad input: unknown fingerprint, a layer too big for any tiling, shifts out
   s.ops.find((o) => o.name === c)!.output.fixPoint = -20;
   assert.throws(() => compile(s.graph([c]), 'B4096'), (e: unknown) => e instanceof CompileError && e.code === 'E_SHIFT' && e.where === c && /outside the DPU range 0–16/.test(e.message));
 });
+
+test('compiled xmodel op attrs are all of types Netron reads (checked on the raw protobuf bytes)', async () => {
+  const { fields, sub, str, mapEntries } = await import('../xir/wire.js');
+  const NETRON_OK = new Set([4, 5, 6, 7, 8, 9, 10, 11, 12, 14, 15, 18, 20, 22]);
+  const b = new NetBuilder('attrs');
+  const x = b.conv(b.input([1, 8, 8, 4]), 8, 3, 1, 'NONE');
+  const y = b.act('leaky-relu', x, { alpha: 26 / 256 });
+  const z = b.op('clamp', [y], { min: 0.1, max: 3.3 }, b.shape(y), true);
+  const r = compile(b.graph([z]), 'B4096');
+  const top = fields(r.xmodel);
+  const bad: string[] = [];
+  for (const o of sub(top, 5)) {
+    const op = fields(o.bytes!);
+    for (const [k, v] of mapEntries(op, 3)) {
+      const f = fields(v);
+      if (f.length !== 1 || !NETRON_OK.has(f[0]!.field)) bad.push(`${str(sub(op, 1)[0])}.${k}`);
+    }
+  }
+  assert.deepEqual(bad, []);
+  assert.ok(sub(top, 5).length >= 5);
+});
