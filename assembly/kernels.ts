@@ -190,75 +190,85 @@ export function widen(x: usize, H: i32, W: i32, C: i32, xp: usize, Wp: i32, Cp: 
  * out: int8 NHWC (OW × OC per row). Register tile: 4 output pixels × 8 output channels.
  */
 export function conv(xp: usize, Wp: i32, Cp: i32, wpk: usize, kh: i32, kw: i32, sh: i32, sw: i32, dh: i32, dw: i32,
-  out: usize, OW: i32, OC: i32, oy0: i32, oy1: i32, ob0: i32, ob1: i32): void {
+  out: usize, OW: i32, OC: i32, oy0: i32, oy1: i32, ob0: i32, ob1: i32, rowsOuter: i32): void {
+  // rowsOuter: every output-channel block of a row before the next row (weights of all blocks
+  // stay in cache, the input streams once); otherwise one block over all rows (its weights stay in L1).
+  if (rowsOuter) {
+    for (let oy = oy0; oy < oy1; oy++)
+      for (let ob = ob0; ob < ob1; ob++) convRow(xp, Wp, Cp, wpk, kh, kw, sh, sw, dh, dw, out, OW, OC, oy, ob);
+  } else {
+    for (let ob = ob0; ob < ob1; ob++)
+      for (let oy = oy0; oy < oy1; oy++) convRow(xp, Wp, Cp, wpk, kh, kw, sh, sw, dh, dw, out, OW, OC, oy, ob);
+  }
+}
+
+// One output row × one block of 8 output channels.
+function convRow(xp: usize, Wp: i32, Cp: i32, wpk: usize, kh: i32, kw: i32, sh: i32, sw: i32, dh: i32, dw: i32,
+  out: usize, OW: i32, OC: i32, oy: i32, ob: i32): void {
   const pairs = Cp >> 1;
   const blk = <usize>kh * <usize>kw * <usize>pairs * 32;
   const pix = <usize>Cp * 2; // bytes per padded pixel
   const xstep = <usize>sw * pix; // next output pixel
   const rowB = <usize>Wp * pix;
-  for (let ob = ob0; ob < ob1; ob++) {
-    const o = ob << 3;
-    const n = OC - o < 8 ? OC - o : 8;
-    const wblk = wpk + <usize>ob * blk;
-    for (let oy = oy0; oy < oy1; oy++) {
-      const orow = out + <usize>oy * <usize>OW * <usize>OC + <usize>o;
-      const xrow = xp + <usize>(oy * sh) * rowB;
-      let ox = 0;
-      for (; ox + 4 <= OW; ox += 4) {
-        let a00 = i32x4.splat(0), a01 = i32x4.splat(0);
-        let a10 = i32x4.splat(0), a11 = i32x4.splat(0);
-        let a20 = i32x4.splat(0), a21 = i32x4.splat(0);
-        let a30 = i32x4.splat(0), a31 = i32x4.splat(0);
-        let wp = wblk;
-        const xpix = xrow + <usize>ox * xstep;
-        for (let ky = 0; ky < kh; ky++) {
-          for (let kx = 0; kx < kw; kx++) {
-            let xa = xpix + <usize>(ky * dh) * rowB + <usize>(kx * dw) * pix;
-            const xend = xa + (<usize>pairs << 2);
-            for (; xa < xend; xa += 4) {
-              const w0 = v128.load(wp);
-              const w1 = v128.load(wp, 16);
-              wp += 32;
-              const x0 = v128.load32_splat(xa);
-              a00 = i32x4.add(a00, i32x4.dot_i16x8_s(x0, w0));
-              a01 = i32x4.add(a01, i32x4.dot_i16x8_s(x0, w1));
-              const x1 = v128.load32_splat(xa + xstep);
-              a10 = i32x4.add(a10, i32x4.dot_i16x8_s(x1, w0));
-              a11 = i32x4.add(a11, i32x4.dot_i16x8_s(x1, w1));
-              const x2 = v128.load32_splat(xa + 2 * xstep);
-              a20 = i32x4.add(a20, i32x4.dot_i16x8_s(x2, w0));
-              a21 = i32x4.add(a21, i32x4.dot_i16x8_s(x2, w1));
-              const x3 = v128.load32_splat(xa + 3 * xstep);
-              a30 = i32x4.add(a30, i32x4.dot_i16x8_s(x3, w0));
-              a31 = i32x4.add(a31, i32x4.dot_i16x8_s(x3, w1));
-            }
-          }
+  const o = ob << 3;
+  const n = OC - o < 8 ? OC - o : 8;
+  const wblk = wpk + <usize>ob * blk;
+  const orow = out + <usize>oy * <usize>OW * <usize>OC + <usize>o;
+  const xrow = xp + <usize>(oy * sh) * rowB;
+  let ox = 0;
+  for (; ox + 4 <= OW; ox += 4) {
+    let a00 = i32x4.splat(0), a01 = i32x4.splat(0);
+    let a10 = i32x4.splat(0), a11 = i32x4.splat(0);
+    let a20 = i32x4.splat(0), a21 = i32x4.splat(0);
+    let a30 = i32x4.splat(0), a31 = i32x4.splat(0);
+    let wp = wblk;
+    const xpix = xrow + <usize>ox * xstep;
+    for (let ky = 0; ky < kh; ky++) {
+      for (let kx = 0; kx < kw; kx++) {
+        let xa = xpix + <usize>(ky * dh) * rowB + <usize>(kx * dw) * pix;
+        const xend = xa + (<usize>pairs << 2);
+        for (; xa < xend; xa += 4) {
+          const w0 = v128.load(wp);
+          const w1 = v128.load(wp, 16);
+          wp += 32;
+          const x0 = v128.load32_splat(xa);
+          a00 = i32x4.add(a00, i32x4.dot_i16x8_s(x0, w0));
+          a01 = i32x4.add(a01, i32x4.dot_i16x8_s(x0, w1));
+          const x1 = v128.load32_splat(xa + xstep);
+          a10 = i32x4.add(a10, i32x4.dot_i16x8_s(x1, w0));
+          a11 = i32x4.add(a11, i32x4.dot_i16x8_s(x1, w1));
+          const x2 = v128.load32_splat(xa + 2 * xstep);
+          a20 = i32x4.add(a20, i32x4.dot_i16x8_s(x2, w0));
+          a21 = i32x4.add(a21, i32x4.dot_i16x8_s(x2, w1));
+          const x3 = v128.load32_splat(xa + 3 * xstep);
+          a30 = i32x4.add(a30, i32x4.dot_i16x8_s(x3, w0));
+          a31 = i32x4.add(a31, i32x4.dot_i16x8_s(x3, w1));
         }
-        const op = orow + <usize>ox * <usize>OC;
-        stage8(a00, a01, o, op, n);
-        stage8(a10, a11, o, op + <usize>OC, n);
-        stage8(a20, a21, o, op + 2 * <usize>OC, n);
-        stage8(a30, a31, o, op + 3 * <usize>OC, n);
-      }
-      for (; ox < OW; ox++) {
-        let a0 = i32x4.splat(0), a1 = i32x4.splat(0);
-        let wp = wblk;
-        const xpix = xrow + <usize>ox * xstep;
-        for (let ky = 0; ky < kh; ky++) {
-          for (let kx = 0; kx < kw; kx++) {
-            let xa = xpix + <usize>(ky * dh) * rowB + <usize>(kx * dw) * pix;
-            const xend = xa + (<usize>pairs << 2);
-            for (; xa < xend; xa += 4) {
-              const x0 = v128.load32_splat(xa);
-              a0 = i32x4.add(a0, i32x4.dot_i16x8_s(x0, v128.load(wp)));
-              a1 = i32x4.add(a1, i32x4.dot_i16x8_s(x0, v128.load(wp, 16)));
-              wp += 32;
-            }
-          }
-        }
-        stage8(a0, a1, o, orow + <usize>ox * <usize>OC, n);
       }
     }
+    const op = orow + <usize>ox * <usize>OC;
+    stage8(a00, a01, o, op, n);
+    stage8(a10, a11, o, op + <usize>OC, n);
+    stage8(a20, a21, o, op + 2 * <usize>OC, n);
+    stage8(a30, a31, o, op + 3 * <usize>OC, n);
+  }
+  for (; ox < OW; ox++) {
+    let a0 = i32x4.splat(0), a1 = i32x4.splat(0);
+    let wp = wblk;
+    const xpix = xrow + <usize>ox * xstep;
+    for (let ky = 0; ky < kh; ky++) {
+      for (let kx = 0; kx < kw; kx++) {
+        let xa = xpix + <usize>(ky * dh) * rowB + <usize>(kx * dw) * pix;
+        const xend = xa + (<usize>pairs << 2);
+        for (; xa < xend; xa += 4) {
+          const x0 = v128.load32_splat(xa);
+          a0 = i32x4.add(a0, i32x4.dot_i16x8_s(x0, v128.load(wp)));
+          a1 = i32x4.add(a1, i32x4.dot_i16x8_s(x0, v128.load(wp, 16)));
+          wp += 32;
+        }
+      }
+    }
+    stage8(a0, a1, o, orow + <usize>ox * <usize>OC, n);
   }
 }
 

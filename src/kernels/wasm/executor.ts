@@ -82,6 +82,8 @@ type Slot = QSlot | FSlot;
 const MODES: Record<Nonlinear, number> = { NONE: 0, RELU: 1, RELU6: 2, LEAKYRELU: 3, HSIGMOID: 4, HSWISH: 5 };
 const I32_LIMIT = 2 ** 31;
 const CANARY = 0x5a;
+/** conv loop order switch (see planConv): packed weights up to this size, inputs above it. */
+const ROWS_OUTER_MAX_WEIGHT_BYTES = 256 * 1024;
 
 class Unsupported extends Error {}
 function unsupported(reason: string): never {
@@ -275,12 +277,14 @@ export function createFastExecutor(graph: Graph, opts: FastExecutorOptions = {})
     const OCB = Math.ceil(OC / 8);
     const imb = (n: number): number => (Math.ceil(n / threads) * threads) / n;
     const splitOb = !depthwise && threads > 1 && imb(OCB) < imb(OH);
+    // small weights (all blocks fit in L2) and a big input: sweep rows outermost so the input streams once
+    const rowsOuter = !depthwise && OCB * kh * kw * (Cp / 2) * 32 <= ROWS_OUTER_MAX_WEIGHT_BYTES && xpBytes > ROWS_OUTER_MAX_WEIGHT_BYTES ? 1 : 0;
     return () => {
       run({ fn: 'widen', args: [x.off, H, W, C, xpOff, Wp, Cp, pt, pl, 0, Hp], range: 9 });
       if (depthwise) {
         run({ fn: 'dwconv', args: [xpOff, Wp, Cp, wOff, kh, kw, sh, sw, dh, dw, out.off, OW, C, 0, OH], range: 13, stage });
       } else {
-        run({ fn: 'conv', args: [xpOff, Wp, Cp, wOff, kh, kw, sh, sw, dh, dw, out.off, OW, OC, 0, OH, 0, OCB], range: splitOb ? 15 : 13, stage });
+        run({ fn: 'conv', args: [xpOff, Wp, Cp, wOff, kh, kw, sh, sw, dh, dw, out.off, OW, OC, 0, OH, 0, OCB, rowsOuter], range: splitOb ? 15 : 13, stage });
       }
     };
   }

@@ -14,7 +14,7 @@ export interface KernelExports {
   setStage(mode: number, cut: number, accShift: number, six: bigint, three: bigint, leaky: number, hswShift: number, fast: number, bias: number): void;
   widen(x: number, H: number, W: number, C: number, xp: number, Wp: number, Cp: number, pt: number, pl: number, r0: number, r1: number): void;
   conv(xp: number, Wp: number, Cp: number, wpk: number, kh: number, kw: number, sh: number, sw: number, dh: number, dw: number,
-    out: number, OW: number, OC: number, oy0: number, oy1: number, ob0: number, ob1: number): void;
+    out: number, OW: number, OC: number, oy0: number, oy1: number, ob0: number, ob1: number, rowsOuter: number): void;
   dwconv(xp: number, Wp: number, Cp: number, wpk: number, kh: number, kw: number, sh: number, sw: number, dh: number, dw: number,
     out: number, OW: number, C: number, oy0: number, oy1: number): void;
   maxpool(x: number, H: number, W: number, C: number, kh: number, kw: number, sh: number, sw: number, pt: number, pl: number,
