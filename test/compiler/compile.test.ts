@@ -125,7 +125,7 @@ test('bad input: unknown fingerprint, a layer too big for any tiling, shifts out
   const b = new NetBuilder('big');
   const y = b.conv(b.input([1, 8, 8, 2048]), 16, 16, 1, 'NONE', { pad: 0 });
   assert.throws(() => compile(b.graph([y]), 'B512'), (e: unknown) => e instanceof CompileError && e.code === 'E_TILE' && e.where === y
-    && /too big for any tiling on B512: the weights of 8 output channels take 4194304 bytes, half of WGT holds 65536/.test(e.message));
+    && /too big for any tiling on B512: the weights of 1 output channel take 524288 bytes, half of WGT holds 65536/.test(e.message));
   const s = new NetBuilder('shift');
   const x = s.input([1, 4, 4, 8]);
   const c = s.conv(x, 8, 1, 1, 'NONE');

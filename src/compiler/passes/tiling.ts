@@ -55,11 +55,12 @@ export function tileLayer(l: Layer, arch: CompilerArch): LayerTiling {
   // Channel tile: the largest multiple of chStep (or all channels) with which one output pixel
   // fits; then the widest column strip, then the most rows.
   let ch = Math.min(oc, MAX_EXTENT);
-  while (ch > 0 && !fits(tileBytes(l, r1, ch, c1), r1, c1)) ch = ch > chStep ? Math.ceil(ch / chStep - 1) * chStep : 0;
+  // below one step of parallelism the engine idles lanes, but a narrow tile is still legal
+  while (ch > 0 && !fits(tileBytes(l, r1, ch, c1), r1, c1)) ch = ch > chStep ? Math.ceil(ch / chStep - 1) * chStep : Math.floor(ch / 2);
   if (ch <= 0) {
-    const c = Math.min(oc, chStep);
+    const c = 1;
     const t = tileBytes(l, r1, c, c1);
-    const which = t.weights > half(wBuf) ? `the weights of ${c} output channels take ${t.weights} bytes, half of ${l.kind === 'dwconv' ? 'DWW' : 'WGT'} holds ${half(wBuf)}`
+    const which = t.weights > half(wBuf) ? `the weights of ${c} output channel take ${t.weights} bytes, half of ${l.kind === 'dwconv' ? 'DWW' : 'WGT'} holds ${half(wBuf)}`
       : t.input > half(arch.fm) ? `one output pixel needs ${t.input} input bytes, half of FM0 holds ${half(arch.fm)}`
       : `one output pixel takes ${t.output} bytes, half of FM1 holds ${half(arch.fm)}`;
     throw new CompileError('E_TILE', `${l.kind} '${l.name}' (in ${l.inShape.join('x')}, out ${l.outShape.join('x')}) is too big for any tiling on ${arch.preset}: ${which}`, {
