@@ -18,6 +18,7 @@ import { QuantizeError } from '../errors.js';
 import { getOpDef } from '../ir/registry.js';
 import { runFloat } from '../kernels/ref/float-executor.js';
 import { runQuantized } from '../kernels/ref/quant-executor.js';
+import { hasInt8Kernel } from '../kernels/ref/int8/index.js';
 import { SHIFT_BIAS_MAX, SHIFT_CUT_MAX, SHIFT_CUT_MIN, shiftBiasMin } from '../kernels/ref/int8/conv.js';
 import { ACT_ROUND, PARAM_ROUND, fakeQuant, maxAbs } from './fixpoint.js';
 import { cloneGraph, consumerMap, opMap } from './graph-util.js';
@@ -227,6 +228,27 @@ export async function quantize(graph: Graph, calib: CalibSource, opts: QuantizeO
   const plan = quantizationPlan(g);
   const cons = consumerMap(g);
   const isQ = (n: string): boolean => plan.get(n)?.quantize === true;
+  {
+    // runQuantized runs every op that has a fix point and an INT8 kernel in integer arithmetic, so
+    // a float → fixed boundary (a fix point on a float op's output) can only sit on an op type
+    // WITHOUT an INT8 kernel. A DPU op reading a float op that has one (matmul of activations,
+    // reshape after a CPU op…) stays float too, until nothing changes.
+    const ops0 = opMap(g);
+    for (let changed = true; changed; ) {
+      changed = false;
+      for (const op of g.ops) {
+        if (!isQ(op.name) || op.type === 'data') continue;
+        const bad = op.inputs.find((n) => {
+          const p = ops0.get(n);
+          return !!p && p.type !== 'const' && p.type !== 'data' && !isQ(n) && hasInt8Kernel(p.type);
+        });
+        if (bad) {
+          plan.set(op.name, { quantize: false, reason: `reads float '${bad}' (${ops0.get(bad)?.type}), which cannot carry a fix point at a CPU → DPU boundary` });
+          changed = true;
+        }
+      }
+    }
+  }
   const actTensors: string[] = [];
   const floatOps: QuantReport['floatOps'] = [];
   for (const op of g.ops) {

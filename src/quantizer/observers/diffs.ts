@@ -1,7 +1,8 @@
 /**
  * vai_q's default method `diffs`: for fp in [fp_maxabs, fp_maxabs + 5) pick the fp with the least
  * squared error between x and its fake-quantized version (ties → the smaller fp, less clipping).
- * Activations: one choice per batch; the final fix point is the mode over batches.
+ * Activations: one choice per batch; the final fix point is the mode over batches (tensors with fewer
+ * than DIFFS_POOL_BELOW values per batch: one search over all batches' values).
  */
 import { fpForMaxAbs, maxAbs, quantSse, type RoundFn } from '../fixpoint.js';
 import type { Observer, ObserverOptions } from './types.js';
@@ -39,17 +40,37 @@ export function modeOf(values: Iterable<number>): number {
   return best;
 }
 
+/**
+ * Below this many values per batch (SE-block vectors, pooled features, logits) a per-batch MSE
+ * choice is noise: such tensors are searched once over the values of all batches together.
+ */
+export const DIFFS_POOL_BELOW = 4096;
+
 export class DiffsObserver implements Observer {
   readonly method = 'diffs' as const;
   private readonly perBatch: number[] = [];
+  private readonly small: Float32Array[] = [];
   constructor(private readonly opts: ObserverOptions) {}
   get batches(): number {
-    return this.perBatch.length;
+    return this.perBatch.length + this.small.length;
   }
   observe(batch: Float32Array): void {
-    this.perBatch.push(diffsFixPoint(batch, this.opts.round, this.opts.tensor));
+    if (batch.length < DIFFS_POOL_BELOW) {
+      maxAbs(batch, this.opts.tensor);
+      this.small.push(new Float32Array(batch));
+    } else this.perBatch.push(diffsFixPoint(batch, this.opts.round, this.opts.tensor));
   }
   fixPoint(): number {
+    if (this.small.length) {
+      const all = new Float32Array(this.small.reduce((a, b) => a + b.length, 0));
+      let o = 0;
+      for (const b of this.small) {
+        all.set(b, o);
+        o += b.length;
+      }
+      const pooled = diffsFixPoint(all, this.opts.round, this.opts.tensor);
+      return this.perBatch.length ? Math.min(pooled, modeOf(this.perBatch)) : pooled;
+    }
     return this.perBatch.length ? modeOf(this.perBatch) : fpForMaxAbs(0);
   }
   /** The per-batch choices (for the report). */
