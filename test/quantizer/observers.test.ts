@@ -41,12 +41,21 @@ test('rounding modes: activations round ties up, params half away from zero', ()
 test('diffs for activations: final fix point is the mode over batches', () => {
   assert.equal(modeOf([3, 4, 4, 5, 5]), 4); // tie → smaller
   const o = new DiffsObserver({ tensor: 't', round: ACT_ROUND });
-  o.observe(new Float32Array([0.9, -0.5])); // fp 7
-  o.observe(new Float32Array([3.0, 1])); // max 3 → fp0 5
-  o.observe(new Float32Array([0.7, 0.1]));
+  const batch = (m: number) => Float32Array.from({ length: 5000 }, (_, i) => ((i % 100) / 100) * m);
+  o.observe(batch(0.9)); // max 0.891 → fp_maxabs 7
+  o.observe(batch(3.0)); // max 2.97 → fp_maxabs 5
+  o.observe(batch(0.7)); // max 0.693 → fp_maxabs 8
   const hist = o.history();
   assert.equal(hist.length, 3);
   assert.equal(o.fixPoint(), modeOf(hist));
+});
+
+test('diffs pools tensors with few values per batch (hand-computed)', () => {
+  const o = new DiffsObserver({ tensor: 'se', round: ACT_ROUND });
+  o.observe(Float32Array.from([0.9, -0.5]));
+  o.observe(Float32Array.from([3.0, 1]));
+  // all four values: max 3 → fp_maxabs 5; at fp 5 only 0.9 rounds (28.8 → 29); at fp 6, 3.0 clips to 127/64 (err ≈ 1.03)
+  assert.equal(o.fixPoint(), 5);
 });
 
 test('percentile ignores a rare outlier; entropy picks a clipping threshold for a long tail', () => {
