@@ -279,13 +279,17 @@ export function createFastExecutor(graph: Graph, opts: FastExecutorOptions = {})
     const splitOb = !depthwise && threads > 1 && imb(OCB) < imb(OH);
     // small weights (all blocks fit in L2) and a big input: sweep rows outermost so the input streams once
     const rowsOuter = !depthwise && OCB * kh * kw * (Cp / 2) * 32 <= ROWS_OUTER_MAX_WEIGHT_BYTES && xpBytes > ROWS_OUTER_MAX_WEIGHT_BYTES ? 1 : 0;
+    // job objects are built once (after the scratch offset is known), not per frame
+    let jobs: ParallelJob[] | undefined;
     return () => {
-      run({ fn: 'widen', args: [x.off, H, W, C, xpOff, Wp, Cp, pt, pl, 0, Hp], range: 9 });
-      if (depthwise) {
-        run({ fn: 'dwconv', args: [xpOff, Wp, Cp, wOff, kh, kw, sh, sw, dh, dw, out.off, OW, C, 0, OH], range: 13, stage });
-      } else {
-        run({ fn: 'conv', args: [xpOff, Wp, Cp, wOff, kh, kw, sh, sw, dh, dw, out.off, OW, OC, 0, OH, 0, OCB, rowsOuter], range: splitOb ? 15 : 13, stage });
-      }
+      jobs ??= [
+        { fn: 'widen', args: [x.off, H, W, C, xpOff, Wp, Cp, pt, pl, 0, Hp], range: 9 },
+        depthwise
+          ? { fn: 'dwconv', args: [xpOff, Wp, Cp, wOff, kh, kw, sh, sw, dh, dw, out.off, OW, C, 0, OH], range: 13, stage }
+          : { fn: 'conv', args: [xpOff, Wp, Cp, wOff, kh, kw, sh, sw, dh, dw, out.off, OW, OC, 0, OH, 0, OCB, rowsOuter], range: splitOb ? 15 : 13, stage },
+      ];
+      run(jobs[0]);
+      run(jobs[1]);
     };
   }
 
@@ -311,12 +315,14 @@ export function createFastExecutor(graph: Graph, opts: FastExecutorOptions = {})
       const r = avgpoolReciprocal(kh, kw);
       const shift = r.shift + x.fp - fo;
       checkShift(shift, op.name);
-      return () => run({ fn: 'avgpool', args: [x.off, H, W, C, kh, kw, sh, sw, pt, pl, out.off, OW, r.mult, shift, 0, OH], range: 14 });
+      const job: ParallelJob = { fn: 'avgpool', args: [x.off, H, W, C, kh, kw, sh, sw, pt, pl, out.off, OW, r.mult, shift, 0, OH], range: 14 };
+      return () => run(job);
     }
     const s = x.fp - fo;
     checkShift(s, op.name);
     if (Math.abs(s) > 30) unsupported('shift out of range');
-    return () => run({ fn: 'maxpool', args: [x.off, H, W, C, kh, kw, sh, sw, pt, pl, out.off, OW, s, 0, OH], range: 13 });
+    const job: ParallelJob = { fn: 'maxpool', args: [x.off, H, W, C, kh, kw, sh, sw, pt, pl, out.off, OW, s, 0, OH], range: 13 };
+    return () => run(job);
   }
 
   function planEltwise(op: Op, a: QSlot, b: QSlot): Step {
@@ -330,7 +336,8 @@ export function createFastExecutor(graph: Graph, opts: FastExecutorOptions = {})
       if (cut < 0 || cut > 30) unsupported('mul shift outside [0, 30]');
       const out = qslot(a.shape.slice(), fo);
       slots.set(op.name, out);
-      return () => run({ fn: 'mulq', args: [a.off, b.off, out.off, 0, a.n, cut, relu], range: 3 });
+      const job: ParallelJob = { fn: 'mulq', args: [a.off, b.off, out.off, 0, a.n, cut, relu], range: 3 };
+      return () => run(job);
     }
     const F = Math.max(a.fp, b.fp);
     const cut = F - fo;
@@ -338,7 +345,8 @@ export function createFastExecutor(graph: Graph, opts: FastExecutorOptions = {})
     const out = qslot(a.shape.slice(), fo);
     slots.set(op.name, out);
     const sub = op.type === 'sub' ? 1 : 0;
-    return () => run({ fn: 'addq', args: [a.off, b.off, out.off, 0, a.n, F - a.fp, F - b.fp, sub, cut, relu], range: 3 });
+    const job: ParallelJob = { fn: 'addq', args: [a.off, b.off, out.off, 0, a.n, F - a.fp, F - b.fp, sub, cut, relu], range: 3 };
+    return () => run(job);
   }
 
   function planRelu(op: Op, x: QSlot): Step {
@@ -348,7 +356,8 @@ export function createFastExecutor(graph: Graph, opts: FastExecutorOptions = {})
     if (Math.abs(s) > 30) unsupported('shift out of range');
     const out = qslot(x.shape.slice(), fo);
     slots.set(op.name, out);
-    return () => run({ fn: 'reluq', args: [x.off, out.off, 0, x.n, s], range: 2 });
+    const job: ParallelJob = { fn: 'reluq', args: [x.off, out.off, 0, x.n, s], range: 2 };
+    return () => run(job);
   }
 
   /** reshape / identity at the same fix point: the output aliases the input's slot. */
