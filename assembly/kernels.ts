@@ -213,6 +213,10 @@ function convRow(xp: usize, Wp: i32, Cp: i32, wpk: usize, kh: i32, kw: i32, sh: 
   const o = ob << 3;
   const n = OC - o < 8 ? OC - o : 8;
   const wblk = wpk + <usize>ob * blk;
+  // dilation 1: the kw taps of a kernel row are contiguous in xp (and in the packed weights), so
+  // one loop runs over kw × Cp/2 channel pairs.
+  const kxn = dw == 1 ? 1 : kw;
+  const span: usize = dw == 1 ? <usize>kw * (<usize>pairs << 2) : <usize>pairs << 2;
   const orow = out + <usize>oy * <usize>OW * <usize>OC + <usize>o;
   const xrow = xp + <usize>(oy * sh) * rowB;
   let ox = 0;
@@ -224,9 +228,9 @@ function convRow(xp: usize, Wp: i32, Cp: i32, wpk: usize, kh: i32, kw: i32, sh: 
     let wp = wblk;
     const xpix = xrow + <usize>ox * xstep;
     for (let ky = 0; ky < kh; ky++) {
-      for (let kx = 0; kx < kw; kx++) {
+      for (let kx = 0; kx < kxn; kx++) {
         let xa = xpix + <usize>(ky * dh) * rowB + <usize>(kx * dw) * pix;
-        const xend = xa + (<usize>pairs << 2);
+        const xend = xa + span;
         for (; xa < xend; xa += 4) {
           const w0 = v128.load(wp);
           const w1 = v128.load(wp, 16);
@@ -257,9 +261,9 @@ function convRow(xp: usize, Wp: i32, Cp: i32, wpk: usize, kh: i32, kw: i32, sh: 
     let wp = wblk;
     const xpix = xrow + <usize>ox * xstep;
     for (let ky = 0; ky < kh; ky++) {
-      for (let kx = 0; kx < kw; kx++) {
+      for (let kx = 0; kx < kxn; kx++) {
         let xa = xpix + <usize>(ky * dh) * rowB + <usize>(kx * dw) * pix;
-        const xend = xa + (<usize>pairs << 2);
+        const xend = xa + span;
         for (; xa < xend; xa += 4) {
           const x0 = v128.load32_splat(xa);
           a0 = i32x4.add(a0, i32x4.dot_i16x8_s(x0, v128.load(wp)));
