@@ -85,13 +85,15 @@ export function checkQuantInfo(q: QuantInfo, expected: { param: string[]; output
     const have = new Set(Object.keys(q[sec]));
     const unknown = [...have].filter((n) => !want.has(n)).sort();
     const missing = [...want].filter((n) => !have.has(n)).sort();
-    if (unknown.length) problems.push(`${sec}: unknown ${unknown.join(', ')}`);
-    if (missing.length) problems.push(`${sec}: missing ${missing.join(', ')}`);
+    const list = (a: string[]): string => (a.length > 12 ? `${a.slice(0, 12).join(', ')} … and ${a.length - 12} more` : a.join(', '));
+    if (unknown.length) problems.push(`${sec}: unknown ${list(unknown)}`);
+    if (missing.length) problems.push(`${sec}: missing ${list(missing)}`);
   }
   if (problems.length) {
     throw new QuantizeError('E_QINFO_MISMATCH', `quant_info.json does not match the graph — ${problems.join('; ')}`, {
       file,
       fix: 'regenerate it with `dpuflow quantize` for this model (and the same --cle / preprocessing), then edit only the fix points',
+      details: problems.join('\n'),
     });
   }
 }

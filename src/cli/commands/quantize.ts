@@ -82,9 +82,9 @@ export function parsePreprocess(s: string | undefined): Preprocess {
 }
 
 function parseShape(s: string): number[] {
-  const v = s.split(/[x,]/).map(Number);
+  const v = s.replace(/^[^=]*=/, '').split(/[x,]/).map(Number);
   if (v.length !== 4 || v.some((d) => !Number.isInteger(d) || d <= 0)) {
-    throw new UsageError('E_USAGE_SHAPE', `--input-shape must be N,C,H,W (ONNX layout), got '${s}'`, { fix: 'e.g. --input-shape 1,3,320,320' });
+    throw new UsageError('E_USAGE_SHAPE', `--input-shape must be N,C,H,W (ONNX layout), got '${s}'`, { fix: 'e.g. --input-shape 1,3,320,320 (or x=1x3x320x320)' });
   }
   return v;
 }

@@ -1,0 +1,110 @@
+/** `dpuflow quantize` / `eval` end to end on PP-OCR cls (small): outputs, determinism, bad input. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import sharp from 'sharp';
+import { assetPath, packageDir } from '../../src/runtime/node/assets.js';
+import { Graph as XGraph, xmodelToIr } from '../../src/xir/index.js';
+import { parseQuantInfo } from '../../src/quantizer/quant-info.js';
+import { parseNpy } from '../../src/apps/preprocess/node/calib.js';
+
+const BIN = path.resolve('bin/dpuflow.js');
+const MODEL = assetPath('ppocr-cls');
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'dpuflow-q-'));
+const calibDir = path.join(tmp, 'calib');
+const IMG = `${packageDir('@vladmandic/human')}/assets/`;
+
+function cli(...args: string[]): { code: number; out: string; err: string } {
+  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8' });
+  return { code: r.status ?? -1, out: r.stdout, err: r.stderr };
+}
+
+test.before(async () => {
+  fs.mkdirSync(calibDir);
+  for (const [i, f] of ['screenshot-typedoc.png', 'screenshot-menu.png', 'screenshot-results.png'].entries()) {
+    await sharp(IMG + f).extract({ left: 0, top: 40 * i, width: 200, height: 50 }).png().toFile(path.join(calibDir, `c${i}.png`));
+  }
+});
+test.after(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+test('quantize writes <net>_int.xmodel, quant_info.json, quant_report.json; same inputs → identical bytes', () => {
+  const outs = ['a', 'b'].map((d) => path.join(tmp, d));
+  for (const out of outs) {
+    const r = cli('quantize', MODEL, '--calib', calibDir, '--preprocess', 'half,resize=192x48', '--out', out, '--json');
+    assert.equal(r.code, 0, r.err);
+    const j = JSON.parse(r.out) as { report: { warnings: string[] } };
+    assert.ok(j.report.warnings.some((w) => /100/.test(w)), 'warns about < 100 calibration images');
+  }
+  const net = 'ch_ppocr_mobile_v2.0_cls_infer';
+  for (const f of [`${net}_int.xmodel`, 'quant_info.json', 'quant_report.json']) {
+    assert.ok(fs.existsSync(path.join(outs[0], f)), f);
+  }
+  assert.deepEqual(fs.readFileSync(path.join(outs[0], `${net}_int.xmodel`)), fs.readFileSync(path.join(outs[1], `${net}_int.xmodel`)));
+  assert.equal(fs.readFileSync(path.join(outs[0], 'quant_info.json'), 'utf8'), fs.readFileSync(path.join(outs[1], 'quant_info.json'), 'utf8'));
+  // the xmodel reads back (xir reader) with the fix points of quant_info.json
+  const qi = parseQuantInfo(fs.readFileSync(path.join(outs[0], 'quant_info.json'), 'utf8'));
+  const ir = xmodelToIr(XGraph.deserialize(new Uint8Array(fs.readFileSync(path.join(outs[0], `${net}_int.xmodel`)))));
+  const byName = new Map(ir.ops.map((o) => [o.name, o]));
+  let checked = 0;
+  for (const [name, [[, fp]]] of Object.entries(qi.output)) {
+    const op = byName.get(name);
+    if (op) {
+      assert.equal(op.output.fixPoint, fp, name);
+      checked++;
+    }
+  }
+  assert.ok(checked > 20, `checked ${checked} tensors`);
+  // no temporary files left behind
+  assert.deepEqual(fs.readdirSync(outs[0]).filter((f) => f.endsWith('.tmp')), []);
+});
+
+test('bad input → QuantizeError naming the file and the fix (exit 1)', async () => {
+  const empty = path.join(tmp, 'empty');
+  fs.mkdirSync(empty);
+  let r = cli('quantize', MODEL, '--calib', empty, '--input-shape', '1,3,48,192', '--out', path.join(tmp, 'x'));
+  assert.equal(r.code, 1);
+  assert.match(r.err, /QuantizeError: .*empty: no images/);
+  r = cli('quantize', MODEL, '--calib', calibDir, '--calib-count', '7', '--preprocess', 'resize=192x48', '--out', path.join(tmp, 'x'));
+  assert.equal(r.code, 1);
+  assert.match(r.err, /--calib-count 7 is larger than the 3 input/);
+  r = cli('quantize', MODEL, '--calib', calibDir, '--input-shape', '1,3,48,192', '--out', path.join(tmp, 'x'));
+  assert.equal(r.code, 1);
+  assert.match(r.err, /c0\.png: image is 200×50, the model input is 192×48 — pass --preprocess resize=192x48/);
+  const gray = path.join(tmp, 'gray');
+  fs.mkdirSync(gray);
+  await sharp(path.join(calibDir, 'c0.png')).grayscale().toColourspace('b-w').png().toFile(path.join(gray, 'g.png'));
+  r = cli('quantize', MODEL, '--calib', gray, '--preprocess', 'resize=192x48', '--out', path.join(tmp, 'x'));
+  assert.equal(r.code, 1);
+  assert.match(r.err, /g\.png: image has 1 colour channel\(s\), the model input has 3/);
+  const qi = path.join(tmp, 'qi.json');
+  fs.writeFileSync(qi, JSON.stringify({ param: {}, output: { nosuch: [[8, 3]] }, input: {} }));
+  r = cli('quantize', MODEL, '--calib', calibDir, '--preprocess', 'resize=192x48', '--quant-info', qi, '--out', path.join(tmp, 'x'));
+  assert.equal(r.code, 1);
+  assert.match(r.err, /does not match the graph — .*output: unknown nosuch.*missing/);
+  assert.equal(fs.existsSync(path.join(tmp, 'x')), false, 'a failed run writes nothing');
+});
+
+test('.npy calibration tensors (NCHW float32) and eval (test mode) table', () => {
+  // two inputs [2,3,48,192] of a smooth ramp, written as .npy by hand
+  const n = 2 * 3 * 48 * 192;
+  const header = "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3, 48, 192), }";
+  const pad = 64 - ((10 + header.length + 1) % 64);
+  const h = `${header}${' '.repeat(pad)}\n`;
+  const bytes = new Uint8Array(10 + h.length + n * 4);
+  bytes.set([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0, h.length & 0xff, h.length >> 8]);
+  bytes.set(new TextEncoder().encode(h), 10);
+  const data = new Float32Array(n).map((_, i) => Math.sin(i / 97));
+  bytes.set(new Uint8Array(data.buffer), 10 + h.length);
+  const npy = path.join(tmp, 'calib.npy');
+  fs.writeFileSync(npy, bytes);
+  const t = parseNpy(new Uint8Array(fs.readFileSync(npy)));
+  assert.deepEqual(t.shape, [2, 3, 48, 192]);
+  assert.equal(t.data[5], data[5]);
+  const r = cli('eval', MODEL, '--calib', npy, '--input-shape', '1,3,48,192');
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.out, /SQNR dB/);
+  assert.match(r.out, /softmax_0\.tmp_0/);
+});
