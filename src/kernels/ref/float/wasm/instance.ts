@@ -35,11 +35,26 @@ export interface FloatWasm {
   memory: WasmMemory;
 }
 
+export type FloatKernelName = 'conv' | 'dwconv';
+
+/**
+ * Splits a kernel call over threads: `args[range]`, `args[range + 1]` are a [start, end) range of
+ * output pixels that may be divided. Installed by the Node worker pool (node/pool.ts).
+ */
+export interface FloatParallel {
+  readonly threads: number;
+  run(fn: FloatKernelName, args: number[], range: number): void;
+}
+
+/** Bytes at the start of the memory reserved for the worker control block. */
+export const CTRL_BYTES = 1024;
+
 const PAGE = 65536;
 const MAX_PAGES = 32768; // the modules declare maximumMemory 32768 (2 GiB)
 
 let enabled = true;
 let cached: FloatWasm | null | undefined;
+let parallel: FloatParallel | null = null;
 let loadError: string | undefined;
 
 /** Decodes base64 without Buffer (browser-safe). */
@@ -70,6 +85,29 @@ export function floatWasm(): FloatWasm | null {
   return cached;
 }
 
+/**
+ * Replaces the kernel instance (e.g. by one on a shared memory) and the thread splitter; pass
+ * (undefined, null) to return to the lazily created single-thread instance.
+ */
+export function installFloatWasm(w: FloatWasm | undefined, par: FloatParallel | null): void {
+  cached = w;
+  parallel = par;
+}
+
+/** Threads the kernels currently run on (1 without a pool). */
+export function floatWasmThreads(): number {
+  return parallel?.threads ?? 1;
+}
+
+/** Below this many MACs a call is not worth waking the workers for. */
+const PAR_MIN_MACS = 1 << 20;
+
+/** Runs `fn(...args)`, split over the installed threads when it is big enough. */
+export function runKernel(w: FloatWasm, fn: FloatKernelName, args: number[], range: number, macs: number): void {
+  if (parallel && parallel.threads > 1 && macs >= PAR_MIN_MACS && args[range + 1]! - args[range]! >= 8) parallel.run(fn, args, range);
+  else (w.exports[fn] as (...a: number[]) => void)(...args);
+}
+
 /** Turns the WASM kernels on/off (off: every op runs the scalar TypeScript kernel). Returns the previous setting. */
 export function setFloatWasmEnabled(on: boolean): boolean {
   const prev = enabled;
@@ -93,9 +131,9 @@ export function ensureMemory(mem: WasmMemory, bytes: number): boolean {
   return true;
 }
 
-/** A bump layout of 16-byte-aligned float32 regions starting past a small reserved header. */
+/** A bump layout of 16-byte-aligned float32 regions starting past the control block. */
 export class Layout {
-  private next = 64;
+  private next = CTRL_BYTES;
   /** Reserves `floats` float32s; returns the byte offset. */
   take(floats: number): number {
     const off = this.next;

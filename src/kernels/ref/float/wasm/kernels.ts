@@ -5,7 +5,7 @@
  * Each returns null when WebAssembly is unavailable/disabled or the problem does not fit in the
  * module's memory; the caller then runs the scalar kernel.
  */
-import { ensureMemory, floatWasm, Layout } from './instance.js';
+import { ensureMemory, floatWasm, Layout, runKernel } from './instance.js';
 import type { FloatWasm } from './instance.js';
 
 /** Spatial conv geometry (XIR order: pads l, r, t, b). */
@@ -106,7 +106,7 @@ export function conv2dWasm(x: Float32Array, w: Float32Array, bias: Float32Array 
   const bv = f32(wasm, bOff, ocTot);
   bv.fill(0);
   if (bias) for (let gi = 0; gi < G; gi++) bv.set(bias.subarray(gi * OCg, (gi + 1) * OCg), gi * nb * 8);
-  wasm.exports.conv(xOff, wOff, bOff, oOff, C, Wp, KH, KW, ICg, G, nb, g.sh, g.sw, g.dh, g.dw, OW, 0, P, TILE);
+  runKernel(wasm, 'conv', [xOff, wOff, bOff, oOff, C, Wp, KH, KW, ICg, G, nb, g.sh, g.sw, g.dh, g.dw, OW, 0, P, TILE], 16, P * OC * KH * KW * ICg);
   return unpad(f32(wasm, oOff, P * ocTot), P, OC, G, nb);
 }
 
@@ -143,7 +143,7 @@ export function depthwiseWasm(x: Float32Array, w: Float32Array, bias: Float32Arr
   const bv = f32(wasm, bOff, Cp);
   bv.fill(0);
   if (bias) bv.set(bias.subarray(0, C));
-  wasm.exports.dwconv(xOff, wOff, bOff, oOff, Cp, Wp, KH, KW, g.sh, g.sw, g.dh, g.dw, OW, 0, P);
+  runKernel(wasm, 'dwconv', [xOff, wOff, bOff, oOff, Cp, Wp, KH, KW, g.sh, g.sw, g.dh, g.dw, OW, 0, P], 13, P * Cp * T);
   const src = f32(wasm, oOff, P * Cp);
   if (Cp === C) return src.slice();
   const out = new Float32Array(P * C);
@@ -191,7 +191,7 @@ export function gemmWasm(a: Float32Array, aOff: number, aRow: number, aCol: numb
   f32(wasm, wOff, bPacked.length).set(bPacked);
   f32(wasm, bOff, Np).fill(0);
   // M "pixels" of K channels: Wp = 1, OW = 1, stride 1
-  wasm.exports.conv(xOff, wOff, bOff, cOff, K, 1, 1, 1, K, 1, nb, 1, 1, 1, 1, 1, 0, M, TILE);
+  runKernel(wasm, 'conv', [xOff, wOff, bOff, cOff, K, 1, 1, 1, K, 1, nb, 1, 1, 1, 1, 1, 0, M, TILE], 16, M * Np * K);
   const cv = f32(wasm, cOff, M * Np);
   if (Np === N) out.set(cv, oOff);
   else for (let i = 0; i < M; i++) out.set(cv.subarray(i * Np, i * Np + N), oOff + i * N);
