@@ -315,7 +315,22 @@ export async function quantize(graph: Graph, calib: CalibSource, opts: QuantizeO
     }
   }
 
-  const adjustments = legalizeFixPoints(g, fps);
+  // A tensor read only by a saturating float op (sigmoid: |x| > 8 changes its output by < 3.4e-4;
+  // tanh: |x| > 4 by < 6.7e-4) needs no range beyond that: spend the bits on resolution instead.
+  const satAdj: FixAdjustment[] = [];
+  if (!opts.quantInfo) {
+    for (const t of actTensors) {
+      const users = (cons.get(t) ?? []).map((c) => ops.get(c)?.type);
+      if (!users.length || users.some((u) => u !== 'sigmoid' && u !== 'tanh')) continue;
+      const minFp = users.every((u) => u === 'sigmoid') ? 4 : 5;
+      const fp = fps.act.get(t) as number;
+      if (fp < minFp) {
+        fps.act.set(t, minFp);
+        satAdj.push({ tensor: t, op: t, rule: `read only by ${users[0]}, which saturates beyond ±${2 ** (7 - minFp)}: fix point raised`, from: fp, to: minFp });
+      }
+    }
+  }
+  const adjustments = [...satAdj, ...legalizeFixPoints(g, fps)];
   let qg = applyFixPoints(g, fps);
 
   // 4. bias correction
