@@ -14,7 +14,7 @@
  * LOAD of tile t+1 overlaps the compute of tile t.
  */
 import { avgpoolReciprocal } from '../../kernels/ref/int8/pool.js';
-import { ACT_KINDS, ALU_OPS, BANK_ID, ENGINE_BIT } from '../../isa/spec.js';
+import { ACT_KINDS, ALU_OPS, BANK_ID, CLASS_BY_NAME, ENGINE_BIT } from '../../isa/spec.js';
 import type { ClassName } from '../../isa/spec.js';
 import type { CompilerArch } from '../arch.js';
 import type { DdrPlan, Instr, Layer, LayerTiling, Placement } from '../types.js';
@@ -53,7 +53,10 @@ export function emitSubgraph(inp: EmitInput, arch: CompilerArch): Instr[] {
   const out: Instr[] = [];
   const fmHalf = half(arch.fm), wHalf = half(arch.convWeights), dwHalf = half(arch.dwWeights), bHalf = half(arch.bias);
   const { LOAD, SAVE, CONV, MISC } = ENGINE_BIT;
-  let first = true;
+  let g = 0; // global tile counter: FM0/FM1 half = g mod 2
+  let gJ = 0; // global channel-tile counter of layers with weights: WGT/DWW/BIAS half = J mod 2
+  const tiles: TileRec[] = [];
+  const lastTileOfJ: TileRec[] = [];
   inp.layers.forEach((l, li) => {
     const t = inp.tiling[li];
     const X = l.kind === 'conv' || l.kind === 'fc' || l.kind === 'dwconv' ? CONV : l.kind === 'copy' || l.kind === 'upsample' ? SAVE : MISC;
@@ -63,7 +66,8 @@ export function emitSubgraph(inp: EmitInput, arch: CompilerArch): Instr[] {
     const n = t.tilesH * t.tilesW * t.tilesC;
     const dst = inp.place(l.output);
     const dstOff = l.kind === 'copy' ? inp.copyOffset(l) : 0;
-    const push = (cls: ClassName, wait: number, signal: number, f: Record<string, number>) => out.push({ cls, wait, signal, f, layer: l.name });
+    let cur: Instr[] = [];
+    const push = (cls: ClassName, _wait: number, _signal: number, f: Record<string, number>) => { const ins: Instr = { cls, wait: 0, signal: 0, f, layer: l.name }; out.push(ins); cur.push(ins); };
     const cut = l.fpW !== undefined ? l.fpIn[0] + l.fpW - l.fpOut : 0;
     const sb = l.fpW !== undefined && l.fpBias !== undefined ? l.fpIn[0] + l.fpW - l.fpBias : 0;
     const leaky = l.nonlinear === 'LEAKYRELU' ? LEAKY_NUM : 0;
@@ -93,7 +97,9 @@ export function emitSubgraph(inp: EmitInput, arch: CompilerArch): Instr[] {
     let initT = -1;
     for (let j = 0; j < t.tilesC; j++) {
       const c0 = j * t.channels, T = Math.min(t.channels, oc - c0);
-      const wAddr = (j % 2) * (l.kind === 'dwconv' ? dwHalf : wHalf), bAddr = (j % 2) * bHalf;
+      const hasW = !!inp.ddr.params[l.name] && l.kind !== 'eltwise';
+      const J = hasW ? gJ++ : -1;
+      const wAddr = hasW ? (J % 2) * (l.kind === 'dwconv' ? dwHalf : wHalf) : 0, bAddr = hasW ? (J % 2) * bHalf : 0;
       if (T !== initT) {
         if (l.kind === 'dwconv') {
           push('DWINIT', 0, 0, { kernel_w: l.kernel[0], kernel_h: l.kernel[1], stride_w: l.stride[0], stride_h: l.stride[1], has_bias: l.bias ? 1 : 0, act: actOf(l), leaky_num: leaky,
@@ -109,7 +115,8 @@ export function emitSubgraph(inp: EmitInput, arch: CompilerArch): Instr[] {
       for (let i = 0; i < t.tilesH; i++) for (let k = 0; k < t.tilesW; k++, tile++) {
         const r0 = i * t.rows, R = Math.min(t.rows, oh - r0);
         const x0 = k * t.cols, C = Math.min(t.cols, ow - x0);
-        const fm0 = (tile % 2) * fmHalf, fm1 = (tile % 2) * fmHalf;
+        const fm0 = (g % 2) * fmHalf, fm1 = (g % 2) * fmHalf;
+        const rec: TileRec = { g, layer: li, firstOfLayer: tile === 0, moveOnly, J: -1, weightLoads: [], inputLoads: [], computes: [], saves: [] };
         const loads: Record<string, number>[] = [];
         const p = inp.ddr.params[l.name];
         if (p && i === 0 && k === 0 && l.kind !== 'eltwise') {
@@ -148,7 +155,13 @@ export function emitSubgraph(inp: EmitInput, arch: CompilerArch): Instr[] {
             loads.push({ bank_id: BANK_ID.FM0, reg_id: 0, ddr_addr: p.weights + c0, bank_addr: fm0 + inBytes + p0 * loadCh, channels: loadCh, rows: np, cols: 1, row_stride: 0, pix_stride: oc });
           }
         }
-        loads.forEach((f, q) => push('LOAD', (q === 0 && tile >= 2 ? X : 0) | (q === 0 && tile === 0 && !first ? SAVE : 0), q === loads.length - 1 ? X : 0, f));
+        loads.forEach((f) => {
+          cur = [];
+          push('LOAD', 0, 0, f);
+          if (f.bank_id === BANK_ID.FM0) rec.inputLoads.push(cur[0]); else rec.weightLoads.push(cur[0]);
+        });
+        if (rec.weightLoads.length) { rec.J = J; }
+        cur = [];
         const xWait = LOAD | (tile >= 2 ? SAVE : 0);
         const xSignal = SAVE | (tile + 2 < n ? LOAD : 0);
         const geo = { in_bank: 0, out_bank: 1, pad_left: padL, pad_top: padT, pad_bottom: padB, pad_right: padR, in_addr: fm0, in_rows: inRows, out_addr: fm1, in_cols: inCols, out_pix_stride: T };
@@ -165,8 +178,8 @@ export function emitSubgraph(inp: EmitInput, arch: CompilerArch): Instr[] {
             else push('ALU', w, s, { in_bank: 0, out_bank: 1, in_addr: fm0 + p0 * T, pixels: np, out_addr: fm1 + p0 * T });
           }
         }
+        rec.computes = cur;
         // SAVE(s)
-        const last = tile === n - 1 && li < inp.layers.length - 1;
         const saves: Record<string, number>[] = [];
         if (l.kind === 'upsample') {
           const [fw, fh] = l.scale ?? [1, 1];
@@ -184,16 +197,88 @@ export function emitSubgraph(inp: EmitInput, arch: CompilerArch): Instr[] {
           saves.push({ bank_id: moveOnly ? BANK_ID.FM0 : BANK_ID.FM1, reg_id: regId(dst), ddr_addr: dst.offset + dstOff + (r0 * ow + x0) * dst.pixelStride + c0,
             bank_addr: moveOnly ? fm0 : fm1, channels: T, rows: R, cols: C, row_stride: ow * dst.pixelStride, pix_stride: dst.pixelStride });
         }
-        saves.forEach((f, q) => {
-          const isLast = q === saves.length - 1;
-          const w = q === 0 ? (moveOnly ? LOAD : X) : 0;
-          const s = isLast ? ((tile + 2 < n ? (moveOnly ? LOAD : X) : 0) | (last ? LOAD : 0)) : 0;
-          push('SAVE', w, s, f);
-        });
+        cur = [];
+        saves.forEach((f) => push('SAVE', 0, 0, f));
+        rec.saves = cur;
+        tiles.push(rec);
+        if (J >= 0) lastTileOfJ[J] = rec;
+        g++;
       }
     }
-    first = false;
   });
   out.push({ cls: 'END', wait: 0, signal: 0, f: {} });
+  assignTokens(out, tiles, lastTileOfJ);
   return out;
+}
+
+/** The instructions of one tile, for the dependency pass. */
+interface TileRec {
+  g: number;
+  layer: number;
+  firstOfLayer: boolean;
+  moveOnly: boolean;
+  /** Global channel-tile index whose weights this tile loads (−1: none). */
+  J: number;
+  weightLoads: Instr[];
+  inputLoads: Instr[];
+  computes: Instr[];
+  saves: Instr[];
+}
+
+/**
+ * Dependency tokens from exact producer → consumer pairs (docs/compiler.md):
+ *  - FM0 (write-after-read): the first input LOAD of tile g waits for the last reader of the same FM0 half,
+ *    tile g−2 (its compute; its SAVE for copy/upsample tiles);
+ *  - WGT/DWW/BIAS (write-after-read): the weight LOAD of channel tile J waits for the last compute of
+ *    channel tile J−2 — so the next layer's weights load while this layer still computes;
+ *  - DDR (read-after-write): the first input LOAD of a layer waits for the previous layer's last SAVE;
+ *  - compute g waits for the last LOAD of tile g, and for the SAVE of the previous tile that used its FM1 half;
+ *  - SAVE g waits for compute g (or its last LOAD for copy/upsample tiles).
+ * A consumer waits once per producer engine, for the latest producer it needs; a wait already implied by an
+ * earlier wait of the same engine pair is dropped; each kept pair sets the producer's signal bit. Pairs are
+ * increasing on both sides, so the k-th token of an engine pair is the k-th kept producer.
+ */
+function assignTokens(out: Instr[], tiles: TileRec[], lastTileOfJ: TileRec[]): void {
+  const index = new Map<Instr, number>(out.map((ins, i) => [ins, i]));
+  const engineOf = (ins: Instr) => CLASS_BY_NAME[ins.cls].engine;
+  const needs = new Map<Instr, Instr[]>();
+  const dep = (c: Instr | undefined, p: Instr | undefined) => { if (c && p && engineOf(c) !== engineOf(p)) needs.set(c, [...(needs.get(c) ?? []), p]); };
+  const last = <T>(xs: T[]): T | undefined => xs[xs.length - 1];
+  const reader0 = (t: TileRec) => (t.moveOnly ? last(t.saves) : last(t.computes));
+  const fm1Last: (TileRec | undefined)[] = [undefined, undefined];
+  const lastOfLayer = new Map<number, TileRec>();
+  for (const t of tiles) lastOfLayer.set(t.layer, t);
+  for (const t of tiles) {
+    const firstIn = t.inputLoads[0];
+    if (t.g >= 2) dep(firstIn, reader0(tiles[t.g - 2]));
+    if (t.J >= 2) dep(t.weightLoads[0], last(lastTileOfJ[t.J - 2].computes));
+    if (t.firstOfLayer && t.layer > 0) dep(firstIn, last(lastOfLayer.get(t.layer - 1)!.saves));
+    const allLoads = [...t.weightLoads, ...t.inputLoads].sort((a, b) => index.get(a)! - index.get(b)!);
+    if (t.computes.length) {
+      dep(t.computes[0], last(allLoads));
+      const h = fm1Last[t.g % 2];
+      if (h) dep(t.computes[0], last(h.saves));
+      fm1Last[t.g % 2] = t;
+      dep(t.saves[0], last(t.computes));
+    } else {
+      dep(t.saves[0], last(allLoads));
+    }
+  }
+  const done = new Map<string, number>();
+  const consumers = [...needs.keys()].sort((a, b) => index.get(a)! - index.get(b)!);
+  for (const c of consumers) {
+    const ce = engineOf(c);
+    const byEngine = new Map<string, number>();
+    for (const p of needs.get(c)!) {
+      const pe = engineOf(p);
+      byEngine.set(pe, Math.max(byEngine.get(pe) ?? -1, index.get(p)!));
+    }
+    for (const [pe, pi] of byEngine) {
+      const key = `${pe}>${ce}`;
+      if (pi <= (done.get(key) ?? -1)) continue;
+      done.set(key, pi);
+      c.wait |= ENGINE_BIT[pe as keyof typeof ENGINE_BIT];
+      out[pi].signal |= ENGINE_BIT[ce as keyof typeof ENGINE_BIT];
+    }
+  }
 }

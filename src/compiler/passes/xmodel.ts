@@ -25,12 +25,9 @@ function attrsOf(op: Op, onDpu: boolean): Record<string, AttrInput> {
   for (const [k, v] of Object.entries(op.attrs)) {
     if (Array.isArray(v) && v.length === 0) continue;
     if (typeof v === 'number' && !Number.isFinite(v)) continue;
-    // only attr types Netron reads on ops: int32 / float scalars and vectors
-    if (typeof v === 'number') r[k] = Number.isInteger(v) && Math.abs(v) < 2 ** 31 ? A.int32(v) : A.float(v);
-    else if (Array.isArray(v) && v.every((x) => typeof x === 'number')) {
-      const nums = v as number[];
-      r[k] = nums.every((x) => Number.isInteger(x) && Math.abs(x) < 2 ** 31) ? A.int32Vec(nums) : A.floatVec(nums);
-    } else r[k] = v as AttrInput;
+    // inferAttr: int32 for integers, float when exactly representable, else double (exact values: the
+    // CPU runner computes with them); only a vector of non-float32 values becomes double_vec (Netron can't read it)
+    r[k] = v as AttrInput;
   }
   if (onDpu) {
     if (op.type === 'maxpool2d') r['type'] = 'MAX';
