@@ -59,7 +59,20 @@ function writePadded(dst: Float32Array, x: Float32Array, g: ConvGeom, Cp: number
   const { H, W, C, pl, pr, pt, pb } = g;
   const Hp = H + pt + pb, Wp = W + pl + pr;
   const simple = Cp === C && pl >= 0 && pt >= 0;
-  if (pl !== 0 || pr !== 0 || pt !== 0 || pb !== 0 || Cp !== C) dst.fill(0, 0, Hp * Wp * Cp);
+  if (simple && pr >= 0 && pb >= 0) {
+    // zero only the border: top and bottom pad rows, left and right pad columns
+    const row = Wp * C;
+    if (pt > 0) dst.fill(0, 0, pt * row);
+    if (pb > 0) dst.fill(0, (pt + H) * row, Hp * row);
+    if (pl > 0 || pr > 0) {
+      for (let y = pt; y < pt + H; y++) {
+        if (pl > 0) dst.fill(0, y * row, y * row + pl * C);
+        if (pr > 0) dst.fill(0, y * row + (pl + W) * C, (y + 1) * row);
+      }
+    }
+  } else if (pl !== 0 || pr !== 0 || pt !== 0 || pb !== 0 || Cp !== C) {
+    dst.fill(0, 0, Hp * Wp * Cp);
+  }
   if (simple && pl === 0 && pr === 0) {
     // rows are contiguous: one copy of the cropped/padded row range
     const y0 = Math.max(0, -pt), y1 = Math.min(H, Hp - pt);
