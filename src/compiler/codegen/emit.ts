@@ -1,17 +1,9 @@
 /**
  * Code generation for one DPU subgraph: layers × tiles → ISA instructions (src/isa/spec.ts).
- * Dependency tokens (docs/isa.md): `signal` bit E sends one token from this engine to engine E,
- * `wait` bit E takes one token sent by E. Per tile t of a layer with n tiles and compute engine X
- * (CONV for conv/inner-product/depthwise, MISC for pool/eltwise/ALU; none for copy and upsample,
- * where SAVE plays X's part):
- *   LOAD_t   (first of the tile) waits X if t ≥ 2 — compute t−2 has read the FM0 half it overwrites —
- *            and waits SAVE if t = 0 and a layer ran before (its outputs are in DDR, its engines idle);
- *            (last of the tile) signals X.
- *   X_t      waits LOAD, and SAVE if t ≥ 2 (the FM1 half was saved); signals SAVE, and LOAD if t+2 < n.
- *   SAVE_t   waits X; signals X if t + 2 < n; the layer's last SAVE also signals LOAD (but in the
- *            last layer: END drains every engine).
- * Tile t uses half t mod 2 of FM0/FM1; channel tile j uses half j mod 2 of WGT/DWW/BIAS. So the
- * LOAD of tile t+1 overlaps the compute of tile t.
+ * Instructions are emitted without tokens; `assignTokens` (below) then sets every wait/signal from
+ * the exact producer → consumer pairs of the buffers and DDR tensors. Tile g of the subgraph uses
+ * half g mod 2 of FM0/FM1 and channel tile J (of layers with weights) half J mod 2 of WGT/DWW/BIAS,
+ * so the LOAD of tile g+1 — and the next layer's weights — overlap the compute of tile g.
  */
 import { avgpoolReciprocal } from '../../kernels/ref/int8/pool.js';
 import { ACT_KINDS, ALU_OPS, BANK_ID, CLASS_BY_NAME, ENGINE_BIT } from '../../isa/spec.js';
@@ -52,33 +44,32 @@ function shiftCheck(l: Layer, what: string, v: number, lo: number, hi: number): 
 export function emitSubgraph(inp: EmitInput, arch: CompilerArch): Instr[] {
   const out: Instr[] = [];
   const fmHalf = half(arch.fm), wHalf = half(arch.convWeights), dwHalf = half(arch.dwWeights), bHalf = half(arch.bias);
-  const { LOAD, SAVE, CONV, MISC } = ENGINE_BIT;
   let g = 0; // global tile counter: FM0/FM1 half = g mod 2
   let gJ = 0; // global channel-tile counter of layers with weights: WGT/DWW/BIAS half = J mod 2
   const tiles: TileRec[] = [];
   const lastTileOfJ: TileRec[] = [];
   inp.layers.forEach((l, li) => {
     const t = inp.tiling[li];
-    const X = l.kind === 'conv' || l.kind === 'fc' || l.kind === 'dwconv' ? CONV : l.kind === 'copy' || l.kind === 'upsample' ? SAVE : MISC;
-    const moveOnly = X === SAVE;
+    /** Copy and upsample layers only move data: FM0 → DDR by SAVE, no compute engine. */
+    const moveOnly = l.kind === 'copy' || l.kind === 'upsample';
     const [, iw, ic] = l.inShape;
     const [oh, ow, oc] = l.outShape;
-    const n = t.tilesH * t.tilesW * t.tilesC;
     const dst = inp.place(l.output);
     const dstOff = l.kind === 'copy' ? inp.copyOffset(l) : 0;
     let cur: Instr[] = [];
-    const push = (cls: ClassName, _wait: number, _signal: number, f: Record<string, number>) => { const ins: Instr = { cls, wait: 0, signal: 0, f, layer: l.name }; out.push(ins); cur.push(ins); };
+    /** Instructions are emitted with no tokens; assignTokens sets wait/signal afterwards. */
+    const push = (cls: ClassName, f: Record<string, number>) => { const ins: Instr = { cls, wait: 0, signal: 0, f, layer: l.name }; out.push(ins); cur.push(ins); };
     const cut = l.fpW !== undefined ? l.fpIn[0] + l.fpW - l.fpOut : 0;
     const sb = l.fpW !== undefined && l.fpBias !== undefined ? l.fpIn[0] + l.fpW - l.fpBias : 0;
     const leaky = l.nonlinear === 'LEAKYRELU' ? LEAKY_NUM : 0;
     const kk = l.kernel[0] * l.kernel[1];
     const spatial = l.kind === 'conv' || l.kind === 'dwconv' || l.kind === 'maxpool' || l.kind === 'avgpool';
     if (l.kind === 'conv' || l.kind === 'fc') {
-      push('CONVINIT', 0, 0, { kernel_w: l.kernel[0], kernel_h: l.kernel[1], stride_w: l.stride[0], stride_h: l.stride[1], has_bias: l.bias ? 1 : 0,
+      push('CONVINIT', { kernel_w: l.kernel[0], kernel_h: l.kernel[1], stride_w: l.stride[0], stride_h: l.stride[1], has_bias: l.bias ? 1 : 0,
         act: actOf(l), leaky_num: leaky, shift_cut: shiftCheck(l, 'shift_cut', cut, 0, 16), shift_bias: l.bias ? shiftCheck(l, 'shift_bias', sb, -16, 16) : 0, fp_out: l.fpOut, ic });
     } else if (l.kind === 'maxpool' || l.kind === 'avgpool') {
       const r = l.kind === 'avgpool' ? avgpoolReciprocal(l.kernel[1], l.kernel[0]) : { mult: 0, shift: 0 };
-      push('POOLINIT', 0, 0, { kernel_w: l.kernel[0], kernel_h: l.kernel[1], pool_type: l.kind === 'maxpool' ? 0 : 1, stride_w: l.stride[0], stride_h: l.stride[1],
+      push('POOLINIT', { kernel_w: l.kernel[0], kernel_h: l.kernel[1], pool_type: l.kind === 'maxpool' ? 0 : 1, stride_w: l.stride[0], stride_h: l.stride[1],
         mult: shiftCheck(l, 'reciprocal multiplier', r.mult, 0, 255), shift: shiftCheck(l, 'pool shift', r.shift + l.fpIn[0] - l.fpOut, -32, 31) });
     }
     /** Input start, count and pads (before, after) for output [o0, o0+cnt) along one axis (1 = rows). */
@@ -102,13 +93,13 @@ export function emitSubgraph(inp: EmitInput, arch: CompilerArch): Instr[] {
       const wAddr = hasW ? (J % 2) * (l.kind === 'dwconv' ? dwHalf : wHalf) : 0, bAddr = hasW ? (J % 2) * bHalf : 0;
       if (T !== initT) {
         if (l.kind === 'dwconv') {
-          push('DWINIT', 0, 0, { kernel_w: l.kernel[0], kernel_h: l.kernel[1], stride_w: l.stride[0], stride_h: l.stride[1], has_bias: l.bias ? 1 : 0, act: actOf(l), leaky_num: leaky,
+          push('DWINIT', { kernel_w: l.kernel[0], kernel_h: l.kernel[1], stride_w: l.stride[0], stride_h: l.stride[1], has_bias: l.bias ? 1 : 0, act: actOf(l), leaky_num: leaky,
             shift_cut: shiftCheck(l, 'shift_cut', cut, 0, 16), shift_bias: l.bias ? shiftCheck(l, 'shift_bias', sb, -16, 16) : 0, fp_out: l.fpOut, channels: T });
         } else if (l.kind === 'eltwise') {
-          push('ELEWINIT', 0, 0, { elew_type: l.eltType === 'MUL' ? 1 : 0, act: l.nonlinear === 'RELU' ? 1 : 0, fp_a: l.fpIn[0], fp_b: l.fpIn[1] ?? l.fpIn[0], fp_out: l.fpOut, channels: T });
+          push('ELEWINIT', { elew_type: l.eltType === 'MUL' ? 1 : 0, act: l.nonlinear === 'RELU' ? 1 : 0, fp_a: l.fpIn[0], fp_b: l.fpIn[1] ?? l.fpIn[0], fp_out: l.fpOut, channels: T });
         } else if (l.kind === 'act') {
           const op = l.nonlinear === 'NONE' ? 'IDENTITY' : l.nonlinear;
-          push('ALUINIT', 0, 0, { alu_op: (ALU_OPS as readonly string[]).indexOf(op), fp_in: l.fpIn[0], fp_out: l.fpOut, leaky_num: leaky, channels: T });
+          push('ALUINIT', { alu_op: (ALU_OPS as readonly string[]).indexOf(op), fp_in: l.fpIn[0], fp_out: l.fpOut, leaky_num: leaky, channels: T });
         }
         initT = T;
       }
@@ -157,25 +148,22 @@ export function emitSubgraph(inp: EmitInput, arch: CompilerArch): Instr[] {
         }
         loads.forEach((f) => {
           cur = [];
-          push('LOAD', 0, 0, f);
+          push('LOAD', f);
           if (f.bank_id === BANK_ID.FM0) rec.inputLoads.push(cur[0]); else rec.weightLoads.push(cur[0]);
         });
         if (rec.weightLoads.length) { rec.J = J; }
         cur = [];
-        const xWait = LOAD | (tile >= 2 ? SAVE : 0);
-        const xSignal = SAVE | (tile + 2 < n ? LOAD : 0);
         const geo = { in_bank: 0, out_bank: 1, pad_left: padL, pad_top: padT, pad_bottom: padB, pad_right: padR, in_addr: fm0, in_rows: inRows, out_addr: fm1, in_cols: inCols, out_pix_stride: T };
-        if (l.kind === 'conv' || l.kind === 'fc') push('CONV', xWait, xSignal, { ...geo, wgt_addr: wAddr, oc: T, bias_addr: bAddr });
-        else if (l.kind === 'dwconv') push('DPTWISE', xWait, xSignal, { ...geo, wgt_addr: wAddr, bias_addr: bAddr });
-        else if (l.kind === 'maxpool' || l.kind === 'avgpool') push('POOL', xWait, xSignal, { ...geo, channels: T });
+        if (l.kind === 'conv' || l.kind === 'fc') push('CONV', { ...geo, wgt_addr: wAddr, oc: T, bias_addr: bAddr });
+        else if (l.kind === 'dwconv') push('DPTWISE', { ...geo, wgt_addr: wAddr, bias_addr: bAddr });
+        else if (l.kind === 'maxpool' || l.kind === 'avgpool') push('POOL', { ...geo, channels: T });
         else if (l.kind === 'eltwise' || l.kind === 'act') {
           const pixels = R * C;
           const chunk = MAX_EXTENT;
           for (let p0 = 0; p0 < pixels; p0 += chunk) {
             const np = Math.min(chunk, pixels - p0);
-            const w = p0 === 0 ? xWait : 0, s = p0 + np >= pixels ? xSignal : 0;
-            if (l.kind === 'eltwise') push('ELEW', w, s, { out_addr: fm1 + p0 * T, a_addr: fm0 + p0 * T, a_bank: 0, b_bank: 0, out_bank: 1, b_addr: fm0 + inBytes + p0 * T, pixels: np });
-            else push('ALU', w, s, { in_bank: 0, out_bank: 1, in_addr: fm0 + p0 * T, pixels: np, out_addr: fm1 + p0 * T });
+            if (l.kind === 'eltwise') push('ELEW', { out_addr: fm1 + p0 * T, a_addr: fm0 + p0 * T, a_bank: 0, b_bank: 0, out_bank: 1, b_addr: fm0 + inBytes + p0 * T, pixels: np });
+            else push('ALU', { in_bank: 0, out_bank: 1, in_addr: fm0 + p0 * T, pixels: np, out_addr: fm1 + p0 * T });
           }
         }
         rec.computes = cur;
@@ -198,7 +186,7 @@ export function emitSubgraph(inp: EmitInput, arch: CompilerArch): Instr[] {
             bank_addr: moveOnly ? fm0 : fm1, channels: T, rows: R, cols: C, row_stride: ow * dst.pixelStride, pix_stride: dst.pixelStride });
         }
         cur = [];
-        saves.forEach((f) => push('SAVE', 0, 0, f));
+        saves.forEach((f) => push('SAVE', f));
         rec.saves = cur;
         tiles.push(rec);
         if (J >= 0) lastTileOfJ[J] = rec;
