@@ -115,10 +115,13 @@ export function setFloatWasmEnabled(on: boolean): boolean {
   return prev;
 }
 
-/** Whether the float conv/matmul ops currently dispatch to WebAssembly (and why not). */
-export function floatWasmStatus(): { enabled: boolean; available: boolean; error?: string } {
-  const w = enabled ? floatWasm() : null;
-  return { enabled, available: w !== null || (!enabled && cached !== null), error: loadError };
+/** Whether the float conv/matmul ops currently dispatch to WebAssembly (and why not), and on how many threads. */
+export function floatWasmStatus(): { enabled: boolean; available: boolean; threads: number; error?: string } {
+  const prev = enabled;
+  enabled = true;
+  const w = floatWasm();
+  enabled = prev;
+  return { enabled, available: w !== null, threads: floatWasmThreads(), error: loadError };
 }
 
 /** Grows `mem` so that it holds at least `bytes`; false if that exceeds the module's maximum. */
