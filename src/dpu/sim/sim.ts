@@ -14,6 +14,7 @@ import { addInt8, hardSigmoidInt8, hardSwishInt8, leakyReluInt8, mulInt8, relu6I
 import type { QTensor } from '../../kernels/ref/int8/common.js';
 import { type InstrWork, analyzeProgram, outExtent, simError } from '../work.js';
 import { runTokens, MAX_INSTRUCTIONS } from '../schedule.js';
+import { type StageParams, stageParams, wasmTiles } from './fast.js';
 
 export interface SimOptions {
   /** Arch whose bank sizes bound every access. */
@@ -22,6 +23,12 @@ export interface SimOptions {
   regs: Map<number, Uint8Array> | Record<number, Uint8Array>;
   /** Cap on executed instructions (default 50 M). */
   maxInstructions?: number;
+  /**
+   * Tile arithmetic of CONV/DPTWISE: 'wasm' (default when the runtime has WebAssembly SIMD) runs the
+   * int8 SIMD kernels on the tile the simulator decoded and checked; 'js' runs the scalar loops. Both are
+   * bit-identical (tested); every other instruction always runs in JS.
+   */
+  engine?: 'wasm' | 'js';
 }
 
 export interface SimResult {
@@ -45,6 +52,7 @@ export function simulate(code: Uint8Array | readonly PlacedInstr[], opts: SimOpt
   const prog = code instanceof Uint8Array ? decodeProgram(code) : code;
   const work = analyzeProgram(prog);
   const banks = allocBanks(opts.arch);
+  const fast = opts.engine === 'js' ? null : wasmTiles();
   const regOf = (id: number, ins: PlacedInstr): Int8Array => {
     const r = opts.regs instanceof Map ? opts.regs.get(id) : opts.regs[id];
     if (!r) throw simError('E_DPU_REG', `DDR region REG_${id} is not mapped`, ins, 'pass every region of reg_id_to_size to the simulator');
@@ -66,6 +74,8 @@ export function simulate(code: Uint8Array | readonly PlacedInstr[], opts: SimOpt
   let convStage: ((acc: number, b: number) => number) | undefined;
   let dw: Record<string, number> | undefined;
   let dwStage: ((acc: number, b: number) => number) | undefined;
+  let convFast: StageParams | undefined;
+  let dwFast: StageParams | undefined;
   let pool: Record<string, number> | undefined;
   let elew: Record<string, number> | undefined;
   let alu: Record<string, number> | undefined;
@@ -97,6 +107,7 @@ export function simulate(code: Uint8Array | readonly PlacedInstr[], opts: SimOpt
         if (last > reg.length) throw simError('E_DPU_DDR_OOB', `DDR bytes up to ${last} fall outside REG_${f.reg_id} (${reg.length} bytes)`, ins);
         check(ins, f.bank_id, f.bank_addr, rows * cols * ch, ins.cls === 'LOAD' ? 'destination' : 'source');
         const bank = banks[f.bank_id];
+        if (fast && ins.cls === 'LOAD' && f.bank_id >= 2) fast.invalidate(f.bank_id, f.bank_addr, rows * cols * ch);
         let b = f.bank_addr;
         for (let r = 0; r < rows; r++) {
           const rowBase = f.ddr_addr + r * rs;
@@ -116,13 +127,13 @@ export function simulate(code: Uint8Array | readonly PlacedInstr[], opts: SimOpt
         }
         break;
       }
-      case 'CONVINIT': conv = f; convStage = stageOf(f, ins); break;
-      case 'DWINIT': dw = f; dwStage = stageOf(f, ins); break;
+      case 'CONVINIT': conv = f; convStage = stageOf(f, ins); convFast = stageParams(f); break;
+      case 'DWINIT': dw = f; dwStage = stageOf(f, ins); dwFast = stageParams(f); break;
       case 'POOLINIT': pool = f; break;
       case 'ELEWINIT': elew = f; break;
       case 'ALUINIT': alu = f; break;
-      case 'CONV': execConv(ins, conv!, convStage!, false); break;
-      case 'DPTWISE': execConv(ins, dw!, dwStage!, true); break;
+      case 'CONV': execConv(ins, conv!, convStage!, convFast, false); break;
+      case 'DPTWISE': execConv(ins, dw!, dwStage!, dwFast, true); break;
       case 'POOL': execPool(ins, pool!); break;
       case 'ELEW': {
         const s = elew!;
@@ -166,7 +177,7 @@ export function simulate(code: Uint8Array | readonly PlacedInstr[], opts: SimOpt
     return 0;
   };
 
-  function execConv(ins: PlacedInstr, s: Record<string, number>, stage: (acc: number, b: number) => number, depthwise: boolean): void {
+  function execConv(ins: PlacedInstr, s: Record<string, number>, stage: (acc: number, b: number) => number, st: StageParams | undefined, depthwise: boolean): void {
     const f = ins.f;
     const kh = s.kernel_h, kw = s.kernel_w, sh = s.stride_h, sw = s.stride_w;
     const ic = depthwise ? s.channels : s.ic;
@@ -189,6 +200,15 @@ export function simulate(code: Uint8Array | readonly PlacedInstr[], opts: SimOpt
     const xa = f.in_addr, wa = f.wgt_addr, ba = f.bias_addr, ya = f.out_addr;
     const hasBias = s.has_bias === 1;
     const pt = f.pad_top, pl = f.pad_left;
+    if (fast && st && oh > 0 && ow > 0) {
+      const out = fast.tile({
+        depthwise, X, xa, H, W, ic, oc, kh, kw, sh, sw, pt, pl, pb: f.pad_bottom, pr: f.pad_right, oh, ow,
+        Wt, wBank, wa, B: hasBias ? B : undefined, ba, st,
+      });
+      if (ops === oc) Y.set(out, ya);
+      else for (let p = 0, n = oh * ow; p < n; p++) Y.set(out.subarray(p * oc, p * oc + oc), ya + p * ops);
+      return;
+    }
     const acc = new Int32Array(oc);
     for (let y = 0; y < oh; y++) {
       const iy0 = y * sh - pt;
