@@ -61,6 +61,12 @@ export class WasmTiles {
     if (bytes > have) this.mem.grow(Math.ceil((bytes - have) / WASM_PAGE));
   }
 
+  /** Forget every packed weight (a new simulation starts with new banks). */
+  reset(): void {
+    this.packed = [];
+    this.packTop = this.packBase;
+  }
+
   /** A LOAD wrote bank bytes [addr, addr+len): forget packed weights made from them. */
   invalidate(bank: number, addr: number, len: number): void {
     if (this.packed.length === 0) return;
@@ -90,7 +96,9 @@ export class WasmTiles {
     if (this.packTop + bytes > this.packBase + (64 << 20)) { this.packed = []; this.packTop = this.packBase; }
     const off = this.packTop;
     this.ensure(off + bytes);
-    fill(new Int16Array(this.mem.buffer, off, bytes >> 1));
+    const dst = new Int16Array(this.mem.buffer, off, bytes >> 1);
+    dst.fill(0);
+    fill(dst);
     this.packed.push({ bank, addr, len, key, off });
     this.packTop = (off + bytes + 15) & ~15;
     return off;

@@ -53,6 +53,7 @@ export function simulate(code: Uint8Array | readonly PlacedInstr[], opts: SimOpt
   const work = analyzeProgram(prog);
   const banks = allocBanks(opts.arch);
   const fast = opts.engine === 'js' ? null : wasmTiles();
+  fast?.reset();
   const regOf = (id: number, ins: PlacedInstr): Int8Array => {
     const r = opts.regs instanceof Map ? opts.regs.get(id) : opts.regs[id];
     if (!r) throw simError('E_DPU_REG', `DDR region REG_${id} is not mapped`, ins, 'pass every region of reg_id_to_size to the simulator');
