@@ -3,6 +3,8 @@ export { quantize, legalizeFixPoints, applyFixPoints, MIN_CALIB_RECOMMENDED } fr
 export type { QuantizeOptions, QuantizeResult, CalibBatch, CalibSource, FixPoints } from './quantize.js';
 export { isQuantizableOp, notQuantizableReason, quantizationPlan, RESHAPE_LIKE, SAME_FP_AS_INPUT } from './quantizable.js';
 export type { QuantDecision } from './quantizable.js';
+export { resolveBoundaries, boundaryViolations } from './boundary.js';
+export type { BoundaryViolation } from './boundary.js';
 export { foldBatchNorm } from './fold-bn.js';
 export { fuseActivations, DPU_LEAKY_ALPHA } from './fuse-act.js';
 export { crossLayerEqualize } from './cle.js';

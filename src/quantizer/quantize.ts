@@ -18,7 +18,6 @@ import { QuantizeError } from '../errors.js';
 import { getOpDef } from '../ir/registry.js';
 import { runFloat } from '../kernels/ref/float-executor.js';
 import { runQuantized } from '../kernels/ref/quant-executor.js';
-import { hasInt8Kernel } from '../kernels/ref/int8/index.js';
 import { SHIFT_BIAS_MAX, SHIFT_CUT_MAX, SHIFT_CUT_MIN, shiftBiasMin } from '../kernels/ref/int8/conv.js';
 import { ACT_ROUND, PARAM_ROUND, fakeQuant, maxAbs } from './fixpoint.js';
 import { cloneGraph, consumerMap, opMap } from './graph-util.js';
@@ -27,6 +26,7 @@ import { foldAffine, foldAffineForward } from './fold-affine.js';
 import { fuseActivations } from './fuse-act.js';
 import { crossLayerEqualize } from './cle.js';
 import { SAME_FP_AS_INPUT, WEIGHTED, quantizationPlan } from './quantizable.js';
+import { boundaryViolations, resolveBoundaries } from './boundary.js';
 import { type CalibMethod, CALIB_METHODS, type Observer, createObserver, paramFixPoint } from './observers/index.js';
 import { QUANT_INFO_VERSION, type QuantInfo, checkQuantInfo, graphMd5 } from './quant-info.js';
 import { type FixAdjustment, ErrorStats, type QuantReport, sortWorstFirst, suggestionFor, tensorReport } from './report.js';
@@ -228,27 +228,7 @@ export async function quantize(graph: Graph, calib: CalibSource, opts: QuantizeO
   const plan = quantizationPlan(g);
   const cons = consumerMap(g);
   const isQ = (n: string): boolean => plan.get(n)?.quantize === true;
-  {
-    // runQuantized runs every op that has a fix point and an INT8 kernel in integer arithmetic, so
-    // a float → fixed boundary (a fix point on a float op's output) can only sit on an op type
-    // WITHOUT an INT8 kernel. A DPU op reading a float op that has one (matmul of activations,
-    // reshape after a CPU op…) stays float too, until nothing changes.
-    const ops0 = opMap(g);
-    for (let changed = true; changed; ) {
-      changed = false;
-      for (const op of g.ops) {
-        if (!isQ(op.name) || op.type === 'data') continue;
-        const bad = op.inputs.find((n) => {
-          const p = ops0.get(n);
-          return !!p && p.type !== 'const' && p.type !== 'data' && !isQ(n) && hasInt8Kernel(p.type);
-        });
-        if (bad) {
-          plan.set(op.name, { quantize: false, reason: `reads float '${bad}' (${ops0.get(bad)?.type}), which cannot carry a fix point at a CPU → DPU boundary` });
-          changed = true;
-        }
-      }
-    }
-  }
+  const boundary = resolveBoundaries(g, plan);
   const actTensors: string[] = [];
   const floatOps: QuantReport['floatOps'] = [];
   for (const op of g.ops) {
@@ -258,7 +238,7 @@ export async function quantize(graph: Graph, calib: CalibSource, opts: QuantizeO
     else {
       floatOps.push({ op: op.name, type: op.type, reason: d?.reason ?? 'not a DPU op' });
       // float → fixed boundary: a float op feeding a DPU op gets a fix point on its output
-      if ((cons.get(op.name) ?? []).some((c) => c !== '' && isQ(c))) actTensors.push(op.name);
+      if (boundary.has(op.name)) actTensors.push(op.name);
     }
   }
   const roles = paramRoles(g, isQ);
@@ -374,6 +354,13 @@ export async function quantize(graph: Graph, calib: CalibSource, opts: QuantizeO
   }
 
   qg.meta = { ...qg.meta, quantizer: 'dpuflow', quant_method: method };
+  const viol = boundaryViolations(qg);
+  if (viol.length) {
+    throw new QuantizeError('E_Q_BOUNDARY', `fixed-point op '${viol[0].op}' reads '${viol[0].input}', which has no fix point (${viol.length} such edge(s))`, {
+      where: viol[0].op,
+      fix: 'a quantizer bug: report it with the model; as a workaround, pass a quant_info.json that gives the tensor a fix point',
+    });
+  }
 
   // 5. report
   const nr = opts.skipReport ? 0 : Math.min(batches.length, opts.reportBatches ?? 8);

@@ -10,7 +10,7 @@ import { installDpuRules } from '../../src/compiler/support/index.js';
 import { readAsset, assetPath } from '../../src/runtime/node/assets.js';
 import { checkBitExact } from './helpers.js';
 
-test('real PP-OCRv4 rec: the whole CNN backbone is one DPU subgraph; layernorm, attention matmuls and softmax are on the CPU with reasons', async () => {
+test('real PP-OCRv4 rec: the whole CNN backbone is one DPU subgraph; layernorm, attention matmuls, softmax and the small DPU islands between them are on the CPU with reasons (1 DPU + ≤2 CPU subgraphs)', async () => {
   installDpuRules();
   const g = importOnnx(readAsset('ppocr-rec'), { fileName: assetPath('ppocr-rec'), inputShapes: { x: [1, 3, 48, 320] } });
   const inp = g.ops.find((o) => o.type === 'data')!;
@@ -34,6 +34,19 @@ test('real PP-OCRv4 rec: the whole CNN backbone is one DPU subgraph; layernorm, 
   assert.ok(reasons('softmax').length >= 1);
   assert.ok(reasons('matmul').some((c) => /two activations/.test(c.reason)));
   for (const c of report.cpuOps) assert.ok(c.reason && c.fix, c.op);
+  // partition policy: the SVTR neck's small DPU islands (swish muls, a 1×1 conv between CPU ops) go to the CPU,
+  // so rec is 1 DPU subgraph (the CNN backbone) + at most 2 CPU subgraphs, and every CPU op has exactly one reason
+  assert.equal(report.counts.dpu, 1, JSON.stringify(report.subgraphs));
+  assert.ok(report.counts.cpu >= 1 && report.counts.cpu <= 2, JSON.stringify(report.counts));
+  const cpuOpNames = state.subgraphs.filter((x) => x.device === 'CPU').flatMap((x) => x.ops);
+  const reasonOf = new Map(report.cpuOps.map((c) => [c.op, c]));
+  assert.equal(reasonOf.size, report.cpuOps.length, 'one reason per CPU op');
+  for (const o of cpuOpNames) assert.ok(reasonOf.get(o)?.reason, `CPU op ${o} has no reason`);
+  const islands = report.cpuOps.filter((c) => /^small DPU island between CPU ops/.test(c.reason));
+  assert.ok(islands.some((c) => c.type === 'conv2d') && islands.some((c) => c.type === 'mul'), JSON.stringify(islands.map((c) => c.type)));
+  // the backbone is not absorbed: only a handful of neck ops moved, the DPU subgraph keeps the CNN
+  assert.ok(islands.length <= 12, `${islands.length} island ops`);
+  assert.ok(state.subgraphs.find((x) => x.device === 'DPU')!.ops.length >= 60);
   // every DPU subgraph passed tiling, the checker and codegen
   assert.ok(state.dpu.every((d) => (d.instrs?.length ?? 0) > 1));
   console.log(`PP-OCRv4 rec on B4096: ${report.counts.dpu} DPU + ${report.counts.cpu} CPU subgraphs; first DPU subgraph ${dpu[0].ops.length} ops; ${report.cpuOps.length} CPU ops`);
@@ -60,7 +73,7 @@ test('real PP-OCRv4 det (64×64): one DPU subgraph (transposed-conv head include
 
 // Skipped: the INT8 reference executor rejects the quantizer's rec graph ("fixed-point op reshape2_26 (reshape)
 // reads float tensor transpose_46") — a quantizer/executor contract issue, not the compiler's.
-test('real PP-OCRv4 rec: every DPU subgraph runs bit-exactly from our mc_code (B4096)', { skip: 'INT8 reference executor rejects the quantized rec graph (reshape fixed after a float transpose)' }, async () => {
+test('real PP-OCRv4 rec: every DPU subgraph runs bit-exactly from our mc_code (B4096)', { todo: 'runs now; fails in src/compiler/passes/lower.ts hwc(): rank-3 [1,40,240] eltwise lowered as 1 pixel (subgraph_dpu_4 swish_13)' }, async () => {
   const g = await quantizedAsset('ppocr-rec', [1, 3, 48, 320]);
   assert.ok(checkBitExact(g, 'B4096') >= 10);
 });
