@@ -10,6 +10,7 @@ import { foldBn } from './passes/fold-bn.js';
 import { foldPads } from './passes/fold-pads.js';
 import { fuseActivations } from './passes/fuse-activations.js';
 import { partition } from './passes/partition.js';
+import { partitionPolicy } from './passes/partition-policy.js';
 import { concatInPlace } from './passes/concat-in-place.js';
 import { lower } from './passes/lower.js';
 import { tiling } from './passes/tiling.js';
@@ -30,6 +31,7 @@ export const PASSES: readonly NamedPass[] = [
   { name: 'fold-pads', run: foldPads },
   { name: 'fuse-activations', run: fuseActivations },
   { name: 'partition', run: partition },
+  { name: 'partition-policy', run: partitionPolicy },
   { name: 'concat-in-place', run: concatInPlace },
   { name: 'lower', run: lower },
   { name: 'tiling', run: tiling },

@@ -4,9 +4,9 @@
  * same-device groups are merged whenever the group graph stays acyclic. Data ops form the USER
  * subgraph; const ops follow their consumers.
  */
-import type { Op } from '../../ir/types.js';
+import type { Graph, Op } from '../../ir/types.js';
 import { checkDpuSupport } from '../support/index.js';
-import type { CpuOpReason, Device, Pass, SubgraphPlan } from '../types.js';
+import type { CompileReport, CpuOpReason, Device, Pass, SubgraphPlan } from '../types.js';
 
 export const partition: Pass = (state, ctx) => {
   const g = state.graph;
@@ -34,6 +34,27 @@ export const partition: Pass = (state, ctx) => {
     }
   }
 
+  const subgraphs = groupSubgraphs(g, device);
+  setPartitionReport(ctx.report, cpu, subgraphs);
+  return { ...state, device, cpu, subgraphs };
+};
+
+/** Report fields of a partition: CPU ops, subgraph list and counts. */
+export function setPartitionReport(report: CompileReport, cpu: CpuOpReason[], subgraphs: SubgraphPlan[]): void {
+  report.cpuOps = cpu;
+  report.subgraphs = subgraphs.map((s) => ({ name: s.name, device: s.device, ops: s.ops.length }));
+  const n = (d: string) => subgraphs.filter((s) => s.device === d).length;
+  report.counts = { dpu: n('DPU'), cpu: n('CPU'), user: n('USER') };
+}
+
+/**
+ * Minimal acyclic grouping of a device assignment: union-find over the compute ops (const and data
+ * ops excluded), merging along same-device edges in topological order, then any two same-device
+ * groups, refusing a merge that would make the subgraph graph cyclic; groups in topological order.
+ */
+export function groupSubgraphs(g: Graph, device: Record<string, Device>): SubgraphPlan[] {
+  const byName = new Map(g.ops.map((o) => [o.name, o]));
+  const compute = g.ops.filter((o) => o.type !== 'const' && o.type !== 'data');
   // Union-find over compute ops with an acyclicity check on the quotient graph.
   const idx = new Map(compute.map((o, i) => [o.name, i]));
   const parent = compute.map((_, i) => i);
@@ -124,8 +145,5 @@ export const partition: Pass = (state, ctx) => {
     const name = dev === 'DPU' ? `subgraph_dpu_${nDpu++}` : `subgraph_cpu_${nCpu++}`;
     subgraphs.push({ name, device: dev, ops: members.map((m) => m.name), consts, inputs, outputs });
   }
-  ctx.report.cpuOps = cpu;
-  ctx.report.subgraphs = subgraphs.map((s) => ({ name: s.name, device: s.device, ops: s.ops.length }));
-  ctx.report.counts = { dpu: nDpu, cpu: nCpu, user: dataOps.length ? 1 : 0 };
-  return { ...state, device, cpu, subgraphs };
-};
+  return subgraphs;
+}
