@@ -86,30 +86,61 @@ export function editDistance(a: string, b: string): number {
   return prev[B.length]!;
 }
 
+/** A recognized line with its quadrilateral (image pixels). */
+export interface BoxedLine {
+  text: string;
+  box: ReadonlyArray<readonly [number, number]>;
+}
+
 export interface LineAgreement {
-  /** Reference lines (float pipeline) and the INT8 pipeline's, in reading order. */
+  /** Reference lines (FP32 pipeline) and the virtual-DPU pipeline's, in reading order. */
   reference: string[];
   int8: string[];
-  /** Reference lines found verbatim among the INT8 lines. */
+  /** Reference lines paired with a virtual-DPU line on the same spot (bounding-box IoU ≥ 0.5). */
+  matched: number;
+  /** Pairs with the same text. */
   sameLines: number;
-  /** 1 − Σ edit distance / Σ reference characters, pairing lines by order (missing lines count fully). */
+  /** 1 − Σ edit distance / Σ characters over all reference lines (an unpaired line counts as all wrong). */
   charAccuracy: number;
   identical: boolean;
 }
 
-export function lineAgreement(reference: string[], int8: string[]): LineAgreement {
-  const pool = [...int8];
-  let same = 0;
+function bounds(b: BoxedLine['box']): [number, number, number, number] {
+  const xs = b.map((p) => p[0]), ys = b.map((p) => p[1]);
+  return [Math.min(...xs), Math.min(...ys), Math.max(...xs), Math.max(...ys)];
+}
+
+export function boxIoU(a: BoxedLine['box'], b: BoxedLine['box']): number {
+  const [ax0, ay0, ax1, ay1] = bounds(a), [bx0, by0, bx1, by1] = bounds(b);
+  const iw = Math.max(0, Math.min(ax1, bx1) - Math.max(ax0, bx0)), ih = Math.max(0, Math.min(ay1, by1) - Math.max(ay0, by0));
+  const inter = iw * ih;
+  const uni = (ax1 - ax0) * (ay1 - ay0) + (bx1 - bx0) * (by1 - by0) - inter;
+  return uni > 0 ? inter / uni : 0;
+}
+
+/** Pairs each reference line with the unpaired virtual-DPU line of highest box IoU (≥ 0.5) and compares texts. */
+export function lineAgreement(reference: BoxedLine[], int8: BoxedLine[]): LineAgreement {
+  const used = new Set<number>();
+  let matched = 0, same = 0, dist = 0, chars = 0;
   for (const r of reference) {
-    const k = pool.indexOf(r);
-    if (k >= 0) { same++; pool.splice(k, 1); }
+    let best = -1, bestIoU = 0.5;
+    int8.forEach((q, k) => {
+      if (used.has(k)) return;
+      const v = boxIoU(r.box, q.box);
+      if (v >= bestIoU) { bestIoU = v; best = k; }
+    });
+    const n = [...r.text].length;
+    if (best < 0) { dist += n; chars += n; continue; }
+    used.add(best);
+    matched++;
+    const q = int8[best]!.text;
+    if (q === r.text) same++;
+    dist += Math.min(editDistance(r.text, q), Math.max(n, [...q].length));
+    chars += Math.max(n, [...q].length);
   }
-  let dist = 0, chars = 0;
-  const n = Math.max(reference.length, int8.length);
-  for (let i = 0; i < n; i++) {
-    const r = reference[i] ?? '', q = int8[i] ?? '';
-    dist += editDistance(r, q);
-    chars += Math.max([...r].length, [...q].length);
-  }
-  return { reference, int8, sameLines: same, charAccuracy: chars === 0 ? 1 : Math.max(0, 1 - dist / chars), identical: reference.length === int8.length && reference.every((r, i) => r === int8[i]) };
+  return {
+    reference: reference.map((l) => l.text), int8: int8.map((l) => l.text), matched, sameLines: same,
+    charAccuracy: chars === 0 ? 1 : Math.max(0, 1 - dist / chars),
+    identical: reference.length === int8.length && reference.every((r, i) => r.text === int8[i]!.text),
+  };
 }
