@@ -7,7 +7,7 @@ import type { Graph } from '../ir/types.js';
 import { toCompilerArch, type CompilerArch } from './arch.js';
 import { runPipeline } from './pipeline.js';
 import { installDpuRules } from './support/index.js';
-import type { CompileReport, CompileState } from './types.js';
+import type { CompileOptions, CompileReport, CompileState } from './types.js';
 
 export interface CompileResult {
   xmodel: Uint8Array;
@@ -17,9 +17,9 @@ export interface CompileResult {
   arch: CompilerArch;
 }
 
-export function compile(graph: Graph, target: unknown): CompileResult {
+export function compile(graph: Graph, target: unknown, options: CompileOptions = {}): CompileResult {
   installDpuRules();
   const arch = toCompilerArch(target);
-  const { state, report } = runPipeline(graph, arch);
+  const { state, report } = runPipeline(graph, arch, { options });
   return { xmodel: state.xmodel ?? new Uint8Array(0), report, state, arch };
 }

@@ -4,7 +4,7 @@
  */
 import type { Graph } from '../ir/types.js';
 import type { CompilerArch } from './arch.js';
-import type { CompileReport, CompileState, Pass, PassContext } from './types.js';
+import type { CompileOptions, CompileReport, CompileState, Pass, PassContext } from './types.js';
 import { checkInput } from './passes/check-input.js';
 import { foldBn } from './passes/fold-bn.js';
 import { foldPads } from './passes/fold-pads.js';
@@ -58,8 +58,8 @@ export function emptyReport(arch: CompilerArch): CompileReport {
 }
 
 /** Run passes (all of them, or up to and including `until`) on a quantized graph. */
-export function runPipeline(graph: Graph, arch: CompilerArch, opts: { until?: string; passes?: readonly NamedPass[] } = {}): { state: CompileState; report: CompileReport } {
-  const ctx: PassContext = { arch, report: emptyReport(arch) };
+export function runPipeline(graph: Graph, arch: CompilerArch, opts: { until?: string; passes?: readonly NamedPass[]; options?: CompileOptions } = {}): { state: CompileState; report: CompileReport } {
+  const ctx: PassContext = { arch, report: emptyReport(arch), options: opts.options };
   let state: CompileState = { graph, device: {}, cpu: [], subgraphs: [], dpu: [], concatInPlace: {} };
   for (const p of opts.passes ?? PASSES) {
     const t0 = performance.now();

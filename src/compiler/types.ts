@@ -2,6 +2,7 @@
 import type { Graph } from '../ir/types.js';
 import type { CompilerArch } from './arch.js';
 import type { ClassName } from '../isa/spec.js';
+import type { PolicyOptions } from './passes/partition-policy.js';
 
 export type Device = 'USER' | 'DPU' | 'CPU';
 
@@ -80,6 +81,13 @@ export interface LayerTiling {
   tilesC: number;
   /** Bytes used in each buffer by the largest tile (each must fit half of its buffer). */
   bytes: { input: number; output: number; weights: number; bias: number };
+  /**
+   * Conv layer whose output only feeds the next (eltwise) layer: each tile also LOADs the other eltwise
+   * operand, runs the ELEW on-chip (FM1 conv result + FM0 operand → FM1) and SAVEs only the eltwise result.
+   */
+  fusedEltwise?: string;
+  /** Eltwise layer computed inside the tiles of this conv layer (emits nothing itself). */
+  fusedInto?: string;
 }
 
 /** Where a tensor lives in DDR. */
@@ -147,9 +155,19 @@ export interface CompileState {
   xmodel?: Uint8Array;
 }
 
+/** Options of compile() / runPipeline(). */
+export interface CompileOptions {
+  /**
+   * Partition policy (pass `partition-policy`): cost constants overriding DEFAULT_POLICY, or false to keep
+   * every DPU-supported op on the DPU however small its subgraph.
+   */
+  partitionPolicy?: false | Partial<PolicyOptions>;
+}
+
 export interface PassContext {
   arch: CompilerArch;
   report: CompileReport;
+  options?: CompileOptions;
 }
 
 export type Pass = (state: CompileState, ctx: PassContext) => CompileState;

@@ -50,11 +50,16 @@ export function emitSubgraph(inp: EmitInput, arch: CompilerArch): Instr[] {
   const lastTileOfJ: TileRec[] = [];
   inp.layers.forEach((l, li) => {
     const t = inp.tiling[li];
+    if (t.fusedInto) return; // computed inside the tiles of the conv before it
+    /** Eltwise layer computed on-chip in this conv's tiles, the index of the conv result among its inputs, its other operand. */
+    const fe = t.fusedEltwise ? inp.layers[li + 1] : undefined;
+    const feQ = fe ? fe.inputs.indexOf(l.output) : -1;
+    let elewInitT = -1;
     /** Copy and upsample layers only move data: FM0 → DDR by SAVE, no compute engine. */
     const moveOnly = l.kind === 'copy' || l.kind === 'upsample';
     const [, iw, ic] = l.inShape;
     const [oh, ow, oc] = l.outShape;
-    const dst = inp.place(l.output);
+    const dst = inp.place(fe ? fe.output : l.output);
     const dstOff = l.kind === 'copy' ? inp.copyOffset(l) : 0;
     let cur: Instr[] = [];
     /** Instructions are emitted with no tokens; assignTokens sets wait/signal afterwards. */
@@ -123,7 +128,11 @@ export function emitSubgraph(inp: EmitInput, arch: CompilerArch): Instr[] {
         const fullCh = l.kind === 'conv' || l.kind === 'fc';
         const loadCh = fullCh ? ic : T;
         const inBytes = inRows * inCols * loadCh;
+        // one spatial tile and several channel tiles: both FM0 halves keep the whole input block from channel
+        // tiles 0 and 1 (CONV only writes FM1), so channel tiles 2, 3, … reuse it instead of re-loading it
+        const inputResident = fullCh && t.tilesH === 1 && t.tilesW === 1 && j >= 2;
         l.inputs.forEach((x, q) => {
+          if (inputResident) return;
           const src = inp.place(x);
           if (q === 1 && l.broadcast) {
             // the per-channel vector, repeated once per pixel: rows = pixels, row_stride 0
@@ -138,6 +147,12 @@ export function emitSubgraph(inp: EmitInput, arch: CompilerArch): Instr[] {
           loads.push({ bank_id: BANK_ID.FM0, reg_id: regId(src), ddr_addr: src.offset + (inTop * iw + inLeft) * src.pixelStride + (fullCh ? 0 : c0),
             bank_addr: fm0 + q * inBytes, channels: loadCh, rows: inRows, cols: inCols, row_stride: iw * src.pixelStride, pix_stride: src.pixelStride });
         });
+        if (fe) {
+          // the eltwise layer's other operand, same rows/columns/channels as this output tile, after the input block
+          const rp = inp.place(fe.inputs[1 - feQ]);
+          loads.push({ bank_id: BANK_ID.FM0, reg_id: regId(rp), ddr_addr: rp.offset + (r0 * ow + x0) * rp.pixelStride + c0, bank_addr: fm0 + inBytes,
+            channels: T, rows: R, cols: C, row_stride: ow * rp.pixelStride, pix_stride: rp.pixelStride });
+        }
         if (l.kind === 'eltwise' && p) {
           // the constant operand from REG_0, repeated once per pixel: rows = pixels, row_stride 0
           const pixels = inRows * inCols;
@@ -155,6 +170,21 @@ export function emitSubgraph(inp: EmitInput, arch: CompilerArch): Instr[] {
         cur = [];
         const geo = { in_bank: 0, out_bank: 1, pad_left: padL, pad_top: padT, pad_bottom: padB, pad_right: padR, in_addr: fm0, in_rows: inRows, out_addr: fm1, in_cols: inCols, out_pix_stride: T };
         if (l.kind === 'conv' || l.kind === 'fc') push('CONV', { ...geo, wgt_addr: wAddr, oc: T, bias_addr: bAddr });
+        if (fe) {
+          // on-chip eltwise: conv result (FM1) ⊕ other operand (FM0, after the input block) → FM1 after the conv result
+          if (T !== elewInitT) {
+            push('ELEWINIT', { elew_type: fe.eltType === 'MUL' ? 1 : 0, act: fe.nonlinear === 'RELU' ? 1 : 0, fp_a: fe.fpIn[0], fp_b: fe.fpIn[1], fp_out: fe.fpOut, channels: T });
+            elewInitT = T;
+          }
+          const pixels = R * C;
+          for (let p0 = 0; p0 < pixels; p0 += MAX_EXTENT) {
+            const np = Math.min(MAX_EXTENT, pixels - p0);
+            const convSide = { bank: 1, addr: fm1 + p0 * T }, other = { bank: 0, addr: fm0 + inBytes + p0 * T };
+            const [a, b] = feQ === 0 ? [convSide, other] : [other, convSide];
+            push('ELEW', { out_addr: fm1 + pixels * T + p0 * T, a_addr: a.addr, a_bank: a.bank, b_bank: b.bank, out_bank: 1, b_addr: b.addr, pixels: np });
+            if (!rec.fusedElew) rec.fusedElew = cur[cur.length - 1];
+          }
+        }
         else if (l.kind === 'dwconv') push('DPTWISE', { ...geo, wgt_addr: wAddr, bias_addr: bAddr });
         else if (l.kind === 'maxpool' || l.kind === 'avgpool') push('POOL', { ...geo, channels: T });
         else if (l.kind === 'eltwise' || l.kind === 'act') {
@@ -183,7 +213,7 @@ export function emitSubgraph(inp: EmitInput, arch: CompilerArch): Instr[] {
             bank_addr: fm1, channels: T, rows: R, cols: C, row_stride: sh * owFull * dst.pixelStride, pix_stride: sw * dst.pixelStride });
         } else {
           saves.push({ bank_id: moveOnly ? BANK_ID.FM0 : BANK_ID.FM1, reg_id: regId(dst), ddr_addr: dst.offset + dstOff + (r0 * ow + x0) * dst.pixelStride + c0,
-            bank_addr: moveOnly ? fm0 : fm1, channels: T, rows: R, cols: C, row_stride: ow * dst.pixelStride, pix_stride: dst.pixelStride });
+            bank_addr: moveOnly ? fm0 : fe ? fm1 + R * C * T : fm1, channels: T, rows: R, cols: C, row_stride: ow * dst.pixelStride, pix_stride: dst.pixelStride });
         }
         cur = [];
         saves.forEach((f) => push('SAVE', f));
@@ -211,6 +241,8 @@ interface TileRec {
   inputLoads: Instr[];
   computes: Instr[];
   saves: Instr[];
+  /** First ELEW of a conv tile with an on-chip eltwise (waits for the CONV). */
+  fusedElew?: Instr;
 }
 
 /**
@@ -219,7 +251,7 @@ interface TileRec {
  *    tile g−2 (its compute; its SAVE for copy/upsample tiles);
  *  - WGT/DWW/BIAS (write-after-read): the weight LOAD of channel tile J waits for the last compute of
  *    channel tile J−2 — so the next layer's weights load while this layer still computes;
- *  - DDR (read-after-write): the first input LOAD of a layer waits for the previous layer's last SAVE;
+ *  - DDR (read-after-write): each input LOAD waits for the latest earlier SAVE overlapping the DDR range it reads;
  *  - compute g waits for the last LOAD of tile g, and for the SAVE of the previous tile that used its FM1 half;
  *  - SAVE g waits for compute g (or its last LOAD for copy/upsample tiles).
  * A consumer waits once per producer engine, for the latest producer it needs; a wait already implied by an
@@ -236,14 +268,43 @@ function assignTokens(out: Instr[], tiles: TileRec[], lastTileOfJ: TileRec[]): v
   const fm1Last: (TileRec | undefined)[] = [undefined, undefined];
   const lastOfLayer = new Map<number, TileRec>();
   for (const t of tiles) lastOfLayer.set(t.layer, t);
+  /** DDR byte range [lo, hi) an instruction's LOAD/SAVE touches (bounding range, conservative). */
+  const range = (ins: Instr): [number, number] => {
+    const f = ins.f;
+    const lo = f.ddr_addr;
+    return [lo, lo + Math.max(0, f.rows - 1) * f.row_stride + Math.max(0, f.cols - 1) * f.pix_stride + f.channels];
+  };
+  const savesByReg = new Map<number, { idx: number; lo: number; hi: number; ins: Instr }[]>();
+  for (const ins of out) {
+    if (ins.cls !== 'SAVE') continue;
+    const [lo, hi] = range(ins);
+    if (!savesByReg.has(ins.f.reg_id)) savesByReg.set(ins.f.reg_id, []);
+    savesByReg.get(ins.f.reg_id)!.push({ idx: index.get(ins)!, lo, hi, ins });
+  }
+  const lastWriter = (ld: Instr): Instr | undefined => {
+    const list = savesByReg.get(ld.f.reg_id);
+    if (!list) return undefined;
+    const at = index.get(ld)!;
+    const [lo, hi] = range(ld);
+    let best: Instr | undefined;
+    for (const s of list) {
+      if (s.idx > at) break;
+      if (s.lo < hi && lo < s.hi) best = s.ins;
+    }
+    return best;
+  };
   for (const t of tiles) {
     const firstIn = t.inputLoads[0];
     if (t.g >= 2) dep(firstIn, reader0(tiles[t.g - 2]));
     if (t.J >= 2) dep(t.weightLoads[0], last(lastTileOfJ[t.J - 2].computes));
-    if (t.firstOfLayer && t.layer > 0) dep(firstIn, last(lastOfLayer.get(t.layer - 1)!.saves));
+    // DDR read-after-write: every input LOAD waits for the latest earlier SAVE whose DDR range overlaps
+    // the range it reads (the SAVE engine runs in order, so earlier SAVEs are done too). A layer can thus
+    // start loading the rows of its first tile while the previous layer still computes and saves its last ones.
+    for (const ld of t.inputLoads) dep(ld, lastWriter(ld));
     const allLoads = [...t.weightLoads, ...t.inputLoads].sort((a, b) => index.get(a)! - index.get(b)!);
     if (t.computes.length) {
       dep(t.computes[0], last(allLoads));
+      if (t.fusedElew) { dep(t.fusedElew, t.computes[0]); dep(t.fusedElew, last(allLoads)); }
       const h = fm1Last[t.g % 2];
       if (h) dep(t.computes[0], last(h.saves));
       fm1Last[t.g % 2] = t;

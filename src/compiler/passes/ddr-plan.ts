@@ -79,7 +79,7 @@ export function crossRegions(subgraphs: SubgraphPlan[]): Map<string, number> {
   return ids;
 }
 
-export function planSubgraph(sg: SubgraphPlan, layers: Layer[], graph: Graph, concat: Record<string, { input: string; channelOffset: number }[]>, cross: Map<string, number> = new Map()): DdrPlan {
+export function planSubgraph(sg: SubgraphPlan, layers: Layer[], graph: Graph, concat: Record<string, { input: string; channelOffset: number }[]>, cross: Map<string, number> = new Map(), fused?: Set<string>): DdrPlan {
   const byName = new Map(graph.ops.map((o) => [o.name, o]));
   const tensors: Record<string, Placement> = {};
   const bytes = (n: string) => byName.get(n)!.output.shape.reduce((a, b) => a * b, 1);
@@ -117,7 +117,10 @@ export function planSubgraph(sg: SubgraphPlan, layers: Layer[], graph: Graph, co
   const producedAt = new Map<string, number>(), lastUse = new Map<string, number>();
   layers.forEach((l, i) => {
     if (!producedAt.has(l.output)) producedAt.set(l.output, i);
-    for (const x of l.inputs) lastUse.set(viewOf(x), i);
+    // a conv with an on-chip eltwise (tiling.fusedEltwise) SAVEs the eltwise result while it still reads its
+    // input: the input lives until the eltwise layer, so that result never takes its place
+    const until = fused?.has(l.name) ? i + 1 : i;
+    for (const x of l.inputs) lastUse.set(viewOf(x), Math.max(lastUse.get(viewOf(x)) ?? until, until));
   });
   // a concat-in-place producer lives as long as its concat buffer
   const inPlaceOf = new Map<string, { concat: string; off: number }>();
@@ -173,7 +176,7 @@ export const ddrPlan: Pass = (state, ctx) => {
   const cross = crossRegions(state.subgraphs);
   const dpu = state.dpu.map((d) => {
     const sg = state.subgraphs.find((s) => s.name === d.subgraph)!;
-    return { ...d, ddr: planSubgraph(sg, d.layers, state.graph, state.concatInPlace, cross) };
+    return { ...d, ddr: planSubgraph(sg, d.layers, state.graph, state.concatInPlace, cross, new Set(d.tiling.filter((t) => t.fusedEltwise).map((t) => t.layer))) };
   });
   const sum: Record<string, number> = {};
   for (const d of dpu) for (const [k, v] of Object.entries(d.ddr.regSizes)) sum[`${d.subgraph}.${k}`] = v;

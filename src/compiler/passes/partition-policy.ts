@@ -8,7 +8,8 @@
  *   dpuUs = MACs / (pp·icp·ocp·DPU_MHZ) + DPU_LAUNCH_US + crossing elements · CROSSING_US_PER_ELEMENT
  *
  * and moves the whole group to the CPU when cpuUs ≤ dpuUs, each op with its reason; then it regroups
- * (groupSubgraphs) and repeats until nothing moves. The constants are stated assumptions, not
+ * (groupSubgraphs) and repeats until nothing moves. The DPU group with the most MACs (the backbone) always
+ * stays. `compile(g, target, { partitionPolicy: false })` turns the pass off. The constants are stated assumptions, not
  * measurements of a board (see docs/compiler.md); `PolicyOptions` overrides them.
  */
 import type { Graph, Op } from '../../ir/types.js';
@@ -78,12 +79,16 @@ export function absorbDpuIslands(g: Graph, device: Record<string, Device>, subgr
     const users = new Map<string, string[]>();
     for (const o of g.ops) for (const i of o.inputs) { if (!users.has(i)) users.set(i, []); users.get(i)!.push(o.name); }
     let moved = false;
+    // the DPU subgraph with the most MACs (the backbone) is never an island
+    const macsOf = (s: SubgraphPlan) => s.ops.reduce((acc, o) => acc + opMacs(byName.get(o)!, byName), 0);
+    const dpuSgs = sgs.filter((s) => s.device === 'DPU');
+    const main = dpuSgs.reduce<SubgraphPlan | undefined>((best, s) => (!best || macsOf(s) > macsOf(best) ? s : best), undefined);
     for (const s of sgs) {
-      if (s.device !== 'DPU') continue;
+      if (s.device !== 'DPU' || s === main) continue;
       const cpuIn = s.inputs.filter((t) => dev[t] === 'CPU');
       const cpuOut = s.outputs.filter((t) => (users.get(t) ?? []).some((u) => dev[u] === 'CPU'));
       if (!cpuIn.length && !cpuOut.length) continue; // not next to the CPU: nothing to absorb into
-      const macs = s.ops.reduce((acc, o) => acc + opMacs(byName.get(o)!, byName), 0);
+      const macs = macsOf(s);
       const crossing = [...s.inputs, ...s.outputs].reduce((acc, t) => acc + elems(byName.get(t)!.output.shape), 0);
       const cpuUs = macs / opts.cpuMacsPerUs;
       const dpuUs = macs / dpuMacsPerUs + opts.dpuLaunchUs + crossing * opts.crossingUsPerElement;
@@ -110,7 +115,9 @@ export function absorbDpuIslands(g: Graph, device: Record<string, Device>, subgr
 }
 
 export const partitionPolicy: Pass = (state, ctx) => {
-  const r = absorbDpuIslands(state.graph, state.device, state.subgraphs, ctx.arch);
+  const o = ctx.options?.partitionPolicy;
+  if (o === false) return state;
+  const r = absorbDpuIslands(state.graph, state.device, state.subgraphs, ctx.arch, { ...DEFAULT_POLICY, ...(o ?? {}) });
   if (!r.cpu.length) return state;
   const cpu = [...state.cpu, ...r.cpu];
   setPartitionReport(ctx.report, cpu, r.subgraphs);

@@ -8,6 +8,7 @@
 import { CompileError } from '../../errors.js';
 import { bufferBytes, type CompilerArch, type BankSpec } from '../arch.js';
 import type { Layer, LayerTiling, Pass } from '../types.js';
+import type { Graph } from '../../ir/types.js';
 
 /** Half a buffer, in bytes (double buffering). */
 export const half = (b: BankSpec): number => Math.floor(bufferBytes(b) / 2);
@@ -24,7 +25,12 @@ export function inputExtent(l: Layer, n: number, axis: 0 | 1): number {
 }
 
 /** Bytes each buffer needs for a tile of `rows` × `cols` output pixels and `ch` output channels. */
-export function tileBytes(l: Layer, rows: number, ch: number, cols = l.outShape[1]): LayerTiling['bytes'] {
+export function tileBytes(l: Layer, rows: number, ch: number, cols = l.outShape[1], fused = false): LayerTiling['bytes'] {
+  if (fused) {
+    // conv + on-chip eltwise: FM0 also holds the other operand's tile, FM1 the conv result and the eltwise result
+    const b = tileBytes(l, rows, ch, cols);
+    return { ...b, input: b.input + rows * cols * ch, output: 2 * b.output };
+  }
   const ic = l.inShape[2];
   const ir = inputExtent(l, rows, 1), iw = inputExtent(l, cols, 0);
   const kk = l.kernel[0] * l.kernel[1];
@@ -42,7 +48,7 @@ export function tileBytes(l: Layer, rows: number, ch: number, cols = l.outShape[
   }
 }
 
-export function tileLayer(l: Layer, arch: CompilerArch): LayerTiling {
+export function tileLayer(l: Layer, arch: CompilerArch, fused = false): LayerTiling {
   const [oh, owFull, oc] = l.outShape;
   const chStep = l.engine === 'conv' && l.kind !== 'dwconv' ? arch.ocp : l.engine === 'eltwise' ? arch.eltwise.cp : arch.alu.cp;
   const wBuf = l.kind === 'dwconv' ? arch.dwWeights : arch.convWeights;
@@ -56,7 +62,7 @@ export function tileLayer(l: Layer, arch: CompilerArch): LayerTiling {
   // fits; then the widest column strip, then the most rows.
   let ch = Math.min(oc, MAX_EXTENT);
   // below one step of parallelism the engine idles lanes, but a narrow tile is still legal
-  while (ch > 0 && !fits(tileBytes(l, r1, ch, c1), r1, c1)) ch = ch > chStep ? Math.ceil(ch / chStep - 1) * chStep : Math.floor(ch / 2);
+  while (ch > 0 && !fits(tileBytes(l, r1, ch, c1, fused), r1, c1)) ch = ch > chStep ? Math.ceil(ch / chStep - 1) * chStep : Math.floor(ch / 2);
   if (ch <= 0) {
     const c = 1;
     const t = tileBytes(l, r1, c, c1);
@@ -68,15 +74,46 @@ export function tileLayer(l: Layer, arch: CompilerArch): LayerTiling {
     });
   }
   let cols = owFull;
-  while (cols > c1 && !fits(tileBytes(l, r1, ch, cols), r1, cols)) cols = Math.max(c1, Math.floor(cols / 2 / wStep) * wStep);
+  while (cols > c1 && !fits(tileBytes(l, r1, ch, cols, fused), r1, cols)) cols = Math.max(c1, Math.floor(cols / 2 / wStep) * wStep);
   let rows = oh;
-  while (rows > r1 && !fits(tileBytes(l, rows, ch, cols), rows, cols)) rows = Math.max(r1, rows - hStep);
+  while (rows > r1 && !fits(tileBytes(l, rows, ch, cols, fused), rows, cols)) rows = Math.max(r1, rows - hStep);
   const tilesH = Math.ceil(oh / rows), tilesW = Math.ceil(owFull / cols), tilesC = Math.ceil(oc / ch);
-  return { layer: l.name, rows, cols, channels: ch, tilesH, tilesW, tilesC, bytes: tileBytes(l, rows, ch, cols) };
+  return { layer: l.name, rows, cols, channels: ch, tilesH, tilesW, tilesC, bytes: tileBytes(l, rows, ch, cols, fused) };
+}
+
+/**
+ * Conv → eltwise pairs computed in one pass over the conv's tiles (no DDR round trip of the conv result):
+ * the eltwise layer follows the conv, reads its output and one other full feature map of the same shape,
+ * and the conv output has no other reader (graph users, graph outputs) — so it is never needed in DDR.
+ */
+export function fusableEltwise(layers: Layer[], graph: Graph): Map<number, number> {
+  const users = new Map<string, number>();
+  for (const o of graph.ops) for (const i of o.inputs) users.set(i, (users.get(i) ?? 0) + 1);
+  const out = new Map<number, number>(); if ((globalThis as { NOFUSE?: boolean }).NOFUSE) return out;
+  for (let i = 0; i + 1 < layers.length; i++) {
+    const l = layers[i], e = layers[i + 1];
+    if (l.kind !== 'conv' || l.tap || e.kind !== 'eltwise' || e.broadcast || e.weights || e.inputs.length !== 2) continue;
+    const q = e.inputs.indexOf(l.output);
+    if (q < 0 || e.inputs[1 - q] === l.output || users.get(l.output) !== 1 || graph.outputs.includes(l.output)) continue;
+    if (e.outShape.join() !== l.outShape.join() || e.inShape.join() !== l.outShape.join()) continue;
+    out.set(i, i + 1);
+  }
+  return out;
 }
 
 export const tiling: Pass = (state, ctx) => {
-  const dpu = state.dpu.map((d) => ({ ...d, tiling: d.layers.map((l) => tileLayer(l, ctx.arch)) }));
+  const dpu = state.dpu.map((d) => {
+    const fuse = fusableEltwise(d.layers, state.graph);
+    const t = d.layers.map((l, i) => {
+      const base = tileLayer(l, ctx.arch);
+      if (!fuse.has(i)) return base;
+      try {
+        return { ...tileLayer(l, ctx.arch, true), fusedEltwise: d.layers[i + 1].name };
+      } catch { fuse.delete(i); return base; }
+    });
+    for (const [i, j] of fuse) t[j] = { ...t[j], fusedInto: d.layers[i].name };
+    return { ...d, tiling: t };
+  });
   ctx.report.layers = dpu.flatMap((d) => d.layers.map((l, i) => {
     const t = d.tiling[i];
     const [oh, ow, oc] = l.outShape;
