@@ -89,7 +89,7 @@ export function tileLayer(l: Layer, arch: CompilerArch, fused = false): LayerTil
 export function fusableEltwise(layers: Layer[], graph: Graph): Map<number, number> {
   const users = new Map<string, number>();
   for (const o of graph.ops) for (const i of o.inputs) users.set(i, (users.get(i) ?? 0) + 1);
-  const out = new Map<number, number>(); if ((globalThis as { NOFUSE?: boolean }).NOFUSE) return out;
+  const out = new Map<number, number>();
   for (let i = 0; i + 1 < layers.length; i++) {
     const l = layers[i], e = layers[i + 1];
     if (l.kind !== 'conv' || l.tap || e.kind !== 'eltwise' || e.broadcast || e.weights || e.inputs.length !== 2) continue;
