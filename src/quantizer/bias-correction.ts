@@ -10,6 +10,10 @@ import type { Graph, Op, TensorValue } from '../ir/types.js';
 import { getOpDef } from '../ir/registry.js';
 import { fakeQuant, ACT_ROUND } from './fixpoint.js';
 import { outChannels, opMap } from './graph-util.js';
+import { DPU_ROUND, dequantize, quantize as quantizeQ } from '../kernels/ref/int8/arith.js';
+import type { QTensor } from '../kernels/ref/int8/common.js';
+import { INT8_KERNELS, hasInt8Kernel } from '../kernels/ref/int8/index.js';
+import { constToQ } from '../kernels/ref/quant-executor.js';
 
 export interface BiasStats {
   /** per op: Σ over batches of per-channel mean difference (float − quantized) */
@@ -57,4 +61,91 @@ export function accumulateBiasError(floatG: Graph, qG: Graph, layers: string[], 
     for (let c = 0; c < oc; c++) s[c] += mf[c] - mq[c];
   }
   stats.batches++;
+}
+
+/**
+ * Sequential empirical bias correction against the *quantized upstream* (what the DPU will see):
+ * the quantized graph is run on all `batches` at once, op by op in graph order, with the bit-exact
+ * INT8 kernels (runQuantized's rules); before a layer of `layers` runs, the per-channel mean of its
+ * float pre-activation output on the float upstream (`floatMeans`, from runFloat) is compared with
+ * the mean of its quantized form on the quantized upstream (int8 weights/bias on the dequantized
+ * int8 input: the DPU accumulator before the output shift), and the difference goes into its bias
+ * (re-quantized by `requantBias`). Later layers then see the corrected output, so upstream error is
+ * corrected once, where it is cheapest to correct (no double counting).
+ * `qG` is mutated (bias const data). Returns the largest |correction|.
+ */
+export function sequentialBiasCorrection(
+  qG: Graph,
+  layers: Set<string>,
+  batches: Record<string, TensorValue>[],
+  floatMeans: Map<string, Float64Array>,
+  requantBias: (layer: Op, bias: Op, corrected: Float32Array) => void,
+): number {
+  const ops = opMap(qG);
+  const lastUse = new Map<string, number>();
+  qG.ops.forEach((op, i) => { for (const n of op.inputs) lastUse.set(n, i); });
+  for (const o of qG.outputs) lastUse.set(o, Infinity);
+  type Slot = { f?: TensorValue; q?: QTensor };
+  const slots = batches.map(() => new Map<string, Slot>());
+  const floatOf = (s: Slot): TensorValue => {
+    if (!s.f) s.f = { shape: (s.q as QTensor).shape.slice(), data: dequantize((s.q as QTensor).data, (s.q as QTensor).fixPoint) };
+    return s.f;
+  };
+  let maxCorr = 0;
+  qG.ops.forEach((op, idx) => {
+    const fp = op.output.fixPoint;
+    if (layers.has(op.name) && floatMeans.has(op.name)) {
+      const mf = floatMeans.get(op.name) as Float64Array;
+      const w = ops.get(op.inputs[1]) as Op;
+      const b = ops.get(op.inputs[2]) as Op;
+      const def = getOpDef(op.type);
+      const attrs = { ...op.attrs, nonlinear: 'NONE' };
+      const oc = mf.length;
+      const diff = new Float64Array(oc);
+      for (const sl of slots) {
+        const x = floatOf(sl.get(op.inputs[0]) as Slot);
+        const y = def.float([x, { shape: w.output.shape, data: w.data as Float32Array }, { shape: b.output.shape, data: b.data as Float32Array }], attrs, op);
+        const mq = channelMeans(y, oc);
+        for (let c = 0; c < oc; c++) diff[c] += (mf[c] - mq[c]) / slots.length;
+      }
+      const nb = new Float32Array(b.data as Float32Array);
+      for (let c = 0; c < oc; c++) { nb[c] += diff[c]; maxCorr = Math.max(maxCorr, Math.abs(diff[c])); }
+      requantBias(op, b, nb);
+      // the bias const ran before this op: its slots hold the old values
+      for (const sl of slots) sl.set(b.name, b.output.fixPoint === undefined ? { f: { shape: b.output.shape.slice(), data: b.data as Float32Array } } : { q: constToQ(b) });
+    }
+    for (let bi = 0; bi < slots.length; bi++) {
+      const sl = slots[bi];
+      let s: Slot;
+      if (op.type === 'data') {
+        const feed = batches[bi][op.name];
+        const shape = op.output.shape.length ? op.output.shape.slice() : feed.shape.slice();
+        s = fp === undefined ? { f: { shape, data: feed.data } } : { q: { shape, data: quantizeQ(feed.data, fp, DPU_ROUND), fixPoint: fp } };
+      } else if (op.type === 'const') {
+        s = fp === undefined ? { f: { shape: op.output.shape.slice(), data: op.data as Float32Array } } : { q: constToQ(op) };
+      } else {
+        const ins = op.inputs.map((n) => sl.get(n) as Slot);
+        if (fp !== undefined && hasInt8Kernel(op.type)) {
+          const q = INT8_KERNELS[op.type](ins.map((x) => x.q as QTensor), op);
+          if (op.output.shape.length) q.shape = op.output.shape.slice();
+          s = { q };
+        } else {
+          const y = getOpDef(op.type).float(ins.map(floatOf), op.attrs, op);
+          s = fp === undefined ? { f: y } : { q: { shape: y.shape.slice(), data: quantizeQ(y.data, fp, DPU_ROUND), fixPoint: fp } };
+        }
+      }
+      sl.set(op.name, s);
+      for (const n of op.inputs) if ((lastUse.get(n) ?? -1) <= idx) sl.delete(n);
+    }
+  });
+  return maxCorr;
+}
+
+/** Per-channel means of each layer's float pre-activation output (float weights, float input). */
+export function floatLayerMeans(floatG: Graph, layer: Op, x: TensorValue): Float64Array {
+  const fOps = opMap(floatG);
+  const fw = fOps.get(layer.inputs[1]) as Op;
+  const fb = fOps.get(layer.inputs[2]) as Op;
+  const y = getOpDef(layer.type).float([x, { shape: fw.output.shape, data: fw.data as Float32Array }, { shape: fb.output.shape, data: fb.data as Float32Array }], { ...layer.attrs, nonlinear: 'NONE' }, layer);
+  return channelMeans(y, outChannels(layer, fw.output.shape));
 }

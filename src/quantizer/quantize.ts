@@ -30,7 +30,7 @@ import { boundaryViolations, resolveBoundaries } from './boundary.js';
 import { type CalibMethod, CALIB_METHODS, type Observer, createObserver, paramFixPoint } from './observers/index.js';
 import { QUANT_INFO_VERSION, type QuantInfo, checkQuantInfo, graphMd5 } from './quant-info.js';
 import { type FixAdjustment, ErrorStats, type QuantReport, sortWorstFirst, suggestionFor, tensorReport } from './report.js';
-import { type BiasStats, accumulateBiasError } from './bias-correction.js';
+import { type BiasStats, accumulateBiasError, floatLayerMeans, sequentialBiasCorrection } from './bias-correction.js';
 import { fastFinetune } from './finetune.js';
 
 export type CalibBatch = Record<string, TensorValue>;
@@ -44,6 +44,11 @@ export interface QuantizeOptions {
   cle?: boolean;
   /** Bias correction (default true). */
   biasCorrection?: boolean;
+  /** Bias correction reference: 'float-input' (default: each layer alone on its float input) or
+   * 'quantized-upstream' (each layer corrected on the output of the already-corrected quantized layers
+   * before it, run with the INT8 kernels; ~5× slower; on PP-OCRv4 det it helps some images and hurts
+   * others — see docs/quantizer.md). */
+  biasCorrectionMode?: 'quantized-upstream' | 'float-input';
   /** AdaQuant fast finetune (default false). */
   fastFinetune?: boolean;
   /** Reloaded quant_info.json: its fix points override the calibrated ones. */
@@ -317,7 +322,40 @@ export async function quantize(graph: Graph, calib: CalibSource, opts: QuantizeO
   const biasLayers = g.ops.filter((op) => WEIGHTED.has(op.type) && op.type !== 'matmul' && isQ(op.name) && op.inputs[2] && fps.param.has(op.inputs[2])).map((o) => o.name);
   let bcMax = 0;
   let bcLayers = 0;
-  if (opts.biasCorrection !== false && biasLayers.length) {
+  const bcMode = opts.biasCorrectionMode ?? 'float-input';
+  if (opts.biasCorrection !== false && biasLayers.length && bcMode === 'quantized-upstream') {
+    const nb = Math.min(batches.length, opts.biasCorrectionBatches ?? 16);
+    const layerSet = new Set(biasLayers);
+    const sums = new Map<string, Float64Array>();
+    const needed = new Set(biasLayers.map((n) => (ops.get(n) as Op).inputs[0]));
+    for (let i = 0; i < nb; i++) {
+      const acts = new Map<string, TensorValue>();
+      runFloat(g, batches[i], { onTensor: (op, v) => { if (needed.has(op.name)) acts.set(op.name, v); } });
+      for (const name of biasLayers) {
+        const m = floatLayerMeans(g, ops.get(name) as Op, acts.get((ops.get(name) as Op).inputs[0]) as TensorValue);
+        const s = sums.get(name);
+        if (!s) sums.set(name, m);
+        else for (let c = 0; c < m.length; c++) s[c] += m[c];
+      }
+      progress('bias-correction', i + 1, 2 * nb);
+    }
+    for (const s of sums.values()) for (let c = 0; c < s.length; c++) s[c] /= nb;
+    bcMax = sequentialBiasCorrection(qg, layerSet, batches.slice(0, nb), sums, (layer, bias, corrected) => {
+      const fi = fps.act.get(layer.inputs[0]) as number;
+      const fw = fps.param.get(layer.inputs[1]) as number;
+      const fo = fps.act.get(layer.name) as number;
+      let fb = opts.quantInfo ? (fps.param.get(bias.name) as number) : paramFixPoint(corrected, method, PARAM_ROUND, bias.name);
+      fb = Math.min(Math.max(fb, fi + fw - SHIFT_BIAS_MAX), fi + fw - shiftBiasMin(fi + fw - fo));
+      fps.param.set(bias.name, fb);
+      (ops.get(bias.name) as Op).data = corrected;
+      bias.data = fakeQuant(corrected, fb, PARAM_ROUND);
+      bias.output = { ...bias.output, dtype: 'int8', fixPoint: fb };
+      bcLayers++;
+    });
+    progress('bias-correction', 2 * nb, 2 * nb);
+    adjustments.push(...legalizeFixPoints(g, fps));
+    qg = applyFixPoints(g, fps);
+  } else if (opts.biasCorrection !== false && biasLayers.length) {
     const nb = Math.min(batches.length, opts.biasCorrectionBatches ?? 16);
     const stats: BiasStats = { sum: new Map(), batches: 0 };
     const needed = new Set(biasLayers.map((n) => (ops.get(n) as Op).inputs[0]));
