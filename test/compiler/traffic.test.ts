@@ -97,3 +97,19 @@ test('partition policy: a small DPU island between CPU ops goes to the CPU with 
   const off = compile(g, 'B4096', { partitionPolicy: false });
   assert.deepEqual(off.report.counts, { dpu: 2, cpu: 1, user: 1 });
 });
+
+test('1×1 conv with stride 2 loads only the pixels it reads (14×14×64 → 7×7×128, B4096): LOAD bytes by hand, bit-exact', () => {
+  const b = new NetBuilder('sub', 9);
+  const x = b.input([1, 14, 14, 64]);
+  const y = b.conv(x, 128, 1, 2, 'RELU', { pad: 0 });
+  const g = b.graph([b.add(y, b.conv(x, 128, 3, 2, 'NONE', { pad: 1 }))]);
+  const r = compile(g, 'B4096');
+  const d = r.state.dpu[0];
+  const li = d.layers.findIndex((l) => l.kind === 'conv' && l.kernel[0] === 1);
+  const loads = d.instrs!.filter((i) => i.layer === d.layers[li].name && i.cls === 'LOAD' && i.f.bank_id === 0 && i.f.reg_id === 2);
+  assert.equal(loads.reduce((a, i) => a + bytes(i), 0), 7 * 7 * 64, 'every other row and column of the input, once');
+  assert.ok(loads.every((i) => i.f.pix_stride === 2 * 64 && i.f.row_stride === 2 * 14 * 64));
+  const init = d.instrs!.find((i) => i.layer === d.layers[li].name && i.cls === 'CONVINIT')!;
+  assert.deepEqual([init.f.stride_w, init.f.stride_h], [1, 1]);
+  assert.ok(checkBitExact(g, 'B4096') >= 1);
+});

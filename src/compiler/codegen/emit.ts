@@ -10,7 +10,7 @@ import { ACT_KINDS, ALU_OPS, BANK_ID, CLASS_BY_NAME, ENGINE_BIT } from '../../is
 import type { ClassName } from '../../isa/spec.js';
 import type { CompilerArch } from '../arch.js';
 import type { DdrPlan, Instr, Layer, LayerTiling, Placement } from '../types.js';
-import { MAX_EXTENT, half } from '../passes/tiling.js';
+import { MAX_EXTENT, half, subsampled } from '../passes/tiling.js';
 import { CompileError } from '../../errors.js';
 import { DPU_LEAKY_ALPHA } from '../support/rules.js';
 
@@ -68,9 +68,12 @@ export function emitSubgraph(inp: EmitInput, arch: CompilerArch): Instr[] {
     const sb = l.fpW !== undefined && l.fpBias !== undefined ? l.fpIn[0] + l.fpW - l.fpBias : 0;
     const leaky = l.nonlinear === 'LEAKYRELU' ? LEAKY_NUM : 0;
     const kk = l.kernel[0] * l.kernel[1];
+    /** 1×1 strided conv: the LOAD picks every stride-th pixel, the CONV runs with stride 1 (tiling.subsampled). */
+    const sub = subsampled(l);
+    const [subW, subH] = sub ? l.stride : [1, 1];
     const spatial = l.kind === 'conv' || l.kind === 'dwconv' || l.kind === 'maxpool' || l.kind === 'avgpool';
     if (l.kind === 'conv' || l.kind === 'fc') {
-      push('CONVINIT', { kernel_w: l.kernel[0], kernel_h: l.kernel[1], stride_w: l.stride[0], stride_h: l.stride[1], has_bias: l.bias ? 1 : 0,
+      push('CONVINIT', { kernel_w: l.kernel[0], kernel_h: l.kernel[1], stride_w: sub ? 1 : l.stride[0], stride_h: sub ? 1 : l.stride[1], has_bias: l.bias ? 1 : 0,
         act: actOf(l), leaky_num: leaky, shift_cut: shiftCheck(l, 'shift_cut', cut, 0, 16), shift_bias: l.bias ? shiftCheck(l, 'shift_bias', sb, -16, 16) : 0, fp_out: l.fpOut, ic });
     } else if (l.kind === 'maxpool' || l.kind === 'avgpool') {
       const r = l.kind === 'avgpool' ? avgpoolReciprocal(l.kernel[1], l.kernel[0]) : { mult: 0, shift: 0 };
@@ -79,6 +82,7 @@ export function emitSubgraph(inp: EmitInput, arch: CompilerArch): Instr[] {
     }
     /** Input start, count and pads (before, after) for output [o0, o0+cnt) along one axis (1 = rows). */
     const span = (o0: number, cnt: number, axis: 0 | 1): [number, number, number, number] => {
+      if (sub) return [o0 * l.stride[axis], cnt, 0, 0]; // start in input pixels, count in picked pixels
       if (spatial) {
         const inSize = l.inShape[1 - axis];
         const s = l.stride[axis], k = l.kernel[axis], padBefore = axis === 1 ? l.pad[2] : l.pad[0];
@@ -128,6 +132,8 @@ export function emitSubgraph(inp: EmitInput, arch: CompilerArch): Instr[] {
         const fullCh = l.kind === 'conv' || l.kind === 'fc';
         const loadCh = fullCh ? ic : T;
         const inBytes = inRows * inCols * loadCh;
+        // the input LOAD's pixel steps (× stride for a subsampled 1×1 conv)
+        const rowStep = iw * subH, pixStep = subW;
         // one spatial tile and several channel tiles: both FM0 halves keep the whole input block from channel
         // tiles 0 and 1 (CONV only writes FM1), so channel tiles 2, 3, … reuse it instead of re-loading it
         const inputResident = fullCh && t.tilesH === 1 && t.tilesW === 1 && j >= 2;
@@ -145,7 +151,7 @@ export function emitSubgraph(inp: EmitInput, arch: CompilerArch): Instr[] {
             return;
           }
           loads.push({ bank_id: BANK_ID.FM0, reg_id: regId(src), ddr_addr: src.offset + (inTop * iw + inLeft) * src.pixelStride + (fullCh ? 0 : c0),
-            bank_addr: fm0 + q * inBytes, channels: loadCh, rows: inRows, cols: inCols, row_stride: iw * src.pixelStride, pix_stride: src.pixelStride });
+            bank_addr: fm0 + q * inBytes, channels: loadCh, rows: inRows, cols: inCols, row_stride: rowStep * src.pixelStride, pix_stride: pixStep * src.pixelStride });
         });
         if (fe) {
           // the eltwise layer's other operand, same rows/columns/channels as this output tile, after the input block

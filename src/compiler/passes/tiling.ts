@@ -16,8 +16,18 @@ export const half = (b: BankSpec): number => Math.floor(bufferBytes(b) / 2);
 /** ISA limits on one instruction's extents (12-bit fields). */
 export const MAX_EXTENT = 4095;
 
+/**
+ * A 1×1 conv with stride > 1 and no padding reads only every stride-th pixel: its LOAD picks those pixels
+ * (row_stride and pix_stride × stride) and the CONV runs with stride 1 on the picked block.
+ */
+export const subsampled = (l: Layer): boolean => l.kind === 'conv' && !l.tap && l.kernel[0] === 1 && l.kernel[1] === 1
+  && (l.stride[0] > 1 || l.stride[1] > 1) && l.pad.every((p) => p === 0)
+  // the LOAD's pix_stride (12 bits) and row_stride (20 bits) must hold the stepped strides
+  && l.inShape[2] * l.stride[0] <= MAX_EXTENT && l.inShape[1] * l.inShape[2] * l.stride[1] <= 0xfffff;
+
 /** Input rows (axis 1) or columns (axis 0) needed for `n` output rows/columns, clipped to the input. */
 export function inputExtent(l: Layer, n: number, axis: 0 | 1): number {
+  if (subsampled(l)) return n;
   if (l.kind === 'upsample') return Math.ceil(n / (l.scale?.[axis] ?? 1));
   if (l.kind === 'copy' || l.kind === 'eltwise' || l.kind === 'act' || l.kind === 'fc') return n;
   const effK = (l.kernel[axis] - 1) * l.dilation[axis] + 1;
