@@ -71,6 +71,9 @@ test('line agreement: pairing by box, edit distance (hand-computed)', () => {
   assert.equal(a.sameLines, 1);
   assert.ok(Math.abs(a.charAccuracy - (1 - 3 / 9)) < 1e-12, String(a.charAccuracy));
   assert.equal(a.identical, false);
+  assert.deepEqual(a.pairs, [{ reference: 'ABC', dpu: 'ABC' }, { reference: 'DEFG', dpu: 'DEFH' }, { reference: 'XY', dpu: null }]);
+  // a trailing space (the INT8 rec sometimes emits one) does not count as a difference
+  assert.equal(lineAgreement([{ text: 'ON', box: box(0) }], [{ text: 'ON ', box: box(0) }]).sameLines, 1);
 });
 
 test('pipeline summary: DPU rows take the cycle model × calls, CPU rows the A53 estimate; fps and bound', () => {

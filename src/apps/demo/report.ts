@@ -98,8 +98,10 @@ export interface LineAgreement {
   int8: string[];
   /** Reference lines paired with a virtual-DPU line on the same spot (bounding-box IoU ≥ 0.5). */
   matched: number;
-  /** Pairs with the same text. */
+  /** Pairs with the same text (leading/trailing spaces ignored). */
   sameLines: number;
+  /** Each reference line with its paired line (null: none on that spot), then virtual-DPU lines left unpaired. */
+  pairs: Array<{ reference: string | null; dpu: string | null }>;
   /** 1 − Σ edit distance / Σ characters over all reference lines (an unpaired line counts as all wrong). */
   charAccuracy: number;
   identical: boolean;
@@ -121,8 +123,10 @@ export function boxIoU(a: BoxedLine['box'], b: BoxedLine['box']): number {
 /** Pairs each reference line with the unpaired virtual-DPU line of highest box IoU (≥ 0.5) and compares texts. */
 export function lineAgreement(reference: BoxedLine[], int8: BoxedLine[]): LineAgreement {
   const used = new Set<number>();
+  const pairs: LineAgreement['pairs'] = [];
   let matched = 0, same = 0, dist = 0, chars = 0;
-  for (const r of reference) {
+  for (const r0 of reference) {
+    const r = { ...r0, text: r0.text.trim() };
     let best = -1, bestIoU = 0.5;
     int8.forEach((q, k) => {
       if (used.has(k)) return;
@@ -130,17 +134,19 @@ export function lineAgreement(reference: BoxedLine[], int8: BoxedLine[]): LineAg
       if (v >= bestIoU) { bestIoU = v; best = k; }
     });
     const n = [...r.text].length;
-    if (best < 0) { dist += n; chars += n; continue; }
+    if (best < 0) { dist += n; chars += n; pairs.push({ reference: r0.text, dpu: null }); continue; }
     used.add(best);
     matched++;
-    const q = int8[best]!.text;
+    const q = int8[best]!.text.trim();
+    pairs.push({ reference: r0.text, dpu: int8[best]!.text });
     if (q === r.text) same++;
     dist += Math.min(editDistance(r.text, q), Math.max(n, [...q].length));
     chars += Math.max(n, [...q].length);
   }
+  int8.forEach((q, k) => { if (!used.has(k)) pairs.push({ reference: null, dpu: q.text }); });
   return {
-    reference: reference.map((l) => l.text), int8: int8.map((l) => l.text), matched, sameLines: same,
+    reference: reference.map((l) => l.text), int8: int8.map((l) => l.text), matched, sameLines: same, pairs,
     charAccuracy: chars === 0 ? 1 : Math.max(0, 1 - dist / chars),
-    identical: reference.length === int8.length && reference.every((r, i) => r.text === int8[i]!.text),
+    identical: reference.length === int8.length && reference.every((r, i) => r.text.trim() === int8[i]!.text.trim()),
   };
 }
