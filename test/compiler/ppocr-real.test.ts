@@ -74,6 +74,6 @@ test('real PP-OCRv4 det (64×64): one DPU subgraph (transposed-conv head include
 test('real PP-OCRv4 rec: its one DPU subgraph (after the partition policy) runs bit-exactly from our mc_code (B4096)', async () => {
   const g = await quantizedAsset('ppocr-rec', [1, 3, 48, 320]);
   // checkBitExact throws on any differing byte and returns the number of DPU-subgraph outputs compared:
-  // the backbone subgraph hands 3 tensors to the CPU (the neck's input and its two shortcut branches)
+  // the backbone subgraph has 3 outputs, all read by the CPU subgraph
   assert.equal(checkBitExact(g, 'B4096'), 3);
 });
