@@ -318,7 +318,8 @@ export async function quantize(graph: Graph, calib: CalibSource, opts: QuantizeO
   const adjustments = [...satAdj, ...legalizeFixPoints(g, fps)];
   let qg = applyFixPoints(g, fps);
 
-  // 4. bias correction
+  // 4. bias correction (it edits the float biases of g: the report compares against the float graph before it)
+  const gRef = cloneGraph(g);
   const biasLayers = g.ops.filter((op) => WEIGHTED.has(op.type) && op.type !== 'matmul' && isQ(op.name) && op.inputs[2] && fps.param.has(op.inputs[2])).map((o) => o.name);
   let bcMax = 0;
   let bcLayers = 0;
@@ -407,7 +408,7 @@ export async function quantize(graph: Graph, calib: CalibSource, opts: QuantizeO
   const qOps = opMap(qg);
   for (let i = 0; i < nr; i++) {
     const fvals = new Map<string, Float32Array>();
-    runFloat(g, batches[i], { onTensor: (op, v) => fvals.set(op.name, v.data) });
+    runFloat(gRef, batches[i], { onTensor: (op, v) => fvals.set(op.name, v.data) });
     const qvals = new Map<string, TensorValue>();
     runQuantized(qg, batches[i], {
       onTensor: (op, v) => {
