@@ -148,3 +148,22 @@ test('demo --json on a crop of the shipped screenshot: INT8 det + cls on the vir
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+// INT8 rec (quantized PP-OCRv4 rec on the virtual DPU) does not read these labels yet: its output is blank at
+// every step ('run' and 'ref' modes agree, so it is the quantized model, not the runtime). A todo (shows the gap
+// without failing), run only with DPUFLOW_DEMO_INT8_REC=1: the rec quantization alone costs 35–60 s here.
+const int8Rec = process.env.DPUFLOW_DEMO_INT8_REC === '1';
+test('demo --json with INT8 rec on the virtual DPU reads the known labels like onnxruntime FP32', int8Rec ? { todo: 'INT8 PP-OCRv4 rec is inaccurate (quantizer)' } : { skip: 'set DPUFLOW_DEMO_INT8_REC=1 (slow: quantizes rec)' }, async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dpuflow-demo-'));
+  try {
+    const image = path.join(dir, 'labels.png');
+    await sharp(assetPath('image-text')).extract({ left: 40, top: 60, width: 110, height: 84 }).png().toFile(image);
+    const { r } = demo(['--image', image, '--cache-dir', path.join(dir, 'cache'), '--rec-on', 'dpu']);
+    assert.deepEqual(r.models.map((m) => m.name), ['det', 'cls', 'rec']);
+    assert.ok(r.pipeline.rows.some((x) => /^rec DPU /.test(x.stage)));
+    console.log(`INT8 rec: ${JSON.stringify(r.lines.map((l) => l.text))} vs FP32 ${JSON.stringify(r.reference.lines.map((l) => l.text))}, char accuracy ${r.agreement.charAccuracy}`);
+    assert.deepEqual(r.lines.map((l) => l.text.trim()), r.reference.lines.map((l) => l.text.trim()));
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
