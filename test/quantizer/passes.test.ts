@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { runFloat } from '../../src/kernels/ref/float-executor.js';
+import { runQuantized } from '../../src/kernels/ref/quant-executor.js';
 import { foldBatchNorm, fuseActivations, crossLayerEqualize, legalizeFixPoints, quantize, parseQuantInfo, stringifyQuantInfo, md5Hex, isQuantizableOp, quantizationPlan } from '../../src/quantizer/index.js';
 import { cloneGraph } from '../../src/quantizer/graph-util.js';
 import { QuantizeError } from '../../src/errors.js';
@@ -155,4 +156,26 @@ test('fast finetune (AdaQuant) runs on pointwise convs and is reported', async (
   assert.ok(r.report.fastFinetune.layers <= 1);
   const plan = quantizationPlan(convBnReluConv(seeded(7)));
   assert.equal(plan.get('conv1')?.quantize, true);
+});
+
+test("bias correction 'quantized-upstream': the last conv's INT8 per-channel mean on the calibration data matches FP32 within one output LSB", async () => {
+  const rnd = seeded(21);
+  const g = convBnReluConv(rnd, 8, 8, 3, 6, 3);
+  const batches = [0, 1, 2, 3].map(() => ({ x: { shape: [1, 8, 8, 3], data: randArray(8 * 8 * 3, rnd, 2) } }));
+  const meanErr = async (opts: Parameters<typeof quantize>[2]): Promise<{ err: number; lsb: number }> => {
+    const q = (await quantize(g, batches, { skipReport: true, cle: false, ...opts })).graph;
+    const K = 3;
+    const d = new Float64Array(K);
+    for (const b of batches) {
+      const f = runFloat(g, b).conv2.data; // the FP32 model is the oracle
+      const y = runQuantized(q, b).conv2.data;
+      for (let i = 0; i < f.length; i++) d[i % K] += (f[i] - y[i]) / (f.length / K) / batches.length;
+    }
+    const fp = q.ops.find((o) => o.name === 'conv2')!.output.fixPoint!;
+    return { err: Math.max(...Array.from(d, Math.abs)), lsb: 2 ** -fp };
+  };
+  const none = await meanErr({ biasCorrection: false });
+  const seq = await meanErr({ biasCorrectionMode: 'quantized-upstream' });
+  assert.ok(seq.err <= none.err, `${seq.err} vs ${none.err} without correction`);
+  assert.ok(seq.err <= seq.lsb, `${seq.err} > 1 LSB ${seq.lsb}`);
 });
