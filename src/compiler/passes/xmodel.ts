@@ -114,7 +114,9 @@ export const xmodel: Pass = (state, ctx) => {
       const r = ctx.report.layers.find((x) => x.name === l.name);
       return { name: l.name, kind: l.kind, engine: l.engine, in: l.inShape, out: l.outShape, kernel: l.kernel, stride: l.stride,
         tiles: [t.tilesH, t.tilesW, t.tilesC], tile: [t.rows, t.cols, t.channels], ops: r?.ops ?? 0,
-        weight_bytes: ddr.params[l.name]?.weightsSize ?? 0 };
+        weight_bytes: ddr.params[l.name]?.weightsSize ?? 0,
+        // conv + eltwise on-chip: the eltwise layer has no instructions of its own (its ELEWINIT/ELEW are in the conv's tiles)
+        ...(t.fusedEltwise ? { fused_eltwise: t.fusedEltwise } : {}), ...(t.fusedInto ? { fused_into: t.fusedInto } : {}) };
     });
     k.setAttr('dpuflow_layers', JSON.stringify(layers));
   });
