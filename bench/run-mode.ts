@@ -3,6 +3,13 @@
 // the same network (same weights, same run), plus the machine's int8 MAC peak of the kernels'
 // instruction mix and a conv kernel micro-benchmark (GMAC/s vs that peak).
 import ort from 'onnxruntime-node';
+import os from 'node:os';
+import path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { irToXmodel, xmodelToIr, Graph as XirGraph } from '../src/xir/index.js';
+import { ortQdqPeer } from './util.js';
 import { buildModel } from '../src/models/index.js';
 import { importOnnx } from '../src/importers/onnx/index.js';
 import { quantize } from '../src/quantizer/index.js';
@@ -68,6 +75,89 @@ export function convLayer(C: number, OC: number, HW: number, k: number, depthwis
   return { name: 'layer', ops, inputs: ['x'], outputs: ['y'], meta: {} };
 }
 
+interface Engine { key: string; fn: () => unknown }
+
+function median(a: number[]): number {
+  const s = [...a].sort((x, y) => x - y);
+  const h = s.length >> 1;
+  return s.length % 2 ? s[h]! : (s[h - 1]! + s[h]!) / 2;
+}
+
+function toNchw(t: TensorValue): Float32Array {
+  const [n, h, w, c] = t.shape as [number, number, number, number];
+  const src = t.data as Float32Array;
+  const out = new Float32Array(src.length);
+  for (let b = 0; b < n; b++) for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) for (let k = 0; k < c; k++)
+    out[((b * c + k) * h + y) * w + x] = src[((b * h + y) * w + x) * c + k]!;
+  return out;
+}
+
+/** One warm-up per engine, then `rounds` rounds in which every engine runs `per` times: ms per run. */
+async function interleave(engines: Engine[], rounds: number, per: number): Promise<Record<string, number[]>> {
+  const out: Record<string, number[]> = {};
+  for (const e of engines) {
+    await e.fn();
+    out[e.key] = [];
+  }
+  for (let r = 0; r < rounds; r++) {
+    const order = r % 2 ? [...engines].reverse() : engines;
+    for (const e of order) for (let i = 0; i < per; i++) {
+      const t0 = performance.now();
+      await e.fn();
+      out[e.key]!.push(performance.now() - t0);
+    }
+  }
+  return out;
+}
+
+interface RssReport { maxRss: number; baseRss: number; arenaBytes: number; weightBytes: number; int8WeightBytes: number; activationBytes: number; xmodelBytes: number }
+
+/** INT8 weight bytes (int8 consts) and activation bytes (every other op's output) of a quantized graph. */
+function graphBytes(g: Graph): { int8WeightBytes: number; activationBytes: number } {
+  let w = 0, a = 0;
+  for (const op of g.ops) {
+    const n = op.output.shape.reduce((x, y) => x * y, 1);
+    const bytes = op.output.dtype === 'int8' ? n : n * 4;
+    if (op.type === 'const') w += bytes;
+    else a += bytes;
+  }
+  return { int8WeightBytes: w, activationBytes: a };
+}
+
+/** Serialises the graph to an .xmodel, then runs it in a fresh Node process (this file with --rss-child) and reads its peak RSS. */
+async function rssOfRunning(graph: Graph, feed: TensorValue): Promise<RssReport | null> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'dpuflow-rss-'));
+  try {
+    const xm = irToXmodel(graph).serialize();
+    writeFileSync(path.join(dir, 'm.xmodel'), xm);
+    writeFileSync(path.join(dir, 'in.json'), JSON.stringify({ shape: feed.shape, data: Array.from(feed.data as Float32Array) }));
+    const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--rss-child', dir], { encoding: 'utf8', maxBuffer: 1 << 20 });
+    const line = r.stdout.trim().split('\n').pop() ?? '';
+    if (r.status !== 0 || !line.startsWith('{')) return null;
+    return { ...(JSON.parse(line) as Omit<RssReport, 'xmodelBytes' | 'int8WeightBytes' | 'activationBytes'>), ...graphBytes(graph), xmodelBytes: xm.byteLength };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function rssChild(dir: string): Promise<void> {
+  const baseRss = process.resourceUsage().maxRSS * 1024;
+  const g = xmodelToIr(XirGraph.deserialize(new Uint8Array(readFileSync(path.join(dir, 'm.xmodel')))));
+  const inp = JSON.parse(readFileSync(path.join(dir, 'in.json'), 'utf8')) as { shape: number[]; data: number[] };
+  const ex = createFastExecutor(g);
+  const feeds = { [g.inputs[0]!]: { shape: inp.shape, data: Float32Array.from(inp.data) } };
+  for (let i = 0; i < 3; i++) ex.run(feeds);
+  const maxRss = process.resourceUsage().maxRSS * 1024;
+  process.stdout.write(`${JSON.stringify({ maxRss, baseRss, arenaBytes: ex.stats.arenaBytes, weightBytes: ex.stats.weightBytes })}\n`);
+}
+
+if (process.argv[2] === '--rss-child' && process.argv[3]) {
+  rssChild(process.argv[3]).catch((e: unknown) => {
+    process.stderr.write(`${String(e)}\n`);
+    process.exit(1);
+  });
+}
+
 export async function run(ctx: BenchContext): Promise<BenchResult[]> {
   const results: BenchResult[] = [];
   ctx.progress('int8 MAC peak');
@@ -103,32 +193,69 @@ export async function run(ctx: BenchContext): Promise<BenchResult[]> {
     const { graph } = await quantize(fg, [{ [inName]: feed }], { method: 'maxmin', cle: false, biasCorrection: false, skipReport: true });
     const feeds = { [inName]: feed };
     const gmac = graphMacs(graph) / 1e9;
-    const opt = { minRuns: ctx.quick ? 2 : 5, minSeconds: ctx.quick ? 0.5 : 4 };
-    const fps: Record<number, number> = {};
+    // The same input for every engine: the NHWC feed transposed to the ONNX model's NCHW.
+    const nchwData = toNchw(feed);
+    ctx.progress(`${tag}: ORT INT8 (QDQ) peer`);
+    const qdq = await ortQdqPeer(m.onnx, m.inputName, m.inputShape, nchwData);
+    const ortIn = new ort.Tensor('float32', nchwData, m.inputShape);
+    const engines: Engine[] = [];
+    const ex1 = createFastExecutor(graph);
+    const ex2 = await createThreadedExecutor(graph, { threads: 2 });
+    engines.push({ key: 'run1', fn: () => ex1.run(feeds) }, { key: 'run2', fn: () => ex2.run(feeds) });
+    const sessions: ort.InferenceSession[] = [];
+    for (const [key, bytes, threads] of [['fp1', m.onnx, 1], ['fp2', m.onnx, 2], ['q1', qdq, 1], ['q2', qdq, 2]] as [string, Uint8Array, number][]) {
+      const s = await ort.InferenceSession.create(bytes, { intraOpNumThreads: threads, interOpNumThreads: 1 });
+      sessions.push(s);
+      engines.push({ key, fn: () => s.run({ [m.inputName]: ortIn }) });
+    }
+    ctx.progress(`${tag}: interleaved timing (run 1T/2T, ORT FP32 1T/2T, ORT INT8 1T/2T)`);
+    const t = await interleave(engines, ctx.quick ? 2 : 5, ctx.quick ? 1 : 2);
+    for (const s of sessions) await s.release();
+    const fps = (k: string): number => 1000 / median(t[k]!);
+    const best = (k: string): number => 1000 / Math.min(...t[k]!);
     for (const threads of [1, 2]) {
-      ctx.progress(`${tag}: dpuflow run mode ${threads}T`);
-      const ex = threads === 1 ? createFastExecutor(graph) : await createThreadedExecutor(graph, { threads });
-      const t = await ctx.time(() => ex.run(feeds), opt);
-      fps[threads] = 1000 / t.medianMs;
-      const rss = process.memoryUsage().rss / 2 ** 20;
-      ctx.progress(`${tag}: onnxruntime FP32 ${threads}T`);
-      const session = await ort.InferenceSession.create(m.onnx, { intraOpNumThreads: threads, interOpNumThreads: 1 });
-      const nchw = new ort.Tensor('float32', new Float32Array(m.inputShape.reduce((a, b) => a * b, 1)).fill(0.5), m.inputShape);
-      const p = await ctx.time(() => session.run({ [m.inputName]: nchw }), { ...opt, warmup: 2 });
-      await session.release();
+      const ex = threads === 1 ? ex1 : ex2;
+      const run = fps(`run${threads}`);
+      const common = {
+        gmac: Number(gmac.toFixed(3)), gmacPerSec: Number((gmac * run).toFixed(2)), runs: t[`run${threads}`]!.length,
+        bestFps: Number(best(`run${threads}`).toFixed(2)),
+        arenaMB: Number((ex.stats.arenaBytes / 2 ** 20).toFixed(1)), packedWeightMB: Number((ex.stats.weightBytes / 2 ** 20).toFixed(1)),
+        refOps: ex.stats.refOps, floatOps: ex.stats.floatOps,
+      };
+      const th = `${threads} thread${threads > 1 ? 's' : ''}`;
       results.push(ctx.result({
-        group: 'dpu-run', name: `${tag} INT8 run mode`, value: fps[threads], unit: 'fps', higherIsBetter: true, threads,
-        peer: { name: `onnxruntime-node FP32, ${threads} thread${threads > 1 ? 's' : ''}`, value: 1000 / p.medianMs },
-        details: {
-          bestFps: Number((1000 / t.minMs).toFixed(2)), peerBestFps: Number((1000 / p.minMs).toFixed(2)),
-          gmac: Number(gmac.toFixed(3)), gmacPerSec: Number((gmac * fps[threads]).toFixed(2)), rssMB: Math.round(rss),
-          arenaMB: Number((ex.stats.arenaBytes / 2 ** 20).toFixed(1)), packedWeightMB: Number((ex.stats.weightBytes / 2 ** 20).toFixed(1)),
-          refOps: ex.stats.refOps, floatOps: ex.stats.floatOps, ...(threads === 2 ? { scaling: Number((fps[2] / fps[1]).toFixed(2)) } : {}),
-        },
+        group: 'dpu-run', name: `${tag} INT8 run mode vs ORT FP32`, value: run, unit: 'fps', higherIsBetter: true, threads,
+        peer: { name: `onnxruntime-node FP32, ${th}`, value: fps(`fp${threads}`) },
+        details: { ...common, peerBestFps: Number(best(`fp${threads}`).toFixed(2)) },
       }));
-      if ('close' in ex) await (ex as { close(): Promise<void> }).close();
+      results.push(ctx.result({
+        group: 'dpu-run', name: `${tag} INT8 run mode vs ORT INT8 (QDQ)`, value: run, unit: 'fps', higherIsBetter: true, threads,
+        peer: { name: `onnxruntime-node INT8 QDQ per-tensor, ${th}`, value: fps(`q${threads}`) },
+        details: { ...common, peerBestFps: Number(best(`q${threads}`).toFixed(2)), ortInt8OverFp32: Number((fps(`q${threads}`) / fps(`fp${threads}`)).toFixed(2)) },
+      }));
+    }
+    results.push(ctx.result({
+      group: 'dpu-run', name: `${tag} run mode scaling 1→2 threads`, value: fps('run2') / fps('run1'), unit: '×', higherIsBetter: true, threads: 2,
+      details: { target: 1.8, ortFp32Scaling: Number((fps('fp2') / fps('fp1')).toFixed(2)), ortInt8Scaling: Number((fps('q2') / fps('q1')).toFixed(2)), loadAvg1m: Number(os.loadavg()[0]!.toFixed(2)) },
+    }));
+    await ex2.close();
+    if (name === 'resnet50') {
+      ctx.progress(`${tag}: peak RSS of running the .xmodel in a fresh process`);
+      const r = await rssOfRunning(graph, feed);
+      if (r) {
+        const budget = 2 * r.int8WeightBytes + r.activationBytes + 150 * 2 ** 20;
+        results.push(ctx.result({
+          group: 'dpu-run', name: `${tag} peak RSS of run mode (fresh process: load .xmodel, 3 frames, 1 thread)`, value: r.maxRss / 2 ** 20, unit: 'MB', higherIsBetter: false, threads: 1,
+          peer: { name: 'issue 7 budget: 2× INT8 weight bytes + activations + 150 MB', value: budget / 2 ** 20 },
+          details: {
+            int8WeightMB: Number((r.int8WeightBytes / 2 ** 20).toFixed(1)), activationMB: Number((r.activationBytes / 2 ** 20).toFixed(1)),
+            arenaMB: Number((r.arenaBytes / 2 ** 20).toFixed(1)), packedWeightMB: Number((r.weightBytes / 2 ** 20).toFixed(1)),
+            bareNodeRssMB: Math.round(r.baseRss / 2 ** 20), xmodelMB: Number((r.xmodelBytes / 2 ** 20).toFixed(1)),
+          },
+        }));
+      }
     }
   }
-  ctx.note('dpu-run: ORT INT8 (QDQ) peer not built yet; ratios are vs ORT FP32. Figures on a shared 2-core machine are noisy.');
+  ctx.note(`dpu-run: CPU ${os.cpus()[0]?.model ?? '?'}, ${os.cpus().length} cores; every model's engines are timed interleaved in rounds (medians), so the ratios share the machine's load. The machine is shared: figures are noisy.`);
   return results;
 }
