@@ -314,7 +314,16 @@ export function dwconv(xp: usize, Wp: i32, Cp: i32, wpk: usize, kh: i32, kw: i32
   }
 }
 
-// 3×3 depthwise: the 9 weight vectors of a channel block stay in registers across all pixels.
+// 3×3 depthwise: the weights of a channel block stay in registers across all pixels. Taps are taken
+// in pairs (t, t+1): the two input vectors are interleaved per channel (x_t[c], x_t+1[c]) with a
+// 16-bit lane shuffle (punpck{l,h}wd) and multiplied by the likewise interleaved weights with
+// i32x4.dot_i16x8_s, which sums x_t[c]·w_t[c] + x_t+1[c]·w_t+1[c] exactly in one int32 lane — 8 MACs
+// per dot instead of 4 per extmul (which V8 lowers to 3 instructions). The 9th tap uses extmul.
+// @ts-ignore: decorator
+@inline function ilo(a: v128, b: v128): v128 { return v128.shuffle<i16>(a, b, 0, 8, 1, 9, 2, 10, 3, 11); }
+// @ts-ignore: decorator
+@inline function ihi(a: v128, b: v128): v128 { return v128.shuffle<i16>(a, b, 4, 12, 5, 13, 6, 14, 7, 15); }
+
 function dw3x3(xp: usize, rowB: usize, pix: usize, cb: i32, wpk: usize, sh: i32, sw: i32, dh: i32, dw: i32,
   out: usize, OW: i32, C: i32, oy0: i32, oy1: i32): void {
   const cx = <usize>dw * pix;
@@ -325,24 +334,25 @@ function dw3x3(xp: usize, rowB: usize, pix: usize, cb: i32, wpk: usize, sh: i32,
     const w0 = v128.load(wpk + coff), w1 = v128.load(wpk + coff + pix), w2 = v128.load(wpk + coff + 2 * pix);
     const w3 = v128.load(wpk + coff + 3 * pix), w4 = v128.load(wpk + coff + 4 * pix), w5 = v128.load(wpk + coff + 5 * pix);
     const w6 = v128.load(wpk + coff + 6 * pix), w7 = v128.load(wpk + coff + 7 * pix), w8 = v128.load(wpk + coff + 8 * pix);
+    // pairs (0,1) (2,3) (4,5) (6,7): taps 0..2 row 0, 3..5 row 1, 6..8 row 2
+    const p0l = ilo(w0, w1), p0h = ihi(w0, w1), p1l = ilo(w2, w3), p1h = ihi(w2, w3);
+    const p2l = ilo(w4, w5), p2h = ihi(w4, w5), p3l = ilo(w6, w7), p3h = ihi(w6, w7);
     const o = b << 3;
     const n = C - o < 8 ? C - o : 8;
     for (let oy = oy0; oy < oy1; oy++) {
       let xa = xp + <usize>(oy * sh) * rowB + coff;
       let op = out + <usize>oy * <usize>OW * <usize>C + <usize>o;
       for (let ox = 0; ox < OW; ox++) {
-        let x = v128.load(xa);
-        let a0 = i32x4.extmul_low_i16x8_s(x, w0), a1 = i32x4.extmul_high_i16x8_s(x, w0);
-        x = v128.load(xa + cx); a0 = i32x4.add(a0, i32x4.extmul_low_i16x8_s(x, w1)); a1 = i32x4.add(a1, i32x4.extmul_high_i16x8_s(x, w1));
-        x = v128.load(xa + 2 * cx); a0 = i32x4.add(a0, i32x4.extmul_low_i16x8_s(x, w2)); a1 = i32x4.add(a1, i32x4.extmul_high_i16x8_s(x, w2));
         const r1 = xa + ry;
-        x = v128.load(r1); a0 = i32x4.add(a0, i32x4.extmul_low_i16x8_s(x, w3)); a1 = i32x4.add(a1, i32x4.extmul_high_i16x8_s(x, w3));
-        x = v128.load(r1 + cx); a0 = i32x4.add(a0, i32x4.extmul_low_i16x8_s(x, w4)); a1 = i32x4.add(a1, i32x4.extmul_high_i16x8_s(x, w4));
-        x = v128.load(r1 + 2 * cx); a0 = i32x4.add(a0, i32x4.extmul_low_i16x8_s(x, w5)); a1 = i32x4.add(a1, i32x4.extmul_high_i16x8_s(x, w5));
         const r2 = r1 + ry;
-        x = v128.load(r2); a0 = i32x4.add(a0, i32x4.extmul_low_i16x8_s(x, w6)); a1 = i32x4.add(a1, i32x4.extmul_high_i16x8_s(x, w6));
-        x = v128.load(r2 + cx); a0 = i32x4.add(a0, i32x4.extmul_low_i16x8_s(x, w7)); a1 = i32x4.add(a1, i32x4.extmul_high_i16x8_s(x, w7));
-        x = v128.load(r2 + 2 * cx); a0 = i32x4.add(a0, i32x4.extmul_low_i16x8_s(x, w8)); a1 = i32x4.add(a1, i32x4.extmul_high_i16x8_s(x, w8));
+        const x0 = v128.load(xa), x1 = v128.load(xa + cx), x2 = v128.load(xa + 2 * cx);
+        const x3 = v128.load(r1), x4 = v128.load(r1 + cx), x5 = v128.load(r1 + 2 * cx);
+        const x6 = v128.load(r2), x7 = v128.load(r2 + cx), x8 = v128.load(r2 + 2 * cx);
+        let a0 = i32x4.extmul_low_i16x8_s(x8, w8), a1 = i32x4.extmul_high_i16x8_s(x8, w8);
+        a0 = i32x4.add(a0, i32x4.dot_i16x8_s(ilo(x0, x1), p0l)); a1 = i32x4.add(a1, i32x4.dot_i16x8_s(ihi(x0, x1), p0h));
+        a0 = i32x4.add(a0, i32x4.dot_i16x8_s(ilo(x2, x3), p1l)); a1 = i32x4.add(a1, i32x4.dot_i16x8_s(ihi(x2, x3), p1h));
+        a0 = i32x4.add(a0, i32x4.dot_i16x8_s(ilo(x4, x5), p2l)); a1 = i32x4.add(a1, i32x4.dot_i16x8_s(ihi(x4, x5), p2h));
+        a0 = i32x4.add(a0, i32x4.dot_i16x8_s(ilo(x6, x7), p3l)); a1 = i32x4.add(a1, i32x4.dot_i16x8_s(ihi(x6, x7), p3h));
         stage8(a0, a1, o, op, n);
         xa += xs;
         op += <usize>C;

@@ -140,14 +140,27 @@ async function rssOfRunning(graph: Graph, feed: TensorValue): Promise<RssReport 
   }
 }
 
+/** Peak resident set of this process: VmHWM (Linux; ru_maxrss would carry the parent's peak across exec), else ru_maxrss. */
+function peakRss(field = 'VmHWM'): number {
+  try {
+    const m = new RegExp(`${field}:\\s*(\\d+) kB`).exec(readFileSync('/proc/self/status', 'utf8'));
+    if (m) return Number(m[1]) * 1024;
+  } catch {
+    /* not Linux */
+  }
+  return field === 'VmHWM' ? process.resourceUsage().maxRSS * 1024 : process.memoryUsage().rss;
+}
+
 async function rssChild(dir: string): Promise<void> {
-  const baseRss = process.resourceUsage().maxRSS * 1024;
-  const g = xmodelToIr(XirGraph.deserialize(new Uint8Array(readFileSync(path.join(dir, 'm.xmodel')))));
+  // Baseline: Node + this module's imports (onnxruntime-node, the quantizer, …) before the model is loaded.
+  const baseRss = peakRss('VmRSS');
+  const buf = readFileSync(path.join(dir, 'm.xmodel'));
+  const g = xmodelToIr(XirGraph.deserialize(new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength)));
   const inp = JSON.parse(readFileSync(path.join(dir, 'in.json'), 'utf8')) as { shape: number[]; data: number[] };
   const ex = createFastExecutor(g);
   const feeds = { [g.inputs[0]!]: { shape: inp.shape, data: Float32Array.from(inp.data) } };
   for (let i = 0; i < 3; i++) ex.run(feeds);
-  const maxRss = process.resourceUsage().maxRSS * 1024;
+  const maxRss = peakRss();
   process.stdout.write(`${JSON.stringify({ maxRss, baseRss, arenaBytes: ex.stats.arenaBytes, weightBytes: ex.stats.weightBytes })}\n`);
 }
 
@@ -250,7 +263,7 @@ export async function run(ctx: BenchContext): Promise<BenchResult[]> {
           details: {
             int8WeightMB: Number((r.int8WeightBytes / 2 ** 20).toFixed(1)), activationMB: Number((r.activationBytes / 2 ** 20).toFixed(1)),
             arenaMB: Number((r.arenaBytes / 2 ** 20).toFixed(1)), packedWeightMB: Number((r.weightBytes / 2 ** 20).toFixed(1)),
-            bareNodeRssMB: Math.round(r.baseRss / 2 ** 20), xmodelMB: Number((r.xmodelBytes / 2 ** 20).toFixed(1)),
+            rssBeforeLoadMB: Math.round(r.baseRss / 2 ** 20), peakMinusBeforeLoadMB: Math.round((r.maxRss - r.baseRss) / 2 ** 20), xmodelMB: Number((r.xmodelBytes / 2 ** 20).toFixed(1)),
           },
         }));
       }
