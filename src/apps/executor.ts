@@ -7,6 +7,7 @@
 import type { Graph, TensorValue } from '../ir/types.js';
 import { AppError } from '../errors.js';
 import { decodeOnnx, importOnnx } from '../importers/onnx/index.js';
+import { optimizeForInference } from '../ir/passes/optimize/index.js';
 import { runFloat } from '../kernels/ref/float-executor.js';
 
 export interface ExecutorTiming {
@@ -95,7 +96,7 @@ export function floatOnnxExecutor(onnx: Uint8Array, opts: FloatOnnxOptions = {})
           // IR is NHWC; ONNX wants NCHW for 4-D inputs.
           inputShapes[i.name] = s.length === 4 ? [s[0]!, s[3]!, s[1]!, s[2]!] : [...s];
         }
-        g = importOnnx(onnx, { fileName: opts.fileName, inputShapes });
+        g = optimizeForInference(importOnnx(onnx, { fileName: opts.fileName, inputShapes }));
         if (cache.size >= limit) cache.delete(cache.keys().next().value as string);
         cache.set(key, g);
       }
