@@ -181,7 +181,7 @@ export interface DemoOptions {
   limitSideLen?: number;
   a53Factor?: number;
   /**
-   * Where rec runs: 'dpu' (INT8, quantized + compiled like det and cls; default) or 'cpu' (the FP32 model on
+   * Where rec runs: 'cpu' (default while INT8 rec reads blank — see docs/quantizer.md) or 'dpu' (INT8, quantized + compiled like det and cls); 'cpu' is the FP32 model on
    * dpuflow's float executor, board time as an A53 estimate) — the fallback while INT8 rec is inaccurate.
    */
   recOn?: 'dpu' | 'cpu';
@@ -306,7 +306,7 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
 
   const tb = performance.now();
   const built: BuiltModel[] = [];
-  const recOn = opts.recOn ?? 'dpu';
+  const recOn = opts.recOn ?? 'cpu';
   const specs = [
     { name: 'det', asset: 'ppocr-det' as const, shape: [1, 3, det.h, det.w], calib: detCalib, quantize: { biasCorrectionBatches: 1 } },
     { name: 'cls', asset: 'ppocr-cls' as const, shape: [1, 3, 48, 192], calib: lineCrops.map((c) => recTensor(c, 48, 192)) },
@@ -431,7 +431,7 @@ export function registerDemo(program: Command): void {
     .option('--max-lines <n>', 'recognize at most this many text boxes (reading order)', '12')
     .option('--cache-dir <dir>', 'cache folder for quantized/compiled models (default: <dpuflow>/.cache)')
     .option('--no-cache', 'do not read or write the cache')
-    .option('--rec-on <where>', "rec on the 'dpu' (INT8) or the 'cpu' (FP32, float executor)", 'dpu')
+    .option('--rec-on <where>', "rec on the 'cpu' (FP32, float executor; default while INT8 rec reads blank) or the 'dpu' (INT8)", 'cpu')
     .option('--a53-factor <x>', 'host ms × this = board A53 ms (estimate)', String(HOST_TO_A53_FACTOR))
     .option('--json', 'print the result as JSON (no progress)')
     .action(async (o: { image?: string; board: string; out?: string; maxLines: string; cacheDir?: string; cache: boolean; a53Factor: string; recOn: string; json?: boolean }) => {
