@@ -11,7 +11,7 @@
 //   activations   int8 NHWC, dense.
 //   xp            int16 copy of a conv input with the spatial zero padding applied and the channel
 //                 count rounded up to Cp (padding channels hold anything: their weights are 0).
-//   conv weights  int16 [ocBlock of 8][ky][kx][c/2][8 oc][2 c]: one v128 holds, for one pair of
+//   conv weights  int8 [ocBlock of 8][ky][kx][c/2][8 oc][2 c], widened on load (v128.load8x8_s): one v128 holds, for one pair of
 //                 input channels, 4 output channels × 2; i32x4.dot_i16x8_s against a splat of
 //                 the pair (x[c], x[c+1]) gives 4 output channels' partial sums.
 //   dw weights    int16 [ky][kx][Cp] (Cp multiple of 8).
@@ -206,7 +206,7 @@ export function conv(xp: usize, Wp: i32, Cp: i32, wpk: usize, kh: i32, kw: i32, 
 function convRow(xp: usize, Wp: i32, Cp: i32, wpk: usize, kh: i32, kw: i32, sh: i32, sw: i32, dh: i32, dw: i32,
   out: usize, OW: i32, OC: i32, oy: i32, ob: i32): void {
   const pairs = Cp >> 1;
-  const blk = <usize>kh * <usize>kw * <usize>pairs * 32;
+  const blk = <usize>kh * <usize>kw * <usize>pairs * 16;
   const pix = <usize>Cp * 2; // bytes per padded pixel
   const xstep = <usize>sw * pix; // next output pixel
   const rowB = <usize>Wp * pix;
@@ -232,9 +232,10 @@ function convRow(xp: usize, Wp: i32, Cp: i32, wpk: usize, kh: i32, kw: i32, sh: 
         let xa = xpix + <usize>(ky * dh) * rowB + <usize>(kx * dw) * pix;
         const xend = xa + span;
         for (; xa < xend; xa += 4) {
-          const w0 = v128.load(wp);
-          const w1 = v128.load(wp, 16);
-          wp += 32;
+          // int8 weights widened to int16 by the load itself (pmovsxbw)
+          const w0 = v128.load8x8_s(wp);
+          const w1 = v128.load8x8_s(wp, 8);
+          wp += 16;
           const x0 = v128.load32_splat(xa);
           a00 = i32x4.add(a00, i32x4.dot_i16x8_s(x0, w0));
           a01 = i32x4.add(a01, i32x4.dot_i16x8_s(x0, w1));
@@ -266,9 +267,9 @@ function convRow(xp: usize, Wp: i32, Cp: i32, wpk: usize, kh: i32, kw: i32, sh: 
         const xend = xa + span;
         for (; xa < xend; xa += 4) {
           const x0 = v128.load32_splat(xa);
-          a0 = i32x4.add(a0, i32x4.dot_i16x8_s(x0, v128.load(wp)));
-          a1 = i32x4.add(a1, i32x4.dot_i16x8_s(x0, v128.load(wp, 16)));
-          wp += 32;
+          a0 = i32x4.add(a0, i32x4.dot_i16x8_s(x0, v128.load8x8_s(wp)));
+          a1 = i32x4.add(a1, i32x4.dot_i16x8_s(x0, v128.load8x8_s(wp, 8)));
+          wp += 16;
         }
       }
     }

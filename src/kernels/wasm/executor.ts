@@ -3,7 +3,7 @@
  * WebAssembly SIMD kernels, bit-exact with `runQuantized` (src/kernels/ref/quant-executor.ts).
  *
  * `createFastExecutor(graph)` prepares once: packs every conv / depthwise weight into the
- * kernels' layout (int16, blocks of 8 output channels × input-channel pairs), turns bias and
+ * kernels' layout (int8 conv / int16 depthwise, blocks of 8 output channels × input-channel pairs), turns bias and
  * fix points into output-stage parameters, and plans one arena in WebAssembly memory that holds
  * every fixed-point activation of the graph (slots are never reused, so after a run each tensor
  * can be read back with `tensor(name)`). `run(feeds)` then quantizes the feeds into the arena,
@@ -42,7 +42,7 @@ export interface FastExecutorStats {
   floatOps: number;
   /** Bytes of the arena (activations + packed weights + scratch). */
   arenaBytes: number;
-  /** Bytes of packed (int16) weights. */
+  /** Bytes of packed weights (conv int8, depthwise int16). */
   weightBytes: number;
   /** Op types run by a reference kernel, with counts. */
   refTypes: Record<string, number>;
@@ -257,7 +257,8 @@ export function createFastExecutor(graph: Graph, opts: FastExecutorOptions = {})
     } else {
       const pairs = Cp / 2;
       const OCB = Math.ceil(OC / 8);
-      const packed = new Int16Array(OCB * kh * kw * pairs * 16);
+      // int8 (the conv kernel widens with v128.load8x8_s): half the bytes of an int16 layout
+      const packed = new Int8Array(OCB * kh * kw * pairs * 16);
       let i = 0;
       for (let ob = 0; ob < OCB; ob++)
         for (let ky = 0; ky < kh; ky++)
@@ -271,14 +272,14 @@ export function createFastExecutor(graph: Graph, opts: FastExecutorOptions = {})
                 }
       wOff = alloc(packed.byteLength);
       stats.weightBytes += packed.byteLength;
-      inits.push(() => new Int16Array(memory.buffer, wOff, packed.length).set(packed));
+      inits.push(() => new Int8Array(memory.buffer, wOff, packed.length).set(packed));
     }
     const threads = par.threads;
     const OCB = Math.ceil(OC / 8);
     const imb = (n: number): number => (Math.ceil(n / threads) * threads) / n;
     const splitOb = !depthwise && threads > 1 && imb(OCB) < imb(OH);
     // small weights (all blocks fit in L2) and a big input: sweep rows outermost so the input streams once
-    const rowsOuter = !depthwise && OCB * kh * kw * (Cp / 2) * 32 <= ROWS_OUTER_MAX_WEIGHT_BYTES && xpBytes > ROWS_OUTER_MAX_WEIGHT_BYTES ? 1 : 0;
+    const rowsOuter = !depthwise && OCB * kh * kw * (Cp / 2) * 16 <= ROWS_OUTER_MAX_WEIGHT_BYTES && xpBytes > ROWS_OUTER_MAX_WEIGHT_BYTES ? 1 : 0;
     // job objects are built once (after the scratch offset is known), not per frame
     let jobs: ParallelJob[] | undefined;
     return () => {
@@ -566,6 +567,7 @@ export function createFastExecutor(graph: Graph, opts: FastExecutorOptions = {})
   if (needPages > have) memory.grow(needPages - have);
   I8 = new Int8Array(memory.buffer);
   for (const f of inits) f();
+  inits.length = 0; // the closures hold the packed weights' JS copies: free them once they are in the arena
   for (const [a, b] of slack) I8.fill(CANARY, a, b);
   stats.arenaBytes = top - ARENA_START;
 
