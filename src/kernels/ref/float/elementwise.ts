@@ -43,7 +43,12 @@ export function unary(fn: UnaryFn): (inputs: TensorValue[]) => TensorValue {
     const x = inputs[0]!;
     const out = tensor([...x.shape]);
     const a = x.data, o = out.data;
-    for (let i = 0; i < a.length; i++) o[i] = fn(a[i]!);
+    const n = a.length;
+    // Fast paths: the hot activations as tight monomorphic loops (no per-element call).
+    if (fn === relu) { for (let i = 0; i < n; i++) { const v = a[i]!; o[i] = v < 0 ? 0 : v; } return out; }
+    if (fn === relu6) { for (let i = 0; i < n; i++) { const v = a[i]!; o[i] = v < 0 ? 0 : v > 6 ? 6 : v; } return out; }
+    if (fn === hardSwish) { for (let i = 0; i < n; i++) { const v = a[i]!, w = v + 3; o[i] = (v * (w < 0 ? 0 : w > 6 ? 6 : w)) / 6; } return out; }
+    for (let i = 0; i < n; i++) o[i] = fn(a[i]!);
     return out;
   };
 }
@@ -84,13 +89,69 @@ export function binaryShape(a: readonly number[], b: readonly number[], op?: Op)
   return s;
 }
 
-export function binary(fn: BinaryFn): (inputs: TensorValue[], attrs: Attrs, op?: Op) => TensorValue {
+type Arith = '+' | '-' | '*' | '/';
+
+/**
+ * Tight loops for + − × ÷ in the common broadcast shapes: same shape, scalar either side, and a
+ * per-channel (last-axis) vector either side. Returns false for other shapes. Same float64
+ * arithmetic rounded to float32 as the generic path, so results are bit-identical.
+ */
+function arithFast(k: Arith, a: Float32Array, b: Float32Array, o: Float32Array, aLast: number, bLast: number, last: number): boolean {
+  const n = o.length;
+  if (a.length === n && b.length === n) {
+    switch (k) {
+      case '+': for (let i = 0; i < n; i++) o[i] = a[i]! + b[i]!; return true;
+      case '-': for (let i = 0; i < n; i++) o[i] = a[i]! - b[i]!; return true;
+      case '*': for (let i = 0; i < n; i++) o[i] = a[i]! * b[i]!; return true;
+      case '/': for (let i = 0; i < n; i++) o[i] = a[i]! / b[i]!; return true;
+    }
+  }
+  if (a.length === n && b.length === 1) {
+    const v = b[0]!;
+    switch (k) {
+      case '+': for (let i = 0; i < n; i++) o[i] = a[i]! + v; return true;
+      case '-': for (let i = 0; i < n; i++) o[i] = a[i]! - v; return true;
+      case '*': for (let i = 0; i < n; i++) o[i] = a[i]! * v; return true;
+      case '/': for (let i = 0; i < n; i++) o[i] = a[i]! / v; return true;
+    }
+  }
+  if (b.length === n && a.length === 1) {
+    const v = a[0]!;
+    switch (k) {
+      case '+': for (let i = 0; i < n; i++) o[i] = v + b[i]!; return true;
+      case '-': for (let i = 0; i < n; i++) o[i] = v - b[i]!; return true;
+      case '*': for (let i = 0; i < n; i++) o[i] = v * b[i]!; return true;
+      case '/': for (let i = 0; i < n; i++) o[i] = v / b[i]!; return true;
+    }
+  }
+  const C = last;
+  if (a.length === n && b.length === C && bLast === C) {
+    switch (k) {
+      case '+': for (let i = 0; i < n; i += C) for (let c = 0; c < C; c++) o[i + c] = a[i + c]! + b[c]!; return true;
+      case '-': for (let i = 0; i < n; i += C) for (let c = 0; c < C; c++) o[i + c] = a[i + c]! - b[c]!; return true;
+      case '*': for (let i = 0; i < n; i += C) for (let c = 0; c < C; c++) o[i + c] = a[i + c]! * b[c]!; return true;
+      case '/': for (let i = 0; i < n; i += C) for (let c = 0; c < C; c++) o[i + c] = a[i + c]! / b[c]!; return true;
+    }
+  }
+  if (b.length === n && a.length === C && aLast === C) {
+    switch (k) {
+      case '+': for (let i = 0; i < n; i += C) for (let c = 0; c < C; c++) o[i + c] = a[c]! + b[i + c]!; return true;
+      case '-': for (let i = 0; i < n; i += C) for (let c = 0; c < C; c++) o[i + c] = a[c]! - b[i + c]!; return true;
+      case '*': for (let i = 0; i < n; i += C) for (let c = 0; c < C; c++) o[i + c] = a[c]! * b[i + c]!; return true;
+      case '/': for (let i = 0; i < n; i += C) for (let c = 0; c < C; c++) o[i + c] = a[c]! / b[i + c]!; return true;
+    }
+  }
+  return false;
+}
+
+export function binary(fn: BinaryFn, arith?: Arith): (inputs: TensorValue[], attrs: Attrs, op?: Op) => TensorValue {
   return (inputs, _attrs, op) => {
     const A = inputs[0]!, B = inputs[1]!;
     const shape = binaryShape(A.shape, B.shape, op);
     const out = tensor(shape);
     const o = out.data, a = A.data, b = B.data;
     const n = o.length;
+    if (arith && arithFast(arith, a, b, o, A.shape[A.shape.length - 1] ?? 1, B.shape[B.shape.length - 1] ?? 1, shape[shape.length - 1] ?? 1)) return out;
     if (a.length === n && b.length === n) { for (let i = 0; i < n; i++) o[i] = fn(a[i]!, b[i]!); return out; }
     if (b.length === 1 && a.length === n) { const bv = b[0]!; for (let i = 0; i < n; i++) o[i] = fn(a[i]!, bv); return out; }
     if (a.length === 1 && b.length === n) { const av = a[0]!; for (let i = 0; i < n; i++) o[i] = fn(av, b[i]!); return out; }
@@ -122,10 +183,10 @@ export function binary(fn: BinaryFn): (inputs: TensorValue[], attrs: Attrs, op?:
   };
 }
 
-export const add = binary((a, b) => a + b);
-export const sub = binary((a, b) => a - b);
-export const mul = binary((a, b) => a * b);
-export const div = binary((a, b) => a / b);
+export const add = binary((a, b) => a + b, '+');
+export const sub = binary((a, b) => a - b, '-');
+export const mul = binary((a, b) => a * b, '*');
+export const div = binary((a, b) => a / b, '/');
 export const pow = binary((a, b) => Math.pow(a, b));
 /** ONNX Min/Max propagate NaN. */
 export const min = binary((a, b) => (a !== a || b !== b ? NaN : a < b ? a : b));
