@@ -40,10 +40,12 @@ export async function makeSeeds(): Promise<Seeds> {
   const intXmodel = irToXmodel(q.graph).serialize();
   const compiled = compile(xmodelToIr(XGraph.deserialize(intXmodel)), 'B512').xmodel;
   const mc: Uint8Array[] = [];
+  const regSizes: Record<number, number> = {};
   for (const sg of XGraph.deserialize(compiled).getRootSubgraph().getChildren()) {
     if (!sg.hasAttr('mc_code')) continue;
     const v = sg.getAttr('mc_code');
     if (v instanceof Uint8Array) mc.push(v);
+    for (const [k, n] of Object.entries(sg.getAttr('reg_id_to_size') as Record<string, number>)) regSizes[Number(k.replace(/\D/g, ''))] = Math.max(regSizes[Number(k.replace(/\D/g, ''))] ?? 0, n);
   }
   const qi = stringifyQuantInfo(q.quantInfo);
   const parsed = JSON.parse(qi) as Record<string, Record<string, unknown>>;
@@ -57,6 +59,6 @@ export async function makeSeeds(): Promise<Seeds> {
       archjson: [enc.encode('{"fingerprint": "0x101000016010407"}'), enc.encode('{"target": "DPUCZDX8G_ISA1_B4096"}')],
       image: [tinyPng()],
     },
-    ctx: { quantNames: { param: names('param'), output: names('output'), input: names('input') } },
+    ctx: { regSizes, quantNames: { param: names('param'), output: names('output'), input: names('input') } },
   };
 }

@@ -30,7 +30,7 @@ export const ALLOWED: Record<TargetName, ErrClass[]> = {
 const dec = new TextDecoder('utf-8', { fatal: false });
 
 /** Expected names for checkQuantInfo: taken from the seed quant_info (context given once per run). */
-export interface TargetContext { quantNames?: { param: string[]; output: string[]; input: string[] } }
+export interface TargetContext { /** DDR region sizes by reg id (from the compiled seed's reg_id_to_size). */ regSizes?: Record<number, number>; quantNames?: { param: string[]; output: string[]; input: string[] } }
 
 function archOf(name: string): DpuArch {
   const p = ARCH_PRESETS.find((a) => a.preset === name);
@@ -50,7 +50,8 @@ export async function runTarget(t: TargetName, bytes: Uint8Array, ctx: TargetCon
     }
     case 'mccode': {
       decodeProgram(bytes);
-      const regs: Record<number, Uint8Array> = { 0: new Uint8Array(1 << 16), 1: new Uint8Array(1 << 16), 2: new Uint8Array(1 << 16) };
+      const regs: Record<number, Uint8Array> = {};
+      for (const [id, n] of Object.entries(ctx.regSizes ?? { 0: 1 << 16, 1: 1 << 16 })) regs[Number(id)] = new Uint8Array(n);
       simulate(bytes, { arch: archOf('B512'), regs, maxInstructions: 200_000, engine: 'js' });
       return;
     }
