@@ -2,8 +2,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Graph, Op } from '../../../src/ir/types.js';
-import { foldBatchnorm, foldConvAffine, fuseConvActivation, optimizeForInference } from '../../../src/ir/passes/optimize/index.js';
+import { foldAffineIntoNextConv, foldBatchnorm, foldConvAffine, fuseConvActivation, optimizeForInference } from '../../../src/ir/passes/optimize/index.js';
 import { runFloat } from '../../../src/kernels/ref/float-executor.js';
+import { verifyGraph } from '../../../src/ir/passes/verify.js';
 
 const k = (name: string, shape: number[], data: number[]): Op => ({ name, type: 'const', inputs: [], attrs: {}, output: { shape, dtype: 'float32' }, data: new Float32Array(data) });
 const convAttrs = { kernel: [1, 1], stride: [1, 1], dilation: [1, 1], pad: [0, 0, 0, 0], group: 1 };
@@ -123,4 +124,29 @@ test('depthwise conv: batchnorm scales the last weight axis', () => {
   const o = optimizeForInference(g);
   assert.deepEqual(types(o), ['depthwise-conv2d']);
   close(run(o), [2.5, -10]);
+});
+
+test('fold-affine-into-next-conv: (x·[2,3] + 1) → conv1x1 pad 0; add kept when the conv pads', () => {
+  // x = [1,2] → ·[2,3] = [2,6] → +1 = [3,7] → conv w [[1,1],[2,−1]] b [0.5,0] = [10.5, −1]
+  const pre = (pad: number[]): Graph => {
+    const g = graph([], ['conv']);
+    const conv = g.ops.pop()!;
+    g.ops.push(k('s', [2], [2, 3]), op('m', 'mul', ['x', 's']), k('one', [], [1]), op('a', 'add', ['m', 'one']), { ...conv, inputs: ['a', 'w', 'b'], attrs: { ...convAttrs, pad } });
+    return g;
+  };
+  const g = pre([0, 0, 0, 0]);
+  close(run(g), [10.5, -1]);
+  const o = optimizeForInference(g);
+  assert.deepEqual(types(o), ['conv2d']);
+  assert.equal(o.ops.at(-1)!.name, 'conv');
+  const byName = new Map(o.ops.map((p) => [p.name, p]));
+  // w' = [[2,3],[4,−3]]; b' = b + w·1 = [0.5+2, 0+1] = [2.5, 1]
+  close(Array.from(byName.get(o.ops.at(-1)!.inputs[1]!)!.data!), [2, 3, 4, -3]);
+  close(Array.from(byName.get(o.ops.at(-1)!.inputs[2]!)!.data!), [2.5, 1]);
+  close(run(o), [10.5, -1]);
+  // With padding the add must stay (a padded border would see 1 instead of 0).
+  const gp = pre([1, 1, 1, 1]);
+  gp.ops[gp.ops.length - 1]!.output = { shape: [1, 3, 3, 2], dtype: 'float32' };
+  verifyGraph(gp);
+  assert.equal(foldAffineIntoNextConv(gp), gp);
 });

@@ -197,6 +197,56 @@ export function foldConvAffine(g: Graph): Graph {
   return r.result();
 }
 
+/**
+ * mul/add by a scalar or per-input-channel constant right before a conv2d (group 1) or depthwise
+ * conv → into its weights/bias. A mul is exact with zero padding (0·s = 0); an add only when the
+ * conv has no padding (padded zeros would otherwise become the constant), so it requires pad 0.
+ */
+export function foldAffineIntoNextConv(g: Graph): Graph {
+  const r = new Rewriter(g);
+  for (const c of g.ops) {
+    if (c.type !== 'conv2d' && c.type !== 'depthwise-conv2d') continue;
+    if (c.type === 'conv2d' && Number(c.attrs['group'] ?? 1) !== 1) continue;
+    if (r.removed.has(c.name) || r.replaced.has(c.name)) continue;
+    const pre = r.byName.get(c.inputs[0] ?? '');
+    if (!pre || (pre.type !== 'mul' && pre.type !== 'add') || pre.inputs.length !== 2) continue;
+    if (g.outputs.includes(pre.name) || (r.users.get(pre.name) ?? []).length !== 1) continue;
+    if (r.removed.has(pre.name) || r.replaced.has(pre.name)) continue;
+    const w = r.byName.get(c.inputs[1] ?? '');
+    const b = convBias(r, c);
+    if (!w || w.type !== 'const' || !w.data || !b || w.output.shape.length !== 4) continue;
+    const IC = w.output.shape[3]!;
+    const pad = c.attrs['pad'];
+    const noPad = Array.isArray(pad) && pad.every((v) => v === 0);
+    if (pre.type === 'add' && !noPad) continue;
+    for (const side of [0, 1] as const) {
+      const x = r.byName.get(pre.inputs[1 - side]!);
+      if (!x || x.type === 'const' || x.output.shape.join(',') !== pre.output.shape.join(',')) continue;
+      const k = r.channelConst(pre.inputs[side], IC, pre.output.shape.length);
+      if (!k) continue;
+      const wd = w.data;
+      let wName = c.inputs[1]!;
+      const nb = new Float32Array(b.length);
+      if (pre.type === 'mul') {
+        const nw = new Float32Array(wd.length);
+        for (let i = 0; i < wd.length; i++) nw[i] = wd[i]! * k[i % IC]!;
+        wName = r.constOp(`${c.name}/folded_weights`, [...w.output.shape], nw);
+        for (let i = 0; i < b.length; i++) nb[i] = b[i]!;
+      } else {
+        const acc = Float64Array.from(b);
+        if (c.type === 'depthwise-conv2d') for (let i = 0; i < wd.length; i++) acc[i % IC] += wd[i]! * k[i % IC]!;
+        else { const per = wd.length / b.length; for (let i = 0; i < wd.length; i++) acc[Math.floor(i / per)] += wd[i]! * k[i % IC]!; }
+        nb.set(acc);
+      }
+      const bName = r.constOp(`${c.name}/folded_bias`, [b.length], nb);
+      r.removed.add(pre.name);
+      r.replaced.set(c.name, { ...c, inputs: [x.name, wName, bName], attrs: { ...c.attrs } });
+      break;
+    }
+  }
+  return r.result();
+}
+
 const near = (a: unknown, b: number): boolean => typeof a === 'number' && Math.abs(a - b) <= 1e-6;
 
 /** The conv `nonlinear` value equivalent to activation op `o`, if any. */
@@ -238,6 +288,7 @@ export const OPTIMIZE_PASSES: OptimizePass[] = [
   { name: 'fold-batchnorm', run: foldBatchnorm },
   { name: 'fold-conv-affine', run: foldConvAffine },
   { name: 'fuse-conv-activation', run: fuseConvActivation },
+  { name: 'fold-affine-into-next-conv', run: foldAffineIntoNextConv },
 ];
 
 /**
