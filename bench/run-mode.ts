@@ -1,7 +1,9 @@
 // 'run' mode (issue 7): the fast INT8 executor (WebAssembly SIMD kernels, src/kernels/wasm) on
-// ResNet-50, MobileNetV2 and a YOLOv5s-shaped net, 1 and 2 threads, vs onnxruntime-node FP32 on
-// the same network (same weights, same run), plus the machine's int8 MAC peak of the kernels'
-// instruction mix and a conv kernel micro-benchmark (GMAC/s vs that peak).
+// ResNet-50, MobileNetV2 and a YOLOv5s-shaped net, 1 and 2 threads, vs onnxruntime-node FP32 and INT8
+// (a per-tensor QDQ model of the same network, bench/util.ts ortQdqPeer) — all six engines timed
+// interleaved in rounds, medians — plus 1→2 thread scaling, the peak RSS of running ResNet-50 from an
+// .xmodel in a fresh process vs the issue's budget, the machine's int8 MAC peak of the kernels'
+// instruction mix and conv kernel micro-benchmarks (GMAC/s vs that peak).
 import ort from 'onnxruntime-node';
 import os from 'node:os';
 import path from 'node:path';
