@@ -16,6 +16,8 @@ export interface ImportModelOptions {
   outputs?: string[];
   /** TF.js only: weight shards keyed by manifest path, when `input` is the model.json alone. */
   shards?: Record<string, Uint8Array>;
+  /** TF.js only: how error messages name a shard (default: its manifest path). */
+  shardFileName?: (manifestPath: string) => string;
 }
 
 export type ModelInput = Uint8Array | string | { json: string; shards: Record<string, Uint8Array> };
@@ -40,5 +42,5 @@ export function importModel(input: ModelInput, opts: ImportModelOptions = {}): G
   if (typeof input === 'string') json = input;
   else if (input instanceof Uint8Array) json = new TextDecoder().decode(input);
   else { json = input.json; shards = { ...shards, ...input.shards }; }
-  return importTfjs(json, shards, { fileName: opts.fileName, inputShapes: opts.inputShapes, outputs: opts.outputs });
+  return importTfjs(json, shards, { fileName: opts.fileName, inputShapes: opts.inputShapes, outputs: opts.outputs, shardFileName: opts.shardFileName });
 }

@@ -53,7 +53,8 @@ export function loadModelFile(path: string, opts: LoadModelOptions = {}): Graph 
   const text = looksJson(bytes) ? new TextDecoder().decode(bytes) : undefined;
   if (text !== undefined) {
     const { shards } = readTfjsFiles(path);
-    return importModel({ json: text, shards }, { ...opts, fileName: path });
+    const dir = dirname(path);
+    return importModel({ json: text, shards }, { ...opts, fileName: path, shardFileName: (p) => resolve(dir, decodeURIComponent(p)) });
   }
   return importModel(bytes, { ...opts, fileName: path });
 }

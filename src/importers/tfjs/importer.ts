@@ -24,6 +24,8 @@ export interface TfjsImportOptions {
    * has no op for.
    */
   outputs?: string[];
+  /** How error messages name a weight shard (default: its path as written in weightsManifest). */
+  shardFileName?: (manifestPath: string) => string;
 }
 
 type IVal = { k: 'ir'; name: string; shape: number[] };

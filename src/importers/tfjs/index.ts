@@ -139,7 +139,7 @@ function reachableSorted(nodes: NodeDefJson[], outputs: string[], file: string |
       for (const ref of byName.get(b)!.input ?? []) {
         if (ref.startsWith('^')) continue;
         const p = byName.get(parseRef(ref).node)!;
-        if (p.op !== 'Const' && !tainted(p.name)) frontier.add(ref);
+        if (p.op !== 'Const' && p.op !== 'Placeholder' && !tainted(p.name)) frontier.add(ref);
       }
     }
     const fr = [...frontier].slice(0, 8);
@@ -161,7 +161,7 @@ function reachableSorted(nodes: NodeDefJson[], outputs: string[], file: string |
 export function importTfjs(modelJson: string, shards: Record<string, Uint8Array>, opts: TfjsImportOptions = {}): Graph {
   const file = opts.fileName;
   const m = parseTfjsModel(modelJson, file);
-  const weights = decodeWeights(m.weightsManifest, shards, file);
+  const weights = decodeWeights(m.weightsManifest, shards, file, opts.shardFileName);
   const nodes = m.modelTopology!.node!;
   const outputs = opts.outputs?.length ? opts.outputs : tfjsModelOutputs(m);
   if (!outputs.length) throw new ImportError('E_TFJS_OUTPUT', 'the model has no outputs', { file, fix: 'name the outputs (outputs option)' });

@@ -55,7 +55,7 @@ function numel(shape: readonly number[]): number {
  * ImportError (naming the file and the weight) on a missing shard, a shard of the wrong size, or an
  * unknown dtype / quantization.
  */
-export function decodeWeights(manifest: unknown, shards: Record<string, Uint8Array>, file?: string): Map<string, Weight> {
+export function decodeWeights(manifest: unknown, shards: Record<string, Uint8Array>, file?: string, shardName: (p: string) => string = (p) => p): Map<string, Weight> {
   const out = new Map<string, Weight>();
   if (manifest === undefined) return out;
   if (!Array.isArray(manifest)) {
@@ -93,7 +93,7 @@ export function decodeWeights(manifest: unknown, shards: Record<string, Uint8Arr
     const missing = paths.filter((p) => !(p in shards));
     if (missing.length) {
       throw new ImportError('E_TFJS_SHARD_MISSING', `weight shard${missing.length > 1 ? 's' : ''} ${missing.map((p) => `'${p}'`).join(', ')} of group ${gi} not found (it holds weight${specs.length > 1 ? 's' : ''} ${specs.slice(0, 3).map((w) => `'${w.name}'`).join(', ')}${specs.length > 3 ? ', …' : ''})`, {
-        file: missing[0], where: `weight '${specs[0]?.name ?? '?'}'`, fix: 'copy every .bin file listed in weightsManifest next to model.json',
+        file: shardName(missing[0]!), where: `weight '${specs[0]?.name ?? '?'}'`, fix: 'copy every .bin file listed in weightsManifest next to model.json',
       });
     }
     const total = paths.reduce((a, p) => a + shards[p]!.length, 0);
@@ -104,7 +104,7 @@ export function decodeWeights(manifest: unknown, shards: Record<string, Uint8Arr
       if (total < need) for (let i = 0; i < specs.length; i++) { if (off + sizes[i]! > total) { bad = i; break; } off += sizes[i]!; }
       const sh = shardAt(paths, shards, Math.min(total < need ? off : total, total) - (total < need ? 0 : 1));
       throw new ImportError('E_TFJS_SHARD_SIZE', `weight shards of group ${gi} hold ${total} bytes but the manifest's ${specs.length} weights need ${need} bytes; weight '${specs[bad]?.name ?? '?'}' ${total < need ? 'is cut off' : 'is followed by extra bytes'}`, {
-        file: sh ?? paths[0], where: `weight '${specs[bad]?.name ?? '?'}'`, fix: 'the shard is truncated or belongs to another model: re-download or re-convert the model',
+        file: shardName(sh ?? paths[0] ?? '?'), where: `weight '${specs[bad]?.name ?? '?'}'`, fix: 'the shard is truncated or belongs to another model: re-download or re-convert the model',
       });
     }
     const buf = new Uint8Array(total);
