@@ -41,7 +41,18 @@ export function decodeOnnx(bytes: Uint8Array, fileName?: string): ModelLike {
 export function importOnnx(bytes: Uint8Array, opts: ImportOptions = {}): Graph {
   const model = decodeOnnx(bytes, opts.fileName);
   const conv = new OnnxConverter(opts);
-  const g = conv.run(model, opts);
+  let g: Graph;
+  try {
+    g = conv.run(model, opts);
+  } catch (e) {
+    if (e instanceof DpuflowError) throw e;
+    // A structurally valid protobuf whose fields are missing or of the wrong kind (e.g. a node naming an
+    // initializer without data) surfaces as a TypeError/RangeError deep in the converter: name it.
+    const msg = e instanceof Error ? `${e.constructor.name}: ${e.message}` : String(e);
+    throw new ImportError('E_ONNX_MALFORMED', `malformed ONNX model (${msg})`, {
+      file: opts.fileName, fix: 'a field of the model is missing or has the wrong type: re-export the model (onnx.checker.check_model shows where)', cause: e,
+    });
+  }
   try {
     return canonicalize(g);
   } catch (e) {
