@@ -11,7 +11,8 @@ import { printJson, writeFileAtomic } from '../output.js';
 import { readXmodelFile } from '../../runtime/node/xmodel-file.js';
 import { Runner } from '../../runtime/runner.js';
 import { allocBuffers } from '../../runtime/tensor.js';
-import { profileModel, type ModelProfile } from '../../profile/profile.js';
+import { profileModel, modelThroughput, type ModelProfile } from '../../profile/profile.js';
+import { renderProfileHtml } from '../../report/html.js';
 import { chromeTrace } from '../../profile/trace.js';
 import { BOARDS } from '../../dpu/arch/index.js';
 import type { Graph } from '../../xir/graph.js';
@@ -62,11 +63,13 @@ export function registerProfile(program: Command): void {
     .option('--board <name>', `board (${BOARDS.map((b) => b.name).join(', ')})`, 'kv260')
     .option('--trace <file>', 'write a Chrome/Perfetto trace (JSON)')
     .option('--json', 'print JSON')
-    .action(async (model: string, o: { board?: string; trace?: string; json?: boolean }) => {
+    .option('--html <file>', 'write a self-contained HTML report (layer table, cycle bars, fps vs threads)')
+    .action(async (model: string, o: { board?: string; trace?: string; json?: boolean; html?: string }) => {
       if (!fs.existsSync(model)) throw new UsageError('E_USAGE_FILE', `'${model}' does not exist`, { file: model });
       const g = readXmodelFile(model);
       const p = profileModel(g, o.board ?? 'kv260', await measureCpuSubgraphs(g));
       if (o.trace) writeFileAtomic(o.trace, JSON.stringify(chromeTrace(p)));
+      if (o.html) writeFileAtomic(o.html, renderProfileHtml(model, p, p.dpuMs > 0 ? Array.from({ length: p.board.cores + 1 }, (_, i) => modelThroughput(g, p.board.name, i + 1)) : []));
       if (o.json) {
         const { perf: _perf, ...rest } = p;
         printJson({ model, ...rest, trace: o.trace ?? null });

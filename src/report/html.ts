@@ -1,0 +1,68 @@
+/**
+ * Self-contained HTML reports (no scripts, no network: inline CSS + inline SVG). Browser-safe: takes
+ * plain objects, returns a string. Used by `dpuflow profile --html` and meant for the playground.
+ */
+import type { ModelProfile, ModelThroughput } from '../profile/profile.js';
+
+/** Escapes text for HTML element content and double-quoted attributes. */
+export function escapeHtml(s: string): string {
+  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
+}
+
+export interface Bar { label: string; value: number; cls?: string }
+
+/** Horizontal bar chart as inline SVG; bar width = value / max · `width` (px). */
+export function svgBars(bars: Bar[], opts: { width?: number; unit?: string; title?: string } = {}): string {
+  const width = opts.width ?? 400, rowH = 16, labelW = 220, valW = 110;
+  const max = Math.max(0, ...bars.map((b) => (Number.isFinite(b.value) ? b.value : 0)));
+  const h = bars.length * rowH + 4;
+  const rows = bars.map((b, i) => {
+    const w = max > 0 && Number.isFinite(b.value) && b.value > 0 ? (b.value / max) * width : 0;
+    const y = i * rowH + 2;
+    return `<g class="bar ${escapeHtml(b.cls ?? '')}"><text x="0" y="${y + 12}">${escapeHtml(b.label.slice(0, 34))}</text>`
+      + `<rect x="${labelW}" y="${y}" width="${w.toFixed(2)}" height="${rowH - 3}"/>`
+      + `<text x="${labelW + width + 6}" y="${y + 12}">${escapeHtml(fmt(b.value))}${escapeHtml(opts.unit ?? '')}</text></g>`;
+  }).join('');
+  const title = opts.title ? `<title>${escapeHtml(opts.title)}</title>` : '';
+  return `<svg xmlns="http://www.w3.org/2000/svg" role="img" width="${labelW + width + valW}" height="${h}" font-size="11" font-family="monospace">${title}${rows}</svg>`;
+}
+
+function fmt(v: number): string {
+  if (!Number.isFinite(v)) return '-';
+  return Number.isInteger(v) ? String(v) : v.toFixed(3);
+}
+
+const CSS = `body{font-family:system-ui,sans-serif;margin:1.5em;color:#222}table{border-collapse:collapse;font-size:12px}
+td,th{border:1px solid #ccc;padding:2px 6px;text-align:right}td:first-child,th:first-child{text-align:left}
+tr.cpu td{background:#fde2e2}tr.dpu td{background:#e2effd}.bar rect{fill:#3b7dd8}.bar.cpu rect{fill:#d84b3b}h2{margin-top:1.5em}`;
+
+/** Wraps body HTML into a complete standalone document. */
+export function htmlPage(title: string, body: string): string {
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title><style>${CSS}</style></head><body><h1>${escapeHtml(title)}</h1>${body}</body></html>\n`;
+}
+
+/** Per-subgraph/per-layer table + per-layer cycle bars + optional fps-vs-threads table/chart. */
+export function renderProfileHtml(model: string, p: ModelProfile, throughput: ModelThroughput[] = []): string {
+  const n = (v: number | undefined, d = 3) => (v === undefined || !Number.isFinite(v) ? '-' : v.toFixed(d));
+  const rows: string[] = [];
+  const bars: Bar[] = [];
+  for (const sg of p.subgraphs) {
+    const cls = sg.device === 'CPU' ? 'cpu' : 'dpu';
+    rows.push(`<tr class="${cls}"><td><b>${escapeHtml(sg.name)}</b> [${sg.device}]</td><td>${n(sg.gop, 4)}</td><td>${sg.cycles ?? '-'}</td><td>${n(sg.timeMs)}</td><td>${n(sg.efficiency, 1)}</td><td>${n(sg.ldWB && sg.ldWB / 1e6)}</td><td>${n(sg.ldFM && sg.ldFM / 1e6)}</td><td>${n(sg.stFM && sg.stFM / 1e6)}</td></tr>`);
+    for (const l of sg.layers ?? []) {
+      rows.push(`<tr class="${cls} layer"><td>&nbsp;&nbsp;${escapeHtml(l.name)}</td><td>${n(l.gop, 4)}</td><td>${l.cycles}</td><td>${n(l.timeMs)}</td><td>${n(l.efficiency, 1)}</td><td>${n(l.ldWB / 1e6)}</td><td>${n(l.ldFM / 1e6)}</td><td>${n(l.stFM / 1e6)}</td></tr>`);
+      bars.push({ label: l.name, value: l.cycles, cls });
+    }
+  }
+  const b = p.board;
+  let body = `<p>model <code>${escapeHtml(model)}</code>; board ${escapeHtml(b.name)}: ${b.cores} × ${escapeHtml(b.preset)} @ ${b.clockMHz} MHz, DDR ${b.ddrGBps} GB/s (one core active)</p>`
+    + `<p id="summary">DPU: ${n(p.dpuMs)} ms → ${n(p.dpuFps, 2)} fps on one core; with CPU subgraphs: ${n(p.totalMs)} ms → ${n(p.fps, 2)} fps</p>`
+    + `<h2>Subgraphs and layers</h2><table id="layers"><tr><th>Subgraph/Layer</th><th>WL(GOP)</th><th>cycles</th><th>time(ms)</th><th>Effic(%)</th><th>LdWB(MB)</th><th>LdFM(MB)</th><th>StFM(MB)</th></tr>${rows.join('')}</table>`
+    + `<h2>Cycles per DPU layer</h2><div id="cycle-chart">${svgBars(bars, { title: 'cycles per layer' })}</div>`;
+  if (throughput.length > 0) {
+    const t = throughput.map((x) => `<tr><td>${escapeHtml(x.name)}</td><td>${x.threads}</td><td>${x.activeCores}/${x.cores}</td><td>${n(x.fps, 2)}</td><td>${n(x.latencyMs)}</td><td>${n(x.efficiency, 1)}</td></tr>`).join('');
+    body += `<h2>fps vs threads</h2><table id="fps"><tr><th>board</th><th>threads</th><th>active cores</th><th>fps</th><th>latency(ms)</th><th>Effic(%)</th></tr>${t}</table>`
+      + `<div id="fps-chart">${svgBars(throughput.map((x) => ({ label: `${x.name} ×${x.threads}`, value: x.fps })), { unit: ' fps', title: 'fps vs threads' })}</div>`;
+  }
+  return htmlPage(`dpuflow profile: ${model}`, body);
+}

@@ -1,0 +1,36 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { escapeHtml, svgBars, renderProfileHtml } from '../../src/report/html.js';
+import type { ModelProfile } from '../../src/profile/profile.js';
+
+test('escapeHtml escapes the five HTML specials', () => {
+  assert.equal(escapeHtml(`<a href="x">'&'</a>`), '&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;');
+});
+
+test('svgBars: widths proportional to value (hand-computed: 100/400·400=100, 400→400, 0→0)', () => {
+  const svg = svgBars([{ label: 'a', value: 100 }, { label: 'b', value: 400 }, { label: 'c', value: 0 }], { width: 400 });
+  const widths = [...svg.matchAll(/<rect [^>]*width="([\d.]+)"/g)].map((m) => Number(m[1]));
+  assert.deepEqual(widths, [100, 400, 0]);
+});
+
+test('renderProfileHtml: standalone page, a row per subgraph and layer, escaped names, no script/network', () => {
+  const layer = (name: string, cycles: number) => ({ name, first: 0, last: 1, cycles, timeMs: cycles / 3e5, ops: 2, gop: 2e-9, efficiency: 50, ldWB: 1e6, ldFM: 2e6, stFM: 3e6 });
+  const p = {
+    board: { name: 'kv260', cores: 1, clockMHz: 300, ddrGBps: 19.2, preset: 'B4096' },
+    subgraphs: [
+      { name: 'sg<dpu>', device: 'DPU', timeMs: 1, cycles: 300, gop: 4e-9, efficiency: 50, layers: [layer('conv&1', 100), layer('conv2', 200)] },
+      { name: 'sg_cpu', device: 'CPU', timeMs: 0.5 },
+    ],
+    dpuMs: 1, dpuFps: 1000, totalMs: 1.5, fps: 666.67, perf: [],
+  } as unknown as ModelProfile;
+  const html = renderProfileHtml('m.xmodel', p, [{ name: 'kv260', cores: 1, activeCores: 1, threads: 1, clockMHz: 300, fps: 1000, latencyMs: 1, efficiency: 50 }]);
+  assert.match(html, /^<!doctype html>/);
+  assert.doesNotMatch(html, /<script|https?:\/\/(?!www\.w3\.org\/2000\/svg)/);
+  assert.ok(html.includes('sg&lt;dpu&gt;') && html.includes('conv&amp;1') && !html.includes('sg<dpu>'));
+  assert.equal((html.match(/<tr class="dpu/g) ?? []).length, 3);
+  assert.equal((html.match(/<tr class="cpu/g) ?? []).length, 1);
+  assert.ok(html.includes('id="fps-chart"') && html.includes('1000.00'));
+  // cycle bars: 100 and 200 of max 200 on a 400 px axis → 200 and 400 px
+  const cyc = html.slice(html.indexOf('id="cycle-chart"'), html.indexOf('id="fps"'));
+  assert.deepEqual([...cyc.matchAll(/<rect [^>]*width="([\d.]+)"/g)].map((m) => Number(m[1])), [200, 400]);
+});
