@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { UsageError, XmodelError } from '../../errors.js';
 import { importOnnx } from '../../importers/onnx/index.js';
+import { loadModelFile } from '../../importers/node/load-model.js';
 import { graphStats, opMacs, sortKeys } from '../../ir/stats.js';
 import type { Attrs, AttrValue, Graph as IrGraph } from '../../ir/types.js';
 import { getDpuSubgraphAttrs } from '../../xir/dpu-attrs.js';
@@ -32,7 +33,7 @@ export interface InspectSubgraph {
 
 /** The stable JSON of `dpuflow inspect --json` (docs/cli.md). */
 export interface InspectResult {
-  format: 'onnx' | 'xmodel';
+  format: 'onnx' | 'tfjs' | 'xmodel';
   name: string;
   inputs: InspectTensor[];
   outputs: InspectTensor[];
@@ -76,7 +77,7 @@ function readBytes(file: string): Uint8Array {
 }
 
 /** Inspects an IR graph (imported ONNX). */
-export function inspectIr(ir: IrGraph): InspectResult {
+export function inspectIr(ir: IrGraph, format: 'onnx' | 'tfjs' = 'onnx'): InspectResult {
   const s = graphStats(ir);
   const byName = new Map(ir.ops.map((o) => [o.name, o]));
   const t = (n: string): InspectTensor => {
@@ -86,7 +87,7 @@ export function inspectIr(ir: IrGraph): InspectResult {
     return r;
   };
   return {
-    format: 'onnx', name: ir.name, inputs: ir.inputs.map(t), outputs: ir.outputs.map(t),
+    format, name: ir.name, inputs: ir.inputs.map(t), outputs: ir.outputs.map(t),
     opCounts: s.opCounts, macs: s.macs, gops: round6(s.gops), subgraphs: [],
   };
 }
@@ -158,8 +159,12 @@ export function inspectXmodel(g: Graph, file?: string): InspectResult {
 
 /** `inspect` on a file: .xmodel by extension or content, ONNX otherwise. */
 export function inspectFile(file: string, opts: InspectOptions = {}): InspectResult {
-  const bytes = readBytes(file);
   const ext = path.extname(file).toLowerCase();
+  // TF.js graph models: a model.json (with its weight shards beside it) or the folder holding it.
+  if (ext === '.json' || (fs.existsSync(file) && fs.statSync(file).isDirectory())) {
+    return inspectIr(loadModelFile(file, { inputShapes: opts.inputShapes }), 'tfjs');
+  }
+  const bytes = readBytes(file);
   if (ext === '.xmodel') return inspectXmodel(Graph.deserialize(bytes, { file }), file);
   if (ext !== '.onnx') {
     try {
