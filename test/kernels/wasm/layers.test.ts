@@ -213,3 +213,26 @@ test('the out-of-bounds detector (canary bytes after every arena block) sees a s
   mem[off + y.length] = 0;
   assert.equal(ex.checkBounds().length, 1);
 });
+
+test('extreme values: x = w = −128 everywhere (3×3 depthwise tap pairs, int8 conv weights) == hand-computed and == reference', () => {
+  for (const [dw, C, cut, want] of [[true, 20, 11, 72], [false, 3, 13, 54], [false, 17, 16, 38]] as [boolean, number, number, number][]) {
+    // Σ over 3×3 (× C for conv) of (−128)·(−128) = 9·16384 (·C); output (Σ + 2^(cut−1)) >> cut, fi = fw = 0
+    const sum = 9 * 16384 * (dw ? 1 : C);
+    assert.equal(Math.min(127, Math.floor((sum + 2 ** (cut - 1)) / 2 ** cut)), want);
+    const OC = dw ? C : 9;
+    const wshape = dw ? [1, 3, 3, C] : [OC, 3, 3, C];
+    const w: Op = { name: 'w', type: 'const', inputs: [], attrs: {}, output: { shape: wshape, dtype: 'int8', fixPoint: 0 }, data: new Float32Array(wshape.reduce((a, b) => a * b, 1)).fill(-128) };
+    const attrs: Attrs = { kernel: [3, 3], stride: [1, 1], dilation: [1, 1], pad: [0, 0, 0, 0], nonlinear: 'NONE' };
+    if (!dw) attrs.group = 1;
+    const g: Graph = {
+      name: 'extreme', inputs: ['x'], outputs: ['y'], meta: {},
+      ops: [dataOp('x', [1, 5, 6, C], 0), w,
+        { name: 'y', type: dw ? 'depthwise-conv2d' : 'conv2d', inputs: ['x', 'w'], attrs, output: { shape: [1, 3, 4, OC], dtype: 'int8', fixPoint: -cut } }],
+    };
+    const feeds = { x: { shape: [1, 5, 6, C], data: new Float32Array(5 * 6 * C).fill(-128) } };
+    compare(g, feeds, `extreme dw=${dw} C=${C}`);
+    const ex = createFastExecutor(g);
+    ex.run(feeds);
+    assert.ok(ex.tensor('y')!.every((v) => v === want), `extreme dw=${dw} C=${C}: every output ${want}`);
+  }
+});
