@@ -170,7 +170,9 @@ export async function main(argv: string[]): Promise<number> {
     results,
     errors,
   };
-  const out = path.join(root, 'bench', 'results.json');
+  // A filtered or quick run must not replace the full results of every module: it goes to its own file.
+  const partial = filters.length > 0 || quick;
+  const out = path.join(root, 'bench', partial ? 'results-partial.json' : 'results.json');
   writeFileAtomic(out, `${JSON.stringify(report, null, 2)}\n`);
   if (json) {
     process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
