@@ -13,5 +13,10 @@ const files = [];
   }
 })('dist/test');
 files.sort();
+if (files.length === 0) {
+  // node --test with no file would run every test it can find: refuse instead.
+  console.error(`no compiled test file under dist/test matches ${filter.join(', ')} (give a path fragment like test/xir)`);
+  process.exit(1);
+}
 const r = spawnSync(process.execPath, ['--test', '--test-concurrency=2', ...files], { stdio: 'inherit' });
 process.exit(r.status ?? 1);
