@@ -15,3 +15,4 @@ import { registerDisasm } from './disasm.js'; COMMANDS.push(registerDisasm);
 import { registerBench } from './bench.js'; COMMANDS.push(registerBench);
 import { registerProfile } from './profile.js'; COMMANDS.push(registerProfile);
 import { registerRun } from './run.js'; COMMANDS.push(registerRun);
+import { registerServe } from './serve.js'; COMMANDS.push(registerServe);
