@@ -90,3 +90,61 @@ export function mutateJson(text: string, rng: Rng): string {
   if (rng.int(10) === 0) return deepText(rng.pick([1000, 20000]));
   return JSON.stringify(root).replace(/"\\u0000deep(\d+)"/g, (_m, d: string) => deepText(Number(d)));
 }
+
+/**
+ * Structure-aware protobuf mutation (keeps every length prefix consistent, so the stage's semantics are
+ * reached, not only its framing checks): parse the wire format (a LEN field whose payload parses as a
+ * message is treated as one), change one field — varint value → huge / negative / zero, LEN payload →
+ * truncated / emptied / duplicated field, wire type swapped — and re-encode.
+ */
+type PbField = { no: number; wt: number; v: bigint | Uint8Array | PbField[] };
+function readVarint(b: Uint8Array, p: { at: number }): bigint | null {
+  let r = 0n, sh = 0n;
+  for (let i = 0; i < 10; i++) { if (p.at >= b.length) return null; const x = b[p.at++]!; r |= BigInt(x & 0x7f) << sh; if (!(x & 0x80)) return r; sh += 7n; }
+  return null;
+}
+function parsePb(b: Uint8Array, depth: number): PbField[] | null {
+  const out: PbField[] = []; const p = { at: 0 };
+  while (p.at < b.length) {
+    const tag = readVarint(b, p); if (tag === null) return null;
+    const no = Number(tag >> 3n), wt = Number(tag & 7n);
+    if (no === 0) return null;
+    if (wt === 0) { const v = readVarint(b, p); if (v === null) return null; out.push({ no, wt, v }); }
+    else if (wt === 1 || wt === 5) { const n = wt === 1 ? 8 : 4; if (p.at + n > b.length) return null; out.push({ no, wt, v: b.slice(p.at, p.at + n) }); p.at += n; }
+    else if (wt === 2) {
+      const len = readVarint(b, p); if (len === null || p.at + Number(len) > b.length) return null;
+      const payload = b.subarray(p.at, p.at + Number(len)); p.at += Number(len);
+      const sub = depth < 12 && payload.length > 1 ? parsePb(payload, depth + 1) : null;
+      out.push({ no, wt, v: sub ?? payload.slice() });
+    } else return null;
+  }
+  return out;
+}
+function writeVarint(v: bigint, out: number[]): void { v = BigInt.asUintN(64, v); do { let x = Number(v & 0x7fn); v >>= 7n; if (v) x |= 0x80; out.push(x); } while (v); }
+function encodePb(fs: PbField[], out: number[]): void {
+  for (const f of fs) {
+    writeVarint(BigInt(f.no * 8 + f.wt), out);
+    if (f.wt === 0) writeVarint(f.v as bigint, out);
+    else if (f.wt === 1 || f.wt === 5) for (const x of f.v as Uint8Array) out.push(x);
+    else { const inner: number[] = []; if (Array.isArray(f.v)) encodePb(f.v, inner); else for (const x of f.v as Uint8Array) inner.push(x); writeVarint(BigInt(inner.length), out); for (const x of inner) out.push(x); }
+  }
+}
+const PB_VALUES = [0n, 1n, -1n, 2n ** 31n - 1n, 2n ** 32n, 2n ** 62n, -(2n ** 40n), 255n, 17n];
+export function mutateProtobuf(src: Uint8Array, rng: Rng): Uint8Array | null {
+  const root = parsePb(src, 0); if (!root) return null;
+  const all: Array<{ list: PbField[]; i: number }> = [];
+  (function walk(l: PbField[]) { l.forEach((f, i) => { all.push({ list: l, i }); if (Array.isArray(f.v)) walk(f.v); }); })(root);
+  const k = 1 + rng.int(3);
+  for (let r = 0; r < k && all.length; r++) {
+    const { list, i } = rng.pick(all); const f = list[i]; if (!f) continue;
+    switch (rng.int(6)) {
+      case 0: if (f.wt === 0) f.v = rng.pick(PB_VALUES); else f.v = new Uint8Array(0); break;
+      case 1: if (f.v instanceof Uint8Array) f.v = f.v.slice(0, rng.int(f.v.length + 1)); else if (Array.isArray(f.v)) f.v.splice(rng.int(f.v.length + 1)); break;
+      case 2: list.splice(i, 0, { ...f }); break; // duplicated field (repeated / nesting)
+      case 3: list.splice(i, 1); break; // dropped field
+      case 4: f.wt = f.wt === 0 ? 2 : 0; f.v = f.wt === 0 ? rng.pick(PB_VALUES) : new TextEncoder().encode('x'); break; // wrong type
+      default: { const dims: PbField[] = [{ no: f.no, wt: 0, v: rng.pick(PB_VALUES) }]; list.splice(i + 1, 0, ...dims); }
+    }
+  }
+  const out: number[] = []; encodePb(root, out); return new Uint8Array(out);
+}

@@ -3,7 +3,7 @@
  * heap cap. A hang (over budget) or a worker death (out of memory) is recorded and the worker replaced.
  */
 import { Worker } from 'node:worker_threads';
-import { Rng, mutateBytes, mutateJson } from './mutate.js';
+import { Rng, mutateBytes, mutateJson, mutateProtobuf } from './mutate.js';
 import type { Outcome, TargetName, TargetContext } from './targets.js';
 
 export interface RunStats { target: TargetName; inputs: number; accepted: number; rejected: number; crashes: number; hangs: number; ooms: number; rejectCodes: Record<string, number>; findings: Finding[] }
@@ -34,13 +34,15 @@ export class FuzzWorker {
   close(): Promise<number> { return this.w.terminate(); }
 }
 
+const PB_TARGETS: ReadonlySet<TargetName> = new Set(['onnx', 'xmodel']);
 const JSON_TARGETS: ReadonlySet<TargetName> = new Set(['quantinfo', 'archjson']);
 
 /** Generate input i of a seeded run (deterministic in seed, i). */
 export function makeInput(target: TargetName, seeds: readonly Uint8Array[], seed: number, i: number): Uint8Array {
   const rng = new Rng((seed * 0x9e3779b1 + i * 0x85ebca6b) >>> 0);
   const base = rng.pick(seeds);
-  if (JSON_TARGETS.has(target) && rng.int(2) === 0) return new TextEncoder().encode(mutateJson(new TextDecoder().decode(base), rng));
+  if (JSON_TARGETS.has(target) && i % 2 === 0) return new TextEncoder().encode(mutateJson(new TextDecoder().decode(base), rng));
+  if (PB_TARGETS.has(target) && i % 2 === 0) { const m = mutateProtobuf(base, rng); if (m) return m; }
   return mutateBytes(base, rng, seeds);
 }
 
