@@ -66,3 +66,24 @@ export function renderProfileHtml(model: string, p: ModelProfile, throughput: Mo
   }
   return htmlPage(`dpuflow profile: ${model}`, body);
 }
+
+/** Structural subset of the quantizer's QuantReport that the SQNR report needs. */
+export interface SqnrReportInput {
+  model: string;
+  method: string;
+  calibBatches: number;
+  warnings: string[];
+  tensors: Array<{ tensor: string; op: string; dtype: string; fixPoint?: number; sqnrDb: number | null; cosine: number; clipRate: number; localSqnrDb?: number | null }>;
+}
+
+/** Per-tensor INT8-vs-FP32 table (worst first, as given) + SQNR bars; null SQNR (exact) shown as "exact". */
+export function renderQuantizeHtml(r: SqnrReportInput): string {
+  const db = (v: number | null | undefined) => (v === null ? 'exact' : v === undefined ? '-' : v.toFixed(2));
+  const rows = r.tensors.map((t) => `<tr><td>${escapeHtml(t.tensor)}</td><td>${escapeHtml(t.op)}</td><td>${escapeHtml(t.dtype)}</td><td>${t.fixPoint ?? '-'}</td><td>${db(t.sqnrDb)}</td><td>${db(t.localSqnrDb)}</td><td>${t.cosine.toFixed(5)}</td><td>${(100 * t.clipRate).toFixed(3)}</td></tr>`).join('');
+  const bars = r.tensors.filter((t) => t.sqnrDb !== null).map((t) => ({ label: t.tensor, value: t.sqnrDb as number }));
+  const warn = r.warnings.length ? `<ul>${r.warnings.map((w) => `<li>${escapeHtml(w)}</li>`).join('')}</ul>` : '';
+  const body = `<p>method ${escapeHtml(r.method)}, ${r.calibBatches} calibration inputs</p>${warn}`
+    + `<h2>INT8 vs FP32 per tensor</h2><table id="sqnr"><tr><th>tensor</th><th>op</th><th>dtype</th><th>fix point</th><th>SQNR(dB)</th><th>local SQNR(dB)</th><th>cosine</th><th>clip(%)</th></tr>${rows}</table>`
+    + `<h2>SQNR per tensor (dB)</h2><div id="sqnr-chart">${svgBars(bars, { unit: ' dB', title: 'SQNR per tensor' })}</div>`;
+  return htmlPage(`dpuflow quantize: ${r.model}`, body);
+}

@@ -34,3 +34,12 @@ test('renderProfileHtml: standalone page, a row per subgraph and layer, escaped 
   const cyc = html.slice(html.indexOf('id="cycle-chart"'), html.indexOf('id="fps"'));
   assert.deepEqual([...cyc.matchAll(/<rect [^>]*width="([\d.]+)"/g)].map((m) => Number(m[1])), [200, 400]);
 });
+
+test('renderQuantizeHtml: exact SQNR shown as "exact" and left out of the bars; bars proportional', async () => {
+  const { renderQuantizeHtml } = await import('../../src/report/html.js');
+  const t = (tensor: string, sqnrDb: number | null) => ({ tensor, op: 'conv', dtype: 'int8', fixPoint: 5, sqnrDb, cosine: 0.999, clipRate: 0.001 });
+  const html = renderQuantizeHtml({ model: 'm.onnx', method: 'diffs', calibBatches: 4, warnings: ['w<1>'], tensors: [t('a', 10), t('b', 40), t('c', null)] });
+  assert.ok(html.includes('<td>exact</td>') && html.includes('w&lt;1&gt;') && html.includes('0.100'));
+  const chart = html.slice(html.indexOf('id="sqnr-chart"'));
+  assert.deepEqual([...chart.matchAll(/<rect [^>]*width="([\d.]+)"/g)].map((m) => Number(m[1])), [100, 400]);
+});

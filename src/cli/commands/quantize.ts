@@ -18,6 +18,7 @@ import { openCalibSet, calibFeeds } from '../../apps/preprocess/node/calib.js';
 import { PREPROCESS_PRESETS, type ChannelOrder, type Layout, type NormalizeOptions } from '../../apps/preprocess/normalize.js';
 import { QuantizeError, UsageError } from '../../errors.js';
 import { printJson, writeFileAtomic } from '../output.js';
+import { renderQuantizeHtml } from '../../report/html.js';
 
 export interface QuantizeCliOptions {
   calib: string;
@@ -199,8 +200,10 @@ export function registerQuantize(program: Command): void {
   addQuantizeOptions(program.command('quantize <model>').description('calibrate an ONNX model to power-of-two INT8 (vai_q calib mode) and export <net>_int.xmodel'))
     .option('--out <dir>', 'output folder', 'quantize_result')
     .option('--test', 'also run the quantized model bit-exactly and report INT8 vs FP32 per layer')
-    .action(async (model: string, o: QuantizeCliOptions) => {
+    .option('--html <file>', 'with --test: write a self-contained HTML report (per-tensor SQNR table and bars)')
+    .action(async (model: string, o: QuantizeCliOptions & { html?: string }) => {
       const r = await runQuantizeCommand(model, o, 'quantize');
+      if (o.html) writeFileAtomic(o.html, renderQuantizeHtml(r.result.report));
       if (o.json) printJson({ files: r.written, quantInfo: r.result.quantInfo, report: r.result.report });
       else {
         for (const w of r.result.report.warnings) process.stderr.write(`warning: ${w}\n`);
