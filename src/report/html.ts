@@ -33,7 +33,7 @@ function fmt(v: number): string {
 }
 
 const CSS = `body{font-family:system-ui,sans-serif;margin:1.5em;color:#222}table{border-collapse:collapse;font-size:12px}
-td,th{border:1px solid #ccc;padding:2px 6px;text-align:right}td:first-child,th:first-child{text-align:left}
+td,th{border:1px solid #ccc;padding:2px 6px;text-align:right}td:first-child,th:first-child,#sqnr td:nth-child(2){text-align:left}
 tr.cpu td{background:#fde2e2}tr.dpu td{background:#e2effd}.bar rect{fill:#3b7dd8}.bar.cpu rect{fill:#d84b3b}h2{margin-top:1.5em}`;
 
 /** Wraps body HTML into a complete standalone document. */

@@ -203,7 +203,7 @@ export function registerQuantize(program: Command): void {
     .option('--html <file>', 'with --test: write a self-contained HTML report (per-tensor SQNR table and bars)')
     .action(async (model: string, o: QuantizeCliOptions & { html?: string }) => {
       const r = await runQuantizeCommand(model, o, 'quantize');
-      if (o.html) writeFileAtomic(o.html, renderQuantizeHtml(r.result.report));
+      if (o.html) writeFileAtomic(o.html, renderQuantizeHtml({ ...r.result.report, model }));
       if (o.json) printJson({ files: r.written, quantInfo: r.result.quantInfo, report: r.result.report });
       else {
         for (const w of r.result.report.warnings) process.stderr.write(`warning: ${w}\n`);
