@@ -2,7 +2,7 @@
  * Tile arithmetic of CONV / DPTWISE on the WebAssembly SIMD int8 kernels (src/kernels/wasm), for the
  * simulator's fast path. The simulator decides everything an instruction means (tile extents, padding,
  * strides, bank addresses, bounds checks, the output stage's parameters from the INIT fields); this file
- * only moves one tile's bytes into the kernels' layouts (int16 padded input, packed int16 weights, int32
+ * only moves one tile's bytes into the kernels' layouts (int16 padded input, packed weights (int8 conv, int16 depthwise), int32
  * bias), runs the kernel and hands back the dense int8 output tile.
  *
  * The kernels accumulate in int32 (wrapping exactly like the simulator's Int32Array accumulators) and
@@ -91,12 +91,15 @@ export class WasmTiles {
     return { x, xp, bias, out };
   }
 
-  private weights(bank: number, addr: number, len: number, key: string, bytes: number, fill: (dst: Int16Array) => void): number {
+  private weights<T extends Int8Array | Int16Array>(
+    bank: number, addr: number, len: number, key: string, bytes: number,
+    view: (buf: ArrayBuffer, off: number, bytes: number) => T, fill: (dst: T) => void,
+  ): number {
     for (const p of this.packed) if (p.key === key && p.bank === bank && p.addr === addr) return p.off;
     if (this.packTop + bytes > this.packBase + (64 << 20)) { this.packed = []; this.packTop = this.packBase; }
     const off = this.packTop;
     this.ensure(off + bytes);
-    const dst = new Int16Array(this.mem.buffer, off, bytes >> 1);
+    const dst = view(this.mem.buffer as ArrayBuffer, off, bytes);
     dst.fill(0);
     fill(dst);
     this.packed.push({ bank, addr, len, key, off });
@@ -125,14 +128,16 @@ export class WasmTiles {
     const Wt = a.Wt, wa = a.wa;
     let wpk: number;
     if (depthwise) {
-      wpk = this.weights(a.wBank, wa, wLen, `dw:${kh}:${kw}:${ic}`, kh * kw * Cp * 2, (d) => {
+      // depthwise weights: int16 [kh·kw][Cp]
+      wpk = this.weights(a.wBank, wa, wLen, `dw:${kh}:${kw}:${ic}`, kh * kw * Cp * 2, (b, o, n) => new Int16Array(b, o, n >> 1), (d) => {
         for (let t = 0; t < kh * kw; t++) for (let c = 0; c < ic; c++) d[t * Cp + c] = Wt[wa + t * ic + c];
       });
     } else {
       const pairs = Cp >> 1;
       const blkElems = kh * kw * pairs * 16;
-      wpk = this.weights(a.wBank, wa, wLen, `cv:${oc}:${kh}:${kw}:${ic}`, (ocp >> 3) * blkElems * 2, (d) => {
-        // [ocBlock of 8][ky][kx][c/2][8 oc][2 c]; padding channels and output channels stay 0
+      // conv weights: int8 (the kernel widens them as it loads) [ocBlock of 8][ky][kx][c/2][8 oc][2 c];
+      // padding channels and output channels stay 0
+      wpk = this.weights(a.wBank, wa, wLen, `cv:${oc}:${kh}:${kw}:${ic}`, (ocp >> 3) * blkElems, (b, o, n) => new Int8Array(b, o, n), (d) => {
         const taps = kh * kw;
         for (let o = 0; o < oc; o++) {
           const ob = o >> 3, ol = o & 7;
