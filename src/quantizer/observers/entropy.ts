@@ -6,8 +6,7 @@
  * least KL(P‖Q) wins.
  */
 import { fpForMaxAbs } from '../fixpoint.js';
-import { AbsHistogram } from './histogram.js';
-import type { Observer, ObserverOptions } from './types.js';
+import { AbsHistogram, HistogramObserver } from './histogram.js';
 
 const LEVELS = 128;
 const CANDIDATES = 5;
@@ -75,18 +74,8 @@ export function entropyFixPoint(x: Float32Array, tensor = 'tensor'): number {
   return entropyFromHistogram(h);
 }
 
-export class EntropyObserver implements Observer {
+export class EntropyObserver extends HistogramObserver {
   readonly method = 'entropy' as const;
-  private readonly hist = new AbsHistogram();
-  private n = 0;
-  constructor(private readonly opts: ObserverOptions) {}
-  get batches(): number {
-    return this.n;
-  }
-  observe(batch: Float32Array): void {
-    this.hist.add(batch, this.opts.tensor);
-    this.n++;
-  }
   fixPoint(): number {
     return entropyFromHistogram(this.hist);
   }

@@ -5,6 +5,7 @@
  * that candidate power-of-two thresholds fall on bin edges).
  */
 import { maxAbs } from '../fixpoint.js';
+import type { CalibMethod, Observer, ObserverOptions } from './types.js';
 
 export const HIST_BINS = 2048;
 
@@ -55,4 +56,20 @@ export class AbsHistogram {
     }
     return this.range;
   }
+}
+
+/** An observer that accumulates |x| over all batches in one histogram; subclasses pick the fix point from it. */
+export abstract class HistogramObserver implements Observer {
+  abstract readonly method: CalibMethod;
+  protected readonly hist = new AbsHistogram();
+  private n = 0;
+  constructor(protected readonly opts: ObserverOptions) {}
+  get batches(): number {
+    return this.n;
+  }
+  observe(batch: Float32Array): void {
+    this.hist.add(batch, this.opts.tensor);
+    this.n++;
+  }
+  abstract fixPoint(): number;
 }

@@ -1,7 +1,6 @@
 /** `percentile`: fix point covering the p-th percentile of |x| over all batches (default 99.99 %). */
 import { fpForMaxAbs } from '../fixpoint.js';
-import { AbsHistogram } from './histogram.js';
-import type { Observer, ObserverOptions } from './types.js';
+import { AbsHistogram, HistogramObserver } from './histogram.js';
 
 export const DEFAULT_PERCENTILE = 99.99;
 
@@ -11,18 +10,8 @@ export function percentileFixPoint(x: Float32Array, percentile = DEFAULT_PERCENT
   return fpForMaxAbs(h.percentile(percentile / 100));
 }
 
-export class PercentileObserver implements Observer {
+export class PercentileObserver extends HistogramObserver {
   readonly method = 'percentile' as const;
-  private readonly hist = new AbsHistogram();
-  private n = 0;
-  constructor(private readonly opts: ObserverOptions) {}
-  get batches(): number {
-    return this.n;
-  }
-  observe(batch: Float32Array): void {
-    this.hist.add(batch, this.opts.tensor);
-    this.n++;
-  }
   fixPoint(): number {
     return fpForMaxAbs(this.hist.percentile((this.opts.percentile ?? DEFAULT_PERCENTILE) / 100));
   }
