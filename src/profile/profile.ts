@@ -16,7 +16,7 @@ export interface DpuProgram {
   arch: DpuArch;
   prog: PlacedInstr[];
   /** Layer boundaries named after the compiler's layers when they can be matched. */
-  layers?: Array<{ name: string; start: number }>;
+  layers?: Array<{ name: string; start: number; fused?: string[] }>;
 }
 
 /** The DPU subgraphs of a compiled graph, in execution order, with their decoded mc_code. */
@@ -34,16 +34,28 @@ export function dpuPrograms(g: Graph): DpuProgram[] {
 }
 
 /**
- * Names the cycle model's layers after the compiler's (`dpuflow_layers` attr): each layer starts at an
- * *INIT instruction (with the weight LOADs just before it). Used only when the counts agree.
+ * Names the cycle model's layers after the compiler's (`dpuflow_layers` attr). Each entry carries the index
+ * of its first instruction (`instr_start`); an eltwise computed inside the conv before it (`fused_into`) has
+ * no instructions of its own, so its time is the conv's and the conv's row says so. Older xmodels without
+ * `instr_start`: each layer starts at an *INIT instruction (with the weight LOADs just before it), used only
+ * when the counts agree.
  */
-function layerBounds(sg: Subgraph, prog: readonly PlacedInstr[]): Array<{ name: string; start: number }> | undefined {
+function layerBounds(sg: Subgraph, prog: readonly PlacedInstr[]): Array<{ name: string; start: number; fused?: string[] }> | undefined {
   if (!sg.hasAttr('dpuflow_layers')) return undefined;
-  let names: string[];
+  let entries: Array<{ name: string; instr_start?: number; fused_into?: string; fused_eltwise?: string }>;
   try {
-    names = (JSON.parse(String(sg.getAttr('dpuflow_layers'))) as Array<{ name: string }>).map((l) => l.name);
+    entries = JSON.parse(String(sg.getAttr('dpuflow_layers'))) as typeof entries;
+    if (!Array.isArray(entries)) return undefined;
   } catch {
     return undefined;
+  }
+  const own = entries.filter((e) => !e.fused_into);
+  const exact = own.length > 0 && own.every((e, i) => Number.isInteger(e.instr_start) && e.instr_start! >= 0 && e.instr_start! < prog.length
+    && (i === 0 || e.instr_start! > own[i - 1]!.instr_start!));
+  if (exact) {
+    const bounds = own.map((e) => ({ name: e.name, start: e.instr_start!, ...(e.fused_eltwise ? { fused: [e.fused_eltwise] } : {}) }));
+    bounds[0]!.start = 0;
+    return bounds;
   }
   const bounds: Array<{ name: string; start: number }> = [];
   prog.forEach((ins, i) => {
@@ -53,8 +65,8 @@ function layerBounds(sg: Subgraph, prog: readonly PlacedInstr[]): Array<{ name: 
     while (s - 1 >= floor && prog[s - 1]!.cls === 'LOAD' && prog[s - 1]!.f['bank_id']! >= 2) s--;
     bounds.push({ name: '', start: s });
   });
-  if (bounds.length !== names.length || bounds.length === 0) return undefined;
-  bounds.forEach((b, i) => { b.name = names[i]!; });
+  if (bounds.length !== entries.length || bounds.length === 0) return undefined;
+  bounds.forEach((b, i) => { b.name = entries[i]!.name; });
   bounds[0]!.start = 0;
   return bounds;
 }

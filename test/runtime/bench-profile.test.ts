@@ -57,7 +57,9 @@ test('profile: each conv layer\'s workload is 2·MACs from its shapes; totals ad
       const w = byName.get(op.inputs[1]!)!.output.shape; // [oc, kh, kw, ic] or [1, kh, kw, c]
       const [, oh, ow, oc] = op.output.shape as [number, number, number, number];
       const macs = op.type === 'conv2d' ? oh * ow * oc * w[1]! * w[2]! * w[3]! : oh * ow * oc * w[1]! * w[2]!;
-      assert.equal(l.ops, 2 * macs, `${l.name}: ${l.ops} ops = 2·${macs} MACs`);
+      // an add fused into this conv runs in its tiles: one ELEW op per output element (src/dpu/work.ts)
+      const elew = l.fused ? oh * ow * oc : 0;
+      assert.equal(l.ops, 2 * macs + elew, `${l.name}: ${l.ops} ops = 2·${macs} MACs + ${elew} fused eltwise`);
       assert.ok(l.efficiency <= 100 + 1e-9);
       checked++;
     }

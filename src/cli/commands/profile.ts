@@ -49,7 +49,7 @@ export function profileTable(p: ModelProfile): string {
   for (const sg of p.subgraphs) {
     if (sg.device === 'CPU') { lines.push(`${`${sg.name} [CPU, host]`.padEnd(36)} ${'-'.padStart(9)} ${'-'.padStart(10)} ${(sg.timeMs ?? 0).toFixed(3).padStart(9)}`); continue; }
     lines.push(row(`${sg.name} [DPU]`, sg));
-    for (const l of sg.layers ?? []) lines.push(row(`  ${l.name}`, l));
+    for (const l of sg.layers ?? []) lines.push(row(`  ${l.name}${l.fused ? ` (+${l.fused.join(', ')})` : ''}`, l));
   }
   lines.push(`DPU: ${p.dpuMs.toFixed(3)} ms → ${p.dpuFps.toFixed(2)} fps on one core; with CPU subgraphs: ${p.totalMs.toFixed(3)} ms → ${p.fps.toFixed(2)} fps`);
   return lines.join('\n');

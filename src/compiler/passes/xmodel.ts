@@ -109,14 +109,19 @@ export const xmodel: Pass = (state, ctx) => {
     });
     k.setAttr('dpu_arch', ctx.arch.preset);
     k.setAttr('instruction_count', A.int32(d.instrs?.length ?? 0));
+    // first instruction of each layer (its weight LOADs included): exact layer boundaries for the profiler
+    const instrStart = new Map<string, number>();
+    (d.instrs ?? []).forEach((ins, i) => { if (ins.layer !== undefined && !instrStart.has(ins.layer)) instrStart.set(ins.layer, i); });
     const layers = d.layers.map((l, i) => {
       const t = d.tiling[i];
+      const start = instrStart.get(l.name);
       const r = ctx.report.layers.find((x) => x.name === l.name);
       return { name: l.name, kind: l.kind, engine: l.engine, in: l.inShape, out: l.outShape, kernel: l.kernel, stride: l.stride,
         tiles: [t.tilesH, t.tilesW, t.tilesC], tile: [t.rows, t.cols, t.channels], ops: r?.ops ?? 0,
         weight_bytes: ddr.params[l.name]?.weightsSize ?? 0,
         // conv + eltwise on-chip: the eltwise layer has no instructions of its own (its ELEWINIT/ELEW are in the conv's tiles)
-        ...(t.fusedEltwise ? { fused_eltwise: t.fusedEltwise } : {}), ...(t.fusedInto ? { fused_into: t.fusedInto } : {}) };
+        ...(t.fusedEltwise ? { fused_eltwise: t.fusedEltwise } : {}), ...(t.fusedInto ? { fused_into: t.fusedInto } : {}),
+        ...(start !== undefined ? { instr_start: start } : {}) };
     });
     k.setAttr('dpuflow_layers', JSON.stringify(layers));
   });

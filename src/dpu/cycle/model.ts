@@ -29,7 +29,7 @@ export interface CycleOptions {
   /** Bytes per cycle this core can move from/to DDR (its share of the board's DDR at the clock). */
   ddrBytesPerCycle: number;
   /** Optional layer boundaries: instruction index where each named layer starts (ascending). */
-  layers?: Array<{ name: string; start: number }>;
+  layers?: Array<{ name: string; start: number; fused?: string[] }>;
 }
 
 export interface InstrTiming {
@@ -44,6 +44,8 @@ export interface LayerPerf {
   /** First and last instruction index of the layer. */
   first: number;
   last: number;
+  /** Layers computed inside this one's tiles (an eltwise fused into the conv before it): their time is in this row. */
+  fused?: string[];
   /** Cycles the layer adds to the program (its last finish − the previous layer's last finish). */
   cycles: number;
   timeMs: number;
@@ -173,7 +175,7 @@ function layerTable(prog: readonly PlacedInstr[], work: InstrWork[], timings: In
     prevEnd = end;
     const timeMs = cycles / (opts.clockMHz * 1e3);
     out.push({
-      name: bounds[k].name, first, last, cycles, timeMs, ops, gop: ops / 1e9,
+      name: bounds[k].name, first, last, ...(bounds[k].fused ? { fused: bounds[k].fused } : {}), cycles, timeMs, ops, gop: ops / 1e9,
       efficiency: cycles > 0 ? (100 * ops) / (cycles * peak) : 0,
       ldWB, ldFM, stFM,
       avgBwGBps: timeMs > 0 ? (ldWB + ldFM + stFM) / (timeMs * 1e6) : 0,
