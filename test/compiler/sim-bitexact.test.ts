@@ -37,3 +37,13 @@ test('bit-exact: hard-swish/hard-sigmoid output stages, an SE block (per-channel
   const r = checkBitExact(b.graph([b.conv(z, 16, 1, 1, 'NONE')]), 'B800');
   assert.equal(r, 1);
 });
+
+test('bit-exact: an add of two rank-3 views ([1, H·W, C], as transformer blocks reshape) covers every element, not one row', () => {
+  const b = new NetBuilder('rank3', 11);
+  const x = b.conv(b.input([1, 6, 10, 16]), 16, 3, 1);
+  const y = b.conv(x, 16, 1, 1, 'NONE');
+  const xr = b.op('reshape', [x], { shape: [1, 60, 16] }, [1, 60, 16]);
+  const yr = b.op('reshape', [y], { shape: [1, 60, 16] }, [1, 60, 16]);
+  const s = b.op('reshape', [b.add(xr, yr)], { shape: [1, 6, 10, 16] }, [1, 6, 10, 16]);
+  assert.equal(checkBitExact(b.graph([b.conv(s, 8, 3, 1)]), 'B1024'), 1);
+});

@@ -11,7 +11,13 @@ const pair = (op: Op, k: string, d: number): [number, number] => {
   const v = op.attrs[k];
   return Array.isArray(v) && v.length >= 2 ? [Number(v[0]), Number(v[1])] : [d, d];
 };
-const hwc = (s: number[]): [number, number, number] => (s.length === 4 ? [s[1], s[2], s[3]] : s.length === 2 ? [1, 1, s[1]] : [1, 1, s[s.length - 1]]);
+/** NHWC as [h, w, c]; a lower-rank tensor (batch 1) is a row of pixels [1, elements / c, c], so every element is covered. */
+const hwc = (s: number[]): [number, number, number] => {
+  if (s.length === 4) return [s[1], s[2], s[3]];
+  const c = s[s.length - 1] ?? 1;
+  const n = s.reduce((a, b) => a * b, 1);
+  return [1, c > 0 ? n / c : 0, c];
+};
 
 function fp(op: Op | undefined): number {
   const f = op?.output.fixPoint;
