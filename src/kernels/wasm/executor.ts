@@ -60,6 +60,9 @@ export interface FastExecutor {
   rerun(): void;
   /** int8 bytes (a copy) of a fixed-point tensor from the last run. */
   tensor(name: string): Int8Array | undefined;
+  /** Any tensor of the last run as float (fixed-point slots dequantized, float ops' values as
+   * computed; const ops are not included). For per-tensor reports (quantizer test mode). */
+  value(name: string): TensorValue | undefined;
   readonly stats: FastExecutorStats;
   readonly threads: number;
   readonly memory: WasmMemory;
@@ -608,6 +611,10 @@ export function createFastExecutor(graph: Graph, opts: FastExecutorOptions = {})
     tensor(name) {
       const s = slots.get(name);
       return s && s.kind === 'q' ? view(s).slice() : undefined;
+    },
+    value(name) {
+      const s = slots.get(name);
+      return s && (s.kind === 'q' || s.value) ? floatValue(s) : undefined;
     },
   };
 }
