@@ -18,6 +18,8 @@ export interface ImportModelOptions {
   shards?: Record<string, Uint8Array>;
   /** TF.js only: how error messages name a shard (default: its manifest path). */
   shardFileName?: (manifestPath: string) => string;
+  /** TF.js only: skip value-changing fusions (float16 1/6 in hard-swish); see TfjsImportOptions. */
+  exactFloat?: boolean;
 }
 
 export type ModelInput = Uint8Array | string | { json: string; shards: Record<string, Uint8Array> };
@@ -42,5 +44,5 @@ export function importModel(input: ModelInput, opts: ImportModelOptions = {}): G
   if (typeof input === 'string') json = input;
   else if (input instanceof Uint8Array) json = new TextDecoder().decode(input);
   else { json = input.json; shards = { ...shards, ...input.shards }; }
-  return importTfjs(json, shards, { fileName: opts.fileName, inputShapes: opts.inputShapes, outputs: opts.outputs, shardFileName: opts.shardFileName });
+  return importTfjs(json, shards, { fileName: opts.fileName, inputShapes: opts.inputShapes, outputs: opts.outputs, shardFileName: opts.shardFileName, exactFloat: opts.exactFloat });
 }

@@ -26,6 +26,12 @@ export interface TfjsImportOptions {
   outputs?: string[];
   /** How error messages name a weight shard (default: its path as written in weightsManifest). */
   shardFileName?: (manifestPath: string) => string;
+  /**
+   * Keep TF's float arithmetic exactly: skip fusions that change values, i.e. a hard-swish whose 1/6
+   * is stored as float16 (0.1666259765625) stays mul/add/relu6 (default false: it is fused into
+   * `hard-swish`, ≤ 1e-3 relative change per op, so MobileNetV3 runs it on the DPU).
+   */
+  exactFloat?: boolean;
 }
 
 type IVal = { k: 'ir'; name: string; shape: number[] };

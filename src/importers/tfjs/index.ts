@@ -5,7 +5,7 @@
  */
 import { DpuflowError, ImportError } from '../../errors.js';
 import type { Graph } from '../../ir/types.js';
-import { canonicalize } from '../../ir/passes/index.js';
+import { CANONICAL_PASSES, canonicalize, fuseTfHardSwish } from '../../ir/passes/index.js';
 import '../../ops/index.js';
 import type { NodeDefJson } from './attrs.js';
 import { TfjsConverter, parseRef, supportedTfjsOps, type TfjsImportOptions } from './importer.js';
@@ -174,7 +174,10 @@ export function importTfjs(modelJson: string, shards: Record<string, Uint8Array>
   const conv = new TfjsConverter(weights, opts);
   const g = conv.run(order, outputs, meta);
   try {
-    return canonicalize(g);
+    const passes = opts.exactFloat
+      ? CANONICAL_PASSES.map((p) => (p.name === 'fuse-tf-hard-swish' ? { name: p.name, run: (x: Graph) => fuseTfHardSwish(x, 1e-7) } : p))
+      : CANONICAL_PASSES;
+    return canonicalize(g, passes);
   } catch (e) {
     if (e instanceof ImportError) throw e;
     const msg = e instanceof Error ? e.message : String(e);

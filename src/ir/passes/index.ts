@@ -3,12 +3,13 @@ import type { Graph } from '../types.js';
 import { foldConstants } from './const-fold.js';
 import { eliminateDeadOps } from './dce.js';
 import { fuseHardSwish } from './hard-swish.js';
+import { fuseTfHardSwish } from './tf-hard-swish.js';
 import { fuseLayerNorm } from './layernorm.js';
 import { cancelTransposes } from './transpose.js';
 import { toposortOps } from './util.js';
 import { verifyGraph } from './verify.js';
 
-export { foldConstants, eliminateDeadOps, fuseHardSwish, fuseLayerNorm, cancelTransposes, verifyGraph };
+export { foldConstants, eliminateDeadOps, fuseHardSwish, fuseTfHardSwish, fuseLayerNorm, cancelTransposes, verifyGraph };
 
 export interface Pass {
   name: string;
@@ -21,6 +22,7 @@ export const CANONICAL_PASSES: Pass[] = [
   { name: 'cancel-transposes', run: cancelTransposes },
   { name: 'dce', run: eliminateDeadOps },
   { name: 'fuse-hard-swish', run: fuseHardSwish },
+  { name: 'fuse-tf-hard-swish', run: fuseTfHardSwish },
   { name: 'fuse-layernorm', run: fuseLayerNorm },
   { name: 'dce', run: eliminateDeadOps },
 ];

@@ -10,9 +10,9 @@ import { runFloat } from '../../../src/kernels/ref/float-executor.js';
 import type { Graph, TensorValue } from '../../../src/ir/types.js';
 import { HUMAN, maxRelError, runTfjs, seededInput } from './oracle.js';
 
-async function compare(model: string, outputs: string[] | undefined, feedName: string, tfInput: string, shape: number[], seed: number, range: [number, number] = [0, 1]): Promise<{ g: Graph; errs: Record<string, number> }> {
+async function compare(model: string, outputs: string[] | undefined, feedName: string, tfInput: string, shape: number[], seed: number, range: [number, number] = [0, 1], exactFloat = false): Promise<{ g: Graph; errs: Record<string, number> }> {
   const file = join(HUMAN, `${model}.json`);
-  const g = loadModelFile(file, outputs ? { outputs } : {});
+  const g = loadModelFile(file, { ...(outputs ? { outputs } : {}), exactFloat });
   const x = seededInput(shape, seed, range[0], range[1]);
   const ir = runFloat(g, { [feedName]: x });
   const tfOut = outputs ?? g.outputs;
@@ -39,7 +39,8 @@ test('blazeface (Pad, Reshape heads, 4 outputs): float IR matches tfjs within 1e
   for (const [o, e] of Object.entries(errs)) assert.ok(e <= 1e-4, `${o}: rel err ${e}`);
 });
 
-test('centernet (float16 weights, MobileNetV3, decode cut off at keypoints/wh): float IR matches tfjs within 1e-4', async () => {
-  const { errs } = await compare('centernet', ['tower_0/keypoints', 'tower_0/wh'], 'tower_0/images', 'tower_0/images', [1, 512, 512, 3], 3, [-1, 1]);
+test('centernet (float16 weights, MobileNetV3, decode cut off at keypoints/wh; exactFloat: float16 1/6 hard-swish not fused): float IR matches tfjs within 1e-4', async () => {
+  const { g, errs } = await compare('centernet', ['tower_0/keypoints', 'tower_0/wh'], 'tower_0/images', 'tower_0/images', [1, 512, 512, 3], 3, [-1, 1], true);
+  assert.equal(g.ops.filter((o) => o.type === 'hard-swish').length, 0, 'exactFloat keeps the float16 hard-swish unfused');
   for (const [o, e] of Object.entries(errs)) assert.ok(e <= 1e-4, `${o}: rel err ${e}`);
 });
