@@ -10,14 +10,12 @@
  *    (same fix point through data-movement ops and concat, 0 ≤ shift_cut ≤ 16, shift_bias bounds),
  *    every adjustment reported;
  * 4. build the quantized graph (params stored already quantized), bias correction (optional);
- * 5. report: every tensor INT8 (runQuantized, bit-exact) vs FP32 over the calibration data.
+ * 5. report: every tensor INT8 (bit-exact: the WASM fast executor, or runQuantized) vs FP32 over the calibration data.
  * Deterministic: no randomness except the seeded fast-finetune order.
  */
 import type { Graph, Op, TensorValue } from '../ir/types.js';
 import { QuantizeError } from '../errors.js';
-import { getOpDef } from '../ir/registry.js';
 import { runFloat } from '../kernels/ref/float-executor.js';
-import { runQuantized } from '../kernels/ref/quant-executor.js';
 import { SHIFT_BIAS_MAX, SHIFT_CUT_MAX, SHIFT_CUT_MIN, shiftBiasMin } from '../kernels/ref/int8/conv.js';
 import { ACT_ROUND, PARAM_ROUND, fakeQuant, maxAbs } from './fixpoint.js';
 import { cloneGraph, consumerMap, opMap } from './graph-util.js';
@@ -29,7 +27,8 @@ import { SAME_FP_AS_INPUT, WEIGHTED, quantizationPlan } from './quantizable.js';
 import { boundaryViolations, resolveBoundaries } from './boundary.js';
 import { type CalibMethod, CALIB_METHODS, type Observer, createObserver, paramFixPoint } from './observers/index.js';
 import { QUANT_INFO_VERSION, type QuantInfo, checkQuantInfo, graphMd5 } from './quant-info.js';
-import { type FixAdjustment, ErrorStats, type QuantReport, sortWorstFirst, suggestionFor, tensorReport } from './report.js';
+import { type FixAdjustment, type QuantReport, sortWorstFirst, suggestionFor, tensorReport } from './report.js';
+import { type ReportExecutor, reportPass } from './report-pass.js';
 import { type BiasStats, accumulateBiasError, floatLayerMeans, sequentialBiasCorrection } from './bias-correction.js';
 import { fastFinetune } from './finetune.js';
 
@@ -64,6 +63,9 @@ export interface QuantizeOptions {
   reportBatches?: number;
   /** Skip the per-tensor report run (faster; report.tensors empty). */
   skipReport?: boolean;
+  /** INT8 executor of the report pass: 'fast' (default; the WASM executor, bit-exact with the
+   * reference, falls back to it when it cannot prepare the graph) or 'reference' (runQuantized). */
+  reportExecutor?: ReportExecutor;
   /** Progress: stage name, done, total. */
   onProgress?: (stage: string, done: number, total: number) => void;
 }
@@ -403,34 +405,8 @@ export async function quantize(graph: Graph, calib: CalibSource, opts: QuantizeO
 
   // 5. report
   const nr = opts.skipReport ? 0 : Math.min(batches.length, opts.reportBatches ?? 8);
-  const stats = new Map<string, ErrorStats>();
-  const local = new Map<string, ErrorStats>();
+  const { stats, local } = reportPass(gRef, qg, batches.slice(0, nr), opts.reportExecutor ?? 'fast', (i) => progress('report', i + 1, nr));
   const qOps = opMap(qg);
-  for (let i = 0; i < nr; i++) {
-    const fvals = new Map<string, Float32Array>();
-    runFloat(gRef, batches[i], { onTensor: (op, v) => fvals.set(op.name, v.data) });
-    const qvals = new Map<string, TensorValue>();
-    runQuantized(qg, batches[i], {
-      onTensor: (op, v) => {
-        qvals.set(op.name, v);
-        if (op.type === 'const') return;
-        const f = fvals.get(op.name);
-        if (!f) return;
-        let st = stats.get(op.name);
-        if (!st) stats.set(op.name, (st = new ErrorStats()));
-        st.add(f, v.data, op.output.fixPoint);
-        // local error: the op's float kernel on the same (dequantized) inputs vs its INT8 result
-        if (op.output.fixPoint !== undefined && op.type !== 'data') {
-          const ins = op.inputs.map((n) => qvals.get(n) as TensorValue);
-          const ref = getOpDef(op.type).float(ins, op.attrs, op);
-          let ls = local.get(op.name);
-          if (!ls) local.set(op.name, (ls = new ErrorStats()));
-          ls.add(ref.data, v.data, op.output.fixPoint);
-        }
-      },
-    });
-    progress('report', i + 1, nr);
-  }
   const tensors = [...stats.entries()].map(([name, st]) => {
     const op = qOps.get(name) as Op;
     const t = tensorReport(name, op.type, st, op.output.fixPoint, local.get(name));

@@ -6,6 +6,7 @@
  */
 import { fpForMaxAbs, maxAbs, quantSse, type RoundFn } from '../fixpoint.js';
 import type { Observer, ObserverOptions } from './types.js';
+import { diffsFixPointFast } from './diffs-fast.js';
 
 /** Number of candidate fix points searched above fp_maxabs (vai_q: 5). */
 export const DIFFS_CANDIDATES = 5;
@@ -58,7 +59,7 @@ export class DiffsObserver implements Observer {
     if (batch.length < DIFFS_POOL_BELOW) {
       maxAbs(batch, this.opts.tensor);
       this.small.push(new Float32Array(batch));
-    } else this.perBatch.push(diffsFixPoint(batch, this.opts.round, this.opts.tensor));
+    } else this.perBatch.push(diffsFixPointFast(batch, this.opts.round, DIFFS_CANDIDATES, this.opts.tensor));
   }
   fixPoint(): number {
     if (this.small.length) {
