@@ -27,12 +27,16 @@ import type { WasmMemory } from './wasm-api.js';
 import { WASM_PAGE, createKernelMemory, instantiateKernels, type KernelInstance } from './loader.js';
 import { ARENA_START, type Parallel, type ParallelJob, type StageArgs, serialParallel } from './parallel.js';
 import '../../ops/index.js';
+import { NATIVE_CONV_PARAMS, NP, type NativeContext, type NativeOption } from '../native/types.js';
 
 export interface FastExecutorOptions {
   /** Memory to run in (node/pool.ts passes a shared one); default: a new memory. */
   memory?: WasmMemory;
   /** Thread dispatcher; default: everything on the calling thread. */
   parallel?: (k: KernelInstance) => Parallel;
+  /** Native conv / depthwise kernels (Node: `loadNativeKernels()` from src/kernels/native/node.js);
+   * they read and write this executor's memory directly. Default: WASM kernels only. */
+  native?: NativeOption;
 }
 
 export interface FastExecutorStats {
@@ -48,6 +52,8 @@ export interface FastExecutorStats {
   refTypes: Record<string, number>;
   /** Ops that fell back to a reference kernel, with the reason. */
   fallbacks: { op: string; type: string; reason: string }[];
+  /** Conv / depthwise / matmul ops run by the native kernels (FastExecutorOptions.native). */
+  nativeOps?: number;
 }
 
 export interface FastExecutor {
@@ -110,6 +116,8 @@ export function createFastExecutor(graph: Graph, opts: FastExecutorOptions = {})
   const inst = instantiateKernels(memory);
   const k = inst.exports;
   const par = opts.parallel ? opts.parallel(inst) : serialParallel(k);
+  const nat = opts.native;
+  let nctx: NativeContext | undefined;
 
   // ---- plan -----------------------------------------------------------------------------------
   let top = ARENA_START;
@@ -246,6 +254,18 @@ export function createFastExecutor(graph: Graph, opts: FastExecutorOptions = {})
     const { stage } = stageArgs(op, x.fp, w, bias, OC, kred);
     const out = qslot([1, OH, OW, OC], fo);
     slots.set(op.name, out);
+    if (nat) {
+      // native hook: weights packed once in native memory, the kernel works on the arena in place
+      const nw = nat.kernels.packConv(w.data, OC, kh, kw, C, depthwise);
+      const p = new Float64Array(NATIVE_CONV_PARAMS);
+      p.set([x.off, H, W, C, out.off, OH, OW, sh, sw, dh, dw, pt, pl, pb, pr]);
+      p.set(stage, NP.stage);
+      p[NP.threads] = nat.threads ?? 1;
+      const ctx = (nctx ??= nat.kernels.createContext(nat.threads ?? 1));
+      const kconv = nat.kernels.conv;
+      stats.nativeOps = (stats.nativeOps ?? 0) + 1;
+      return () => kconv(ctx, nw, I8, p);
+    }
     const xpBytes = Hp * Wp * Cp * 2;
     let xpOff = 0;
     scratchBytes = Math.max(scratchBytes, xpBytes);

@@ -1,0 +1,11 @@
+{
+  "targets": [
+    {
+      "target_name": "dpuflow_native",
+      "sources": ["native/dpu_kernels.cc"],
+      "cflags_cc": ["-std=c++17", "-O3", "-fno-exceptions"],
+      "cflags_cc!": ["-fno-rtti"],
+      "defines": ["NAPI_VERSION=8"]
+    }
+  ]
+}

@@ -1,0 +1,573 @@
+// dpuflow native INT8 kernels for the virtual DPU's 'run' mode (N-API, C++17).
+//
+// The same arithmetic as assembly/kernels.ts and src/kernels/ref/int8 (docs/dpu-arithmetic.md):
+// exact int32 accumulation of int8 products, the DPU output stage (bias shift, shift_cut with
+// DPU rounding floor(x/2^s + 1/2), relu / relu6 / leaky 26/256 / hsigmoid / hswish, saturation).
+//
+// conv: AVX-512 VNNI `vpdpbusd` (u8 x s8, 4 products per int32 lane). Activations are offset by
+// +128 (x ^ 0x80 gives the u8 x + 128) so Σ(x+128)·w = Σx·w + 128·Σw; the per-output-channel
+// correction 128·Σw is subtracted afterwards. vpdpbusd wraps modulo 2^32, so the result is exact
+// whenever |Σx·w| < 2^31 (the executor checks kred·2^14 < 2^31 before using any kernel).
+// Spatial padding is the u8 value 128 (= x 0), so the correction is the same for every pixel.
+//
+// The kernels read and write the caller's memory (the WebAssembly arena) through a typed array:
+// nothing is copied in or out except into the native padded-input scratch of a context.
+#include <node_api.h>
+
+#include <immintrin.h>
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <cstring>
+#include <functional>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#define VNNI_TARGET __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx512vnni")))
+
+namespace {
+
+// ---- CPU level ----------------------------------------------------------------------------------
+int cpuLevel() {
+  __builtin_cpu_init();
+  if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl") &&
+      __builtin_cpu_supports("avx512vnni"))
+    return 2;
+  if (__builtin_cpu_supports("avx2")) return 1;
+  return 0;
+}
+
+// ---- thread pool (one per context) --------------------------------------------------------------
+class Pool {
+ public:
+  explicit Pool(int n) : n_(n < 1 ? 1 : n) {
+    for (int i = 1; i < n_; i++) workers_.emplace_back([this, i] { loop(i); });
+  }
+  ~Pool() {
+    {
+      std::lock_guard<std::mutex> g(m_);
+      stop_ = true;
+      gen_++;
+    }
+    cv_.notify_all();
+    for (auto& t : workers_) t.join();
+  }
+  int size() const { return n_; }
+  // Runs f(index, count) on `count` threads (the caller is index 0) and waits for all.
+  void run(int count, const std::function<void(int, int)>& f) {
+    count = std::max(1, std::min(count, n_));
+    if (count == 1) {
+      f(0, 1);
+      return;
+    }
+    {
+      std::lock_guard<std::mutex> g(m_);
+      job_ = &f;
+      count_ = count;
+      pending_ = count - 1;
+      gen_++;
+    }
+    cv_.notify_all();
+    f(0, count);
+    std::unique_lock<std::mutex> l(m_);
+    done_.wait(l, [this] { return pending_ == 0; });
+    job_ = nullptr;
+  }
+
+ private:
+  void loop(int index) {
+    uint64_t seen = 0;
+    for (;;) {
+      const std::function<void(int, int)>* job;
+      int count;
+      {
+        std::unique_lock<std::mutex> l(m_);
+        cv_.wait(l, [&] { return gen_ != seen; });
+        seen = gen_;
+        if (stop_) return;
+        job = job_;
+        count = count_;
+      }
+      if (index < count && job) {
+        (*job)(index, count);
+        std::lock_guard<std::mutex> g(m_);
+        if (--pending_ == 0) done_.notify_one();
+      }
+    }
+  }
+  int n_;
+  std::vector<std::thread> workers_;
+  std::mutex m_;
+  std::condition_variable cv_, done_;
+  const std::function<void(int, int)>* job_ = nullptr;
+  int count_ = 1;
+  int pending_ = 0;
+  uint64_t gen_ = 0;
+  bool stop_ = false;
+};
+
+struct Context {
+  Pool pool;
+  std::vector<uint8_t> scratch;  // padded input (u8 for conv, int8 for depthwise), 64-byte aligned use
+  explicit Context(int threads) : pool(threads) {}
+  uint8_t* scratchBytes(size_t n) {
+    if (scratch.size() < n + 64) scratch.resize(n + 64);
+    uintptr_t p = reinterpret_cast<uintptr_t>(scratch.data());
+    return reinterpret_cast<uint8_t*>((p + 63) & ~uintptr_t(63));
+  }
+};
+
+// ---- packed weights ------------------------------------------------------------------------------
+struct ConvWeights {
+  bool depthwise = false;
+  int OC = 0, kh = 0, kw = 0, C = 0;
+  int C4 = 0;    // conv: input channels / 4 rounded up
+  int Cp = 0;    // depthwise: channels rounded to 16
+  int OB = 0;    // conv: blocks of 16 output channels
+  size_t blockStride = 0;  // conv: bytes of one 16-oc block = kh·kw·C4·64
+  std::vector<int8_t> packed;   // conv: [ob][ky][kx][c4][16 oc][4 c]
+  std::vector<int32_t> dw;      // depthwise: [ky][kx][Cp] (int32, value in the low 16 bits)
+  std::vector<int32_t> corr;    // conv: 128·Σw per output channel (OB·16)
+};
+
+// ---- output stage -------------------------------------------------------------------------------
+struct Stage {
+  int mode, cut, accShift;
+  int64_t six, three, leaky;
+  int hswShift, fast;
+  const int32_t* bias;
+};
+
+inline int64_t sr(int64_t v, int s) {
+  if (s > 0) return (v + (int64_t(1) << (s - 1))) >> s;
+  if (s == 0) return v;
+  return v * (int64_t(1) << (-s));
+}
+inline int32_t sat(int64_t v) { return v < -128 ? -128 : v > 127 ? 127 : int32_t(v); }
+
+inline int32_t stage1(const Stage& st, int32_t acc, int o) {
+  const int64_t a = int64_t(acc) * (int64_t(1) << st.accShift) + int64_t(st.bias[o]);
+  const int cut = st.cut;
+  switch (st.mode) {
+    case 0: return sat(sr(a, cut));
+    case 1: return a <= 0 ? 0 : sat(sr(a, cut));
+    case 2: return a <= 0 ? 0 : sat(sr(a > st.six ? st.six : a, cut));
+    case 3: return a >= 0 ? sat(sr(a, cut)) : sat(sr(a * st.leaky, cut + 8));
+    default: break;
+  }
+  int64_t r = a + st.three;
+  r = r < 0 ? 0 : r > st.six ? st.six : r;
+  if (st.mode == 4) return sat(sr(r * 2731, cut + 14));
+  const int64_t h = sat(sr(r * 2731, st.hswShift));
+  return sat(sr(a * h, cut + 7));
+}
+
+// 16 exact int32 sums of output channels o..o+15 → n ≤ 16 int8 at out.
+VNNI_TARGET inline void stage16(const Stage& st, __m512i v, int o, int8_t* out, int n) {
+  const __mmask16 m = n >= 16 ? __mmask16(0xffff) : __mmask16((1u << n) - 1);
+  if (st.fast && st.cut >= 0) {
+    v = _mm512_add_epi32(v, _mm512_maskz_loadu_epi32(m, st.bias + o));
+    const __m128i cnt = _mm_cvtsi32_si128(st.cut);
+    if (st.mode == 3) {
+      const __m512i hp = _mm512_set1_epi32(st.cut > 0 ? 1 << (st.cut - 1) : 0);
+      const __m512i hn = _mm512_set1_epi32(1 << (st.cut + 7));
+      const __m512i p = _mm512_sra_epi32(_mm512_add_epi32(v, hp), cnt);
+      const __m512i q = _mm512_sra_epi32(_mm512_add_epi32(_mm512_mullo_epi32(v, _mm512_set1_epi32(int32_t(st.leaky))), hn),
+                                         _mm_cvtsi32_si128(st.cut + 8));
+      const __mmask16 neg = _mm512_cmplt_epi32_mask(v, _mm512_setzero_si512());
+      v = _mm512_mask_blend_epi32(neg, p, q);
+    } else {
+      if (st.mode != 0) {
+        v = _mm512_max_epi32(v, _mm512_setzero_si512());
+        if (st.mode == 2) v = _mm512_min_epi32(v, _mm512_set1_epi32(int32_t(st.six)));
+      }
+      if (st.cut > 0) v = _mm512_sra_epi32(_mm512_add_epi32(v, _mm512_set1_epi32(1 << (st.cut - 1))), cnt);
+    }
+    _mm_mask_storeu_epi8(out, m, _mm512_cvtsepi32_epi8(v));
+    return;
+  }
+  alignas(64) int32_t a[16];
+  _mm512_store_si512(a, v);
+  for (int i = 0; i < n; i++) out[i] = int8_t(stage1(st, a[i], o + i));
+}
+
+// ---- conv (VNNI) --------------------------------------------------------------------------------
+struct ConvGeo {
+  const uint8_t* xp;  // padded u8 input Hp×Wp×(C4·4)
+  int Wp, Cs;         // Cs = C4·4 (bytes per pixel)
+  int sh, sw, dh, dw;
+  int8_t* out;
+  int OH, OW;
+};
+
+// P pixels (ox0 .. ox0+P-1 of row oy) × NB blocks of 16 output channels starting at block ob.
+template <int NB, int P>
+VNNI_TARGET void convTile(const ConvWeights& W, const ConvGeo& g, const Stage& st, int oy, int ox0, int ob) {
+  __m512i acc[P][NB];
+  for (int p = 0; p < P; p++)
+    for (int b = 0; b < NB; b++) acc[p][b] = _mm512_setzero_si512();
+  const int C4 = W.C4;
+  const size_t pixStride = size_t(g.sw) * g.Cs;
+  const int8_t* wb = W.packed.data() + size_t(ob) * W.blockStride;
+  const size_t bs = W.blockStride;
+  // dilation 1 in x: the kw taps of a kernel row are one contiguous run of kw·C4 groups of 4 bytes
+  const int runs = g.dw == 1 ? 1 : W.kw;
+  const int runLen = g.dw == 1 ? W.kw * C4 : C4;
+  for (int ky = 0; ky < W.kh; ky++) {
+    const uint8_t* row = g.xp + (size_t(oy * g.sh + ky * g.dh) * g.Wp + size_t(ox0) * g.sw) * g.Cs;
+    for (int r = 0; r < runs; r++) {
+      const uint8_t* x = row + size_t(r) * g.dw * g.Cs;
+      const int8_t* w = wb + (size_t(ky) * W.kw + r) * C4 * 64;
+      for (int j = 0; j < runLen; j++) {
+        __m512i wv[NB];
+        for (int b = 0; b < NB; b++) wv[b] = _mm512_loadu_si512(w + b * bs + size_t(j) * 64);
+        for (int p = 0; p < P; p++) {
+          int32_t xv;
+          std::memcpy(&xv, x + p * pixStride + size_t(j) * 4, 4);
+          const __m512i xb = _mm512_set1_epi32(xv);
+          for (int b = 0; b < NB; b++) acc[p][b] = _mm512_dpbusd_epi32(acc[p][b], xb, wv[b]);
+        }
+      }
+    }
+  }
+  const int OC = W.OC;
+  for (int b = 0; b < NB; b++) {
+    const int o = (ob + b) * 16;
+    const __m512i corr = _mm512_loadu_si512(W.corr.data() + o);
+    const int n = std::min(16, OC - o);
+    for (int p = 0; p < P; p++) {
+      int8_t* op = g.out + (size_t(oy) * g.OW + ox0 + p) * OC + o;
+      stage16(st, _mm512_sub_epi32(acc[p][b], corr), o, op, n);
+    }
+  }
+}
+
+template <int NB>
+VNNI_TARGET void convRow(const ConvWeights& W, const ConvGeo& g, const Stage& st, int oy, int ob) {
+  constexpr int P = NB >= 4 ? 6 : NB == 3 ? 7 : 8;
+  int ox = 0;
+  for (; ox + P <= g.OW; ox += P) convTile<NB, P>(W, g, st, oy, ox, ob);
+  switch (g.OW - ox) {
+    case 7: convTile<NB, (7 < P ? 7 : 1)>(W, g, st, oy, ox, ob); if (P <= 7) { for (int i = 1; i < 7; i++) convTile<NB, 1>(W, g, st, oy, ox + i, ob); } break;
+    case 6: convTile<NB, (6 < P ? 6 : 1)>(W, g, st, oy, ox, ob); if (P <= 6) { for (int i = 1; i < 6; i++) convTile<NB, 1>(W, g, st, oy, ox + i, ob); } break;
+    case 5: convTile<NB, 5>(W, g, st, oy, ox, ob); break;
+    case 4: convTile<NB, 4>(W, g, st, oy, ox, ob); break;
+    case 3: convTile<NB, 3>(W, g, st, oy, ox, ob); break;
+    case 2: convTile<NB, 2>(W, g, st, oy, ox, ob); break;
+    case 1: convTile<NB, 1>(W, g, st, oy, ox, ob); break;
+    default: break;
+  }
+}
+
+// ---- depthwise (AVX-512) -------------------------------------------------------------------------
+struct DwGeo {
+  const int8_t* xp;  // padded int8 input Hp×Wp×Cp (zero padding)
+  int Wp, Cp;
+  int sh, sw, dh, dw;
+  int8_t* out;
+  int OH, OW;
+};
+
+VNNI_TARGET void dwRow(const ConvWeights& W, const DwGeo& g, const Stage& st, int oy) {
+  const int C = W.C, Cp = g.Cp, T = W.kh * W.kw;
+  for (int ox = 0; ox < g.OW; ox++) {
+    int8_t* op = g.out + (size_t(oy) * g.OW + ox) * C;
+    for (int c = 0; c < C; c += 16) {
+      __m512i acc0 = _mm512_setzero_si512(), acc1 = _mm512_setzero_si512();
+      int t = 0;
+      for (int ky = 0; ky < W.kh; ky++) {
+        const int8_t* row = g.xp + (size_t(oy * g.sh + ky * g.dh) * g.Wp + size_t(ox) * g.sw) * Cp + c;
+        for (int kx = 0; kx < W.kw; kx++, t++) {
+          // x as int32 lanes (high 16 bits = sign), w with zero high 16 bits: vpmaddwd = x·w exactly
+          const __m512i x = _mm512_cvtepi8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(row + size_t(kx) * g.dw * Cp)));
+          const __m512i w = _mm512_loadu_si512(W.dw.data() + size_t(t) * Cp + c);
+          if (t & 1) acc1 = _mm512_add_epi32(acc1, _mm512_madd_epi16(x, w));
+          else acc0 = _mm512_add_epi32(acc0, _mm512_madd_epi16(x, w));
+        }
+      }
+      (void)T;
+      stage16(st, _mm512_add_epi32(acc0, acc1), c, op + c, std::min(16, C - c));
+    }
+  }
+}
+
+// ---- N-API glue ---------------------------------------------------------------------------------
+#define NAPI_OK(call)                                                      \
+  do {                                                                     \
+    if ((call) != napi_ok) {                                               \
+      napi_throw_error(env, "E_NATIVE_NAPI", "N-API call failed: " #call); \
+      return nullptr;                                                      \
+    }                                                                      \
+  } while (0)
+
+napi_value throwErr(napi_env env, const char* msg) {
+  napi_throw_error(env, "E_NATIVE_ARGS", msg);
+  return nullptr;
+}
+
+bool getArgs(napi_env env, napi_callback_info info, size_t want, napi_value* argv) {
+  size_t argc = want;
+  if (napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr) != napi_ok || argc < want) {
+    napi_throw_error(env, "E_NATIVE_ARGS", "too few arguments");
+    return false;
+  }
+  return true;
+}
+
+bool typedArray(napi_env env, napi_value v, void** data, size_t* bytes, napi_typedarray_type* type = nullptr) {
+  bool is = false;
+  if (napi_is_typedarray(env, v, &is) != napi_ok || !is) return false;
+  napi_typedarray_type t;
+  size_t len;
+  napi_value ab;
+  size_t off;
+  if (napi_get_typedarray_info(env, v, &t, &len, data, &ab, &off) != napi_ok) return false;
+  size_t el = 1;
+  switch (t) {
+    case napi_int16_array: case napi_uint16_array: el = 2; break;
+    case napi_int32_array: case napi_uint32_array: case napi_float32_array: el = 4; break;
+    case napi_float64_array: case napi_bigint64_array: case napi_biguint64_array: el = 8; break;
+    default: break;
+  }
+  *bytes = len * el;
+  if (type) *type = t;
+  return true;
+}
+
+template <typename T>
+T* external(napi_env env, napi_value v) {
+  void* p = nullptr;
+  if (napi_get_value_external(env, v, &p) != napi_ok) return nullptr;
+  return static_cast<T*>(p);
+}
+
+napi_value CpuLevel(napi_env env, napi_callback_info) {
+  const int l = cpuLevel();
+  const char* s = l == 2 ? "avx512vnni" : l == 1 ? "avx2" : "none";
+  napi_value r;
+  NAPI_OK(napi_create_string_utf8(env, s, NAPI_AUTO_LENGTH, &r));
+  return r;
+}
+
+napi_value CreateContext(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  if (!getArgs(env, info, 1, argv)) return nullptr;
+  int32_t threads = 1;
+  NAPI_OK(napi_get_value_int32(env, argv[0], &threads));
+  if (threads < 1 || threads > 256) return throwErr(env, "threads must be 1..256");
+  auto* ctx = new Context(threads);
+  napi_value r;
+  NAPI_OK(napi_create_external(env, ctx, [](napi_env, void* d, void*) { delete static_cast<Context*>(d); }, nullptr, &r));
+  return r;
+}
+
+// packConv(w: Int8Array [OC][kh][kw][C], OC, kh, kw, C, depthwise)  (depthwise: w is [kh][kw][C], OC = C)
+napi_value PackConv(napi_env env, napi_callback_info info) {
+  napi_value argv[6];
+  if (!getArgs(env, info, 6, argv)) return nullptr;
+  void* data;
+  size_t bytes;
+  napi_typedarray_type t;
+  if (!typedArray(env, argv[0], &data, &bytes, &t) || t != napi_int8_array) return throwErr(env, "weights must be an Int8Array");
+  int32_t OC, kh, kw, C;
+  bool dwise;
+  NAPI_OK(napi_get_value_int32(env, argv[1], &OC));
+  NAPI_OK(napi_get_value_int32(env, argv[2], &kh));
+  NAPI_OK(napi_get_value_int32(env, argv[3], &kw));
+  NAPI_OK(napi_get_value_int32(env, argv[4], &C));
+  NAPI_OK(napi_get_value_bool(env, argv[5], &dwise));
+  if (OC < 1 || kh < 1 || kw < 1 || C < 1) return throwErr(env, "bad weight shape");
+  const int8_t* w = static_cast<const int8_t*>(data);
+  auto* W = new ConvWeights();
+  W->depthwise = dwise;
+  W->OC = OC; W->kh = kh; W->kw = kw; W->C = C;
+  if (dwise) {
+    if (OC != C || bytes != size_t(kh) * kw * C) { delete W; return throwErr(env, "depthwise weights are not [kh][kw][C]"); }
+    W->Cp = (C + 15) / 16 * 16;
+    W->dw.assign(size_t(kh) * kw * W->Cp, 0);
+    for (int tp = 0; tp < kh * kw; tp++)
+      for (int c = 0; c < C; c++) W->dw[size_t(tp) * W->Cp + c] = int32_t(uint16_t(int16_t(w[size_t(tp) * C + c])));
+  } else {
+    if (bytes != size_t(OC) * kh * kw * C) { delete W; return throwErr(env, "conv weights are not [OC][kh][kw][C]"); }
+    W->C4 = (C + 3) / 4;
+    W->OB = (OC + 15) / 16;
+    W->blockStride = size_t(kh) * kw * W->C4 * 64;
+    W->packed.assign(W->blockStride * W->OB, 0);
+    W->corr.assign(size_t(W->OB) * 16, 0);
+    for (int o = 0; o < OC; o++) {
+      int32_t sum = 0;
+      const int ob = o / 16, j = o % 16;
+      for (int ky = 0; ky < kh; ky++)
+        for (int kx = 0; kx < kw; kx++)
+          for (int c = 0; c < C; c++) {
+            const int8_t v = w[((size_t(o) * kh + ky) * kw + kx) * C + c];
+            sum += v;
+            W->packed[size_t(ob) * W->blockStride + ((size_t(ky) * kw + kx) * W->C4 + c / 4) * 64 + j * 4 + c % 4] = v;
+          }
+      W->corr[o] = 128 * sum;
+    }
+  }
+  napi_value r;
+  NAPI_OK(napi_create_external(env, W, [](napi_env, void* d, void*) { delete static_cast<ConvWeights*>(d); }, nullptr, &r));
+  const int64_t held = int64_t(W->packed.size() + W->dw.size() * 4 + W->corr.size() * 4);
+  int64_t adjusted;
+  napi_adjust_external_memory(env, held, &adjusted);
+  return r;
+}
+
+// conv(ctx, weights, mem: Int8Array over the whole arena memory, p: Float64Array)
+//  p: xOff H W C outOff OH OW sh sw dh dw pt pl pb pr | mode cut accShift six three leaky hswShift fast biasOff | threads
+enum { P_X, P_H, P_W, P_C, P_OUT, P_OH, P_OW, P_SH, P_SW, P_DH, P_DW, P_PT, P_PL, P_PB, P_PR,
+       P_MODE, P_CUT, P_ACCSHIFT, P_SIX, P_THREE, P_LEAKY, P_HSW, P_FAST, P_BIAS, P_THREADS, P_COUNT };
+
+napi_value Conv(napi_env env, napi_callback_info info) {
+  napi_value argv[4];
+  if (!getArgs(env, info, 4, argv)) return nullptr;
+  Context* ctx = external<Context>(env, argv[0]);
+  ConvWeights* W = external<ConvWeights>(env, argv[1]);
+  if (!ctx || !W) return throwErr(env, "context / weights handle expected");
+  void* memp; size_t memBytes; void* pp; size_t pBytes;
+  napi_typedarray_type t;
+  if (!typedArray(env, argv[2], &memp, &memBytes)) return throwErr(env, "memory must be a typed array");
+  if (!typedArray(env, argv[3], &pp, &pBytes, &t) || t != napi_float64_array || pBytes < P_COUNT * 8) return throwErr(env, "params must be a Float64Array");
+  const double* p = static_cast<const double*>(pp);
+  uint8_t* mem = static_cast<uint8_t*>(memp);
+  const int H = int(p[P_H]), Wd = int(p[P_W]), C = int(p[P_C]), OH = int(p[P_OH]), OW = int(p[P_OW]);
+  const int sh = int(p[P_SH]), sw = int(p[P_SW]), dh = int(p[P_DH]), dw = int(p[P_DW]);
+  const int pt = int(p[P_PT]), pl = int(p[P_PL]), pb = int(p[P_PB]), pr = int(p[P_PR]);
+  const size_t xOff = size_t(p[P_X]), outOff = size_t(p[P_OUT]), biasOff = size_t(p[P_BIAS]);
+  const int OC = W->OC;
+  // geometry and bounds: every byte touched lies inside the memory
+  if (C != W->C || H < 1 || Wd < 1 || sh < 1 || sw < 1 || dh < 1 || dw < 1 || pt < 0 || pl < 0 || pb < 0 || pr < 0)
+    return throwErr(env, "conv geometry does not match the packed weights");
+  const int Hp = H + pt + pb, Wp = Wd + pl + pr;
+  if (OH != (Hp - ((W->kh - 1) * dh + 1)) / sh + 1 || OW != (Wp - ((W->kw - 1) * dw + 1)) / sw + 1 || OH < 1 || OW < 1)
+    return throwErr(env, "conv output size does not match the geometry");
+  if (xOff + size_t(H) * Wd * C > memBytes || outOff + size_t(OH) * OW * OC > memBytes || biasOff + size_t(OC) * 4 > memBytes || (biasOff & 3))
+    return throwErr(env, "conv tensor outside the memory");
+  Stage st;
+  st.mode = int(p[P_MODE]); st.cut = int(p[P_CUT]); st.accShift = int(p[P_ACCSHIFT]);
+  st.six = int64_t(p[P_SIX]); st.three = int64_t(p[P_THREE]); st.leaky = int64_t(p[P_LEAKY]);
+  st.hswShift = int(p[P_HSW]); st.fast = int(p[P_FAST]);
+  st.bias = reinterpret_cast<const int32_t*>(mem + biasOff);
+  if (st.mode < 0 || st.mode > 5 || st.accShift < 0 || st.accShift > 30 || st.cut < -30 || st.cut > 40) return throwErr(env, "bad output stage");
+  const int threads = std::max(1, int(p[P_THREADS]));
+  const int8_t* x = reinterpret_cast<const int8_t*>(mem + xOff);
+  int8_t* out = reinterpret_cast<int8_t*>(mem + outOff);
+
+  if (W->depthwise) {
+    const int Cp = W->Cp;
+    int8_t* xp = reinterpret_cast<int8_t*>(ctx->scratchBytes(size_t(Hp) * Wp * Cp + 64));
+    DwGeo g{xp, Wp, Cp, sh, sw, dh, dw, out, OH, OW};
+    ctx->pool.run(threads, [&](int i, int n) {
+      // padded copy: rows split between threads, then a barrier-free second phase is not possible,
+      // so each thread pads its rows in a first run (see below)
+      const int r0 = int(int64_t(Hp) * i / n), r1 = int(int64_t(Hp) * (i + 1) / n);
+      for (int r = r0; r < r1; r++) {
+        int8_t* d = xp + size_t(r) * Wp * Cp;
+        const int y = r - pt;
+        if (y < 0 || y >= H) { std::memset(d, 0, size_t(Wp) * Cp); continue; }
+        std::memset(d, 0, size_t(pl) * Cp);
+        for (int xx = 0; xx < Wd; xx++) {
+          int8_t* dp = d + size_t(pl + xx) * Cp;
+          std::memcpy(dp, x + (size_t(y) * Wd + xx) * C, C);
+          if (Cp > C) std::memset(dp + C, 0, Cp - C);
+        }
+        std::memset(d + size_t(pl + Wd) * Cp, 0, size_t(pr) * Cp);
+      }
+    });
+    ctx->pool.run(threads, [&](int i, int n) {
+      const int r0 = int(int64_t(OH) * i / n), r1 = int(int64_t(OH) * (i + 1) / n);
+      for (int oy = r0; oy < r1; oy++) dwRow(*W, g, st, oy);
+    });
+  } else {
+    const int Cs = W->C4 * 4;
+    uint8_t* xp = ctx->scratchBytes(size_t(Hp) * Wp * Cs + 64);
+    ctx->pool.run(threads, [&](int i, int n) {
+      const int r0 = int(int64_t(Hp) * i / n), r1 = int(int64_t(Hp) * (i + 1) / n);
+      for (int r = r0; r < r1; r++) {
+        uint8_t* d = xp + size_t(r) * Wp * Cs;
+        const int y = r - pt;
+        if (y < 0 || y >= H) { std::memset(d, 0x80, size_t(Wp) * Cs); continue; }
+        std::memset(d, 0x80, size_t(pl) * Cs);
+        const uint8_t* s = reinterpret_cast<const uint8_t*>(x) + size_t(y) * Wd * C;
+        uint8_t* dd = d + size_t(pl) * Cs;
+        if (Cs == C) {
+          for (size_t k = 0; k < size_t(Wd) * C; k++) dd[k] = s[k] ^ 0x80;
+        } else {
+          for (int xx = 0; xx < Wd; xx++) {
+            for (int c = 0; c < C; c++) dd[size_t(xx) * Cs + c] = s[size_t(xx) * C + c] ^ 0x80;
+            for (int c = C; c < Cs; c++) dd[size_t(xx) * Cs + c] = 0x80;
+          }
+        }
+        std::memset(d + size_t(pl + Wd) * Cs, 0x80, size_t(pr) * Cs);
+      }
+    });
+    ConvGeo g{xp, Wp, Cs, sh, sw, dh, dw, out, OH, OW};
+    // work items: (group of up to 4 oc blocks, output row), group-major so a group's weights stay cached
+    const int G = (W->OB + 3) / 4;
+    const int64_t items = int64_t(G) * OH;
+    ctx->pool.run(threads, [&](int i, int n) {
+      const int64_t a = items * i / n, b = items * (i + 1) / n;
+      for (int64_t it = a; it < b; it++) {
+        const int grp = int(it / OH), oy = int(it % OH);
+        const int ob = grp * 4;
+        switch (std::min(4, W->OB - ob)) {
+          case 4: convRow<4>(*W, g, st, oy, ob); break;
+          case 3: convRow<3>(*W, g, st, oy, ob); break;
+          case 2: convRow<2>(*W, g, st, oy, ob); break;
+          default: convRow<1>(*W, g, st, oy, ob); break;
+        }
+      }
+    });
+  }
+  return nullptr;
+}
+
+// peak(iters): independent vpdpbusd chains (no memory traffic) → MACs done (for the roofline)
+VNNI_TARGET double peakImpl(int64_t iters) {
+  __m512i a[12];
+  for (int i = 0; i < 12; i++) a[i] = _mm512_set1_epi32(i);
+  const __m512i x = _mm512_set1_epi32(0x01020304), w = _mm512_set1_epi32(0x05060708);
+  for (int64_t k = 0; k < iters; k++)
+    for (int i = 0; i < 12; i++) a[i] = _mm512_dpbusd_epi32(a[i], x, w);
+  __m512i s = a[0];
+  for (int i = 1; i < 12; i++) s = _mm512_add_epi32(s, a[i]);
+  return double(_mm512_reduce_add_epi32(s));
+}
+
+napi_value Peak(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  if (!getArgs(env, info, 1, argv)) return nullptr;
+  double iters;
+  NAPI_OK(napi_get_value_double(env, argv[0], &iters));
+  const double chk = peakImpl(int64_t(iters));
+  napi_value r;
+  NAPI_OK(napi_create_double(env, double(int64_t(iters)) * 12 * 64 + 0 * chk, &r));
+  return r;
+}
+
+napi_value Init(napi_env env, napi_value exports) {
+  if (cpuLevel() < 2) {
+    // the kernels need AVX-512 VNNI: export only cpuLevel so the loader can say why it refuses
+    napi_property_descriptor d[] = {{"cpuLevel", nullptr, CpuLevel, nullptr, nullptr, nullptr, napi_default, nullptr}};
+    napi_define_properties(env, exports, 1, d);
+    return exports;
+  }
+  napi_property_descriptor d[] = {
+      {"cpuLevel", nullptr, CpuLevel, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"createContext", nullptr, CreateContext, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"packConv", nullptr, PackConv, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"conv", nullptr, Conv, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"peak", nullptr, Peak, nullptr, nullptr, nullptr, napi_default, nullptr},
+  };
+  napi_define_properties(env, exports, sizeof(d) / sizeof(d[0]), d);
+  return exports;
+}
+
+}  // namespace
+
+NAPI_MODULE(NODE_GYP_MODULE_NAME, Init)
