@@ -3,7 +3,7 @@
     {
       "target_name": "dpuflow_native",
       "sources": ["native/dpu_kernels.cc"],
-      "cflags_cc": ["-std=c++17", "-O3", "-fno-exceptions"],
+      "cflags_cc": ["-std=c++17", "-O3", "-Wno-maybe-uninitialized", "-Wno-uninitialized"],
       "cflags_cc!": ["-fno-rtti"],
       "defines": ["NAPI_VERSION=8"]
     }

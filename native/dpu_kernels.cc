@@ -194,6 +194,17 @@ VNNI_TARGET inline void stage16(const Stage& st, __m512i v, int o, int8_t* out, 
   for (int i = 0; i < n; i++) out[i] = int8_t(stage1(st, a[i], o + i));
 }
 
+// dst[i] = src[i] ^ 0x80 (int8 x → u8 x + 128)
+VNNI_TARGET void xor80(uint8_t* dst, const uint8_t* src, size_t n) {
+  const __m512i k = _mm512_set1_epi8(char(0x80));
+  size_t i = 0;
+  for (; i + 64 <= n; i += 64) _mm512_storeu_si512(dst + i, _mm512_xor_si512(_mm512_loadu_si512(src + i), k));
+  if (i < n) {
+    const __mmask64 m = (n - i) >= 64 ? ~__mmask64(0) : ((__mmask64(1) << (n - i)) - 1);
+    _mm512_mask_storeu_epi8(dst + i, m, _mm512_xor_si512(_mm512_maskz_loadu_epi8(m, src + i), k));
+  }
+}
+
 // ---- conv (VNNI) --------------------------------------------------------------------------------
 struct ConvGeo {
   const uint8_t* xp;  // padded u8 input Hp×Wp×(C4·4)
@@ -496,7 +507,7 @@ napi_value Conv(napi_env env, napi_callback_info info) {
         const uint8_t* s = reinterpret_cast<const uint8_t*>(x) + size_t(y) * Wd * C;
         uint8_t* dd = d + size_t(pl) * Cs;
         if (Cs == C) {
-          for (size_t k = 0; k < size_t(Wd) * C; k++) dd[k] = s[k] ^ 0x80;
+          xor80(dd, s, size_t(Wd) * C);
         } else {
           for (int xx = 0; xx < Wd; xx++) {
             for (int c = 0; c < C; c++) dd[size_t(xx) * Cs + c] = s[size_t(xx) * C + c] ^ 0x80;

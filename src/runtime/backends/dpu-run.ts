@@ -11,6 +11,14 @@ import type { Subgraph } from '../../xir/graph.js';
 import { registerBackend, type BackendOptions, type SubgraphBackend } from '../backend.js';
 import { subgraphTensors, subgraphToIr } from '../subgraph-ir.js';
 import { openDpuSubgraph } from './common.js';
+import type { NativeKernels } from '../../kernels/native/types.js';
+
+/** Native conv kernels for 'run' (Node: src/runtime/node/native-run.ts installs the addon's loader);
+ * stage code itself never loads them, so without a provider 'run' stays on the WASM kernels. */
+let nativeProvider: (() => NativeKernels | undefined) | undefined;
+export function setRunModeNative(provider: (() => NativeKernels | undefined) | undefined): void {
+  nativeProvider = provider;
+}
 
 /** True: 'run' is wired to the WASM fast executor. */
 export const RUN_MODE_AVAILABLE = true;
@@ -24,7 +32,8 @@ export function createDpuRunBackend(sg: Subgraph, opts: BackendOptions): Subgrap
   }
   let exec: ReturnType<typeof createFastExecutor>;
   try {
-    exec = createFastExecutor(ir);
+    const kernels = nativeProvider?.();
+    exec = createFastExecutor(ir, kernels ? { native: { kernels, threads: opts.threads ?? 1 } } : {});
   } catch (e) {
     throw new RuntimeError('E_RUN_PREPARE', `the fast executor cannot prepare this subgraph: ${(e as Error).message}`, {
       where: sg.getName(), cause: e, fix: "use mode 'sim' or 'ref'",

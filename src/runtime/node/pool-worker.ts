@@ -4,6 +4,7 @@ import { Graph } from '../../xir/graph.js';
 import { GraphRunner } from '../graph-runner.js';
 import type { RunnerMode } from '../backend.js';
 import { DpuflowError } from '../../errors.js';
+import './native-run.js'; // 'run' uses the native kernels when built
 
 interface Init { xmodel: Uint8Array; mode: RunnerMode; target?: string }
 interface JobMsg { type: 'job'; id: number; feeds: Record<string, Float32Array> }

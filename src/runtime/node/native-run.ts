@@ -1,0 +1,12 @@
+/**
+ * Node wiring of the native kernels into the 'run' backend: importing this module makes every DPU
+ * 'run' runner created afterwards use the AVX-512 VNNI addon when it is built and the CPU has VNNI
+ * (DPUFLOW_NATIVE=0 turns it off; it is read when a runner is created). Otherwise 'run' stays on
+ * the WebAssembly kernels. Imported by src/index.ts and the RunnerPool worker.
+ */
+import { setRunModeNative } from '../backends/dpu-run.js';
+import { loadNativeKernels, nativeStatus } from '../../kernels/native/node.js';
+
+setRunModeNative(loadNativeKernels);
+
+export { loadNativeKernels, nativeStatus };
