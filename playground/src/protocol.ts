@@ -6,7 +6,7 @@ export type ExampleName = 'resnet50' | 'mobilenetv2' | 'tiny' | 'ppocr-det';
 export interface RunRequest {
   type: 'run';
   /** Picked/dropped files (an .onnx, or a TF.js model.json with its shards), or a built-in example. */
-  model: { kind: 'files'; files: File[] } | { kind: 'example'; name: ExampleName; url?: string };
+  model: { kind: 'files'; files: File[] } | { kind: 'example'; name: ExampleName; url?: string; bytes?: ArrayBuffer };
   /** A board (kv260, zcu102, zcu104) or an arch preset (B4096, …). */
   target: string;
   /** ONNX NCHW shape for dynamic inputs, e.g. "1,3,320,320" (empty: from the model). */

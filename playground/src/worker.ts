@@ -19,7 +19,7 @@ import { Runner } from '../../src/runtime/runner.js';
 import { allocBuffers } from '../../src/runtime/tensor.js';
 import { renderProfileHtml } from '../../src/report/html.js';
 import { layerTimeSplit } from '../../src/report/layer-split.js';
-import { DpuflowError, ImportError } from '../../src/errors.js';
+import { AppError, ArchError, CompileError, DpuflowError, GraphError, ImportError, IsaError, QuantizeError, RuntimeError, UsageError, XmodelError } from '../../src/errors.js';
 import type { Graph } from '../../src/ir/types.js';
 import { MAX_MODEL_BYTES, type OpRow, type PgResult, type RunRequest, type WorkerMessage } from './protocol.js';
 
@@ -32,26 +32,39 @@ self.onmessage = (ev: MessageEvent<RunRequest>) => {
   run(ev.data).then(
     (result) => post({ type: 'result', result }, [result.files.intXmodel.buffer as ArrayBuffer, result.files.xmodel.buffer as ArrayBuffer]),
     (err: unknown) => {
-      if (err instanceof DpuflowError) post({ type: 'error', message: err.message, code: err.code, kind: err.name, fix: err.fix });
+      if (err instanceof DpuflowError) post({ type: 'error', message: err.message, code: err.code, kind: errorKind(err), fix: err.fix });
       else post({ type: 'error', message: `internal error: ${err instanceof Error ? err.message : String(err)}`, kind: 'Error' });
     },
   );
 };
 
-interface Loaded { name: string; format: string; input: Uint8Array | { json: string; shards: Record<string, Uint8Array> }; shapeDefault?: string }
+// class names are minified in the bundle: name the stage by class
+const KINDS: Array<[new (...a: never[]) => DpuflowError, string]> = [
+  [ImportError, 'ImportError'], [GraphError, 'GraphError'], [QuantizeError, 'QuantizeError'], [CompileError, 'CompileError'], [ArchError, 'ArchError'],
+  [IsaError, 'IsaError'], [XmodelError, 'XmodelError'], [RuntimeError, 'RuntimeError'], [AppError, 'AppError'], [UsageError, 'UsageError'],
+];
+function errorKind(err: DpuflowError): string {
+  return KINDS.find(([c]) => err instanceof c)?.[1] ?? 'Error';
+}
+
+interface Loaded { name: string; fileName: string; format: string; input: Uint8Array | { json: string; shards: Record<string, Uint8Array> }; shapeDefault?: string }
 
 async function loadModel(req: RunRequest): Promise<Loaded> {
   const m = req.model;
   if (m.kind === 'example') {
     if (m.name === 'ppocr-det') {
-      progress('loading the PP-OCRv4 det model');
-      const r = await fetch(m.url ?? '');
-      if (!r.ok) throw new ImportError('E_PG_FETCH', `could not load the bundled PP-OCRv4 det model (HTTP ${r.status})`, { fix: 'reload the page while the server is running' });
-      return { name: 'ch_PP-OCRv4_det_infer', format: 'onnx (PP-OCRv4 det, real weights)', input: new Uint8Array(await r.arrayBuffer()), shapeDefault: '1,3,256,256' };
+      let bytes = m.bytes;
+      if (!bytes) {
+        progress('loading the PP-OCRv4 det model');
+        const r = await fetch(m.url ?? '').catch(() => undefined);
+        if (!r?.ok) throw new ImportError('E_PG_FETCH', `could not load the bundled PP-OCRv4 det model (${r ? `HTTP ${r.status}` : 'offline'})`, { fix: 'reload the page while the server is running' });
+        bytes = await r.arrayBuffer();
+      }
+      return { name: 'ch_PP-OCRv4_det_infer', fileName: 'ch_PP-OCRv4_det_infer.onnx', format: 'onnx (PP-OCRv4 det, real weights)', input: new Uint8Array(bytes), shapeDefault: '1,3,256,256' };
     }
     progress(`building the ${m.name}-shaped model (seed ${req.seed})`);
     await tick();
-    return { name: `${m.name}_seed${req.seed}`, format: `onnx (seeded ${m.name}-shaped, buildModel)`, input: buildModel(m.name, { seed: req.seed }).onnx };
+    return { name: `${m.name}_seed${req.seed}`, fileName: `${m.name}_seed${req.seed}.onnx`, format: `onnx (seeded ${m.name}-shaped, buildModel)`, input: buildModel(m.name, { seed: req.seed }).onnx };
   }
   const files = m.files;
   if (files.length === 0) throw new ImportError('E_PG_NO_FILE', 'no file given', { fix: 'pick an .onnx file, or a TF.js model.json with its .bin shards' });
@@ -73,12 +86,12 @@ async function loadModel(req: RunRequest): Promise<Loaded> {
       const f = files.find((x) => x.name === base);
       if (f) shards[p] = new Uint8Array(await f.arrayBuffer());
     }
-    return { name: json.name.replace(/\.json$/i, ''), format: 'tfjs', input: { json: text, shards } };
+    return { name: json.name.replace(/\.json$/i, ''), fileName: json.name, format: 'tfjs', input: { json: text, shards } };
   }
   if (files.length > 1) throw new ImportError('E_PG_FILES', `${files.length} files picked but none is a TF.js model.json`, { fix: 'pick one .onnx file, or model.json together with its shards' });
   const f = files[0]!;
   progress(`reading ${f.name}`);
-  return { name: f.name.replace(/\.onnx$/i, ''), format: 'onnx', input: new Uint8Array(await f.arrayBuffer()) };
+  return { name: f.name.replace(/\.onnx$/i, ''), fileName: f.name, format: 'onnx', input: new Uint8Array(await f.arrayBuffer()) };
 }
 
 function tooBig(bytes: number): ImportError {
@@ -99,7 +112,7 @@ function parseInputShape(spec: string, l: Loaded): Record<string, number[]> | un
   let name = eq >= 0 ? s.slice(0, eq).trim() : '';
   if (!name) {
     if (l.input instanceof Uint8Array) {
-      const d = decodeOnnx(l.input, l.name);
+      const d = decodeOnnx(l.input, l.fileName);
       const inits = new Set((d.graph?.initializer ?? []).map((t) => (t as { name?: string }).name));
       name = (d.graph?.input ?? []).map((i) => i.name ?? '').find((n) => !inits.has(n)) ?? '';
     } else {
@@ -179,7 +192,7 @@ async function run(req: RunRequest): Promise<PgResult> {
   lap('load');
   progress('importing');
   await tick();
-  const g = importModel(l.input, { fileName: l.name, inputShapes: parseInputShape(req.inputShape || l.shapeDefault || '', l) });
+  const g = importModel(l.input, { fileName: l.fileName, inputShapes: parseInputShape(req.inputShape || l.shapeDefault || '', l) });
   lap('import');
 
   let batches: CalibBatch[];
