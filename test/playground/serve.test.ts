@@ -4,7 +4,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
-import { startStaticServer } from '../../src/cli/commands/serve.js';
+import { fileURLToPath } from 'node:url';
+import { defaultServeDir, startStaticServer } from '../../src/cli/commands/serve.js';
 
 test('static server: index, content types, 404, no escape from the folder', async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dpuflow-serve-'));
@@ -28,5 +29,21 @@ test('static server: index, content types, 404, no escape from the folder', asyn
     s.close();
     fs.rmSync(dir, { recursive: true, force: true });
     fs.rmSync(path.join(path.dirname(dir), `${path.basename(dir)}-secret.txt`), { force: true });
+  }
+});
+
+test('serve without --dir: ./playground/dist when built there, else the package\'s own playground/dist', () => {
+  const pkg = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+  const cwd = process.cwd();
+  const elsewhere = fs.mkdtempSync(path.join(os.tmpdir(), 'dpuflow-cwd-'));
+  try {
+    process.chdir(elsewhere);
+    assert.equal(defaultServeDir(), path.join(pkg, 'playground', 'dist'));
+    fs.mkdirSync(path.join(elsewhere, 'playground', 'dist'), { recursive: true });
+    fs.writeFileSync(path.join(elsewhere, 'playground', 'dist', 'index.html'), '<p>local</p>');
+    assert.equal(fs.realpathSync(defaultServeDir()), fs.realpathSync(path.join(elsewhere, 'playground', 'dist')));
+  } finally {
+    process.chdir(cwd);
+    fs.rmSync(elsewhere, { recursive: true, force: true });
   }
 });
