@@ -194,3 +194,87 @@ export function dwconv(xp: usize, wpk: usize, bias: usize, out: usize,
     }
   }
 }
+
+// ---- calibration statistics (quantizer observers) --------------------------------------------
+
+/**
+ * max |x| of n float32 at x (n a multiple of 4 or not). NaN or ±Inf anywhere → the result is NaN
+ * or Inf (f32x4.max propagates NaN), so the caller can report the element by a scalar scan.
+ */
+export function maxabs(x: usize, n: i32): f32 {
+  let m0 = f32x4.splat(0), m1 = f32x4.splat(0);
+  const n8 = <usize>(n & ~7) << 2;
+  let p: usize = 0;
+  for (; p < n8; p += 32) {
+    m0 = f32x4.max(m0, f32x4.abs(v128.load(x + p)));
+    m1 = f32x4.max(m1, f32x4.abs(v128.load(x + p, 16)));
+  }
+  m0 = f32x4.max(m0, m1);
+  let m = max(max(f32x4.extract_lane(m0, 0), f32x4.extract_lane(m0, 1)), max(f32x4.extract_lane(m0, 2), f32x4.extract_lane(m0, 3)));
+  const end = <usize>n << 2;
+  for (; p < end; p += 4) m = max(m, abs(load<f32>(x + p)));
+  return m;
+}
+
+/**
+ * Accumulates n float32 at x into per-bin moments for the `diffs` search
+ * (src/quantizer/observers/diffs-fast.ts): bin f = floor(x·sc) + half, d = x − floor(x·sc)·w.
+ * Two copies of the histogram (even / odd elements; copy 1 starts `stride` bytes after copy 0), each
+ * bin [count, Σd] as f64 (16 bytes), so that runs of equal bins do not serialise on one memory
+ * location. Returns Σd² over all elements (even and odd elements in two sums, added at the end).
+ * Same f64 operations, in the same order, as the TypeScript loop it replaces. The caller
+ * guarantees |x| ≤ half·w.
+ */
+export function diffshist(x: usize, n: i32, sc: f64, w: f64, hist: usize, half: i32, stride: usize): f64 {
+  let q0: f64 = 0, q1: f64 = 0;
+  const h1 = hist + stride;
+  let i = 0;
+  for (; i + 2 <= n; i += 2) {
+    const v0 = <f64>load<f32>(x + (<usize>i << 2));
+    const v1 = <f64>load<f32>(x + (<usize>i << 2), 4);
+    const f0 = floor(v0 * sc);
+    const f1 = floor(v1 * sc);
+    const d0 = v0 - f0 * w;
+    const d1 = v1 - f1 * w;
+    const b0 = hist + (<usize>(<i32>f0 + half) << 4);
+    const b1 = h1 + (<usize>(<i32>f1 + half) << 4);
+    store<f64>(b0, load<f64>(b0) + 1.0);
+    store<f64>(b0, load<f64>(b0, 8) + d0, 8);
+    store<f64>(b1, load<f64>(b1) + 1.0);
+    store<f64>(b1, load<f64>(b1, 8) + d1, 8);
+    q0 += d0 * d0;
+    q1 += d1 * d1;
+  }
+  if (i < n) {
+    const v0 = <f64>load<f32>(x + (<usize>i << 2));
+    const f0 = floor(v0 * sc);
+    const d0 = v0 - f0 * w;
+    const b0 = hist + (<usize>(<i32>f0 + half) << 4);
+    store<f64>(b0, load<f64>(b0) + 1.0);
+    store<f64>(b0, load<f64>(b0, 8) + d0, 8);
+    q0 += d0 * d0;
+  }
+  return q0 + q1;
+}
+
+/**
+ * Σ over bins [j0, j1) (both histogram copies merged) of the bin's squared error at candidate scale
+ * s = 2^fp (inv = 2^-fp), DPU_ROUND and int8 saturation, without the Σd² term (the caller adds it):
+ * 2·o·Σd + n·o² with o = edge − q·inv, edge = (j − half)·w.
+ */
+export function diffssse(hist: usize, j0: i32, j1: i32, half: i32, w: f64, s: f64, inv: f64, stride: usize): f64 {
+  let sum: f64 = 0;
+  for (let j = j0; j < j1; j++) {
+    const b = hist + (<usize>j << 4);
+    const cnt = load<f64>(b) + load<f64>(b + stride);
+    if (cnt == 0) continue;
+    const sd = load<f64>(b, 8) + load<f64>(b + stride, 8);
+    const edge = <f64>(j - half) * w;
+    let q = floor(edge * s + 0.5);
+    if (q < -128) q = -128;
+    else if (q > 127) q = 127;
+    const o = edge - q * inv;
+    sum += 2 * o * sd + cnt * o * o;
+  }
+  return sum;
+}

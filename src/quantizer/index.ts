@@ -1,6 +1,6 @@
 /** The quantizer: calibration to power-of-two INT8 fix points (see docs/quantizer.md). */
 export { quantize, legalizeFixPoints, applyFixPoints, MIN_CALIB_RECOMMENDED } from './quantize.js';
-export type { QuantizeOptions, QuantizeResult, CalibBatch, CalibSource, FixPoints } from './quantize.js';
+export type { QuantizeOptions, QuantizeResult, QuantizeTimings, CalibBatch, CalibSource, FixPoints } from './quantize.js';
 export { isQuantizableOp, notQuantizableReason, quantizationPlan, RESHAPE_LIKE, SAME_FP_AS_INPUT } from './quantizable.js';
 export type { QuantDecision } from './quantizable.js';
 export { resolveBoundaries, boundaryViolations } from './boundary.js';

@@ -74,6 +74,20 @@ export interface QuantizeResult {
   graph: Graph;
   quantInfo: QuantInfo;
   report: QuantReport;
+  /** Wall time of each phase in ms (not part of the report: it would make quant_report.json
+   * non-deterministic). calibFloat/calibObserve split the calibration loop. */
+  timings: QuantizeTimings;
+}
+
+export interface QuantizeTimings {
+  prePasses: number;
+  calibFloat: number;
+  calibObserve: number;
+  fixPoints: number;
+  biasCorrection: number;
+  finetune: number;
+  report: number;
+  total: number;
 }
 
 /** Warn below this many calibration images (vai_q's guidance). */
@@ -221,6 +235,15 @@ export async function quantize(graph: Graph, calib: CalibSource, opts: QuantizeO
   const g = cloneGraph(graph);
   finiteOrThrow(g);
 
+  const tStart = performance.now();
+  const timings: QuantizeTimings = { prePasses: 0, calibFloat: 0, calibObserve: 0, fixPoints: 0, biasCorrection: 0, finetune: 0, report: 0, total: 0 };
+  let tMark = tStart;
+  const lap = (): number => {
+    const now = performance.now();
+    const d = now - tMark;
+    tMark = now;
+    return d;
+  };
   // 1. pre-passes
   // affine before and after BN folding: conv → add(bias) → batchnorm (Paddle's ConvTranspose export)
   const affine = foldAffine(g);
@@ -269,15 +292,21 @@ export async function quantize(graph: Graph, calib: CalibSource, opts: QuantizeO
   const observers = new Map<string, Observer>();
   for (const t of actTensors) observers.set(t, createObserver(method, { tensor: t, round: ACT_ROUND, percentile: opts.percentile }));
   const want = new Set(actTensors);
+  timings.prePasses = lap();
+  let observeMs = 0;
   batches.forEach((feeds, i) => {
     runFloat(g, feeds, {
       onTensor: (op, v) => {
+        const t = performance.now();
         if (want.has(op.name)) observers.get(op.name)?.observe(v.data);
         else maxAbs(v.data, op.name);
+        observeMs += performance.now() - t;
       },
     });
     progress('calibrate', i + 1, batches.length);
   });
+  timings.calibObserve = observeMs;
+  timings.calibFloat = lap() - observeMs;
 
   const fps: FixPoints = { act: new Map(), param: new Map() };
   for (const t of actTensors) fps.act.set(t, (observers.get(t) as Observer).fixPoint());
@@ -320,6 +349,7 @@ export async function quantize(graph: Graph, calib: CalibSource, opts: QuantizeO
   const adjustments = [...satAdj, ...legalizeFixPoints(g, fps)];
   let qg = applyFixPoints(g, fps);
 
+  timings.fixPoints = lap();
   // 4. bias correction (it edits the float biases of g: the report compares against the float graph before it)
   const gRef = cloneGraph(g);
   const biasLayers = g.ops.filter((op) => WEIGHTED.has(op.type) && op.type !== 'matmul' && isQ(op.name) && op.inputs[2] && fps.param.has(op.inputs[2])).map((o) => o.name);
@@ -385,6 +415,7 @@ export async function quantize(graph: Graph, calib: CalibSource, opts: QuantizeO
     qg = applyFixPoints(g, fps);
   }
 
+  timings.biasCorrection = lap();
   // fast finetune (AdaQuant)
   let ftLayers = 0;
   if (opts.fastFinetune) {
@@ -403,10 +434,12 @@ export async function quantize(graph: Graph, calib: CalibSource, opts: QuantizeO
     });
   }
 
+  timings.finetune = lap();
   // 5. report
   const nr = opts.skipReport ? 0 : Math.min(batches.length, opts.reportBatches ?? 8);
   const { stats, local } = reportPass(gRef, qg, batches.slice(0, nr), opts.reportExecutor ?? 'fast', (i) => progress('report', i + 1, nr));
   const qOps = opMap(qg);
+  timings.report = lap();
   const tensors = [...stats.entries()].map(([name, st]) => {
     const op = qOps.get(name) as Op;
     const t = tensorReport(name, op.type, st, op.output.fixPoint, local.get(name));
@@ -451,5 +484,6 @@ export async function quantize(graph: Graph, calib: CalibSource, opts: QuantizeO
     tensors: sorted,
     outputs,
   };
-  return { graph: qg, quantInfo, report };
+  timings.total = performance.now() - tStart;
+  return { graph: qg, quantInfo, report, timings };
 }

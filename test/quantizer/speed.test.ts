@@ -17,6 +17,7 @@ import { reportPass } from '../../src/quantizer/report-pass.js';
 import { diffsFixPoint, DIFFS_CANDIDATES } from '../../src/quantizer/observers/diffs.js';
 import { diffsFixPointFast } from '../../src/quantizer/observers/diffs-fast.js';
 import { DPU_ROUND, STD_ROUND } from '../../src/quantizer/fixpoint.js';
+import { setFloatWasmEnabled } from '../../src/kernels/ref/float/wasm/instance.js';
 import { normalizePixels, type NormalizeOptions } from '../../src/apps/preprocess/normalize.js';
 import { assetPath, packageDir } from '../../src/runtime/node/assets.js';
 import type { TensorValue } from '../../src/ir/types.js';
@@ -43,7 +44,10 @@ test('binned diffs = direct diffs on every PP-OCRv4 det activation of 2 real cro
         n++;
         const a = diffsFixPoint(v.data, DPU_ROUND, op.name);
         const b = diffsFixPointFast(v.data, DPU_ROUND, DIFFS_CANDIDATES, op.name);
-        if (a !== b) diff.push(`${op.name}: direct ${a}, binned ${b}`);
+        const prev = setFloatWasmEnabled(false);
+        const c = diffsFixPointFast(v.data, DPU_ROUND, DIFFS_CANDIDATES, op.name);
+        setFloatWasmEnabled(prev);
+        if (a !== b || a !== c) diff.push(`${op.name}: direct ${a}, binned ${b} (WASM) ${c} (TS)`);
       },
     });
   }
@@ -66,9 +70,15 @@ test('binned diffs = direct diffs on edge cases (grid ties, saturation edges, cl
     ['huge (clamped fp)', Float32Array.from({ length: 4096 }, () => rnd() * 1e9)],
     ['gaussian-ish', Float32Array.from({ length: 20000 }, () => (rnd() + rnd() + rnd()) * 2)],
   ];
-  for (const [name, x] of cases) {
-    assert.equal(diffsFixPointFast(x, DPU_ROUND, DIFFS_CANDIDATES, name), diffsFixPoint(x, DPU_ROUND, name), `${name} (DPU_ROUND)`);
-    assert.equal(diffsFixPointFast(x, STD_ROUND, DIFFS_CANDIDATES, name), diffsFixPoint(x, STD_ROUND, name), `${name} (STD_ROUND)`);
+  for (const wasm of [true, false]) {
+    const prev = setFloatWasmEnabled(wasm);
+    for (const [name, x] of cases) {
+      assert.equal(diffsFixPointFast(x, DPU_ROUND, DIFFS_CANDIDATES, name), diffsFixPoint(x, DPU_ROUND, name), `${name} (DPU_ROUND, wasm ${wasm})`);
+      assert.equal(diffsFixPointFast(x, STD_ROUND, DIFFS_CANDIDATES, name), diffsFixPoint(x, STD_ROUND, name), `${name} (STD_ROUND, wasm ${wasm})`);
+    }
+    // non-finite values: the same QuantizeError naming the tensor on both paths
+    assert.throws(() => diffsFixPointFast(Float32Array.from([1, 2, NaN, 3]), DPU_ROUND, DIFFS_CANDIDATES, 'bad.t'), (e: Error) => e.name === 'QuantizeError' && /NaN at element 2/.test(e.message));
+    setFloatWasmEnabled(prev);
   }
   // a hand-computed choice: 0.3 and 0.1 values with one 1.0 outlier → fp0 = 7 (range 1); fp 7 keeps
   // 1.0 (error from rounding 0.3/0.1 at step 1/128), larger fps clip 1.0 but resolve the rest finer

@@ -28,6 +28,12 @@ export interface FloatWasmExports {
   dwconv(xp: number, wpk: number, bias: number, out: number,
     C: number, Wp: number, KH: number, KW: number, sh: number, sw: number, dh: number, dw: number,
     OW: number, p0: number, p1: number): void;
+  /** max |x| (NaN/Inf when any element is non-finite). */
+  maxabs(x: number, n: number): number;
+  /** Per-bin [count, Σd] (f64, two copies `stride` bytes apart) of the diffs search; returns Σd². See stats.ts. */
+  diffshist(x: number, n: number, sc: number, w: number, hist: number, half: number, stride: number): number;
+  /** Squared error at one candidate from the bins [j0, j1), without the Σd² term. */
+  diffssse(hist: number, j0: number, j1: number, half: number, w: number, s: number, inv: number, stride: number): number;
 }
 
 export interface FloatWasm {
