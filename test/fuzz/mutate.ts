@@ -1,4 +1,7 @@
 /** Seeded mutators over real files: bit flips, truncation, splices, huge/negative varints, JSON structure edits. */
+import { decodeProgram, encodeProgram, type Instr } from '../../src/isa/codec.js';
+import { CLASS_BY_NAME, CLASS_NAMES, ENGINE_BIT, fieldRange, type ClassName } from '../../src/isa/spec.js';
+
 export class Rng {
   private s: number;
   constructor(seed: number) { this.s = (seed >>> 0) || 1; }
@@ -147,4 +150,201 @@ export function mutateProtobuf(src: Uint8Array, rng: Rng): Uint8Array | null {
     }
   }
   const out: number[] = []; encodePb(root, out); return new Uint8Array(out);
+}
+
+/** Deep-nesting text for a placeholder (exported for the TF.js mutator). */
+export function deepJsonText(depth: number): string { return deepText(depth); }
+
+// ---------------------------------------------------------------------------------------------------------
+// mc_code deep mutator: decode the real stream, change fields of decoded instructions, re-encode. Values are
+// kept inside each field's legal range, so most inputs pass the decoder and reach `simulate`.
+
+function legalMask(cls: ClassName, rng: Rng): number {
+  const eng = CLASS_BY_NAME[cls].engine;
+  const own = eng === 'END' ? 0 : ENGINE_BIT[eng];
+  return rng.int(16) & ~own;
+}
+
+/** Kinds of deep mutation, named in the figures of docs/reliability.md. */
+export const MC_DEEP_KINDS = ['address', 'length', 'bank', 'shift', 'channels', 'field', 'tokens', 'opcode', 'drop', 'duplicate', 'swap'] as const;
+
+function fieldValue(v: number, lo: number, hi: number, rng: Rng): number {
+  const c = rng.int(8);
+  const x = c === 0 ? lo : c === 1 ? hi : c === 2 ? v + 1 : c === 3 ? v - 1 : c === 4 ? v * 2 : c === 5 ? Math.floor(v / 2) : c === 6 ? v + (1 << rng.int(20)) : lo + rng.int(Math.min(hi - lo + 1, 2 ** 31));
+  return Math.max(lo, Math.min(hi, x));
+}
+
+export function mutateMcDeep(src: Uint8Array, rng: Rng): Uint8Array | null {
+  let prog: Instr[];
+  try { prog = decodeProgram(src).map((p) => ({ cls: p.cls, wait: p.wait, signal: p.signal, f: { ...p.f } })); } catch { return null; }
+  if (!prog.length) return null;
+  const k = 1 + rng.int(3);
+  for (let r = 0; r < k; r++) {
+    const body = Math.max(1, prog.length - 1); // END stays last unless an opcode swap / drop reaches it
+    const i = rng.int(body);
+    const ins = prog[i]!;
+    const spec = CLASS_BY_NAME[ins.cls];
+    const kind = rng.pick(MC_DEEP_KINDS);
+    const pickField = (re: RegExp) => { const fs = spec.fields.filter((x) => re.test(x.name)); return fs.length ? rng.pick(fs) : spec.fields.length ? rng.pick(spec.fields) : undefined; };
+    switch (kind) {
+      case 'address': case 'length': case 'bank': case 'shift': case 'channels': case 'field': {
+        const re = { address: /addr/, length: /rows|cols|pixels|stride|kernel/, bank: /bank|reg_id/, shift: /shift|fp_/, channels: /channels|^ic$|^oc$/, field: /./ }[kind];
+        const fs = pickField(re);
+        if (!fs) break;
+        const [lo, hi] = fieldRange(fs);
+        ins.f[fs.name] = fieldValue(ins.f[fs.name] ?? 0, lo, hi, rng);
+        break;
+      }
+      case 'tokens':
+        if (rng.int(2)) ins.wait = legalMask(ins.cls, rng); else ins.signal = ins.cls === 'END' ? 0 : legalMask(ins.cls, rng);
+        break;
+      case 'opcode': { // another class; same-named fields kept, the others random in range
+        const cls = rng.pick(CLASS_NAMES.filter((c) => c !== 'END' && c !== ins.cls));
+        const ns = CLASS_BY_NAME[cls];
+        const f: Record<string, number> = {};
+        for (const fs of ns.fields) { const [lo, hi] = fieldRange(fs); f[fs.name] = fs.name in ins.f ? Math.max(lo, Math.min(hi, ins.f[fs.name]!)) : lo + rng.int(Math.min(hi - lo + 1, 64)); }
+        prog[i] = { cls, wait: ins.wait & ~(ns.engine === 'END' ? 0 : ENGINE_BIT[ns.engine]), signal: ins.signal & ~(ns.engine === 'END' ? 0 : ENGINE_BIT[ns.engine]), f };
+        break;
+      }
+      case 'drop': prog.splice(i, 1); break;
+      case 'duplicate': prog.splice(i, 0, { ...ins, f: { ...ins.f } }); break;
+      default: { const j = rng.int(body); const t = prog[j]!; prog[j] = prog[i]!; prog[i] = t; }
+    }
+    if (!prog.length) return null;
+  }
+  try { return encodeProgram(prog); } catch { return null; }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// TF.js bundle: model.json + shards in one byte string so the runner can ship it to the worker and keep it
+// in the corpus. Layout: "TFJB" u32 jsonLen json u32 nShards { u32 nameLen name u32 len bytes }* (LE).
+export interface TfjsBundle { json: string; shards: Record<string, Uint8Array> }
+export function packTfjs(b: TfjsBundle): Uint8Array {
+  const te = new TextEncoder();
+  const parts: Uint8Array[] = [te.encode('TFJB')];
+  const u32 = (n: number) => { const x = new Uint8Array(4); new DataView(x.buffer).setUint32(0, n, true); return x; };
+  const j = te.encode(b.json); parts.push(u32(j.length), j);
+  const names = Object.keys(b.shards); parts.push(u32(names.length));
+  for (const n of names) { const nb = te.encode(n); parts.push(u32(nb.length), nb, u32(b.shards[n]!.length), b.shards[n]!); }
+  const out = new Uint8Array(parts.reduce((s, p) => s + p.length, 0)); let o = 0; for (const p of parts) { out.set(p, o); o += p.length; } return out;
+}
+/** Unpack a bundle; null when the bytes are not one (the harness's own framing, not the importer's input). */
+export function unpackTfjs(bytes: Uint8Array, seeds: readonly Uint8Array[] = []): TfjsBundle | null {
+  const td = new TextDecoder();
+  if (bytes.length < 12 || td.decode(bytes.subarray(0, 4)) !== 'TFJB') return null;
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let o = 4;
+  const rd = (): number | null => { if (o + 4 > bytes.length) return null; const v = dv.getUint32(o, true); o += 4; return v; };
+  const jl = rd(); if (jl === null || o + jl > bytes.length) return null;
+  const json = td.decode(bytes.subarray(o, o + jl)); o += jl;
+  const n = rd(); if (n === null) return null;
+  const shards: Record<string, Uint8Array> = {};
+  for (let i = 0; i < n; i++) {
+    const nl = rd(); if (nl === null || o + nl > bytes.length) return null;
+    const name = td.decode(bytes.subarray(o, o + nl)); o += nl;
+    const l = rd(); if (l === null || o + l > bytes.length) return null;
+    const ref = /^@seed:(\d+):(.*)$/s.exec(name); // corpus files refer to unchanged seed shards (compactTfjs)
+    if (ref) { const s = seeds[Number(ref[1])] ? unpackTfjs(seeds[Number(ref[1])]!)?.shards[ref[2]!] : undefined; if (!s) return null; shards[ref[2]!] = s; }
+    else shards[name] = bytes.slice(o, o + l);
+    o += l;
+  }
+  return { json, shards };
+}
+
+/** Replace every shard equal to the same-named shard of a seed by a reference (keeps corpus files small). */
+export function compactTfjs(bytes: Uint8Array, seeds: readonly Uint8Array[]): Uint8Array {
+  const b = unpackTfjs(bytes, seeds); if (!b) return bytes;
+  const seedShards = seeds.map((x) => unpackTfjs(x)?.shards ?? {});
+  const eq = (a: Uint8Array, c: Uint8Array) => a.length === c.length && a.every((v, i) => v === c[i]);
+  const shards: Record<string, Uint8Array> = {};
+  for (const [n, d] of Object.entries(b.shards)) {
+    const k = seedShards.findIndex((s) => s[n] && eq(s[n]!, d));
+    if (k >= 0) shards[`@seed:${k}:${n}`] = new Uint8Array(0); else shards[n] = d;
+  }
+  return packTfjs({ json: b.json, shards });
+}
+
+type Obj = { [k: string]: J };
+const TF_DTYPES: J[] = ['float32', 'int32', 'uint8', 'uint16', 'float16', 'bool', 'string', 'complex64', 'int64', 'float64', '', 7, null];
+const DIMS: J[] = [0, -1, -2147483648, 2 ** 31, 2 ** 53, 1e308, 1.5, 'x', null, [], [1]];
+
+/** TF.js-aware mutation: manifest (dtypes, shapes, offsets, quantization, paths), topology, shards. */
+export function mutateTfjs(src: Uint8Array, rng: Rng, others: readonly Uint8Array[]): Uint8Array {
+  const b = unpackTfjs(src)!;
+  const m = JSON.parse(b.json) as Obj;
+  const manifest = (m['weightsManifest'] as Obj[] | undefined) ?? [];
+  const specs = manifest.flatMap((g) => (Array.isArray(g['weights']) ? (g['weights'] as Obj[]) : []));
+  const nodes = (((m['modelTopology'] as Obj | undefined)?.['node']) as Obj[] | undefined) ?? [];
+  let deep = 0;
+  let jsonEdited = false;
+  const k = 1 + rng.int(3);
+  for (let r = 0; r < k; r++) {
+    const choice = rng.int(12);
+    const spec = specs.length ? rng.pick(specs) : undefined;
+    if (choice <= 6 && choice !== 5) jsonEdited = true;
+    switch (choice) {
+      case 0: if (spec) spec['dtype'] = rng.pick(TF_DTYPES); break;
+      case 1: if (spec) { // shape: huge / negative / wrong-typed dims, or a changed rank
+        const sh = Array.isArray(spec['shape']) ? (spec['shape'] as J[]) : [];
+        const c = rng.int(5);
+        if (c === 0 && sh.length) sh[rng.int(sh.length)] = rng.pick(DIMS);
+        else if (c === 1) sh.push(rng.pick([2, 1000, 2 ** 20, 2 ** 31]));
+        else if (c === 2) sh.pop();
+        else if (c === 3) spec['shape'] = rng.pick<J>(['x', 5, null, { a: 1 }, [[1, 2]]]);
+        else if (sh.length) sh[rng.int(sh.length)] = ((sh[rng.int(sh.length)] as number) | 0) * 2;
+        if (c !== 3) spec['shape'] = sh;
+      } break;
+      case 2: if (specs.length > 1) { // offsets: remove, duplicate or swap weight specs (every later offset moves)
+        const g = rng.pick(manifest); const ws = g['weights'] as Obj[]; if (!Array.isArray(ws) || !ws.length) break;
+        const i = rng.int(ws.length), c = rng.int(3);
+        if (c === 0) ws.splice(i, 1); else if (c === 1) ws.splice(i, 0, JSON.parse(JSON.stringify(ws[i])) as Obj); else { const j = rng.int(ws.length); const t = ws[i]!; ws[i] = ws[j]!; ws[j] = t; }
+      } break;
+      case 3: if (spec) { // quantization block
+        const q = (spec['quantization'] as Obj | undefined) ?? {};
+        const c = rng.int(5);
+        if (c === 0) q['dtype'] = rng.pick<J>(['uint8', 'uint16', 'float16', 'int8', 'x', 3]);
+        else if (c === 1) q['scale'] = rng.pick<J>([0, -1, 1e308, NaN as unknown as J, 'x', null]);
+        else if (c === 2) q['min'] = rng.pick<J>([0, -1e308, 'x', null]);
+        else if (c === 3) q['original_dtype'] = rng.pick(TF_DTYPES);
+        else q['dtype'] = 'float16';
+        spec['quantization'] = q;
+      } break;
+      case 4: { // shard paths: missing, extra, renamed, duplicated, wrong type, path traversal
+        const g = manifest.length ? rng.pick(manifest) : undefined; if (!g) break;
+        const ps = Array.isArray(g['paths']) ? (g['paths'] as J[]) : [];
+        const c = rng.int(5);
+        if (c === 0) ps.pop(); else if (c === 1) ps.push('extra.bin'); else if (c === 2 && ps.length) ps.push(ps[0]!);
+        else if (c === 3) g['paths'] = rng.pick<J>(['x', 3, null, [1], ['../../etc/passwd']]);
+        else if (ps.length) ps[rng.int(ps.length)] = rng.pick<J>(['', 'nope.bin', 0]);
+        if (c < 3 || c === 4) g['paths'] = ps;
+        break;
+      }
+      case 5: { // shards themselves: missing, extra, truncated / spliced / bit-flipped bytes
+        const names = Object.keys(b.shards);
+        const c = rng.int(6);
+        if (c === 0 && names.length) delete b.shards[rng.pick(names)];
+        else if (c === 1) b.shards['extra.bin'] = new Uint8Array(rng.int(64));
+        else if (names.length) { const n = rng.pick(names); const s = b.shards[n]!; b.shards[n] = c === 2 ? s.slice(0, rng.int(s.length + 1)) : mutateBytes(s, rng, others.map((o) => unpackTfjs(o)?.shards[n] ?? s)); }
+        break;
+      }
+      case 6: if (nodes.length) { // topology: op swap, bad inputs, cycles, attr types
+        const n = rng.pick(nodes); const c = rng.int(5);
+        if (c === 0) n['op'] = rng.pick(nodes)['op'] ?? 'Conv2D';
+        else if (c === 1) n['input'] = rng.pick<J>([[], ['nope'], [n['name'] ?? 'x'], 'x', [5]]);
+        else if (c === 2 && n['attr'] && typeof n['attr'] === 'object') { const a = n['attr'] as Obj; const ks = Object.keys(a); if (ks.length) a[rng.pick(ks)] = rng.pick(WEIRD); }
+        else if (c === 3) { const o = rng.pick(nodes); o['input'] = [...(Array.isArray(o['input']) ? (o['input'] as J[]) : []), String(n['name'])]; n['input'] = [...(Array.isArray(n['input']) ? (n['input'] as J[]) : []), String(o['name'])]; }
+        else n['name'] = rng.pick(nodes)['name'] ?? '';
+      } break;
+      default: { // generic structural JSON mutation (wrong types, huge numbers, deep nesting) or text damage
+        const c = rng.int(3);
+        if (c === 0) { deep = rng.pick([50, 500, 5000, 20000]); }
+        else { b.json = mutateJson(JSON.stringify(m), rng); return packTfjs(b); } // text may hold deep nesting: not re-parsed
+      }
+    }
+  }
+  let json = JSON.stringify(m);
+  if (deep) { const keys = ['modelTopology', 'weightsManifest', 'format', 'userDefinedMetadata']; const key = rng.pick(keys); json = json.replace(`"${key}":`, `"${key}":${deepText(deep)},"${key}_":`); }
+  else if (!jsonEdited && rng.int(4) === 0) json = new TextDecoder().decode(mutateBytes(new TextEncoder().encode(json), rng, []));
+  b.json = json;
+  return packTfjs(b);
 }

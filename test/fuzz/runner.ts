@@ -3,10 +3,10 @@
  * heap cap. A hang (over budget) or a worker death (out of memory) is recorded and the worker replaced.
  */
 import { Worker } from 'node:worker_threads';
-import { Rng, mutateBytes, mutateJson, mutateProtobuf } from './mutate.js';
-import type { Outcome, TargetName, TargetContext } from './targets.js';
+import { Rng, mutateBytes, mutateJson, mutateProtobuf, mutateMcDeep, mutateTfjs } from './mutate.js';
+import { isDecoderReject, type Outcome, type TargetName, type TargetContext } from './targets.js';
 
-export interface RunStats { target: TargetName; inputs: number; accepted: number; rejected: number; crashes: number; hangs: number; ooms: number; rejectCodes: Record<string, number>; findings: Finding[] }
+export interface RunStats { target: TargetName; inputs: number; accepted: number; rejected: number; crashes: number; hangs: number; ooms: number; rejectCodes: Record<string, number>; findings: Finding[]; /** Inputs that got past the first decoding step (accepted or rejected later). */ pastDecoder: number }
 export interface Finding { target: TargetName; kind: 'crash' | 'hang' | 'oom'; bytes: Uint8Array; detail: string; seed: number; index: number }
 
 export class FuzzWorker {
@@ -42,18 +42,22 @@ export function makeInput(target: TargetName, seeds: readonly Uint8Array[], seed
   const rng = new Rng((seed * 0x9e3779b1 + i * 0x85ebca6b) >>> 0);
   const base = rng.pick(seeds);
   if (JSON_TARGETS.has(target) && i % 2 === 0) return new TextEncoder().encode(mutateJson(new TextDecoder().decode(base), rng));
-  if (PB_TARGETS.has(target) && i % 2 === 0) { const m = mutateProtobuf(base, rng); if (m) return m; }
+  if (target === 'tfjs') return mutateTfjs(base, rng, seeds);
+  if (target === 'mcdeep') { const m = mutateMcDeep(base, rng); if (m) return m; }
+  // protobuf targets: 3 of 4 inputs structure-aware (one field change keeps most inputs decodable)
+  if (PB_TARGETS.has(target) && i % 4 !== 3) { const m = mutateProtobuf(base, rng); if (m) return m; }
   return mutateBytes(base, rng, seeds);
 }
 
 export async function fuzzTarget(w: FuzzWorker, target: TargetName, seeds: readonly Uint8Array[], opts: { seed: number; count?: number; seconds?: number; budgetMs?: number; onProgress?: (s: RunStats) => void }): Promise<RunStats> {
-  const st: RunStats = { target, inputs: 0, accepted: 0, rejected: 0, crashes: 0, hangs: 0, ooms: 0, rejectCodes: {}, findings: [] };
+  const st: RunStats = { target, inputs: 0, accepted: 0, rejected: 0, crashes: 0, hangs: 0, ooms: 0, rejectCodes: {}, findings: [], pastDecoder: 0 };
   const end = opts.seconds ? Date.now() + opts.seconds * 1000 : Infinity;
   const count = opts.count ?? Infinity;
   for (let i = 0; i < count && Date.now() < end; i++) {
     const bytes = makeInput(target, seeds, opts.seed, i);
     const o = await w.run(target, bytes, opts.budgetMs ?? 5000);
     st.inputs++;
+    if (o.kind !== 'rejected' || !isDecoderReject(target, o.code)) st.pastDecoder++;
     if (o.kind === 'accepted') st.accepted++;
     else if (o.kind === 'rejected') { st.rejected++; st.rejectCodes[o.code] = (st.rejectCodes[o.code] ?? 0) + 1; }
     else if (o.kind === 'crash') { st.crashes++; st.findings.push({ target, kind: 'crash', bytes, detail: `${o.cls}: ${o.message}\n${o.stack ?? ''}`, seed: opts.seed, index: i }); }

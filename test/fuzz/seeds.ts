@@ -7,6 +7,32 @@ import { Graph as XGraph } from '../../src/xir/graph.js';
 import { xmodelToIr } from '../../src/xir/to-ir.js';
 import { compile } from '../../src/compiler/compile.js';
 import type { TargetName, TargetContext } from './targets.js';
+import { packTfjs } from './mutate.js';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+
+/**
+ * Real TF.js graph models of @vladmandic/human (emotion, blazeface), each as shipped (one shard) and
+ * emotion also re-sharded into 3 files (manifest paths rewritten; TF.js concatenates shards in order).
+ */
+function tfjsSeeds(): Uint8Array[] {
+  const dir = fileURLToPath(new URL('../../../node_modules/@vladmandic/human/models/', import.meta.url)); // from dist/test/fuzz
+  const out: Uint8Array[] = [];
+  for (const n of ['emotion', 'blazeface']) {
+    const json = readFileSync(join(dir, `${n}.json`), 'utf8');
+    const bin = new Uint8Array(readFileSync(join(dir, `${n}.bin`)));
+    const m = JSON.parse(json) as { weightsManifest: Array<{ paths: string[] }> };
+    out.push(packTfjs({ json, shards: { [m.weightsManifest[0]!.paths[0]!]: bin } }));
+    if (n === 'emotion') {
+      const cut = [0, Math.floor(bin.length / 3), Math.floor((2 * bin.length) / 3), bin.length];
+      const paths = [1, 2, 3].map((k) => `group1-shard${k}of3.bin`);
+      m.weightsManifest[0]!.paths = paths;
+      out.push(packTfjs({ json: JSON.stringify(m), shards: Object.fromEntries(paths.map((p, k) => [p, bin.slice(cut[k], cut[k + 1])])) }));
+    }
+  }
+  return out;
+}
 
 export interface Seeds { files: Record<TargetName, Uint8Array[]>; ctx: TargetContext }
 
@@ -47,6 +73,7 @@ export async function makeSeeds(): Promise<Seeds> {
     if (v instanceof Uint8Array) mc.push(v);
     for (const [k, n] of Object.entries(sg.getAttr('reg_id_to_size') as Record<string, number>)) regSizes[Number(k.replace(/\D/g, ''))] = Math.max(regSizes[Number(k.replace(/\D/g, ''))] ?? 0, n);
   }
+  const tfjs = tfjsSeeds();
   const qi = stringifyQuantInfo(q.quantInfo);
   const parsed = JSON.parse(qi) as Record<string, Record<string, unknown>>;
   const names = (sec: string) => Object.keys(parsed[sec] ?? {});
@@ -55,10 +82,12 @@ export async function makeSeeds(): Promise<Seeds> {
       onnx: [onnx, buildModel('tiny', { seed: 3 }).onnx],
       xmodel: [intXmodel, compiled],
       mccode: mc,
+      mcdeep: mc,
+      tfjs,
       quantinfo: [enc.encode(qi)],
       archjson: [enc.encode('{"fingerprint": "0x101000016010407"}'), enc.encode('{"target": "DPUCZDX8G_ISA1_B4096"}')],
       image: [tinyPng()],
     },
-    ctx: { regSizes, quantNames: { param: names('param'), output: names('output'), input: names('input') } },
+    ctx: { tfjsSeeds: tfjs, regSizes, quantNames: { param: names('param'), output: names('output'), input: names('input') } },
   };
 }

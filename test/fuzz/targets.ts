@@ -12,8 +12,10 @@ import { ARCH_PRESETS, parseArchJson } from '../../src/dpu/index.js';
 import { parseQuantInfo, checkQuantInfo } from '../../src/quantizer/index.js';
 import { readImage } from '../../src/apps/node/image-io.js';
 import type { DpuArch } from '../../src/dpu/index.js';
+import { importTfjs } from '../../src/importers/tfjs/index.js';
+import { unpackTfjs } from './mutate.js';
 
-export const TARGETS = ['onnx', 'xmodel', 'mccode', 'quantinfo', 'archjson', 'image'] as const;
+export const TARGETS = ['onnx', 'xmodel', 'mccode', 'mcdeep', 'tfjs', 'quantinfo', 'archjson', 'image'] as const;
 export type TargetName = (typeof TARGETS)[number];
 
 type ErrClass = abstract new (...a: never[]) => DpuflowError;
@@ -22,6 +24,8 @@ export const ALLOWED: Record<TargetName, ErrClass[]> = {
   onnx: [ImportError, GraphError],
   xmodel: [XmodelError, GraphError],
   mccode: [IsaError, RuntimeError],
+  mcdeep: [IsaError, RuntimeError],
+  tfjs: [ImportError, GraphError],
   quantinfo: [QuantizeError],
   archjson: [ArchError],
   image: [AppError],
@@ -30,7 +34,7 @@ export const ALLOWED: Record<TargetName, ErrClass[]> = {
 const dec = new TextDecoder('utf-8', { fatal: false });
 
 /** Expected names for checkQuantInfo: taken from the seed quant_info (context given once per run). */
-export interface TargetContext { /** DDR region sizes by reg id (from the compiled seed's reg_id_to_size). */ regSizes?: Record<number, number>; quantNames?: { param: string[]; output: string[]; input: string[] } }
+export interface TargetContext { /** The TF.js seed bundles (corpus files refer to their shards). */ tfjsSeeds?: Uint8Array[]; /** DDR region sizes by reg id (from the compiled seed's reg_id_to_size). */ regSizes?: Record<number, number>; quantNames?: { param: string[]; output: string[]; input: string[] } }
 
 function archOf(name: string): DpuArch {
   const p = ARCH_PRESETS.find((a) => a.preset === name);
@@ -48,7 +52,14 @@ export async function runTarget(t: TargetName, bytes: Uint8Array, ctx: TargetCon
       xmodelToIr(g, { file: 'fuzz.xmodel' });
       return;
     }
-    case 'mccode': {
+    case 'tfjs': {
+      const b = unpackTfjs(bytes, ctx.tfjsSeeds);
+      if (!b) throw new Error('not a TF.js fuzz bundle (harness framing)');
+      importTfjs(b.json, b.shards, { fileName: 'fuzz/model.json' });
+      return;
+    }
+    case 'mccode':
+    case 'mcdeep': {
       decodeProgram(bytes);
       const regs: Record<number, Uint8Array> = {};
       for (const [id, n] of Object.entries(ctx.regSizes ?? { 0: 1 << 16, 1: 1 << 16 })) regs[Number(id)] = new Uint8Array(n);
@@ -79,5 +90,19 @@ export async function classify(t: TargetName, bytes: Uint8Array, ctx: TargetCont
     if (ALLOWED[t].some((C) => e instanceof C)) return { kind: 'rejected', cls: (e as DpuflowError).name, code: (e as DpuflowError).code };
     const err = e as Error;
     return { kind: 'crash', cls: err?.constructor?.name ?? typeof e, message: String(err?.message ?? e).slice(0, 300), stack: err?.stack?.split('\n').slice(0, 6).join('\n') };
+  }
+}
+
+/**
+ * Codes with which the first decoding step rejects (protobuf / JSON / instruction decoding): an input
+ * rejected with one of these never reached the stage's semantics. Used for the "past the decoder" figure.
+ */
+export function isDecoderReject(t: TargetName, code: string): boolean {
+  switch (t) {
+    case 'onnx': return code === 'E_ONNX_DECODE';
+    case 'xmodel': return code === 'E_XMODEL_NOT_XMODEL' || code === 'E_XMODEL_DECODE';
+    case 'mccode': case 'mcdeep': return code.startsWith('E_ISA');
+    case 'tfjs': return code === 'E_TFJS_JSON';
+    default: return false;
   }
 }

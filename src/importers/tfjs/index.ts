@@ -159,6 +159,20 @@ function reachableSorted(nodes: NodeDefJson[], outputs: string[], file: string |
  * files keyed by their path as written in weightsManifest (e.g. `group1-shard1of2.bin`).
  */
 export function importTfjs(modelJson: string, shards: Record<string, Uint8Array>, opts: TfjsImportOptions = {}): Graph {
+  try {
+    return importTfjsChecked(modelJson, shards, opts);
+  } catch (e) {
+    if (e instanceof DpuflowError) throw e;
+    // A parseable model.json whose fields have the wrong type (e.g. a node's `input` not a list of strings,
+    // a null weight spec, a non-base64 attr) surfaces as a TypeError deep in the converter: name it (issue 11 fuzz).
+    const msg = e instanceof Error ? `${e.constructor.name}: ${e.message}` : String(e);
+    throw new ImportError('E_TFJS_MALFORMED', `malformed TF.js model (${msg})`, {
+      file: opts.fileName, fix: 'a field of model.json is missing or has the wrong type: re-convert the model with tensorflowjs_converter', cause: e,
+    });
+  }
+}
+
+function importTfjsChecked(modelJson: string, shards: Record<string, Uint8Array>, opts: TfjsImportOptions): Graph {
   const file = opts.fileName;
   const m = parseTfjsModel(modelJson, file);
   const weights = decodeWeights(m.weightsManifest, shards, file, opts.shardFileName);
