@@ -210,8 +210,11 @@ function render(r: PgResult): void {
   qa.hidden = false;
 
   const dev = r.ops.filter((o) => o.device !== 'USER');
+  const cpuOps = dev.filter((o) => o.device === 'CPU');
   $('partition').innerHTML = `${dev.filter((o) => o.device === 'DPU').length} ops on the DPU, ${dev.filter((o) => o.device === 'CPU').length} on the CPU`
-    + ` (${r.counts.dpu} DPU + ${r.counts.cpu} CPU subgraphs).${r.notes.length ? `<br><span class="hint">${r.notes.map(esc).join('<br>')}</span>` : ''}`;
+    + ` (${r.counts.dpu} DPU + ${r.counts.cpu} CPU subgraphs).`
+    + (cpuOps.length ? `<ul id="cpu-ops">${cpuOps.map((o) => `<li class="cpu-op"><b>${esc(o.name)}</b> (${esc(o.type)}) runs on the CPU: ${esc(o.reason ?? 'not supported by the DPU')}${o.fix ? ` — <i>fix: ${esc(o.fix)}</i>` : ''}</li>`).join('')}</ul>` : '')
+    + `${r.notes.length ? `<details><summary>compiler notes (${r.notes.length})</summary><span class="hint">${r.notes.map(esc).join('<br>')}</span></details>` : ''}`;
   $('ops').innerHTML = `<tr><th>#</th><th>op</th><th>type</th><th>device</th><th>subgraph</th><th>why on the CPU / fix</th></tr>`
     + r.ops.map((o, i) => `<tr class="${o.device.toLowerCase()}" data-device="${o.device}"><td class="num">${i}</td><td>${esc(o.name)}</td><td>${esc(o.type)}</td><td>${o.device}</td><td>${esc(o.subgraph ?? '')}</td><td>${o.reason ? `${esc(o.reason)}<br><i>fix: ${esc(o.fix ?? '')}</i>` : ''}</td></tr>`).join('');
 }

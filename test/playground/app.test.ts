@@ -138,6 +138,7 @@ test('playground app in headless chromium', { skip, timeout: 150_000 }, async (t
       assert.ok(barW.some((w) => w > 100), 'bars are drawn with width');
       assert.ok(await rp.$('#fps-chart svg'), 'fps chart');
       await rp.screenshot({ path: path.join(OUT, 'profile-report-offline.png'), fullPage: false });
+      await rp.locator('#cycle-chart').screenshot({ path: path.join(OUT, 'profile-report-cycle-chart.png') });
       await rp.close();
       await ctx!.setOffline(false);
     });
@@ -159,6 +160,39 @@ test('playground app in headless chromium', { skip, timeout: 150_000 }, async (t
       assert.match(msg, /200 MB/);
       await page.screenshot({ path: path.join(OUT, 'bad-input-huge.png') });
       assert.ok((await page.textContent('h1')) === 'dpuflow playground', 'the page is still there');
+    });
+
+    await t.test('a picked ONNX with an op the DPU lacks: CPU row with its reason and fix', async () => {
+      // DPUCZDX8G has hard-sigmoid but no sigmoid (docs/dpu.md): the Sigmoid must go to the CPU
+      const bs = new OnnxBuilder('conv-sigmoid', 3);
+      const x = bs.addInput('input', [1, 3, 32, 32]);
+      const c = bs.conv(bs.conv(x, 16, 3, { pad: 1 }), 16, 3, { pad: 1 });
+      bs.addOutput(bs.node('Sigmoid', [c], bs.shape(c)), 'output');
+      const f = path.join(tmp, 'conv-sigmoid.onnx');
+      fs.writeFileSync(f, bs.encode());
+      await page.evaluate("document.body.dataset.state = 'test-pending'");
+      await page.setInputFiles('#model-file', f);
+      await page.waitForFunction("document.body.dataset.state === 'done' || document.body.dataset.state === 'error'", null, { timeout: 30_000 });
+      assert.equal(String(await page.evaluate('document.body.dataset.state')), 'done', `page error: ${await page.textContent('#error')}`);
+      const cpu = await page.$$eval('#ops tr[data-device="CPU"]', (trs) => trs.map((tr) => [...tr.children].map((td) => td.textContent ?? '')));
+      assert.equal(cpu.length, 1, JSON.stringify(cpu));
+      assert.equal(cpu[0]![2], 'sigmoid');
+      assert.match(cpu[0]![5]!, /sigmoid.*fix: \S/is);
+      assert.equal((await page.$$('#cpu-ops li')).length, 1);
+      assert.equal(await page.evaluate(`getComputedStyle(document.querySelector('#ops tr[data-device="CPU"] td')).backgroundColor`), 'rgb(253, 226, 226)');
+      assert.equal(await page.evaluate(`getComputedStyle(document.querySelector('#ops tr[data-device="DPU"] td')).backgroundColor`), 'rgb(226, 239, 253)');
+      await page.screenshot({ path: path.join(OUT, 'conv-sigmoid-partition.png'), fullPage: true });
+    });
+
+    await t.test('TF.js model.json + its shard as one multi-file pick', async () => {
+      const dir = path.join(ROOT, 'node_modules', '@vladmandic', 'human', 'models');
+      if (!fs.existsSync(path.join(dir, 'emotion.json'))) { t.diagnostic('emotion model absent: TF.js pick not checked'); return; }
+      await page.evaluate("document.body.dataset.state = 'test-pending'");
+      await page.setInputFiles('#model-file', [path.join(dir, 'emotion.json'), path.join(dir, 'emotion.bin')]);
+      await page.waitForFunction("document.body.dataset.state === 'done' || document.body.dataset.state === 'error'", null, { timeout: 30_000 });
+      assert.equal(String(await page.evaluate('document.body.dataset.state')), 'done', `page error: ${await page.textContent('#error')}`);
+      assert.match((await page.textContent('#result-title')) ?? '', /^emotion → DPUCZDX8G_ISA1_B4096/);
+      assert.ok((await page.$$('#ops tr[data-device="DPU"]')).length > 5);
     });
 
     await t.test('calibration images: labelled, per-tensor SQNR chart and worst layers', async () => {
