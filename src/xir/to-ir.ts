@@ -12,6 +12,66 @@ import type { Graph, Op, Tensor } from './graph.js';
 export interface XmodelToIrOptions {
   /** Shown in errors. */
   file?: string;
+  /**
+   * How int8 (XINT8 / INT8) const payloads become `Op.data`:
+   * - 'float' (default): decoded once to a Float32Array of q·2^-fix_point held by the op (5 bytes per
+   *   weight with the xmodel's bytes);
+   * - 'lazy': the op keeps only an Int8Array view of the xmodel's bytes (`constInt8(op)`) and `data` is
+   *   an accessor that decodes on read (one decoded array cached until the current task ends), so a graph
+   *   that is only run holds 1 byte per weight. For read-only consumers: writes into the returned array
+   *   are not kept (assign `op.data = …` instead, which replaces the accessor).
+   */
+  int8Consts?: 'float' | 'lazy';
+}
+
+/** Raw int8 payload (q values) of a const op read by `xmodelToIr(g, { int8Consts: 'lazy' })`. */
+const rawInt8 = new WeakMap<IrOp, Int8Array>();
+
+/**
+ * The int8 q values of a const op read from an xmodel with `int8Consts: 'lazy'` (a view of the xmodel's
+ * bytes; data[i] = q[i]·2^-fixPoint), or undefined for any other op. Consumers that want the int8
+ * values (e.g. a kernel's weight packing) can take them from here without a float round trip.
+ */
+export function constInt8(op: IrOp): Int8Array | undefined {
+  return rawInt8.get(op);
+}
+
+// One decoded payload per op, kept until the current task ends: a consumer that reads `op.data[i]` in
+// a loop decodes once, and nothing stays alive after the (synchronous) pass that read it.
+let decodedCache = new Map<IrOp, Float32Array>();
+let clearQueued = false;
+function decodeLazy(op: IrOp, q: Int8Array, fixPoint: number): Float32Array {
+  let f = decodedCache.get(op);
+  if (f) return f;
+  if (decodedCache.size >= 2) decodedCache = new Map();
+  const s = 2 ** -fixPoint;
+  f = new Float32Array(q.length);
+  for (let i = 0; i < q.length; i++) f[i] = q[i]! * s;
+  decodedCache.set(op, f);
+  if (!clearQueued) {
+    clearQueued = true;
+    queueMicrotask(() => {
+      decodedCache = new Map();
+      clearQueued = false;
+    });
+  }
+  return f;
+}
+
+function defineLazyData(op: IrOp, q: Int8Array, fixPoint: number): void {
+  rawInt8.set(op, q);
+  Object.defineProperty(op, 'data', {
+    enumerable: true,
+    configurable: true,
+    get(this: IrOp): Float32Array {
+      return decodeLazy(this, q, fixPoint);
+    },
+    set(this: IrOp, v: Float32Array | undefined) {
+      rawInt8.delete(this);
+      decodedCache.delete(this);
+      Object.defineProperty(this, 'data', { value: v, writable: true, enumerable: true, configurable: true });
+    },
+  });
 }
 
 /** Attrs the writer adds for XIR's sake and the reader drops again. */
@@ -42,7 +102,8 @@ function fixPointOf(t: Tensor | Op): number | undefined {
   return typeof v === 'bigint' ? Number(v) : typeof v === 'number' ? v : undefined;
 }
 
-function decodeConst(op: Op, dtype: DType, fixPoint: number | undefined, file?: string): Float32Array | undefined {
+/** The const's bytes after checking their size against the tensor (undefined when the op has no data). */
+function constBytes(op: Op, dtype: DType, file?: string): Uint8Array | undefined {
   if (!op.hasAttr('data')) return undefined;
   const a = op.getAttrTyped('data');
   if (a.type !== 'bytes') throw new XmodelError('E_XMODEL_CONST', `attr 'data' is ${a.type}, expected bytes`, { file, where: op.name });
@@ -56,6 +117,11 @@ function decodeConst(op: Op, dtype: DType, fixPoint: number | undefined, file?: 
       file, where: op.name, fix: 'the file is damaged or was written with a different layout',
     });
   }
+  return b;
+}
+
+function decodeConst(b: Uint8Array, dtype: DType, fixPoint: number | undefined): Float32Array {
+  const n = dtype === 'int8' ? b.length : b.length / 4;
   const out = new Float32Array(n);
   const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
   if (dtype === 'float32') for (let i = 0; i < n; i++) out[i] = dv.getFloat32(i * 4, true);
@@ -125,8 +191,10 @@ export function xmodelToIr(g: Graph, opts: XmodelToIrOptions = {}): IrGraph {
       output: fixPoint !== undefined ? { shape: [...t.dims], dtype, fixPoint } : { shape: [...t.dims], dtype },
     };
     if (type === 'const') {
-      const data = decodeConst(op, dtype, fixPoint, file);
-      if (data) ir.data = data;
+      const b = constBytes(op, dtype, file);
+      if (b && dtype === 'int8' && opts.int8Consts === 'lazy') {
+        defineLazyData(ir, new Int8Array(b.buffer, b.byteOffset, b.byteLength), fixPoint ?? 0);
+      } else if (b) ir.data = decodeConst(b, dtype, fixPoint);
     }
     irOps.push(ir);
     byName.set(ir.name, ir);
