@@ -4,6 +4,9 @@
  *    xy = (2σ(t) − 0.5 + grid)·stride, wh = (2σ(t))²·anchor, conf = σ(obj)·σ(cls).
  *  - CenterNet: heatmap [1, H, W, C] (logits or probabilities), peaks = values equal to their 3×3 max
  *    pool, top-K; wh [1, H, W, 2] and offset [1, H, W, 2] in output cells; box × down-ratio (stride).
+ *    Or (TTFNet-style, @vladmandic/human's centernet.json) wh [1, H, W, 4] = distances left, top, right,
+ *    bottom in input pixels from the peak cell's corner (x·stride, y·stride), no offset:
+ *    box = [x·s − l, y·s − t, x·s + r, y·s + b], as the model's own `tower_0/detections` subgraph computes.
  */
 import { AppError } from '../../errors.js';
 import type { TensorValue } from '../../ir/types.js';
@@ -81,8 +84,9 @@ export interface CenterNetOptions {
 export function decodeCenterNet(heat: TensorValue, wh: TensorValue, offset: TensorValue | undefined, o: CenterNetOptions = {}): Detection[] {
   if (heat.shape.length !== 4) throw new AppError('E_APP_CENTERNET', `heatmap shape [${heat.shape}] is not NHWC [1, H, W, classes]`);
   const [, H, W, C] = heat.shape as [number, number, number, number];
-  if (wh.data.length !== H * W * 2 || (offset && offset.data.length !== H * W * 2)) {
-    throw new AppError('E_APP_CENTERNET', `wh/offset must be [1, ${H}, ${W}, 2]`, { fix: 'pass the heatmap, wh and reg outputs of the same CenterNet' });
+  const ltrb = wh.data.length === H * W * 4 && !offset;
+  if ((!ltrb && wh.data.length !== H * W * 2) || (offset && offset.data.length !== H * W * 2)) {
+    throw new AppError('E_APP_CENTERNET', `wh/offset must be [1, ${H}, ${W}, 2] (or wh [1, ${H}, ${W}, 4] = l,t,r,b distances without offset), got wh [${wh.shape}]`, { fix: 'pass the heatmap, wh and reg outputs of the same CenterNet' });
   }
   const stride = o.stride ?? 4;
   const h = o.sigmoid ? heat.data.map(sigmoid) : heat.data;
@@ -112,6 +116,10 @@ export function decodeCenterNet(heat: TensorValue, wh: TensorValue, offset: Tens
     const cell = (i - c) / C;
     const x = cell % W;
     const y = (cell - x) / W;
+    if (ltrb) {
+      const d = wh.data;
+      return { box: [x * stride - d[cell * 4]!, y * stride - d[cell * 4 + 1]!, x * stride + d[cell * 4 + 2]!, y * stride + d[cell * 4 + 3]!] as [number, number, number, number], score: v, classId: c };
+    }
     const ox = offset ? offset.data[cell * 2]! : 0;
     const oy = offset ? offset.data[cell * 2 + 1]! : 0;
     const bw = wh.data[cell * 2]!;

@@ -6,6 +6,7 @@
  */
 import type { Command } from 'commander';
 import { UsageError } from '../../errors.js';
+import { requireXmodel } from './model-file.js';
 import { printJson } from '../output.js';
 import { readXmodelFile } from '../../runtime/node/xmodel-file.js';
 import { GraphRunner } from '../../runtime/graph-runner.js';
@@ -87,6 +88,7 @@ export function registerBench(program: Command): void {
       const mode = (o.mode ?? (RUN_MODE_AVAILABLE ? 'run' : 'ref')) as RunnerMode;
       if (!RUNNER_MODES.includes(mode)) throw new UsageError('E_USAGE', `--mode must be one of ${RUNNER_MODES.join(', ')}, got '${o.mode}'`);
       if (!fs.existsSync(model)) throw new UsageError('E_USAGE_FILE', `'${model}' does not exist`, { file: model });
+      requireXmodel(model, 'bench');
       const r = await runBench(model, { threads, seconds, board: o.board ?? 'kv260', mode });
       if (o.json) { printJson(r); return; }
       const lines = [

@@ -7,6 +7,7 @@
 import type { Command } from 'commander';
 import fs from 'node:fs';
 import { UsageError } from '../../errors.js';
+import { requireXmodel } from './model-file.js';
 import { printJson, writeFileAtomic } from '../output.js';
 import { readXmodelFile } from '../../runtime/node/xmodel-file.js';
 import { Runner } from '../../runtime/runner.js';
@@ -66,6 +67,7 @@ export function registerProfile(program: Command): void {
     .option('--html <file>', 'write a self-contained HTML report (layer table, cycle bars, fps vs threads)')
     .action(async (model: string, o: { board?: string; trace?: string; json?: boolean; html?: string }) => {
       if (!fs.existsSync(model)) throw new UsageError('E_USAGE_FILE', `'${model}' does not exist`, { file: model });
+      requireXmodel(model, 'profile');
       const g = readXmodelFile(model);
       const p = profileModel(g, o.board ?? 'kv260', await measureCpuSubgraphs(g));
       if (o.trace) writeFileAtomic(o.trace, JSON.stringify(chromeTrace(p)));

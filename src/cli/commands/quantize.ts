@@ -1,5 +1,5 @@
 /**
- * `dpuflow quantize <model.onnx> --calib <dir|.npy|.bin> --out <dir>`: calibrate to power-of-two INT8
+ * `dpuflow quantize <model.onnx|model.json|tfjs-folder> --calib <dir|.npy|.bin> --out <dir>`: calibrate to power-of-two INT8
  * (vai_q's calib mode), write <net>_int.xmodel, quant_info.json, quant_report.json atomically, print
  * a short per-layer table (or JSON). `--test` also runs the quantized model bit-exactly on the
  * calibration inputs (the report's metrics). `dpuflow eval` (eval.ts) is the test mode alone.
@@ -19,6 +19,8 @@ import { PREPROCESS_PRESETS, type ChannelOrder, type Layout, type NormalizeOptio
 import { QuantizeError, UsageError } from '../../errors.js';
 import { printJson, writeFileAtomic } from '../output.js';
 import { renderQuantizeHtml } from '../../report/html.js';
+import type { Graph as IrGraph } from '../../ir/types.js';
+import { checkOutputsOption, collectOutputs, loadTfjsModel, modelFileKind, modelNetName } from './model-file.js';
 
 export interface QuantizeCliOptions {
   calib: string;
@@ -35,6 +37,8 @@ export interface QuantizeCliOptions {
   test?: boolean;
   json?: boolean;
   reportBatches?: string;
+  /** TF.js: output tensors to import (--output, repeatable / comma-separated). */
+  output?: string[];
 }
 
 interface Preprocess extends NormalizeOptions {
@@ -100,21 +104,37 @@ export interface QuantizeRun {
 export async function runQuantizeCommand(model: string, o: QuantizeCliOptions, mode: 'quantize' | 'eval'): Promise<QuantizeRun> {
   const method = o.method as CalibMethod;
   if (!CALIB_METHODS.includes(method)) throw new UsageError('E_USAGE_METHOD', `unknown --method '${o.method}'`, { fix: `use ${CALIB_METHODS.join(', ')}` });
-  let bytes: Uint8Array;
-  try {
-    bytes = new Uint8Array(fs.readFileSync(model));
-  } catch (err) {
-    throw new UsageError('E_USAGE_MODEL', `cannot read model: ${(err as Error).message}`, { file: model });
-  }
   const pre = parsePreprocess(o.preprocess);
-  const nchw = o.inputShape ? parseShape(o.inputShape) : pre.resize ? [1, 3, pre.resize[1], pre.resize[0]] : undefined;
-  const decoded = decodeOnnx(bytes, model);
-  const inits = new Set((decoded.graph?.initializer ?? []).map((t) => (t as { name?: string }).name));
-  const inputNames = (decoded.graph?.input ?? []).map((i) => i.name ?? '').filter((nm) => !inits.has(nm));
-  if (inputNames.length !== 1) {
-    throw new QuantizeError('E_Q_MULTI_INPUT', `the model has ${inputNames.length} inputs; calibration from files feeds one`, { file: model, fix: 'use the library API quantize() with per-input feeds' });
+  const kind = modelFileKind(model);
+  checkOutputsOption(model, kind, o.output);
+  if (kind === 'xmodel') throw new UsageError('E_USAGE_MODEL', `'${model}' is an .xmodel; quantize takes a float ONNX or TF.js model`, { file: model, fix: 'give the float .onnx or model.json' });
+  let g: IrGraph;
+  if (kind === 'tfjs') {
+    // TF.js models are NHWC: --input-shape is name=1xHxWxC; --preprocess resize=WxH fills the free dims of the one input
+    g = loadTfjsModel(model, { outputs: o.output, inputShape: o.inputShape });
+    const s0 = g.inputs.length === 1 ? g.ops.find((op) => op.name === g.inputs[0])?.output.shape ?? [] : [];
+    if (!o.inputShape && pre.resize && s0.length === 4 && s0.some((d) => !(d > 0))) {
+      g = loadTfjsModel(model, { outputs: o.output, inputShape: `1x${pre.resize[1]}x${pre.resize[0]}x${s0[3]! > 0 ? s0[3] : 3}` });
+    }
+    if (g.inputs.length !== 1) {
+      throw new QuantizeError('E_Q_MULTI_INPUT', `the model has ${g.inputs.length} inputs; calibration from files feeds one`, { file: model, fix: 'use the library API quantize() with per-input feeds' });
+    }
+  } else {
+    let bytes: Uint8Array;
+    try {
+      bytes = new Uint8Array(fs.readFileSync(model));
+    } catch (err) {
+      throw new UsageError('E_USAGE_MODEL', `cannot read model: ${(err as Error).message}`, { file: model });
+    }
+    const nchw = o.inputShape ? parseShape(o.inputShape) : pre.resize ? [1, 3, pre.resize[1], pre.resize[0]] : undefined;
+    const decoded = decodeOnnx(bytes, model);
+    const inits = new Set((decoded.graph?.initializer ?? []).map((t) => (t as { name?: string }).name));
+    const inputNames = (decoded.graph?.input ?? []).map((i) => i.name ?? '').filter((nm) => !inits.has(nm));
+    if (inputNames.length !== 1) {
+      throw new QuantizeError('E_Q_MULTI_INPUT', `the model has ${inputNames.length} inputs; calibration from files feeds one`, { file: model, fix: 'use the library API quantize() with per-input feeds' });
+    }
+    g = importOnnx(bytes, { fileName: model, ...(nchw ? { inputShapes: { [inputNames[0]]: nchw } } : {}) });
   }
-  const g = importOnnx(bytes, { fileName: model, ...(nchw ? { inputShapes: { [inputNames[0]]: nchw } } : {}) });
   const dataOp = g.ops.find((op) => op.name === g.inputs[0]);
   const inputShape = dataOp?.output.shape ?? [];
   if (inputShape.length !== 4 || inputShape.some((d) => !(d > 0))) {
@@ -153,7 +173,7 @@ export async function runQuantizeCommand(model: string, o: QuantizeCliOptions, m
   } finally {
     bar?.stop();
   }
-  const netName = path.basename(model).replace(/\.onnx$/i, '');
+  const netName = modelNetName(model);
   const written: string[] = [];
   if (o.out) {
     const xbytes = irToXmodel(result.graph).serialize();
@@ -184,7 +204,8 @@ export function addQuantizeOptions(c: Command): Command {
     .option('--calib-count <n>', 'number of calibration inputs (default: min(100, available))')
     .option('--method <m>', `calibration method: ${CALIB_METHODS.join('|')}`, 'diffs')
     .option('--preprocess <spec>', 'e.g. "imagenet,resize=320x320" or "resize=48x192,mean=0.5:0.5:0.5,std=0.5:0.5:0.5,order=BGR,layout=NCHW"')
-    .option('--input-shape <n,c,h,w>', 'fixed model input shape (ONNX NCHW)')
+    .option('--input-shape <n,c,h,w>', 'fixed model input shape (ONNX: NCHW 1,3,H,W; TF.js: NHWC name=1xHxWx3)')
+    .option('--output <names>', 'TF.js: import up to these tensors (comma-separated or repeated), e.g. cut before TopKV2/NMS', collectOutputs, [] as string[])
     .option('--cle', 'cross-layer equalization (default on)', true)
     .option('--no-cle', 'disable cross-layer equalization')
     .option('--bias-correction', 'bias correction (default on)', true)
@@ -197,7 +218,7 @@ export function addQuantizeOptions(c: Command): Command {
 }
 
 export function registerQuantize(program: Command): void {
-  addQuantizeOptions(program.command('quantize <model>').description('calibrate an ONNX model to power-of-two INT8 (vai_q calib mode) and export <net>_int.xmodel'))
+  addQuantizeOptions(program.command('quantize <model>').description('calibrate an ONNX or TF.js model to power-of-two INT8 (vai_q calib mode) and export <net>_int.xmodel'))
     .option('--out <dir>', 'output folder', 'quantize_result')
     .option('--test', 'also run the quantized model bit-exactly and report INT8 vs FP32 per layer')
     .option('--html <file>', 'with --test: write a self-contained HTML report (per-tensor SQNR table and bars)')

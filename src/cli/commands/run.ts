@@ -15,6 +15,8 @@ import { closeOcrModels, loadOcrModels, openModel, type OpenModelOptions } from 
 import type { ModelExecutor } from '../../apps/executor.js';
 import type { RunnerMode } from '../../runtime/backend.js';
 import fs from 'node:fs';
+import { checkOutputsOption, collectOutputs, floatGraphExecutor, loadTfjsModel, modelFileKind, modelNetName } from './model-file.js';
+import { parsePreprocess } from './quantize.js';
 
 type Task = 'classify' | 'detect' | 'ocr';
 
@@ -35,6 +37,9 @@ interface RunOpts {
   head: string;
   limitSide: string;
   a53Factor: string;
+  output?: string[];
+  inputShape?: string;
+  preprocess?: string;
 }
 
 interface ItemResult {
@@ -65,7 +70,7 @@ export function registerRun(program: Command): void {
   program
     .command('run')
     .description('run a model on images: OCR (PP-OCR det→cls→rec), classification or detection, with a per-stage timing table')
-    .argument('[model]', '.xmodel (virtual DPU) or .onnx (float executor); for --task ocr this is the det model (default: shipped PP-OCRv4)')
+    .argument('[model]', '.xmodel (virtual DPU), .onnx or TF.js model.json/folder (float executor); for --task ocr this is the det model (default: shipped PP-OCRv4)')
     .requiredOption('--input <image|dir>', 'an image or a folder of images')
     .option('--task <task>', 'classify | detect | ocr (default: ocr without a model, else classify)')
     .option('--out <png>', 'write the image annotated with the results (PNG, atomic)')
@@ -82,6 +87,9 @@ export function registerRun(program: Command): void {
     .option('--top-k <k>', 'classify: how many classes to print', '5')
     .option('--head <h>', 'detect: yolov5 | centernet', 'yolov5')
     .option('--limit-side <px>', 'OCR det: longest side limit (PaddleOCR det_limit_side_len)', '960')
+    .option('--output <names>', 'TF.js: run the graph up to these tensors (comma-separated or repeated), e.g. tower_0/keypoints,tower_0/wh', collectOutputs, [] as string[])
+    .option('--input-shape <name=dims>', 'TF.js: fix a free input dim, NHWC (name=1x224x224x3)')
+    .option('--preprocess <spec>', 'classify/detect input scaling: "scale=1" (0..255 pixels), "mean=…,std=…", preset imagenet|half|none')
     .option('--a53-factor <x>', 'host ms × x = board Cortex-A53 ms estimate (docs/apps.md)', String(HOST_TO_A53_FACTOR))
     .action(async (model: string | undefined, o: RunOpts) => {
       const task = (o.task ?? (model ? 'classify' : 'ocr')) as Task;
@@ -101,7 +109,15 @@ export function registerRun(program: Command): void {
       })() : undefined;
       const ocrModels = task === 'ocr' ? await loadOcrModels({ ...mo, det: o.det ?? model, rec: o.rec, keys: o.keys, cls: o.cls === false ? false : o.cls }) : undefined;
       let single: ModelExecutor | undefined;
-      if (task !== 'ocr') single = await openModel(model!, mo);
+      const kind = model ? modelFileKind(model) : undefined;
+      if (model && kind) checkOutputsOption(model, kind, o.output);
+      if (task !== 'ocr') {
+        single = kind === 'tfjs'
+          ? floatGraphExecutor(loadTfjsModel(model!, { outputs: o.output, inputShape: o.inputShape }), modelNetName(model!))
+          : await openModel(model!, mo);
+      }
+      const pre = parsePreprocess(o.preprocess);
+      const norm = { ...(pre.mean ? { mean: pre.mean } : {}), ...(pre.std ? { std: pre.std } : {}), ...(pre.scale !== undefined ? { scale: pre.scale } : {}), ...(pre.order ? { order: pre.order } : {}) };
       const results: ItemResult[] = [];
       try {
         for (const file of files) {
@@ -116,11 +132,11 @@ export function registerRun(program: Command): void {
               item.timings = timings;
               ann = r.lines.map((l) => ({ points: l.box, label: l.text }));
             } else if (task === 'classify') {
-              const { timings, ...r } = await runClassify(img, single!, { topK: num(o.topK, 'top-k', 1), labels, a53Factor, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] });
+              const { timings, ...r } = await runClassify(img, single!, { topK: num(o.topK, 'top-k', 1), labels, a53Factor, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225], ...norm });
               item.classify = r;
               item.timings = timings;
             } else {
-              const { timings, ...r } = await runDetect(img, single!, { head: o.head === 'centernet' ? 'centernet' : 'yolov5', labels, a53Factor });
+              const { timings, ...r } = await runDetect(img, single!, { head: o.head === 'centernet' ? 'centernet' : 'yolov5', labels, a53Factor, ...norm });
               item.detect = r;
               item.timings = timings;
               ann = r.detections.map((d) => ({ points: [[d.box[0], d.box[1]], [d.box[2], d.box[1]], [d.box[2], d.box[3]], [d.box[0], d.box[3]]], label: `${d.label ?? d.classId} ${d.score.toFixed(2)}` }));
