@@ -3,6 +3,8 @@ import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 
 const bars = uPlot.paths.bars!;
+/** y from 0: bar heights must read as sizes. */
+const fromZero: uPlot.Scale['range'] = (_u, _min, max) => [0, max > 0 ? max * 1.05 : 1];
 
 function mount(el: HTMLElement, opts: uPlot.Options, data: uPlot.AlignedData): uPlot {
   el.replaceChildren();
@@ -24,7 +26,7 @@ export function layerChart(el: HTMLElement, layers: Array<{ name: string; comput
   // stacking: the total bar is drawn first (DDR-wait colour), the compute bar over it
   return mount(el, {
     width: width(el), height: 300, title: 'time per DPU layer (µs): compute vs DDR wait',
-    scales: { x: { time: false, range: [-1, layers.length] } },
+    scales: { x: { time: false, range: [-1, layers.length] }, y: { range: fromZero } },
     axes: [{ label: 'layer (hover for its name)', incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500] }, { label: 'µs', size: 60 }],
     series: [
       { label: 'layer', value: (_u, v) => name(v) },
@@ -42,7 +44,7 @@ export function threadsChart(el: HTMLElement, boards: Array<{ board: string; cor
   const x = boards[0]?.points.map((p) => p.threads) ?? [];
   return mount(el, {
     width: width(el), height: 260, title: 'modeled fps vs threads (cycle model; one job per core, cores share the DDR)',
-    scales: { x: { time: false } },
+    scales: { x: { time: false }, y: { range: fromZero } },
     axes: [{ label: 'threads', incrs: [1] }, { label: 'fps', size: 60 }],
     series: [{ label: 'threads' }, ...boards.map((b) => ({
       label: `${b.board.toUpperCase()} (${b.cores} core${b.cores > 1 ? 's' : ''})`, stroke: COLORS[b.board] ?? '#555', width: 2,
@@ -57,7 +59,7 @@ export function sqnrChart(el: HTMLElement, tensors: Array<{ tensor: string; sqnr
   const name = (i: number | null) => (i === null || i < 0 || i >= shown.length ? '' : `${i}: ${shown[i]!.tensor}`);
   return mount(el, {
     width: width(el), height: 260, title: 'INT8 vs FP32 SQNR per tensor (dB, graph order; < 20 dB is poor)',
-    scales: { x: { time: false, range: [-1, shown.length] } },
+    scales: { x: { time: false, range: [-1, shown.length] }, y: { range: fromZero } },
     axes: [{ label: 'tensor (hover for its name)', incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500] }, { label: 'dB', size: 50 }],
     series: [
       { label: 'tensor', value: (_u, v) => name(v) },
