@@ -18,6 +18,7 @@ import { QuantizeError } from '../errors.js';
 import { runFloat } from '../kernels/ref/float-executor.js';
 import { SHIFT_BIAS_MAX, SHIFT_CUT_MAX, SHIFT_CUT_MIN, shiftBiasMin } from '../kernels/ref/int8/conv.js';
 import { ACT_ROUND, PARAM_ROUND, fakeQuant, maxAbs } from './fixpoint.js';
+import { maxAbsChecked } from './observers/diffs-fast.js';
 import { cloneGraph, consumerMap, opMap } from './graph-util.js';
 import { foldBatchNorm } from './fold-bn.js';
 import { foldAffine, foldAffineForward } from './fold-affine.js';
@@ -299,7 +300,7 @@ export async function quantize(graph: Graph, calib: CalibSource, opts: QuantizeO
       onTensor: (op, v) => {
         const t = performance.now();
         if (want.has(op.name)) observers.get(op.name)?.observe(v.data);
-        else maxAbs(v.data, op.name);
+        else maxAbsChecked(v.data, op.name);
         observeMs += performance.now() - t;
       },
     });

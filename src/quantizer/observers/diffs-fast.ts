@@ -18,7 +18,7 @@
  * `candidates` accumulators (bit-identical to the five-pass loop).
  */
 import { DPU_ROUND, QMAX, QMIN, fpForMaxAbs, maxAbs, type RoundFn } from '../fixpoint.js';
-import { DIFFS_HALF, diffsBinnedSseWasm } from '../../kernels/ref/float/wasm/stats.js';
+import { DIFFS_HALF, diffsBinnedSseWasm, maxAbsWasm } from '../../kernels/ref/float/wasm/stats.js';
 /** Bins per sign: the range 2^(7−fp0) in steps of 2^-(fp0+5). */
 const HALF = DIFFS_HALF;
 const NBINS = 2 * HALF + 2;
@@ -134,4 +134,13 @@ export function diffsFixPointFast(x: Float32Array, round: RoundFn, candidates: n
     }
   }
   return best;
+}
+
+/** max |x| like fixpoint.ts `maxAbs` (the same QuantizeError for NaN/Inf), by SIMD for large arrays. */
+export function maxAbsChecked(x: Float32Array, tensor = 'tensor'): number {
+  if (x.length >= 1024) {
+    const m = maxAbsWasm(x);
+    if (m !== null && Number.isFinite(m)) return m;
+  }
+  return maxAbs(x, tensor);
 }

@@ -5,7 +5,8 @@ export { PercentileObserver, percentileFixPoint, DEFAULT_PERCENTILE } from './pe
 export { EntropyObserver, entropyFixPoint, entropyFromHistogram, klDivergence } from './entropy.js';
 export { AbsHistogram, HIST_BINS } from './histogram.js';
 import type { CalibMethod, Observer, ObserverOptions } from './types.js';
-import { DiffsObserver, diffsFixPoint } from './diffs.js';
+import { DIFFS_CANDIDATES, DiffsObserver } from './diffs.js';
+import { diffsFixPointFast } from './diffs-fast.js';
 import { MaxMinObserver, maxminFixPoint } from './maxmin.js';
 import { PercentileObserver } from './percentile.js';
 import { EntropyObserver } from './entropy.js';
@@ -31,5 +32,6 @@ export function createObserver(method: CalibMethod, opts: ObserverOptions): Obse
  * worth clipping by histogram).
  */
 export function paramFixPoint(values: Float32Array, method: CalibMethod, round: RoundFn, tensor: string): number {
-  return method === 'maxmin' ? maxminFixPoint(values, tensor) : diffsFixPoint(values, round, tensor);
+  // diffsFixPointFast: the same choice as diffsFixPoint (one pass; bit-identical sums for STD_ROUND)
+  return method === 'maxmin' ? maxminFixPoint(values, tensor) : diffsFixPointFast(values, round, DIFFS_CANDIDATES, tensor);
 }

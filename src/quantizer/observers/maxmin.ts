@@ -1,6 +1,7 @@
 /** `maxmin`: the fix point that covers max |x| over all batches without clipping. */
 import { fpForMaxAbs, maxAbs } from '../fixpoint.js';
 import type { Observer, ObserverOptions } from './types.js';
+import { maxAbsChecked } from './diffs-fast.js';
 
 export function maxminFixPoint(x: Float32Array, tensor = 'tensor'): number {
   return fpForMaxAbs(maxAbs(x, tensor));
@@ -15,7 +16,7 @@ export class MaxMinObserver implements Observer {
     return this.n;
   }
   observe(batch: Float32Array): void {
-    this.m = Math.max(this.m, maxAbs(batch, this.opts.tensor));
+    this.m = Math.max(this.m, maxAbsChecked(batch, this.opts.tensor));
     this.n++;
   }
   fixPoint(): number {
