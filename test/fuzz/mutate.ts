@@ -4,7 +4,14 @@ import { CLASS_BY_NAME, CLASS_NAMES, ENGINE_BIT, fieldRange, type ClassName } fr
 
 export class Rng {
   private s: number;
-  constructor(seed: number) { this.s = (seed >>> 0) || 1; }
+  constructor(seed: number) {
+    // murmur3 fmix32 of the seed, then a few discarded outputs: xorshift is linear over GF(2), so nearby raw
+    // seeds (input i and i+1 of a run) would otherwise give nearly the same first draws (same mutation).
+    let h = seed >>> 0;
+    h ^= h >>> 16; h = Math.imul(h, 0x85ebca6b) >>> 0; h ^= h >>> 13; h = Math.imul(h, 0xc2b2ae35) >>> 0; h ^= h >>> 16;
+    this.s = h || 1;
+    for (let i = 0; i < 4; i++) this.next();
+  }
   next(): number { // xorshift32
     let x = this.s; x ^= x << 13; x >>>= 0; x ^= x >>> 17; x ^= x << 5; x >>>= 0; this.s = x; return x;
   }
@@ -140,13 +147,18 @@ export function mutateProtobuf(src: Uint8Array, rng: Rng): Uint8Array | null {
   const k = 1 + rng.int(3);
   for (let r = 0; r < k && all.length; r++) {
     const { list, i } = rng.pick(all); const f = list[i]; if (!f) continue;
-    switch (rng.int(6)) {
-      case 0: if (f.wt === 0) f.v = rng.pick(PB_VALUES); else f.v = new Uint8Array(0); break;
+    // Mix tuned so most inputs still decode (issue 11 item 3): wire-type changes are 1 in 12, inserted
+    // fields keep the wire type of the field they copy; the rest change values inside the schema's types.
+    switch (rng.int(12)) {
+      case 0: case 6: case 7: if (f.wt === 0) f.v = rng.pick(PB_VALUES); else if (f.v instanceof Uint8Array) { const c = f.v.slice(); if (c.length) c[rng.int(c.length)] = rng.pick(INTERESTING) & 0x7f; f.v = c; } else f.v = []; break;
+      case 8: case 9: if (f.wt === 0) f.v = BigInt(rng.int(2) ? rng.int(64) : -1 - rng.int(4)); else if (f.wt === 5 || f.wt === 1) { const c = new Uint8Array(f.v as Uint8Array); c[c.length - 1] = rng.pick([0x7f, 0xff, 0x80, 0]); f.v = c; } else if (Array.isArray(f.v) && f.v.length) { const g = rng.pick(f.v); if (g.wt === 0) g.v = rng.pick(PB_VALUES); } break;
+      case 10: if (Array.isArray(f.v)) { const other = all.map((x) => x.list[x.i]).filter((x): x is PbField => !!x && x.no === f.no && Array.isArray(x.v)); if (other.length) f.v = structuredClone(rng.pick(other).v); } break; // a sibling message's body
+      case 11: if (f.wt === 0) f.v = rng.pick(PB_VALUES); else list.splice(i, 0, structuredClone(f)); break;
       case 1: if (f.v instanceof Uint8Array) f.v = f.v.slice(0, rng.int(f.v.length + 1)); else if (Array.isArray(f.v)) f.v.splice(rng.int(f.v.length + 1)); break;
       case 2: list.splice(i, 0, { ...f }); break; // duplicated field (repeated / nesting)
       case 3: list.splice(i, 1); break; // dropped field
       case 4: f.wt = f.wt === 0 ? 2 : 0; f.v = f.wt === 0 ? rng.pick(PB_VALUES) : new TextEncoder().encode('x'); break; // wrong type
-      default: { const dims: PbField[] = [{ no: f.no, wt: 0, v: rng.pick(PB_VALUES) }]; list.splice(i + 1, 0, ...dims); }
+      default: { const extra: PbField = f.wt === 0 ? { no: f.no, wt: 0, v: rng.pick(PB_VALUES) } : structuredClone(f); list.splice(i + 1, 0, extra); }
     }
   }
   const out: number[] = []; encodePb(root, out); return new Uint8Array(out);
