@@ -3,6 +3,7 @@
  * plain objects, returns a string. Used by `dpuflow profile --html` and meant for the playground.
  */
 import type { ModelProfile, ModelThroughput } from '../profile/profile.js';
+import { layerTimeSplit } from './layer-split.js';
 
 /** Escapes text for HTML element content and double-quoted attributes. */
 export function escapeHtml(s: string): string {
@@ -27,6 +28,32 @@ export function svgBars(bars: Bar[], opts: { width?: number; unit?: string; titl
   return `<svg xmlns="http://www.w3.org/2000/svg" role="img" width="${labelW + width + valW}" height="${h}" font-size="11" font-family="monospace">${title}${rows}</svg>`;
 }
 
+export interface StackedBar { label: string; parts: number[] }
+
+/**
+ * Horizontal stacked bars as inline SVG: each part's width = part / (largest row total) · `width` px, parts laid
+ * left to right with class `seg <classes[i]>`; a legend names the parts.
+ */
+export function svgStackedBars(rows: StackedBar[], opts: { classes: string[]; names: string[]; width?: number; unit?: string; title?: string }): string {
+  const width = opts.width ?? 400, rowH = 16, labelW = 220, valW = 110, legendH = 18;
+  const tot = (r: StackedBar) => r.parts.reduce((a, v) => a + (Number.isFinite(v) && v > 0 ? v : 0), 0);
+  const max = Math.max(0, ...rows.map(tot));
+  const legend = opts.names.map((n, i) => `<g class="seg ${escapeHtml(opts.classes[i] ?? '')}"><rect x="${labelW + i * 150}" y="3" width="12" height="12"/><text x="${labelW + i * 150 + 16}" y="13">${escapeHtml(n)}</text></g>`).join('');
+  const body = rows.map((r, k) => {
+    const y = legendH + k * rowH + 2;
+    let x = labelW;
+    const segs = r.parts.map((v, i) => {
+      const w = max > 0 && Number.isFinite(v) && v > 0 ? (v / max) * width : 0;
+      const seg = `<rect class="seg ${escapeHtml(opts.classes[i] ?? '')}" x="${x.toFixed(2)}" y="${y}" width="${w.toFixed(2)}" height="${rowH - 3}"/>`;
+      x += w;
+      return seg;
+    }).join('');
+    return `<g class="stack"><text x="0" y="${y + 12}">${escapeHtml(r.label.slice(0, 34))}</text>${segs}<text x="${labelW + width + 6}" y="${y + 12}">${escapeHtml(fmt(tot(r)))}${escapeHtml(opts.unit ?? '')}</text></g>`;
+  }).join('');
+  const title = opts.title ? `<title>${escapeHtml(opts.title)}</title>` : '';
+  return `<svg xmlns="http://www.w3.org/2000/svg" role="img" width="${labelW + width + valW}" height="${legendH + rows.length * rowH + 4}" font-size="11" font-family="monospace">${title}${legend}${body}</svg>`;
+}
+
 function fmt(v: number): string {
   if (!Number.isFinite(v)) return '-';
   return Number.isInteger(v) ? String(v) : v.toFixed(3);
@@ -34,7 +61,8 @@ function fmt(v: number): string {
 
 const CSS = `body{font-family:system-ui,sans-serif;margin:1.5em;color:#222}table{border-collapse:collapse;font-size:12px}
 td,th{border:1px solid #ccc;padding:2px 6px;text-align:right}td:first-child,th:first-child,#sqnr td:nth-child(2){text-align:left}
-tr.cpu td{background:#fde2e2}tr.dpu td{background:#e2effd}.bar rect{fill:#3b7dd8}.bar.cpu rect{fill:#d84b3b}h2{margin-top:1.5em}`;
+tr.cpu td{background:#fde2e2}tr.dpu td{background:#e2effd}.bar rect{fill:#3b7dd8}.bar.cpu rect{fill:#d84b3b}h2{margin-top:1.5em}
+.seg.compute,.seg.compute rect{fill:#3b7dd8}.seg.ddr,.seg.ddr rect{fill:#d84b3b}`;
 
 /** Wraps body HTML into a complete standalone document. */
 export function htmlPage(title: string, body: string): string {
@@ -59,6 +87,12 @@ export function renderProfileHtml(model: string, p: ModelProfile, throughput: Mo
     + `<p id="summary">DPU: ${n(p.dpuMs)} ms → ${n(p.dpuFps, 2)} fps on one core; with CPU subgraphs: ${n(p.totalMs)} ms → ${n(p.fps, 2)} fps</p>`
     + `<h2>Subgraphs and layers</h2><table id="layers"><tr><th>Subgraph/Layer</th><th>WL(GOP)</th><th>cycles</th><th>time(ms)</th><th>Effic(%)</th><th>LdWB(MB)</th><th>LdFM(MB)</th><th>StFM(MB)</th></tr>${rows.join('')}</table>`
     + `<h2>Cycles per DPU layer</h2><div id="cycle-chart">${svgBars(bars, { title: 'cycles per layer' })}</div>`;
+  const split = p.perf.flatMap(({ perf }) => layerTimeSplit(perf, b.clockMHz));
+  if (split.length > 0) {
+    const us = (c: number) => c / b.clockMHz;
+    body += `<h2>Time per DPU layer: compute vs DDR wait (µs)</h2><div id="split-chart">${svgStackedBars(split.map((l) => ({ label: l.name, parts: [us(l.computeCycles), us(l.ddrWaitCycles)] })),
+      { classes: ['compute', 'ddr'], names: ['compute (CONV/MISC busy)', 'DDR wait (compute idle)'], unit: ' µs', title: 'compute vs DDR wait per layer' })}</div>`;
+  }
   if (throughput.length > 0) {
     const t = throughput.map((x) => `<tr><td>${escapeHtml(x.name)}</td><td>${x.threads}</td><td>${x.activeCores}/${x.cores}</td><td>${n(x.fps, 2)}</td><td>${n(x.latencyMs)}</td><td>${n(x.efficiency, 1)}</td></tr>`).join('');
     body += `<h2>fps vs threads</h2><table id="fps"><tr><th>board</th><th>threads</th><th>active cores</th><th>fps</th><th>latency(ms)</th><th>Effic(%)</th></tr>${t}</table>`

@@ -137,8 +137,9 @@ test('playground app in headless chromium', { skip, timeout: 150_000 }, async (t
       const barW = await rp.$$eval('#cycle-chart svg rect', (rs) => rs.map((r) => r.getBoundingClientRect().width));
       assert.ok(barW.some((w) => w > 100), 'bars are drawn with width');
       assert.ok(await rp.$('#fps-chart svg'), 'fps chart');
+      assert.ok((await rp.$$('#split-chart rect.seg.compute')).length >= 50, 'compute vs DDR-wait bars');
       await rp.screenshot({ path: path.join(OUT, 'profile-report-offline.png'), fullPage: false });
-      await rp.locator('#cycle-chart').screenshot({ path: path.join(OUT, 'profile-report-cycle-chart.png') });
+      await rp.locator('#split-chart').screenshot({ path: path.join(OUT, 'profile-report-split-chart.png') });
       await rp.close();
       await ctx!.setOffline(false);
     });

@@ -43,3 +43,29 @@ test('renderQuantizeHtml: exact SQNR shown as "exact" and left out of the bars; 
   const chart = html.slice(html.indexOf('id="sqnr-chart"'));
   assert.deepEqual([...chart.matchAll(/<rect [^>]*width="([\d.]+)"/g)].map((m) => Number(m[1])), [100, 400]);
 });
+
+test('svgStackedBars: parts laid left to right, scaled by the largest row total (hand-computed)', async () => {
+  const { svgStackedBars } = await import('../../src/report/html.js');
+  // totals 40 and 100 → a 400 px axis: row 1 = 10·4 + 30·4 = 40 + 120 px, row 2 = 50·4 + 50·4 = 200 + 200 px
+  const svg = svgStackedBars([{ label: 'a<b', parts: [10, 30] }, { label: 'c', parts: [50, 50] }], { classes: ['compute', 'ddr'], names: ['compute', 'DDR wait'], width: 400 });
+  const segs = [...svg.matchAll(/<rect class="seg (\w+)" x="([\d.]+)" y="[\d.]+" width="([\d.]+)"/g)].map((m) => [m[1], Number(m[2]), Number(m[3])]);
+  assert.deepEqual(segs, [['compute', 220, 40], ['ddr', 260, 120], ['compute', 220, 200], ['ddr', 420, 200]]);
+  assert.ok(svg.includes('a&lt;b') && svg.includes('DDR wait'));
+});
+
+test('renderProfileHtml: compute vs DDR-wait section from the cycle model timings', async () => {
+  const { renderProfileHtml } = await import('../../src/report/html.js');
+  const layer = (name: string, cycles: number) => ({ name, first: 0, last: 1, cycles, timeMs: cycles / 3e5, ops: 2, gop: 2e-9, efficiency: 50, ldWB: 0, ldFM: 0, stFM: 0 });
+  // one layer of 300 cycles at 300 MHz (1 µs): CONV busy 0–150 → 0.5 µs compute, 0.5 µs DDR wait
+  const perf = { timings: [{ index: 0, engine: 'LOAD', start: 0, end: 300 }, { index: 1, engine: 'CONV', start: 0, end: 150 }], layers: [layer('conv1', 300)] };
+  const p = {
+    board: { name: 'kv260', cores: 1, clockMHz: 300, ddrGBps: 19.2, preset: 'B4096' },
+    subgraphs: [{ name: 'sg', device: 'DPU', timeMs: 0.001, cycles: 300, layers: perf.layers }],
+    dpuMs: 0.001, dpuFps: 1e6, totalMs: 0.001, fps: 1e6, perf: [{ subgraph: 'sg', perf }],
+  } as unknown as ModelProfile;
+  const html = renderProfileHtml('m.xmodel', p);
+  const chart = html.slice(html.indexOf('id="split-chart"'));
+  const w = [...chart.matchAll(/<rect class="seg (\w+)" x="[\d.]+" y="[\d.]+" width="([\d.]+)"/g)].map((m) => [m[1], Number(m[2])]);
+  assert.deepEqual(w, [['compute', 200], ['ddr', 200]]);
+  assert.match(chart, />1 µs</);
+});
