@@ -192,8 +192,10 @@ export function xmodelToIr(g: Graph, opts: XmodelToIrOptions = {}): IrGraph {
     };
     if (type === 'const') {
       const b = constBytes(op, dtype, file);
-      if (b && dtype === 'int8' && opts.int8Consts === 'lazy') {
-        defineLazyData(ir, new Int8Array(b.buffer, b.byteOffset, b.byteLength), fixPoint ?? 0);
+      // lazy only when the fix point is known here (XINT8): an INT8 const whose fix op comes later keeps
+      // the eager reading, so both modes always give the same values
+      if (b && dtype === 'int8' && fixPoint !== undefined && opts.int8Consts === 'lazy') {
+        defineLazyData(ir, new Int8Array(b.buffer, b.byteOffset, b.byteLength), fixPoint);
       } else if (b) ir.data = decodeConst(b, dtype, fixPoint);
     }
     irOps.push(ir);

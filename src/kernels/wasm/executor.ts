@@ -28,6 +28,7 @@ import { WASM_PAGE, createKernelMemory, instantiateKernels, type KernelInstance 
 import { ARENA_START, type Parallel, type ParallelJob, type StageArgs, serialParallel } from './parallel.js';
 import '../../ops/index.js';
 import { NATIVE_CONV_PARAMS, NP, type NativeContext, type NativeOption } from '../native/types.js';
+import { constInt8 } from '../../xir/to-ir.js';
 
 export interface FastExecutorOptions {
   /** Memory to run in (node/pool.ts passes a shared one); default: a new memory. */
@@ -146,7 +147,9 @@ export function createFastExecutor(graph: Graph, opts: FastExecutorOptions = {})
     const op = byName.get(name);
     if (!op || op.type !== 'const' || op.output.fixPoint === undefined) return undefined;
     let q = constQ.get(name);
-    if (!q) constQ.set(name, (q = constToQ(op)));
+    // an xmodel read with int8Consts: 'lazy' hands out its int8 payload directly (no float round trip)
+    const raw = q ? undefined : constInt8(op);
+    if (!q) constQ.set(name, (q = raw ? { shape: op.output.shape.slice(), data: raw, fixPoint: op.output.fixPoint } : constToQ(op)));
     return q;
   };
   const qslot = (shape: number[], fp: number): QSlot => {
