@@ -25,7 +25,7 @@ export interface XmodelToIrOptions {
 }
 
 /** Raw int8 payload (q values) of a const op read by `xmodelToIr(g, { int8Consts: 'lazy' })`. */
-const rawInt8 = new WeakMap<IrOp, Int8Array>();
+const rawInt8 = new WeakMap<IrOp, { q: Int8Array; fixPoint: number }>();
 
 /**
  * The int8 q values of a const op read from an xmodel with `int8Consts: 'lazy'` (a view of the xmodel's
@@ -33,7 +33,17 @@ const rawInt8 = new WeakMap<IrOp, Int8Array>();
  * values (e.g. a kernel's weight packing) can take them from here without a float round trip.
  */
 export function constInt8(op: IrOp): Int8Array | undefined {
-  return rawInt8.get(op);
+  return rawInt8.get(op)?.q;
+}
+
+/**
+ * `to.data = from.data` that keeps a lazy int8 payload lazy (and visible to `constInt8(to)`) instead of
+ * decoding it: for code that builds new IR ops from a graph read with `int8Consts: 'lazy'`.
+ */
+export function copyConstData(from: IrOp, to: IrOp): void {
+  const r = rawInt8.get(from);
+  if (r) defineLazyData(to, r.q, r.fixPoint);
+  else if (from.data) to.data = from.data;
 }
 
 // One decoded payload per op, kept until the current task ends: a consumer that reads `op.data[i]` in
@@ -59,7 +69,7 @@ function decodeLazy(op: IrOp, q: Int8Array, fixPoint: number): Float32Array {
 }
 
 function defineLazyData(op: IrOp, q: Int8Array, fixPoint: number): void {
-  rawInt8.set(op, q);
+  rawInt8.set(op, { q, fixPoint });
   Object.defineProperty(op, 'data', {
     enumerable: true,
     configurable: true,

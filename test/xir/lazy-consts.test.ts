@@ -6,7 +6,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Graph, irToXmodel, xmodelToIr } from '../../src/xir/index.js';
-import { constInt8 } from '../../src/xir/to-ir.js';
+import { constInt8, copyConstData } from '../../src/xir/to-ir.js';
+import type { Op } from '../../src/ir/types.js';
 import { runQuantized } from '../../src/kernels/ref/quant-executor.js';
 import { createFastExecutor } from '../../src/kernels/wasm/executor.js';
 import { quantNet, QNET_W_Q, QNET_B_Q } from './nets.js';
@@ -55,6 +56,21 @@ test('lazy int8 consts: runQuantized and the fast executor give the same bytes a
     assert.deepEqual([...a[n]!.data], [...ref[n]!.data], `runQuantized ${n}`);
     assert.deepEqual([...fast[n]!.data], [...ref[n]!.data], `fast executor ${n}`);
   }
+});
+
+test('copyConstData keeps a lazy payload lazy; copies a plain one by value', () => {
+  const g = xmodelToIr(Graph.deserialize(bytes), { int8Consts: 'lazy' });
+  const w = g.ops.find((o) => o.name === 'w')!;
+  const to: Op = { ...w, data: undefined };
+  delete to.data;
+  copyConstData(w, to);
+  assert.equal(constInt8(to), constInt8(w));
+  assert.deepEqual([...to.data!], QNET_W_Q.map((q) => q / 128));
+  const eager = xmodelToIr(Graph.deserialize(bytes)).ops.find((o) => o.name === 'w')!;
+  const to2: Op = { name: 'c', type: 'const', inputs: [], attrs: {}, output: eager.output };
+  copyConstData(eager, to2);
+  assert.equal(to2.data, eager.data);
+  assert.equal(constInt8(to2), undefined);
 });
 
 test('lazy int8 consts: a bad size is still reported at read time', () => {
