@@ -19,6 +19,7 @@ import type { Graph, Op, TensorValue } from '../src/ir/types.js';
 import { createFastExecutor } from '../src/kernels/wasm/executor.js';
 import { createKernelMemory, instantiateKernels } from '../src/kernels/wasm/loader.js';
 import { createThreadedExecutor } from '../src/kernels/wasm/node/pool.js';
+import { loadNativeKernels, nativeStatus } from '../src/kernels/native/node.js';
 import type { BenchContext, BenchResult } from './types.js';
 
 function randomInput(shape: number[], seed: number): TensorValue {
@@ -112,7 +113,7 @@ async function interleave(engines: Engine[], rounds: number, per: number): Promi
   return out;
 }
 
-interface RssReport { maxRss: number; baseRss: number; arenaBytes: number; weightBytes: number; int8WeightBytes: number; activationBytes: number; xmodelBytes: number }
+interface RssReport { native?: boolean; maxRss: number; baseRss: number; arenaBytes: number; weightBytes: number; int8WeightBytes: number; activationBytes: number; xmodelBytes: number }
 
 /** INT8 weight bytes (int8 consts) and activation bytes (every other op's output) of a quantized graph. */
 function graphBytes(g: Graph): { int8WeightBytes: number; activationBytes: number } {
@@ -157,13 +158,15 @@ async function rssChild(dir: string): Promise<void> {
   // Baseline: Node + this module's imports (onnxruntime-node, the quantizer, …) before the model is loaded.
   const baseRss = peakRss('VmRSS');
   const buf = readFileSync(path.join(dir, 'm.xmodel'));
-  const g = xmodelToIr(XirGraph.deserialize(new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength)));
+  // int8Consts 'lazy': weights stay int8 views of the file (no float32 copy); see src/xir/to-ir.ts
+  const g = xmodelToIr(XirGraph.deserialize(new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength)), { int8Consts: 'lazy' });
   const inp = JSON.parse(readFileSync(path.join(dir, 'in.json'), 'utf8')) as { shape: number[]; data: number[] };
-  const ex = createFastExecutor(g);
+  const nk = loadNativeKernels();
+  const ex = createFastExecutor(g, nk ? { native: { kernels: nk } } : {});
   const feeds = { [g.inputs[0]!]: { shape: inp.shape, data: Float32Array.from(inp.data) } };
   for (let i = 0; i < 3; i++) ex.run(feeds);
   const maxRss = peakRss();
-  process.stdout.write(`${JSON.stringify({ maxRss, baseRss, arenaBytes: ex.stats.arenaBytes, weightBytes: ex.stats.weightBytes })}\n`);
+  process.stdout.write(`${JSON.stringify({ maxRss, baseRss, arenaBytes: ex.stats.arenaBytes, weightBytes: ex.stats.weightBytes, native: !!nk })}\n`);
 }
 
 if (process.argv[2] === '--rss-child' && process.argv[3]) {
@@ -178,6 +181,17 @@ export async function run(ctx: BenchContext): Promise<BenchResult[]> {
   ctx.progress('int8 MAC peak');
   const peak = measurePeak();
   results.push(ctx.result({ group: 'dpu-run', name: 'peak int8 MAC/s per core (WASM SIMD i32x4.dot_i16x8_s, 12 chains)', value: peak / 1e9, unit: 'GMAC/s', higherIsBetter: true, threads: 1 }));
+  const nk = loadNativeKernels();
+  let vnniPeak = 0;
+  if (nk) {
+    nk.peak(1e5);
+    for (let r = 0; r < 3; r++) {
+      const t = performance.now();
+      const macs = nk.peak(5e6);
+      vnniPeak = Math.max(vnniPeak, macs / ((performance.now() - t) / 1000));
+    }
+    results.push(ctx.result({ group: 'dpu-run', name: 'peak int8 MAC/s per core (native AVX-512 VNNI vpdpbusd zmm, 12 chains)', value: vnniPeak / 1e9, unit: 'GMAC/s', higherIsBetter: true, threads: 1 }));
+  } else ctx.note(`dpu-run: native kernels not measured: ${nativeStatus().reason}`);
 
   for (const [label, C, OC, HW, k, dw] of [
     ['conv 3×3 64→64 56²', 64, 64, 56, 3, false], ['conv 1×1 256→64 56²', 256, 64, 56, 1, false],
@@ -185,13 +199,14 @@ export async function run(ctx: BenchContext): Promise<BenchResult[]> {
   ] as [string, number, number, number, number, boolean][]) {
     ctx.progress(`kernel ${label}`);
     const g = convLayer(C, OC, HW, k, dw);
-    const ex = createFastExecutor(g);
     const feeds = { x: randomInput([1, HW, HW, C], 5) };
-    ex.run(feeds);
-    const t = await ctx.time(() => ex.rerun(), { minRuns: 3, minSeconds: ctx.quick ? 0.2 : 1 });
-    const gmacs = graphMacs(g) / (t.medianMs / 1000) / 1e9;
-    results.push(ctx.result({ group: 'dpu-run', name: `kernel ${label} (ops only, 1 thread)`, value: gmacs, unit: 'GMAC/s', higherIsBetter: true, threads: 1,
-      details: { peakFraction: Number((gmacs / (peak / 1e9)).toFixed(3)), ms: Number(t.medianMs.toFixed(2)) } }));
+    for (const [kind, ex, pk] of [['WASM', createFastExecutor(g), peak], ...(nk ? [['native', createFastExecutor(g, { native: { kernels: nk } }), vnniPeak]] : [])] as [string, ReturnType<typeof createFastExecutor>, number][]) {
+      ex.run(feeds);
+      const t = await ctx.time(() => ex.rerun(), { minRuns: 3, minSeconds: ctx.quick ? 0.2 : 1 });
+      const gmacs = graphMacs(g) / (t.medianMs / 1000) / 1e9;
+      results.push(ctx.result({ group: 'dpu-run', name: `kernel ${label} ${kind} (ops only, 1 thread)`, value: gmacs, unit: 'GMAC/s', higherIsBetter: true, threads: 1,
+        details: { peakFraction: Number((gmacs / (pk / 1e9)).toFixed(3)), ms: Number(t.medianMs.toFixed(2)) } }));
+    }
   }
 
   const models: [string, string, number][] = ctx.quick
@@ -217,13 +232,16 @@ export async function run(ctx: BenchContext): Promise<BenchResult[]> {
     const ex1 = createFastExecutor(graph);
     const ex2 = await createThreadedExecutor(graph, { threads: 2 });
     engines.push({ key: 'run1', fn: () => ex1.run(feeds) }, { key: 'run2', fn: () => ex2.run(feeds) });
+    const nx1 = nk ? createFastExecutor(graph, { native: { kernels: nk, threads: 1 } }) : undefined;
+    const nx2 = nk ? createFastExecutor(graph, { native: { kernels: nk, threads: 2 } }) : undefined;
+    if (nx1 && nx2) engines.push({ key: 'nat1', fn: () => nx1.run(feeds) }, { key: 'nat2', fn: () => nx2.run(feeds) });
     const sessions: ort.InferenceSession[] = [];
     for (const [key, bytes, threads] of [['fp1', m.onnx, 1], ['fp2', m.onnx, 2], ['q1', qdq, 1], ['q2', qdq, 2]] as [string, Uint8Array, number][]) {
       const s = await ort.InferenceSession.create(bytes, { intraOpNumThreads: threads, interOpNumThreads: 1 });
       sessions.push(s);
       engines.push({ key, fn: () => s.run({ [m.inputName]: ortIn }) });
     }
-    ctx.progress(`${tag}: interleaved timing (run 1T/2T, ORT FP32 1T/2T, ORT INT8 1T/2T)`);
+    ctx.progress(`${tag}: interleaved timing (run WASM 1T/2T, run native 1T/2T, ORT FP32 1T/2T, ORT INT8 1T/2T)`);
     const t = await interleave(engines, ctx.quick ? 2 : 5, ctx.quick ? 1 : 2);
     for (const s of sessions) await s.release();
     const fps = (k: string): number => 1000 / median(t[k]!);
@@ -249,6 +267,25 @@ export async function run(ctx: BenchContext): Promise<BenchResult[]> {
         details: { ...common, peerBestFps: Number(best(`q${threads}`).toFixed(2)), ortInt8OverFp32: Number((fps(`q${threads}`) / fps(`fp${threads}`)).toFixed(2)) },
       }));
     }
+    if (nx1 && nx2) {
+      for (const threads of [1, 2]) {
+        const run = fps(`nat${threads}`);
+        const th = `${threads} thread${threads > 1 ? 's' : ''}`;
+        const common = { gmac: Number(gmac.toFixed(3)), gmacPerSec: Number((gmac * run).toFixed(2)), bestFps: Number(best(`nat${threads}`).toFixed(2)), wasmFps: Number(fps(`run${threads}`).toFixed(2)), nativeOps: (threads === 1 ? nx1 : nx2).stats.nativeOps ?? 0 };
+        results.push(ctx.result({
+          group: 'dpu-run', name: `${tag} INT8 run mode, native VNNI, vs ORT FP32`, value: run, unit: 'fps', higherIsBetter: true, threads,
+          peer: { name: `onnxruntime-node FP32, ${th}`, value: fps(`fp${threads}`) }, details: common,
+        }));
+        results.push(ctx.result({
+          group: 'dpu-run', name: `${tag} INT8 run mode, native VNNI, vs ORT INT8 (QDQ)`, value: run, unit: 'fps', higherIsBetter: true, threads,
+          peer: { name: `onnxruntime-node INT8 QDQ per-tensor, ${th}`, value: fps(`q${threads}`) }, details: common,
+        }));
+      }
+      results.push(ctx.result({
+        group: 'dpu-run', name: `${tag} run mode (native) scaling 1→2 threads`, value: fps('nat2') / fps('nat1'), unit: '×', higherIsBetter: true, threads: 2,
+        details: { target: 1.8, ortFp32Scaling: Number((fps('fp2') / fps('fp1')).toFixed(2)), ortInt8Scaling: Number((fps('q2') / fps('q1')).toFixed(2)), loadAvg1m: Number(os.loadavg()[0]!.toFixed(2)) },
+      }));
+    }
     results.push(ctx.result({
       group: 'dpu-run', name: `${tag} run mode scaling 1→2 threads`, value: fps('run2') / fps('run1'), unit: '×', higherIsBetter: true, threads: 2,
       details: { target: 1.8, ortFp32Scaling: Number((fps('fp2') / fps('fp1')).toFixed(2)), ortInt8Scaling: Number((fps('q2') / fps('q1')).toFixed(2)), loadAvg1m: Number(os.loadavg()[0]!.toFixed(2)) },
@@ -265,7 +302,7 @@ export async function run(ctx: BenchContext): Promise<BenchResult[]> {
           details: {
             int8WeightMB: Number((r.int8WeightBytes / 2 ** 20).toFixed(1)), activationMB: Number((r.activationBytes / 2 ** 20).toFixed(1)),
             arenaMB: Number((r.arenaBytes / 2 ** 20).toFixed(1)), packedWeightMB: Number((r.weightBytes / 2 ** 20).toFixed(1)),
-            rssBeforeLoadMB: Math.round(r.baseRss / 2 ** 20), peakMinusBeforeLoadMB: Math.round((r.maxRss - r.baseRss) / 2 ** 20), xmodelMB: Number((r.xmodelBytes / 2 ** 20).toFixed(1)),
+            native: r.native ?? false, rssBeforeLoadMB: Math.round(r.baseRss / 2 ** 20), peakMinusBeforeLoadMB: Math.round((r.maxRss - r.baseRss) / 2 ** 20), xmodelMB: Number((r.xmodelBytes / 2 ** 20).toFixed(1)),
           },
         }));
       }

@@ -214,32 +214,35 @@ struct ConvGeo {
   int OH, OW;
 };
 
-// P pixels (ox0 .. ox0+P-1 of row oy) × NB blocks of 16 output channels starting at block ob.
+// P output pixels pix0 .. pix0+P-1 (flattened oy·OW + ox, so a tile may span rows) × NB blocks of
+// 16 output channels starting at block ob.
 template <int NB, int P>
-VNNI_TARGET void convTile(const ConvWeights& W, const ConvGeo& g, const Stage& st, int oy, int ox0, int ob) {
+VNNI_TARGET void convTile(const ConvWeights& W, const ConvGeo& g, const Stage& st, int pix0, int ob) {
   __m512i acc[P][NB];
-  for (int p = 0; p < P; p++)
+  const uint8_t* xb[P];
+  for (int p = 0; p < P; p++) {
+    const int oy = (pix0 + p) / g.OW, ox = (pix0 + p) % g.OW;
+    xb[p] = g.xp + (size_t(oy) * g.sh * g.Wp + size_t(ox) * g.sw) * g.Cs;
     for (int b = 0; b < NB; b++) acc[p][b] = _mm512_setzero_si512();
+  }
   const int C4 = W.C4;
-  const size_t pixStride = size_t(g.sw) * g.Cs;
   const int8_t* wb = W.packed.data() + size_t(ob) * W.blockStride;
   const size_t bs = W.blockStride;
   // dilation 1 in x: the kw taps of a kernel row are one contiguous run of kw·C4 groups of 4 bytes
   const int runs = g.dw == 1 ? 1 : W.kw;
   const int runLen = g.dw == 1 ? W.kw * C4 : C4;
   for (int ky = 0; ky < W.kh; ky++) {
-    const uint8_t* row = g.xp + (size_t(oy * g.sh + ky * g.dh) * g.Wp + size_t(ox0) * g.sw) * g.Cs;
     for (int r = 0; r < runs; r++) {
-      const uint8_t* x = row + size_t(r) * g.dw * g.Cs;
+      const size_t off = (size_t(ky) * g.dh * g.Wp + size_t(r) * g.dw) * g.Cs;
       const int8_t* w = wb + (size_t(ky) * W.kw + r) * C4 * 64;
       for (int j = 0; j < runLen; j++) {
         __m512i wv[NB];
         for (int b = 0; b < NB; b++) wv[b] = _mm512_loadu_si512(w + b * bs + size_t(j) * 64);
         for (int p = 0; p < P; p++) {
           int32_t xv;
-          std::memcpy(&xv, x + p * pixStride + size_t(j) * 4, 4);
-          const __m512i xb = _mm512_set1_epi32(xv);
-          for (int b = 0; b < NB; b++) acc[p][b] = _mm512_dpbusd_epi32(acc[p][b], xb, wv[b]);
+          std::memcpy(&xv, xb[p] + off + size_t(j) * 4, 4);
+          const __m512i xbc = _mm512_set1_epi32(xv);
+          for (int b = 0; b < NB; b++) acc[p][b] = _mm512_dpbusd_epi32(acc[p][b], xbc, wv[b]);
         }
       }
     }
@@ -249,27 +252,29 @@ VNNI_TARGET void convTile(const ConvWeights& W, const ConvGeo& g, const Stage& s
     const int o = (ob + b) * 16;
     const __m512i corr = _mm512_loadu_si512(W.corr.data() + o);
     const int n = std::min(16, OC - o);
-    for (int p = 0; p < P; p++) {
-      int8_t* op = g.out + (size_t(oy) * g.OW + ox0 + p) * OC + o;
-      stage16(st, _mm512_sub_epi32(acc[p][b], corr), o, op, n);
-    }
+    for (int p = 0; p < P; p++) stage16(st, _mm512_sub_epi32(acc[p][b], corr), o, g.out + size_t(pix0 + p) * OC + o, n);
   }
 }
 
+template <int NB> constexpr int tileP() { return NB >= 4 ? 6 : NB == 3 ? 8 : NB == 2 ? 12 : 16; }
+
+template <int NB, int R>
+VNNI_TARGET void convTail(const ConvWeights& W, const ConvGeo& g, const Stage& st, int pix0, int ob, int r) {
+  if constexpr (R > 0) {
+    if (r == R) convTile<NB, R>(W, g, st, pix0, ob);
+    else convTail<NB, R - 1>(W, g, st, pix0, ob, r);
+  }
+}
+
+// tiles [t0, t1) of the group of NB blocks at ob
 template <int NB>
-VNNI_TARGET void convRow(const ConvWeights& W, const ConvGeo& g, const Stage& st, int oy, int ob) {
-  constexpr int P = NB >= 4 ? 6 : NB == 3 ? 7 : 8;
-  int ox = 0;
-  for (; ox + P <= g.OW; ox += P) convTile<NB, P>(W, g, st, oy, ox, ob);
-  switch (g.OW - ox) {
-    case 7: convTile<NB, (7 < P ? 7 : 1)>(W, g, st, oy, ox, ob); if (P <= 7) { for (int i = 1; i < 7; i++) convTile<NB, 1>(W, g, st, oy, ox + i, ob); } break;
-    case 6: convTile<NB, (6 < P ? 6 : 1)>(W, g, st, oy, ox, ob); if (P <= 6) { for (int i = 1; i < 6; i++) convTile<NB, 1>(W, g, st, oy, ox + i, ob); } break;
-    case 5: convTile<NB, 5>(W, g, st, oy, ox, ob); break;
-    case 4: convTile<NB, 4>(W, g, st, oy, ox, ob); break;
-    case 3: convTile<NB, 3>(W, g, st, oy, ox, ob); break;
-    case 2: convTile<NB, 2>(W, g, st, oy, ox, ob); break;
-    case 1: convTile<NB, 1>(W, g, st, oy, ox, ob); break;
-    default: break;
+VNNI_TARGET void convTiles(const ConvWeights& W, const ConvGeo& g, const Stage& st, int ob, int t0, int t1) {
+  constexpr int P = tileP<NB>();
+  const int npix = g.OH * g.OW;
+  for (int t = t0; t < t1; t++) {
+    const int pix0 = t * P;
+    if (pix0 + P <= npix) convTile<NB, P>(W, g, st, pix0, ob);
+    else convTail<NB, P - 1>(W, g, st, pix0, ob, npix - pix0);
   }
 }
 
@@ -282,27 +287,40 @@ struct DwGeo {
   int OH, OW;
 };
 
-VNNI_TARGET void dwRow(const ConvWeights& W, const DwGeo& g, const Stage& st, int oy) {
-  const int C = W.C, Cp = g.Cp, T = W.kh * W.kw;
-  for (int ox = 0; ox < g.OW; ox++) {
-    int8_t* op = g.out + (size_t(oy) * g.OW + ox) * C;
-    for (int c = 0; c < C; c += 16) {
+// x as int32 lanes (high 16 bits = its sign) and w with zero high 16 bits: vpdpwssd adds x·w exactly
+template <int KH, int KW>
+VNNI_TARGET void dwRowK(const ConvWeights& W, const DwGeo& g, const Stage& st, int oy) {
+  const int C = W.C, Cp = g.Cp;
+  const int kh = KH ? KH : W.kh, kw = KW ? KW : W.kw;
+  for (int c = 0; c < C; c += 16) {
+    constexpr int TR = KH && KW ? KH * KW : 1;
+    __m512i wr[TR];
+    if constexpr (KH && KW)
+      for (int t = 0; t < TR; t++) wr[t] = _mm512_loadu_si512(W.dw.data() + size_t(t) * Cp + c);
+    const int n = std::min(16, C - c);
+    for (int ox = 0; ox < g.OW; ox++) {
       __m512i acc0 = _mm512_setzero_si512(), acc1 = _mm512_setzero_si512();
       int t = 0;
-      for (int ky = 0; ky < W.kh; ky++) {
+      for (int ky = 0; ky < kh; ky++) {
         const int8_t* row = g.xp + (size_t(oy * g.sh + ky * g.dh) * g.Wp + size_t(ox) * g.sw) * Cp + c;
-        for (int kx = 0; kx < W.kw; kx++, t++) {
-          // x as int32 lanes (high 16 bits = sign), w with zero high 16 bits: vpmaddwd = x·w exactly
+        for (int kx = 0; kx < kw; kx++, t++) {
           const __m512i x = _mm512_cvtepi8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(row + size_t(kx) * g.dw * Cp)));
-          const __m512i w = _mm512_loadu_si512(W.dw.data() + size_t(t) * Cp + c);
-          if (t & 1) acc1 = _mm512_add_epi32(acc1, _mm512_madd_epi16(x, w));
-          else acc0 = _mm512_add_epi32(acc0, _mm512_madd_epi16(x, w));
+          __m512i w;
+          if constexpr (KH && KW) w = wr[t];
+          else w = _mm512_loadu_si512(W.dw.data() + size_t(t) * Cp + c);
+          if (t & 1) acc1 = _mm512_dpwssd_epi32(acc1, x, w);
+          else acc0 = _mm512_dpwssd_epi32(acc0, x, w);
         }
       }
-      (void)T;
-      stage16(st, _mm512_add_epi32(acc0, acc1), c, op + c, std::min(16, C - c));
+      stage16(st, _mm512_add_epi32(acc0, acc1), c, g.out + (size_t(oy) * g.OW + ox) * C + c, n);
     }
   }
+}
+
+VNNI_TARGET void dwRow(const ConvWeights& W, const DwGeo& g, const Stage& st, int oy) {
+  if (W.kh == 3 && W.kw == 3) dwRowK<3, 3>(W, g, st, oy);
+  else if (W.kh == 5 && W.kw == 5) dwRowK<5, 5>(W, g, st, oy);
+  else dwRowK<0, 0>(W, g, st, oy);
 }
 
 // ---- N-API glue ---------------------------------------------------------------------------------
@@ -518,19 +536,19 @@ napi_value Conv(napi_env env, napi_callback_info info) {
       }
     });
     ConvGeo g{xp, Wp, Cs, sh, sw, dh, dw, out, OH, OW};
-    // work items: (group of up to 4 oc blocks, output row), group-major so a group's weights stay cached
-    const int G = (W->OB + 3) / 4;
-    const int64_t items = int64_t(G) * OH;
+    // every thread takes the same share of pixel tiles in each group of up to 4 oc blocks (64 channels)
+    const int npix = OH * OW;
     ctx->pool.run(threads, [&](int i, int n) {
-      const int64_t a = items * i / n, b = items * (i + 1) / n;
-      for (int64_t it = a; it < b; it++) {
-        const int grp = int(it / OH), oy = int(it % OH);
-        const int ob = grp * 4;
-        switch (std::min(4, W->OB - ob)) {
-          case 4: convRow<4>(*W, g, st, oy, ob); break;
-          case 3: convRow<3>(*W, g, st, oy, ob); break;
-          case 2: convRow<2>(*W, g, st, oy, ob); break;
-          default: convRow<1>(*W, g, st, oy, ob); break;
+      for (int ob = 0; ob < W->OB; ob += 4) {
+        const int nb = std::min(4, W->OB - ob);
+        const int P = nb == 4 ? tileP<4>() : nb == 3 ? tileP<3>() : nb == 2 ? tileP<2>() : tileP<1>();
+        const int tiles = (npix + P - 1) / P;
+        const int t0 = int(int64_t(tiles) * i / n), t1 = int(int64_t(tiles) * (i + 1) / n);
+        switch (nb) {
+          case 4: convTiles<4>(*W, g, st, ob, t0, t1); break;
+          case 3: convTiles<3>(*W, g, st, ob, t0, t1); break;
+          case 2: convTiles<2>(*W, g, st, ob, t0, t1); break;
+          default: convTiles<1>(*W, g, st, ob, t0, t1); break;
         }
       }
     });
