@@ -38,7 +38,7 @@ export function svgStackedBars(rows: StackedBar[], opts: { classes: string[]; na
   const width = opts.width ?? 400, rowH = 16, labelW = 220, valW = 110, legendH = 18;
   const tot = (r: StackedBar) => r.parts.reduce((a, v) => a + (Number.isFinite(v) && v > 0 ? v : 0), 0);
   const max = Math.max(0, ...rows.map(tot));
-  const legend = opts.names.map((n, i) => `<g class="seg ${escapeHtml(opts.classes[i] ?? '')}"><rect x="${labelW + i * 150}" y="3" width="12" height="12"/><text x="${labelW + i * 150 + 16}" y="13">${escapeHtml(n)}</text></g>`).join('');
+  const legend = opts.names.map((n, i) => `<g class="seg ${escapeHtml(opts.classes[i] ?? '')}"><rect x="${labelW + i * 230}" y="3" width="12" height="12"/><text x="${labelW + i * 230 + 16}" y="13">${escapeHtml(n)}</text></g>`).join('');
   const body = rows.map((r, k) => {
     const y = legendH + k * rowH + 2;
     let x = labelW;

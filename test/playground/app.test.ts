@@ -80,7 +80,12 @@ test('playground app in headless chromium', { skip, timeout: 150_000 }, async (t
     let xmodel = '';
     await t.test('ResNet-50-shaped example on KV260: partition, modeled fps, charts', async () => {
       await page.selectOption('#target', 'kv260');
+      // the page must stay responsive while the worker computes: the longest gap between 50 ms timer ticks
+      await page.evaluate("window.__gap = 0; window.__last = performance.now(); window.__tick = setInterval(() => { const n = performance.now(); window.__gap = Math.max(window.__gap, n - window.__last); window.__last = n; }, 50)");
       const state = await runExample(page, 'resnet50');
+      const gap = Number(await page.evaluate('clearInterval(window.__tick), window.__gap'));
+      assert.ok(gap < 1500, `main thread blocked for ${gap.toFixed(0)} ms during the run`);
+      t.diagnostic(`longest main-thread gap during the ResNet-50 run: ${gap.toFixed(0)} ms`);
       assert.equal(state, 'done', `page error: ${await page.textContent('#error')}`);
       await page.screenshot({ path: path.join(OUT, 'resnet50-kv260.png'), fullPage: true });
       // partition table vs the published ResNet-50 architecture: 53 convs (49 + 4 projection shortcuts),
