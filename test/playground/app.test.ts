@@ -168,16 +168,17 @@ test('playground app in headless chromium', { skip, timeout: 150_000 }, async (t
       assert.ok((await page.textContent('h1')) === 'dpuflow playground', 'the page is still there');
     });
 
-    await t.test('a picked ONNX with an op the DPU lacks: CPU row with its reason and fix', async () => {
+    await t.test('a dropped ONNX with an op the DPU lacks: CPU row with its reason and fix', async () => {
       // DPUCZDX8G has hard-sigmoid but no sigmoid (docs/dpu.md): the Sigmoid must go to the CPU
       const bs = new OnnxBuilder('conv-sigmoid', 3);
       const x = bs.addInput('input', [1, 3, 32, 32]);
       const c = bs.conv(bs.conv(x, 16, 3, { pad: 1 }), 16, 3, { pad: 1 });
       bs.addOutput(bs.node('Sigmoid', [c], bs.shape(c)), 'output');
-      const f = path.join(tmp, 'conv-sigmoid.onnx');
-      fs.writeFileSync(f, bs.encode());
+      // dropped on the drop zone (a real DataTransfer with the file, as a drag from the desktop delivers it)
+      const b64 = Buffer.from(bs.encode()).toString('base64');
       await page.evaluate("document.body.dataset.state = 'test-pending'");
-      await page.setInputFiles('#model-file', f);
+      const dt = await page.evaluateHandle(`(() => { const dt = new DataTransfer(); dt.items.add(new File([Uint8Array.from(atob('${b64}'), (c) => c.charCodeAt(0))], 'conv-sigmoid.onnx')); return dt; })()`);
+      await page.dispatchEvent('#drop', 'drop', { dataTransfer: dt });
       await page.waitForFunction("document.body.dataset.state === 'done' || document.body.dataset.state === 'error'", null, { timeout: 30_000 });
       assert.equal(String(await page.evaluate('document.body.dataset.state')), 'done', `page error: ${await page.textContent('#error')}`);
       const cpu = await page.$$eval('#ops tr[data-device="CPU"]', (trs) => trs.map((tr) => [...tr.children].map((td) => td.textContent ?? '')));
