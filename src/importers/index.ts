@@ -20,6 +20,8 @@ export interface ImportModelOptions {
   shardFileName?: (manifestPath: string) => string;
   /** TF.js only: skip value-changing fusions (float16 1/6 in hard-swish); see TfjsImportOptions. */
   exactFloat?: boolean;
+  /** TF.js only: start the graph at these tensors (name → NHWC shape); see TfjsImportOptions.startAt. */
+  startAt?: Record<string, number[]>;
 }
 
 export type ModelInput = Uint8Array | string | { json: string; shards: Record<string, Uint8Array> };
@@ -44,5 +46,5 @@ export function importModel(input: ModelInput, opts: ImportModelOptions = {}): G
   if (typeof input === 'string') json = input;
   else if (input instanceof Uint8Array) json = new TextDecoder().decode(input);
   else { json = input.json; shards = { ...shards, ...input.shards }; }
-  return importTfjs(json, shards, { fileName: opts.fileName, inputShapes: opts.inputShapes, outputs: opts.outputs, shardFileName: opts.shardFileName, exactFloat: opts.exactFloat });
+  return importTfjs(json, shards, { fileName: opts.fileName, inputShapes: opts.inputShapes, outputs: opts.outputs, shardFileName: opts.shardFileName, exactFloat: opts.exactFloat, startAt: opts.startAt });
 }

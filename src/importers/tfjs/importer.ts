@@ -32,6 +32,12 @@ export interface TfjsImportOptions {
    * `hard-swish`, ≤ 1e-3 relative change per op, so MobileNetV3 runs it on the DPU).
    */
   exactFloat?: boolean;
+  /**
+   * Start the graph at these tensors (TF node names → NHWC shape): each becomes a graph input (a float
+   * Placeholder) and everything that fed it is dropped — the stop-at counterpart of `outputs`, for models
+   * whose pre-processing the IR cannot express (handtrack's map/while TensorList loop before its backbone).
+   */
+  startAt?: Record<string, number[]>;
 }
 
 type IVal = { k: 'ir'; name: string; shape: number[] };

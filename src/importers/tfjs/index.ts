@@ -176,7 +176,7 @@ function importTfjsChecked(modelJson: string, shards: Record<string, Uint8Array>
   const file = opts.fileName;
   const m = parseTfjsModel(modelJson, file);
   const weights = decodeWeights(m.weightsManifest, shards, file, opts.shardFileName);
-  const nodes = m.modelTopology!.node!;
+  const nodes = startAtNodes(m.modelTopology!.node!, opts.startAt, file);
   const outputs = opts.outputs?.length ? opts.outputs : tfjsModelOutputs(m);
   if (!outputs.length) throw new ImportError('E_TFJS_OUTPUT', 'the model has no outputs', { file, fix: 'name the outputs (outputs option)' });
   const order = reachableSorted(nodes, outputs, file);
@@ -185,6 +185,7 @@ function importTfjsChecked(modelJson: string, shards: Record<string, Uint8Array>
   const producer = [m.generatedBy, m.convertedBy].filter(Boolean).join(' / ');
   if (producer) meta['producer'] = producer;
   if (opts.outputs?.length) meta['outputs'] = opts.outputs.join(',');
+  if (opts.startAt && Object.keys(opts.startAt).length) meta['startAt'] = Object.keys(opts.startAt).join(',');
   const conv = new TfjsConverter(weights, opts);
   const g = conv.run(order, outputs, meta);
   try {
@@ -199,6 +200,23 @@ function importTfjsChecked(modelJson: string, shards: Record<string, Uint8Array>
       file, where: e instanceof DpuflowError ? e.where : undefined, fix: 'report this model as a bug (the imported graph is inconsistent)', cause: e,
     });
   }
+}
+
+/** `startAt`: the named nodes replaced by float Placeholders of the given shape (their producers become unreachable). */
+function startAtNodes(nodes: NodeDefJson[], startAt: Record<string, number[]> | undefined, file: string | undefined): NodeDefJson[] {
+  if (!startAt || !Object.keys(startAt).length) return nodes;
+  const want = new Map(Object.entries(startAt).map(([k, v]) => [parseRef(k).node, { ref: k, shape: v }]));
+  const names = new Set(nodes.map((n) => n.name));
+  for (const [node, { ref, shape }] of want) {
+    if (!names.has(node)) throw new ImportError('E_TFJS_START', `start tensor '${ref}' is not a node of the model`, { file, where: `start '${ref}'`, fix: 'name a node of modelTopology.node (e.g. the tensor right after the pre-processing)' });
+    if (parseRef(ref).index !== 0) throw new ImportError('E_TFJS_START', `start tensor '${ref}' is output ${parseRef(ref).index} of its node; only output 0 can be a start`, { file, where: `start '${ref}'`, fix: 'start at a single-output node' });
+    if (!shape.length || shape.some((d) => !Number.isInteger(d) || d <= 0)) throw new ImportError('E_TFJS_START', `start tensor '${ref}' needs a positive shape, got [${shape}]`, { file, where: `start '${ref}'`, fix: 'give its NHWC shape, e.g. [1, 320, 320, 3]' });
+  }
+  return nodes.map((n) => {
+    const s = want.get(n.name);
+    if (!s) return n;
+    return { name: n.name, op: 'Placeholder', attr: { dtype: { type: 'DT_FLOAT' }, shape: { shape: { dim: s.shape.map((d) => ({ size: String(d) })) } } } } as NodeDefJson;
+  });
 }
 
 /** Weight shard paths a model.json refers to, in manifest order (for loaders). */

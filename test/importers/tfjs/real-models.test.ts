@@ -44,3 +44,20 @@ test('centernet (float16 weights, MobileNetV3, decode cut off at keypoints/wh; e
   assert.equal(g.ops.filter((o) => o.type === 'hard-swish').length, 0, 'exactFloat keeps the float16 hard-swish unfused');
   for (const [o, e] of Object.entries(errs)) assert.ok(e <= 1e-4, `${o}: rel err ${e}`);
 });
+
+test('handtrack (SSD MobileNetV2-FPN, uint8 input through a map/while TensorList loop): startAt the loop output, outputs before NMS — float IR matches tfjs within 1e-4', async () => {
+  const start = 'StatefulPartitionedCall/map/TensorArrayV2Stack/TensorListStack';
+  const file = join(HUMAN, 'handtrack.json');
+  const outputs = ['StatefulPartitionedCall/concat', 'StatefulPartitionedCall/concat_1'];
+  const g = loadModelFile(file, { startAt: { [start]: [1, 320, 320, 3] }, outputs });
+  assert.deepEqual(g.inputs, [start]);
+  const x = seededInput([1, 320, 320, 3], 5, -1, 1);
+  const ir = runFloat(g, { [start]: x });
+  const ref = await runTfjs(file, { [start]: x }, outputs);
+  outputs.forEach((o, i) => {
+    const v = ir[g.outputs[i]!]!;
+    assert.deepEqual(v.shape, ref[o]!.shape, `${o} shape`);
+    const e = maxRelError(v, ref[o]!);
+    assert.ok(e <= 1e-4, `${o}: rel err ${e}`);
+  });
+});
