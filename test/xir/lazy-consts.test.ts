@@ -10,6 +10,9 @@ import { constInt8, copyConstData } from '../../src/xir/to-ir.js';
 import type { Op } from '../../src/ir/types.js';
 import { runQuantized } from '../../src/kernels/ref/quant-executor.js';
 import { createFastExecutor } from '../../src/kernels/wasm/executor.js';
+import { createThreadedExecutor } from '../../src/kernels/wasm/node/pool.js';
+import { loadNativeKernels } from '../../src/kernels/native/node.js';
+import { quantizedModel } from '../kernels/wasm/helpers.js';
 import { quantNet, QNET_W_Q, QNET_B_Q } from './nets.js';
 
 const bytes = irToXmodel(quantNet()).serialize();
@@ -77,4 +80,26 @@ test('lazy int8 consts: a bad size is still reported at read time', () => {
   const g = irToXmodel(quantNet());
   g.getOp('w')!.setAttr('data', new Uint8Array(53));
   assert.throws(() => xmodelToIr(Graph.deserialize(g.serialize()), { int8Consts: 'lazy' }), /E_XMODEL_CONST_SIZE|53 bytes/);
+});
+
+test('lazy int8 consts: whole MobileNetV2 (32²) from an .xmodel, fast executor 1T / 2 threads / native == runQuantized on the eager graph', async () => {
+  const { g, feeds } = await quantizedModel('mobilenetv2', 32);
+  const xm = irToXmodel(g).serialize();
+  const eager = xmodelToIr(Graph.deserialize(xm));
+  const lazy = xmodelToIr(Graph.deserialize(xm), { int8Consts: 'lazy' });
+  const lazyConsts = lazy.ops.filter((o) => constInt8(o) !== undefined).length;
+  assert.ok(lazyConsts >= 100, `${lazyConsts} lazy consts`);
+  const ref = runQuantized(eager, feeds);
+  const runs: [string, Record<string, { data: Float32Array }>][] = [['fast 1T', createFastExecutor(lazy).run(feeds)]];
+  const pool = await createThreadedExecutor(lazy, { threads: 2 });
+  try {
+    runs.push(['fast 2 threads', pool.run(feeds)]);
+  } finally {
+    await pool.close();
+  }
+  const nk = loadNativeKernels();
+  if (nk) runs.push(['native', createFastExecutor(lazy, { native: { kernels: nk } }).run(feeds)]);
+  for (const [label, out] of runs) {
+    for (const n of eager.outputs) assert.deepEqual([...out[n]!.data], [...ref[n]!.data], `${label} ${n}`);
+  }
 });
