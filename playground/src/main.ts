@@ -185,6 +185,7 @@ function render(r: PgResult): void {
     download('quant_info.json', r.files.quantInfo, 'application/json'),
     ...(r.files.trace ? [download(`${r.files.netName}.trace.json`, r.files.trace, 'application/json')] : []),
     ...(r.files.reportHtml ? [download(`${r.files.netName}.profile.html`, r.files.reportHtml, 'text/html')] : []),
+    ...(r.files.quantReportHtml ? [download(`${r.files.netName}.quantize.html`, r.files.quantReportHtml, 'text/html')] : []),
   );
 
   if (r.threads.length) {

@@ -49,7 +49,7 @@ export interface PgResult {
     tensors: Array<{ tensor: string; op: string; sqnrDb: number | null; localSqnrDb?: number | null; cosine: number; clipRate: number; fixPoint?: number; suggestion?: string }>;
     worst: Array<{ tensor: string; op: string; sqnrDb: number | null; suggestion?: string }>;
   };
-  files: { netName: string; intXmodel: Uint8Array; xmodel: Uint8Array; quantInfo: string; trace?: string; reportHtml?: string };
+  files: { netName: string; intXmodel: Uint8Array; xmodel: Uint8Array; quantInfo: string; trace?: string; reportHtml?: string; quantReportHtml?: string };
   timings: Array<{ stage: string; ms: number }>;
 }
 

@@ -17,7 +17,7 @@ import { profileModel, modelThroughput } from '../../src/profile/profile.js';
 import { chromeTrace } from '../../src/profile/trace.js';
 import { Runner } from '../../src/runtime/runner.js';
 import { allocBuffers } from '../../src/runtime/tensor.js';
-import { renderProfileHtml } from '../../src/report/html.js';
+import { renderProfileHtml, renderQuantizeHtml } from '../../src/report/html.js';
 import { layerTimeSplit } from '../../src/report/layer-split.js';
 import { AppError, ArchError, CompileError, DpuflowError, GraphError, ImportError, IsaError, QuantizeError, RuntimeError, UsageError, XmodelError } from '../../src/errors.js';
 import type { Graph } from '../../src/ir/types.js';
@@ -265,7 +265,9 @@ async function run(req: RunRequest): Promise<PgResult> {
       const points = [1, 2, 3, 4].map((n) => { const m = modelThroughput(xg, b.name, n); return { threads: n, fps: m.fps, latencyMs: m.latencyMs, activeCores: m.activeCores, efficiency: m.efficiency }; });
       threads.push({ board: b.name, cores: b.cores, points });
     }
-    reportHtml = renderProfileHtml(`${l.name}.xmodel`, p, Array.from({ length: board.cores + 1 }, (_, i) => modelThroughput(xg, board.name, i + 1)));
+    // the report gets every board's rows (the CLI's profile --html has the chosen board's only)
+    const rows = threads.flatMap((tb) => tb.points.map((pt) => ({ name: tb.board, cores: tb.cores, activeCores: pt.activeCores, threads: pt.threads, clockMHz: BOARDS.find((x) => x.name === tb.board)!.clockMHz, fps: pt.fps, latencyMs: pt.latencyMs, efficiency: pt.efficiency })));
+    reportHtml = renderProfileHtml(`${l.name}.xmodel`, p, rows);
   }
   lap('profile');
 
@@ -279,7 +281,10 @@ async function run(req: RunRequest): Promise<PgResult> {
     target: { spec: req.target, dpuName: c.report.dpuName, fingerprint: c.report.fingerprint, preset: target.preset },
     calibration, ops, counts: c.report.counts, notes: c.report.notes, board: boardOut, boardNote, threads,
     quant: { warnings: q.report.warnings, reported: req.report, tensors, worst },
-    files: { netName: l.name, intXmodel, xmodel: c.xmodel, quantInfo: stringifyQuantInfo(q.quantInfo), trace, reportHtml },
+    files: {
+      netName: l.name, intXmodel, xmodel: c.xmodel, quantInfo: stringifyQuantInfo(q.quantInfo), trace, reportHtml,
+      ...(req.report ? { quantReportHtml: renderQuantizeHtml({ ...q.report, model: l.fileName }) } : {}),
+    },
     timings,
   };
 }

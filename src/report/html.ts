@@ -54,6 +54,34 @@ export function svgStackedBars(rows: StackedBar[], opts: { classes: string[]; na
   return `<svg xmlns="http://www.w3.org/2000/svg" role="img" width="${labelW + width + valW}" height="${legendH + rows.length * rowH + 4}" font-size="11" font-family="monospace">${title}${legend}${body}</svg>`;
 }
 
+const LINE_COLORS = ['#2a9d8f', '#e9c46a', '#d84b3b', '#3b7dd8', '#6a4c93'];
+
+/**
+ * Line chart as inline SVG: x and y both from 0 to their maximum (x ticks at every integer x present), one
+ * polyline with dots per series, a legend. Plot area `width` × `height` px after a 50 px left margin.
+ */
+export function svgLines(series: Array<{ name: string; points: Array<[number, number]> }>, opts: { width?: number; height?: number; xLabel?: string; yLabel?: string; title?: string } = {}): string {
+  const W = opts.width ?? 480, H = opts.height ?? 200, left = 50, top = 10, bottom = 34;
+  const pts = series.flatMap((s) => s.points).filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y));
+  const xMax = Math.max(1, ...pts.map(([x]) => x)), yMax = Math.max(1e-9, ...pts.map(([, y]) => y)) * 1.05;
+  const px = (x: number) => left + (x / xMax) * W, py = (y: number) => top + H - (y / yMax) * H;
+  const xs = [...new Set(pts.map(([x]) => x))].sort((a, b) => a - b);
+  const axes = `<line x1="${left}" y1="${top + H}" x2="${left + W}" y2="${top + H}" stroke="#888"/><line x1="${left}" y1="${top}" x2="${left}" y2="${top + H}" stroke="#888"/>`
+    + xs.map((x) => `<text x="${px(x).toFixed(1)}" y="${top + H + 14}" text-anchor="middle">${escapeHtml(fmt(x))}</text>`).join('')
+    + [0, 0.5, 1].map((f) => `<text x="${left - 4}" y="${(py(f * yMax / 1.05) + 4).toFixed(1)}" text-anchor="end">${escapeHtml((f * yMax / 1.05).toFixed(f === 0 ? 0 : 1))}</text>`).join('')
+    + (opts.xLabel ? `<text x="${left + W / 2}" y="${top + H + 30}" text-anchor="middle">${escapeHtml(opts.xLabel)}</text>` : '')
+    + (opts.yLabel ? `<text x="4" y="${top + 10}">${escapeHtml(opts.yLabel)}</text>` : '');
+  const lines = series.map((s, i) => {
+    const c = LINE_COLORS[i % LINE_COLORS.length];
+    const p = s.points.filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y));
+    return `<g class="series"><polyline fill="none" stroke="${c}" stroke-width="2" points="${p.map(([x, y]) => `${px(x).toFixed(1)},${py(y).toFixed(1)}`).join(' ')}"/>`
+      + p.map(([x, y]) => `<circle cx="${px(x).toFixed(1)}" cy="${py(y).toFixed(1)}" r="3" fill="${c}"/>`).join('')
+      + `<rect x="${left + W + 10}" y="${top + i * 16}" width="10" height="10" fill="${c}"/><text x="${left + W + 24}" y="${top + i * 16 + 9}">${escapeHtml(s.name)}</text></g>`;
+  }).join('');
+  const title = opts.title ? `<title>${escapeHtml(opts.title)}</title>` : '';
+  return `<svg xmlns="http://www.w3.org/2000/svg" role="img" width="${left + W + 130}" height="${top + H + bottom + 4}" font-size="11" font-family="monospace">${title}${axes}${lines}</svg>`;
+}
+
 function fmt(v: number): string {
   if (!Number.isFinite(v)) return '-';
   return Number.isInteger(v) ? String(v) : v.toFixed(3);
@@ -97,6 +125,10 @@ export function renderProfileHtml(model: string, p: ModelProfile, throughput: Mo
     const t = throughput.map((x) => `<tr><td>${escapeHtml(x.name)}</td><td>${x.threads}</td><td>${x.activeCores}/${x.cores}</td><td>${n(x.fps, 2)}</td><td>${n(x.latencyMs)}</td><td>${n(x.efficiency, 1)}</td></tr>`).join('');
     body += `<h2>fps vs threads</h2><table id="fps"><tr><th>board</th><th>threads</th><th>active cores</th><th>fps</th><th>latency(ms)</th><th>Effic(%)</th></tr>${t}</table>`
       + `<div id="fps-chart">${svgBars(throughput.map((x) => ({ label: `${x.name} ×${x.threads}`, value: x.fps })), { unit: ' fps', title: 'fps vs threads' })}</div>`;
+    const boards = [...new Set(throughput.map((x) => x.name))];
+    if (boards.length > 1 || throughput.length > 1) {
+      body += `<div id="fps-lines">${svgLines(boards.map((name) => ({ name, points: throughput.filter((x) => x.name === name).map((x) => [x.threads, x.fps] as [number, number]) })), { xLabel: 'threads', yLabel: 'fps', title: 'fps vs threads per board' })}</div>`;
+    }
   }
   return htmlPage(`dpuflow profile: ${model}`, body);
 }
