@@ -118,9 +118,10 @@ test('quantize / eval / compile / run / bench accept a TF.js model.json or its f
   }
 });
 
-test('a model.json with a missing weight shard: every command exits 1 with the ImportError naming the shard file and a weight', () => {
+test('a model.json with a missing weight shard: every command exits 1 with the ImportError naming the shard file and a weight', async () => {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'dpuflow-tfjs-cli-'));
   try {
+    await randomPng(path.join(tmp, 'img.png'), 3);
     const dir = path.join(tmp, 'broken');
     const m = classifier();
     fs.mkdirSync(dir);
@@ -130,7 +131,7 @@ test('a model.json with a missing weight shard: every command exits 1 with the I
       cli('inspect', dir),
       cli('quantize', path.join(dir, 'model.json'), '--calib', tmp, '--output', 'prob'),
       cli('compile', dir, '--calib', tmp, '--output', 'prob', '--arch', 'B4096', '--out', path.join(tmp, 'o')),
-      cli('run', dir, '--task', 'classify', '--input', path.join(tmp, 'none.png'), '--output', 'prob'),
+      cli('run', dir, '--task', 'classify', '--input', path.join(tmp, 'img.png'), '--output', 'prob'),
     ];
     for (const r of runs) {
       assert.equal(r.status, 1, r.stderr);
