@@ -13,7 +13,7 @@ import { compile } from '../../compiler/compile.js';
 import { UsageError } from '../../errors.js';
 import { printJson, writeFileAtomic } from '../output.js';
 import type { Graph as IrGraph } from '../../ir/types.js';
-import { collectOutputs, modelFileKind, modelNetName } from './model-file.js';
+import { collectList, collectOutputs, modelFileKind, modelNetName } from './model-file.js';
 import { runQuantizeCommand } from './quantize.js';
 
 interface CompileOptions {
@@ -30,6 +30,7 @@ interface CompileOptions {
   preprocess?: string;
   inputShape?: string;
   output?: string[];
+  startAt?: string[];
 }
 
 /** --arch: a preset, a board, a fingerprint, or an arch.json file. */
@@ -59,6 +60,7 @@ export function registerCompile(program: Command): void {
     .option('--preprocess <spec>', 'with --calib: as dpuflow quantize --preprocess')
     .option('--input-shape <shape>', 'with --calib: as dpuflow quantize --input-shape')
     .option('--output <names>', 'with --calib, TF.js: import up to these tensors', collectOutputs, [] as string[])
+    .option('--start-at <name=dims>', 'with --calib, TF.js: start the graph at this tensor (NHWC shape; repeatable)', collectList, [] as string[])
     .action(async (model: string | undefined, opts: CompileOptions & { net_name?: string; output_dir?: string }) => {
       const file = model ?? opts.xmodel;
       const outDir = opts.out ?? opts.outputDir ?? opts.output_dir;
@@ -82,7 +84,7 @@ export function registerCompile(program: Command): void {
         }
         const q = await runQuantizeCommand(file, {
           calib: opts.calib, calibCount: opts.calibCount, method: opts.method ?? 'diffs', preprocess: opts.preprocess, inputShape: opts.inputShape,
-          output: opts.output, cle: true, biasCorrection: true, seed: '0', json: true,
+          output: opts.output, startAt: opts.startAt, cle: true, biasCorrection: true, seed: '0', json: true,
         }, 'quantize');
         ir = q.result.graph;
       }

@@ -60,6 +60,25 @@ export interface LoadFloatOptions {
   outputs?: string[];
   /** TF.js: `--input-shape` value (NHWC), for a model with free dims. */
   inputShape?: string;
+  /** TF.js: `--start-at name=1x320x320x3` values: start the graph at these tensors (float inputs). */
+  startAt?: string[];
+}
+
+/** `--start-at name=1x320x320x3` (repeatable) → { name: [1, 320, 320, 3] }. */
+export function parseStartAt(values: string[] | undefined): Record<string, number[]> | undefined {
+  if (!values?.length) return undefined;
+  const out: Record<string, number[]> = {};
+  for (const v of values) {
+    const s = parseTfjsInputShape(v);
+    if (!s.name) throw new UsageError('E_USAGE_START_AT', `--start-at '${v}' has no tensor name`, { fix: 'write it as name=1x320x320x3 (NHWC)' });
+    out[s.name] = s.shape;
+  }
+  return out;
+}
+
+/** commander collector for repeatable options. */
+export function collectList(v: string, acc: string[] = []): string[] {
+  return [...acc, v];
 }
 
 /** The first Placeholder of a TF.js model.json (for `--input-shape` without a name). */
@@ -79,13 +98,14 @@ export function loadTfjsModel(file: string, o: LoadFloatOptions = {}): Graph {
     const name = s.name ?? (fs.existsSync(file) ? firstTfjsInput(file) : undefined);
     if (name) inputShapes = { [name]: s.shape };
   }
-  return loadModelFile(file, { ...(o.outputs?.length ? { outputs: o.outputs } : {}), ...(inputShapes ? { inputShapes } : {}) });
+  const startAt = parseStartAt(o.startAt);
+  return loadModelFile(file, { ...(o.outputs?.length ? { outputs: o.outputs } : {}), ...(inputShapes ? { inputShapes } : {}), ...(startAt ? { startAt } : {}) });
 }
 
 /** Refuses `--output` for a model kind that has no use for it. */
 export function checkOutputsOption(file: string, kind: ModelFileKind, outputs: string[] | undefined): void {
   if (outputs?.length && kind !== 'tfjs') {
-    throw new UsageError('E_USAGE_OUTPUT', `--output cuts TF.js graphs; '${file}' is ${kind === 'onnx' ? 'an ONNX model' : 'a compiled xmodel'}`, { file, fix: 'drop --output' });
+    throw new UsageError('E_USAGE_OUTPUT', `--output/--start-at cut TF.js graphs; '${file}' is ${kind === 'onnx' ? 'an ONNX model' : 'a compiled xmodel'}`, { file, fix: 'drop --output/--start-at' });
   }
 }
 

@@ -20,7 +20,7 @@ import { QuantizeError, UsageError } from '../../errors.js';
 import { printJson, writeFileAtomic } from '../output.js';
 import { renderQuantizeHtml } from '../../report/html.js';
 import type { Graph as IrGraph } from '../../ir/types.js';
-import { checkOutputsOption, collectOutputs, loadTfjsModel, modelFileKind, modelNetName } from './model-file.js';
+import { checkOutputsOption, collectList, collectOutputs, loadTfjsModel, modelFileKind, modelNetName } from './model-file.js';
 
 export interface QuantizeCliOptions {
   calib: string;
@@ -39,6 +39,8 @@ export interface QuantizeCliOptions {
   reportBatches?: string;
   /** TF.js: output tensors to import (--output, repeatable / comma-separated). */
   output?: string[];
+  /** TF.js: start tensors (--start-at name=1xHxWxC, repeatable). */
+  startAt?: string[];
 }
 
 interface Preprocess extends NormalizeOptions {
@@ -106,15 +108,15 @@ export async function runQuantizeCommand(model: string, o: QuantizeCliOptions, m
   if (!CALIB_METHODS.includes(method)) throw new UsageError('E_USAGE_METHOD', `unknown --method '${o.method}'`, { fix: `use ${CALIB_METHODS.join(', ')}` });
   const pre = parsePreprocess(o.preprocess);
   const kind = modelFileKind(model);
-  checkOutputsOption(model, kind, o.output);
+  checkOutputsOption(model, kind, [...(o.output ?? []), ...(o.startAt ?? [])]);
   if (kind === 'xmodel') throw new UsageError('E_USAGE_MODEL', `'${model}' is an .xmodel; quantize takes a float ONNX or TF.js model`, { file: model, fix: 'give the float .onnx or model.json' });
   let g: IrGraph;
   if (kind === 'tfjs') {
     // TF.js models are NHWC: --input-shape is name=1xHxWxC; --preprocess resize=WxH fills the free dims of the one input
-    g = loadTfjsModel(model, { outputs: o.output, inputShape: o.inputShape });
+    g = loadTfjsModel(model, { outputs: o.output, inputShape: o.inputShape, startAt: o.startAt });
     const s0 = g.inputs.length === 1 ? g.ops.find((op) => op.name === g.inputs[0])?.output.shape ?? [] : [];
     if (!o.inputShape && pre.resize && s0.length === 4 && s0.some((d) => !(d > 0))) {
-      g = loadTfjsModel(model, { outputs: o.output, inputShape: `1x${pre.resize[1]}x${pre.resize[0]}x${s0[3]! > 0 ? s0[3] : 3}` });
+      g = loadTfjsModel(model, { outputs: o.output, startAt: o.startAt, inputShape: `1x${pre.resize[1]}x${pre.resize[0]}x${s0[3]! > 0 ? s0[3] : 3}` });
     }
     if (g.inputs.length !== 1) {
       throw new QuantizeError('E_Q_MULTI_INPUT', `the model has ${g.inputs.length} inputs; calibration from files feeds one`, { file: model, fix: 'use the library API quantize() with per-input feeds' });
@@ -206,6 +208,7 @@ export function addQuantizeOptions(c: Command): Command {
     .option('--preprocess <spec>', 'e.g. "imagenet,resize=320x320" or "resize=48x192,mean=0.5:0.5:0.5,std=0.5:0.5:0.5,order=BGR,layout=NCHW"')
     .option('--input-shape <n,c,h,w>', 'fixed model input shape (ONNX: NCHW 1,3,H,W; TF.js: NHWC name=1xHxWx3)')
     .option('--output <names>', 'TF.js: import up to these tensors (comma-separated or repeated), e.g. cut before TopKV2/NMS', collectOutputs, [] as string[])
+    .option('--start-at <name=dims>', 'TF.js: start the graph at this tensor (NHWC shape), e.g. after a pre-processing loop (repeatable)', collectList, [] as string[])
     .option('--cle', 'cross-layer equalization (default on)', true)
     .option('--no-cle', 'disable cross-layer equalization')
     .option('--bias-correction', 'bias correction (default on)', true)

@@ -15,7 +15,7 @@ import { closeOcrModels, loadOcrModels, openModel, type OpenModelOptions } from 
 import type { ModelExecutor } from '../../apps/executor.js';
 import type { RunnerMode } from '../../runtime/backend.js';
 import fs from 'node:fs';
-import { checkOutputsOption, collectOutputs, floatGraphExecutor, loadTfjsModel, modelFileKind, modelNetName } from './model-file.js';
+import { checkOutputsOption, collectList, collectOutputs, floatGraphExecutor, loadTfjsModel, modelFileKind, modelNetName } from './model-file.js';
 import { parsePreprocess } from './quantize.js';
 
 type Task = 'classify' | 'detect' | 'ocr';
@@ -38,6 +38,7 @@ interface RunOpts {
   limitSide: string;
   a53Factor: string;
   output?: string[];
+  startAt?: string[];
   inputShape?: string;
   preprocess?: string;
 }
@@ -88,6 +89,7 @@ export function registerRun(program: Command): void {
     .option('--head <h>', 'detect: yolov5 | centernet', 'yolov5')
     .option('--limit-side <px>', 'OCR det: longest side limit (PaddleOCR det_limit_side_len)', '960')
     .option('--output <names>', 'TF.js: run the graph up to these tensors (comma-separated or repeated), e.g. tower_0/keypoints,tower_0/wh', collectOutputs, [] as string[])
+    .option('--start-at <name=dims>', 'TF.js: start the graph at this tensor (NHWC shape; repeatable)', collectList, [] as string[])
     .option('--input-shape <name=dims>', 'TF.js: fix a free input dim, NHWC (name=1x224x224x3)')
     .option('--preprocess <spec>', 'classify/detect input scaling: "scale=1" (0..255 pixels), "mean=…,std=…", preset imagenet|half|none')
     .option('--a53-factor <x>', 'host ms × x = board Cortex-A53 ms estimate (docs/apps.md)', String(HOST_TO_A53_FACTOR))
@@ -110,10 +112,10 @@ export function registerRun(program: Command): void {
       const ocrModels = task === 'ocr' ? await loadOcrModels({ ...mo, det: o.det ?? model, rec: o.rec, keys: o.keys, cls: o.cls === false ? false : o.cls }) : undefined;
       let single: ModelExecutor | undefined;
       const kind = model ? modelFileKind(model) : undefined;
-      if (model && kind) checkOutputsOption(model, kind, o.output);
+      if (model && kind) checkOutputsOption(model, kind, [...(o.output ?? []), ...(o.startAt ?? [])]);
       if (task !== 'ocr') {
         single = kind === 'tfjs'
-          ? floatGraphExecutor(loadTfjsModel(model!, { outputs: o.output, inputShape: o.inputShape }), modelNetName(model!))
+          ? floatGraphExecutor(loadTfjsModel(model!, { outputs: o.output, inputShape: o.inputShape, startAt: o.startAt }), modelNetName(model!))
           : await openModel(model!, mo);
       }
       const pre = parsePreprocess(o.preprocess);
