@@ -61,7 +61,7 @@ const LINE_COLORS = ['#2a9d8f', '#e9c46a', '#d84b3b', '#3b7dd8', '#6a4c93'];
  * polyline with dots per series, a legend. Plot area `width` × `height` px after a 50 px left margin.
  */
 export function svgLines(series: Array<{ name: string; points: Array<[number, number]> }>, opts: { width?: number; height?: number; xLabel?: string; yLabel?: string; title?: string } = {}): string {
-  const W = opts.width ?? 480, H = opts.height ?? 200, left = 50, top = 10, bottom = 34;
+  const W = opts.width ?? 480, H = opts.height ?? 200, left = 50, top = 22, bottom = 34;
   const pts = series.flatMap((s) => s.points).filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y));
   const xMax = Math.max(1, ...pts.map(([x]) => x)), yMax = Math.max(1e-9, ...pts.map(([, y]) => y)) * 1.05;
   const px = (x: number) => left + (x / xMax) * W, py = (y: number) => top + H - (y / yMax) * H;
@@ -70,7 +70,7 @@ export function svgLines(series: Array<{ name: string; points: Array<[number, nu
     + xs.map((x) => `<text x="${px(x).toFixed(1)}" y="${top + H + 14}" text-anchor="middle">${escapeHtml(fmt(x))}</text>`).join('')
     + [0, 0.5, 1].map((f) => `<text x="${left - 4}" y="${(py(f * yMax / 1.05) + 4).toFixed(1)}" text-anchor="end">${escapeHtml((f * yMax / 1.05).toFixed(f === 0 ? 0 : 1))}</text>`).join('')
     + (opts.xLabel ? `<text x="${left + W / 2}" y="${top + H + 30}" text-anchor="middle">${escapeHtml(opts.xLabel)}</text>` : '')
-    + (opts.yLabel ? `<text x="4" y="${top + 10}">${escapeHtml(opts.yLabel)}</text>` : '');
+    + (opts.yLabel ? `<text x="${left}" y="12" text-anchor="middle">${escapeHtml(opts.yLabel)}</text>` : '');
   const lines = series.map((s, i) => {
     const c = LINE_COLORS[i % LINE_COLORS.length];
     const p = s.points.filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y));

@@ -145,6 +145,13 @@ test('playground app in headless chromium', { skip, timeout: 150_000 }, async (t
       assert.ok((await rp.$$('#split-chart rect.seg.compute')).length >= 50, 'compute vs DDR-wait bars');
       await rp.screenshot({ path: path.join(OUT, 'profile-report-offline.png'), fullPage: false });
       await rp.locator('#split-chart').screenshot({ path: path.join(OUT, 'profile-report-split-chart.png') });
+      // the page's own report download: same fps, fps-vs-threads lines for the three boards
+      const pageReport = await save(page, 'resnet50_seed1.profile.html', tmp);
+      await rp.goto(`file://${pageReport}`);
+      assert.match((await rp.textContent('#summary')) ?? '', new RegExp(`→ ${fps.toFixed(2).replace('.', '\\.')} fps on one core`));
+      assert.equal((await rp.$$('#fps-lines polyline')).length, 3);
+      await rp.locator('#fps-lines').screenshot({ path: path.join(OUT, 'page-report-fps-lines.png') });
+      assert.deepEqual(requests, [], 'the reports requested nothing from the network');
       await rp.close();
       await ctx!.setOffline(false);
     });

@@ -72,12 +72,12 @@ test('renderProfileHtml: compute vs DDR-wait section from the cycle model timing
 
 test('svgLines: points placed on 0…max axes (hand-computed), one polyline per series', async () => {
   const { svgLines } = await import('../../src/report/html.js');
-  // x max 4 → 480 px: x=1 → 50 + 120 = 170, x=4 → 530; y max 100·1.05 = 105 over 200 px: y=105·0.5=52.5 → 10 + 100 = 110
+  // x max 4 → 480 px: x=1 → 50 + 120 = 170, x=4 → 530; y max 100·1.05 = 105 over 200 px below a 22 px top: y=52.5 → 22 + 100 = 122
   const svg = svgLines([{ name: 'kv260', points: [[1, 52.5], [4, 52.5]] }, { name: 'zcu102', points: [[1, 50], [4, 100]] }], { width: 480, height: 200 });
   const polys = [...svg.matchAll(/<polyline [^>]*points="([^"]+)"/g)].map((m) => m[1]);
   assert.equal(polys.length, 2);
-  assert.equal(polys[0], '170.0,110.0 530.0,110.0');
+  assert.equal(polys[0], '170.0,122.0 530.0,122.0');
   const [, y4] = polys[1]!.split(' ')[1]!.split(',').map(Number);
-  assert.ok(Math.abs(y4! - (10 + 200 - (100 / 105) * 200)) < 0.06);
+  assert.ok(Math.abs(y4! - (22 + 200 - (100 / 105) * 200)) < 0.06);
   assert.ok(svg.includes('>kv260<') && svg.includes('>zcu102<'));
 });
