@@ -27,6 +27,7 @@
 #include <vector>
 
 #define VNNI_TARGET __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx512vnni")))
+#define AVX2_TARGET __attribute__((target("avx2")))
 
 namespace {
 
@@ -122,7 +123,10 @@ struct Context {
 
 // ---- packed weights ------------------------------------------------------------------------------
 struct ConvWeights {
+  int isa = 2;  // 2: AVX-512 VNNI layouts, 1: AVX2 layouts
   bool depthwise = false;
+  int C2 = 0;                   // AVX2 conv: input channel pairs
+  std::vector<int16_t> packed2; // AVX2 conv: [ob of 8][ky][kx][c2][8 oc][2 c] (blockStride in int16)
   int OC = 0, kh = 0, kw = 0, C = 0;
   int C4 = 0;    // conv: input channels / 4 rounded up
   int Cp = 0;    // depthwise: channels rounded to 16
@@ -323,6 +327,126 @@ VNNI_TARGET void dwRow(const ConvWeights& W, const DwGeo& g, const Stage& st, in
   else dwRowK<0, 0>(W, g, st, oy);
 }
 
+// ---- AVX2 fallback (no VNNI): int16 inputs, vpmaddwd (x_c·w_c + x_c+1·w_c+1 exact in int32) --------
+AVX2_TARGET inline void stage8(const Stage& st, __m256i v, int o, int8_t* out, int n) {
+  if (st.fast && st.cut >= 0) {
+    alignas(32) int32_t b[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    for (int i = 0; i < n; i++) b[i] = st.bias[o + i];
+    v = _mm256_add_epi32(v, _mm256_load_si256(reinterpret_cast<const __m256i*>(b)));
+    const __m128i cnt = _mm_cvtsi32_si128(st.cut);
+    if (st.mode == 3) {
+      const __m256i p = _mm256_sra_epi32(_mm256_add_epi32(v, _mm256_set1_epi32(st.cut > 0 ? 1 << (st.cut - 1) : 0)), cnt);
+      const __m256i q = _mm256_sra_epi32(_mm256_add_epi32(_mm256_mullo_epi32(v, _mm256_set1_epi32(int32_t(st.leaky))), _mm256_set1_epi32(1 << (st.cut + 7))),
+                                         _mm_cvtsi32_si128(st.cut + 8));
+      v = _mm256_blendv_epi8(p, q, _mm256_cmpgt_epi32(_mm256_setzero_si256(), v));
+    } else {
+      if (st.mode != 0) {
+        v = _mm256_max_epi32(v, _mm256_setzero_si256());
+        if (st.mode == 2) v = _mm256_min_epi32(v, _mm256_set1_epi32(int32_t(st.six)));
+      }
+      if (st.cut > 0) v = _mm256_sra_epi32(_mm256_add_epi32(v, _mm256_set1_epi32(1 << (st.cut - 1))), cnt);
+    }
+    // saturating narrows (per 128-bit lane), then bytes 0..3 of each lane
+    const __m256i w16 = _mm256_packs_epi32(v, v);
+    const __m256i w8 = _mm256_packs_epi16(w16, w16);
+    const __m256i g = _mm256_permutevar8x32_epi32(w8, _mm256_setr_epi32(0, 4, 0, 0, 0, 0, 0, 0));
+    const int64_t lo = _mm256_extract_epi64(g, 0);
+    std::memcpy(out, &lo, size_t(n));
+    return;
+  }
+  alignas(32) int32_t a[8];
+  _mm256_store_si256(reinterpret_cast<__m256i*>(a), v);
+  for (int i = 0; i < n; i++) out[i] = int8_t(stage1(st, a[i], o + i));
+}
+
+struct ConvGeo2 {
+  const int16_t* xp;  // padded int16 input Hp×Wp×(C2·2)
+  int Wp, Cs;         // Cs = C2·2 (int16 per pixel)
+  int sh, sw, dh, dw;
+  int8_t* out;
+  int OH, OW;
+};
+
+template <int NB, int P>
+AVX2_TARGET void convTile2(const ConvWeights& W, const ConvGeo2& g, const Stage& st, int pix0, int ob) {
+  __m256i acc[P][NB];
+  const int16_t* xb[P];
+  for (int p = 0; p < P; p++) {
+    const int oy = (pix0 + p) / g.OW, ox = (pix0 + p) % g.OW;
+    xb[p] = g.xp + (size_t(oy) * g.sh * g.Wp + size_t(ox) * g.sw) * g.Cs;
+    for (int b = 0; b < NB; b++) acc[p][b] = _mm256_setzero_si256();
+  }
+  const int C2 = W.C2;
+  const int16_t* wb = W.packed2.data() + size_t(ob) * W.blockStride;
+  const size_t bs = W.blockStride;
+  const int runs = g.dw == 1 ? 1 : W.kw;
+  const int runLen = g.dw == 1 ? W.kw * C2 : C2;
+  for (int ky = 0; ky < W.kh; ky++) {
+    for (int r = 0; r < runs; r++) {
+      const size_t off = (size_t(ky) * g.dh * g.Wp + size_t(r) * g.dw) * g.Cs;
+      const int16_t* w = wb + (size_t(ky) * W.kw + r) * C2 * 16;
+      for (int j = 0; j < runLen; j++) {
+        __m256i wv[NB];
+        for (int b = 0; b < NB; b++) wv[b] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + b * bs + size_t(j) * 16));
+        for (int p = 0; p < P; p++) {
+          int32_t xv;
+          std::memcpy(&xv, xb[p] + off + size_t(j) * 2, 4);
+          const __m256i xbc = _mm256_set1_epi32(xv);
+          for (int b = 0; b < NB; b++) acc[p][b] = _mm256_add_epi32(acc[p][b], _mm256_madd_epi16(xbc, wv[b]));
+        }
+      }
+    }
+  }
+  for (int b = 0; b < NB; b++) {
+    const int o = (ob + b) * 8;
+    const int n = std::min(8, W.OC - o);
+    for (int p = 0; p < P; p++) stage8(st, acc[p][b], o, g.out + size_t(pix0 + p) * W.OC + o, n);
+  }
+}
+
+template <int NB, int R>
+AVX2_TARGET void convTail2(const ConvWeights& W, const ConvGeo2& g, const Stage& st, int pix0, int ob, int r) {
+  if constexpr (R > 0) {
+    if (r == R) convTile2<NB, R>(W, g, st, pix0, ob);
+    else convTail2<NB, R - 1>(W, g, st, pix0, ob, r);
+  }
+}
+
+template <int NB>
+AVX2_TARGET void convTiles2(const ConvWeights& W, const ConvGeo2& g, const Stage& st, int ob, int t0, int t1) {
+  constexpr int P = NB == 2 ? 6 : 12;
+  const int npix = g.OH * g.OW;
+  for (int t = t0; t < t1; t++) {
+    const int pix0 = t * P;
+    if (pix0 + P <= npix) convTile2<NB, P>(W, g, st, pix0, ob);
+    else convTail2<NB, P - 1>(W, g, st, pix0, ob, npix - pix0);
+  }
+}
+
+AVX2_TARGET void widen16(int16_t* d, const int8_t* s, int n) {
+  for (int i = 0; i < n; i++) d[i] = s[i];
+}
+
+AVX2_TARGET void dwRow2(const ConvWeights& W, const DwGeo& g, const Stage& st, int oy) {
+  const int C = W.C, Cp = g.Cp;
+  for (int c = 0; c < C; c += 8) {
+    const int n = std::min(8, C - c);
+    for (int ox = 0; ox < g.OW; ox++) {
+      __m256i acc = _mm256_setzero_si256();
+      int t = 0;
+      for (int ky = 0; ky < W.kh; ky++) {
+        const int8_t* row = g.xp + (size_t(oy * g.sh + ky * g.dh) * g.Wp + size_t(ox) * g.sw) * Cp + c;
+        for (int kx = 0; kx < W.kw; kx++, t++) {
+          const __m256i x = _mm256_cvtepi8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(row + size_t(kx) * g.dw * Cp)));
+          const __m256i w = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(W.dw.data() + size_t(t) * Cp + c));
+          acc = _mm256_add_epi32(acc, _mm256_madd_epi16(x, w));
+        }
+      }
+      stage8(st, acc, c, g.out + (size_t(oy) * g.OW + ox) * C + c, n);
+    }
+  }
+}
+
 // ---- N-API glue ---------------------------------------------------------------------------------
 #define NAPI_OK(call)                                                      \
   do {                                                                     \
@@ -395,8 +519,16 @@ napi_value CreateContext(napi_env env, napi_callback_info info) {
 
 // packConv(w: Int8Array [OC][kh][kw][C], OC, kh, kw, C, depthwise)  (depthwise: w is [kh][kw][C], OC = C)
 napi_value PackConv(napi_env env, napi_callback_info info) {
-  napi_value argv[6];
-  if (!getArgs(env, info, 6, argv)) return nullptr;
+  napi_value argv[7];
+  size_t argc = 7;
+  if (napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr) != napi_ok || argc < 6) return throwErr(env, "too few arguments");
+  int32_t isa = cpuLevel();
+  if (argc >= 7) {
+    napi_valuetype vt;
+    NAPI_OK(napi_typeof(env, argv[6], &vt));
+    if (vt == napi_number) NAPI_OK(napi_get_value_int32(env, argv[6], &isa));
+  }
+  if (isa < 1 || isa > cpuLevel()) return throwErr(env, "requested ISA level not supported by this CPU");
   void* data;
   size_t bytes;
   napi_typedarray_type t;
@@ -412,6 +544,7 @@ napi_value PackConv(napi_env env, napi_callback_info info) {
   const int8_t* w = static_cast<const int8_t*>(data);
   auto* W = new ConvWeights();
   W->depthwise = dwise;
+  W->isa = isa;
   W->OC = OC; W->kh = kh; W->kw = kw; W->C = C;
   if (dwise) {
     if (OC != C || bytes != size_t(kh) * kw * C) { delete W; return throwErr(env, "depthwise weights are not [kh][kw][C]"); }
@@ -419,6 +552,18 @@ napi_value PackConv(napi_env env, napi_callback_info info) {
     W->dw.assign(size_t(kh) * kw * W->Cp, 0);
     for (int tp = 0; tp < kh * kw; tp++)
       for (int c = 0; c < C; c++) W->dw[size_t(tp) * W->Cp + c] = int32_t(uint16_t(int16_t(w[size_t(tp) * C + c])));
+  } else if (isa == 1) {
+    if (bytes != size_t(OC) * kh * kw * C) { delete W; return throwErr(env, "conv weights are not [OC][kh][kw][C]"); }
+    W->C2 = (C + 1) / 2;
+    W->OB = (OC + 7) / 8;
+    W->blockStride = size_t(kh) * kw * W->C2 * 16;
+    W->packed2.assign(W->blockStride * W->OB, 0);
+    for (int o = 0; o < OC; o++)
+      for (int ky = 0; ky < kh; ky++)
+        for (int kx = 0; kx < kw; kx++)
+          for (int c = 0; c < C; c++)
+            W->packed2[size_t(o / 8) * W->blockStride + ((size_t(ky) * kw + kx) * W->C2 + c / 2) * 16 + (o % 8) * 2 + c % 2] =
+                w[((size_t(o) * kh + ky) * kw + kx) * C + c];
   } else {
     if (bytes != size_t(OC) * kh * kw * C) { delete W; return throwErr(env, "conv weights are not [OC][kh][kw][C]"); }
     W->C4 = (C + 3) / 4;
@@ -441,7 +586,7 @@ napi_value PackConv(napi_env env, napi_callback_info info) {
   }
   napi_value r;
   NAPI_OK(napi_create_external(env, W, [](napi_env, void* d, void*) { delete static_cast<ConvWeights*>(d); }, nullptr, &r));
-  const int64_t held = int64_t(W->packed.size() + W->dw.size() * 4 + W->corr.size() * 4);
+  const int64_t held = int64_t(W->packed.size() + W->packed2.size() * 2 + W->dw.size() * 4 + W->corr.size() * 4);
   int64_t adjusted;
   napi_adjust_external_memory(env, held, &adjusted);
   return r;
@@ -510,7 +655,35 @@ napi_value Conv(napi_env env, napi_callback_info info) {
     });
     ctx->pool.run(threads, [&](int i, int n) {
       const int r0 = int(int64_t(OH) * i / n), r1 = int(int64_t(OH) * (i + 1) / n);
-      for (int oy = r0; oy < r1; oy++) dwRow(*W, g, st, oy);
+      for (int oy = r0; oy < r1; oy++) {
+        if (W->isa == 2) dwRow(*W, g, st, oy);
+        else dwRow2(*W, g, st, oy);
+      }
+    });
+  } else if (W->isa == 1) {
+    const int Cs = W->C2 * 2;
+    int16_t* xp = reinterpret_cast<int16_t*>(ctx->scratchBytes((size_t(Hp) * Wp * Cs + 32) * 2));
+    ctx->pool.run(threads, [&](int i, int n) {
+      const int r0 = int(int64_t(Hp) * i / n), r1 = int(int64_t(Hp) * (i + 1) / n);
+      for (int r = r0; r < r1; r++) {
+        int16_t* d = xp + size_t(r) * Wp * Cs;
+        const int y = r - pt;
+        std::memset(d, 0, size_t(Wp) * Cs * 2);
+        if (y < 0 || y >= H) continue;
+        for (int xx = 0; xx < Wd; xx++) widen16(d + size_t(pl + xx) * Cs, x + (size_t(y) * Wd + xx) * C, C);
+      }
+    });
+    ConvGeo2 g{xp, Wp, Cs, sh, sw, dh, dw, out, OH, OW};
+    const int npix = OH * OW;
+    ctx->pool.run(threads, [&](int i, int n) {
+      for (int ob = 0; ob < W->OB; ob += 2) {
+        const int nb = std::min(2, W->OB - ob);
+        const int P = nb == 2 ? 6 : 12;
+        const int tiles = (npix + P - 1) / P;
+        const int t0 = int(int64_t(tiles) * i / n), t1 = int(int64_t(tiles) * (i + 1) / n);
+        if (nb == 2) convTiles2<2>(*W, g, st, ob, t0, t1);
+        else convTiles2<1>(*W, g, st, ob, t0, t1);
+      }
     });
   } else {
     const int Cs = W->C4 * 4;
@@ -573,6 +746,7 @@ napi_value Peak(napi_env env, napi_callback_info info) {
   if (!getArgs(env, info, 1, argv)) return nullptr;
   double iters;
   NAPI_OK(napi_get_value_double(env, argv[0], &iters));
+  if (cpuLevel() < 2) return throwErr(env, "peak() measures AVX-512 VNNI, which this CPU lacks");
   const double chk = peakImpl(int64_t(iters));
   napi_value r;
   NAPI_OK(napi_create_double(env, double(int64_t(iters)) * 12 * 64 + 0 * chk, &r));
@@ -580,8 +754,8 @@ napi_value Peak(napi_env env, napi_callback_info info) {
 }
 
 napi_value Init(napi_env env, napi_value exports) {
-  if (cpuLevel() < 2) {
-    // the kernels need AVX-512 VNNI: export only cpuLevel so the loader can say why it refuses
+  if (cpuLevel() < 1) {
+    // the kernels need AVX2 at least: export only cpuLevel so the loader can say why it refuses
     napi_property_descriptor d[] = {{"cpuLevel", nullptr, CpuLevel, nullptr, nullptr, nullptr, napi_default, nullptr}};
     napi_define_properties(env, exports, 1, d);
     return exports;

@@ -1,8 +1,10 @@
 /**
  * Node-only loader of the native AVX-512 VNNI addon (build/Release/dpuflow_native.node, built by
- * scripts/build-native.mjs during `npm install`). `loadNativeKernels()` returns undefined — and the
- * 'run' mode stays on the WebAssembly kernels — when the addon is not built, the CPU lacks AVX-512
- * VNNI, or DPUFLOW_NATIVE=0. `nativeStatus()` says which.
+ * scripts/build-native.mjs during `npm install`). CPU dispatch: AVX-512 VNNI kernels, else AVX2 kernels
+ * (int16 vpmaddwd), else none. `loadNativeKernels()` returns undefined — and the 'run' mode stays on
+ * the WebAssembly kernels — when the addon is not built, the CPU has neither, or DPUFLOW_NATIVE=0.
+ * `nativeStatus()` says which. DPUFLOW_NATIVE_ISA=avx2 (or `{ isa: 'avx2' }`) forces the AVX2 kernels
+ * on a VNNI CPU (tests, comparisons).
  */
 import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
@@ -22,6 +24,12 @@ export interface NativeStatus {
 }
 
 let cached: { kernels?: NativeKernels; status: NativeStatus } | undefined;
+const ISA_LEVEL: Record<string, number> = { avx2: 1, avx512vnni: 2 };
+type Addon = Partial<Omit<NativeKernels, 'packConv'>> & {
+  cpuLevel?: () => string;
+  packConv?: (w: Int8Array, OC: number, kh: number, kw: number, C: number, depthwise: boolean, isa?: number) => ReturnType<NativeKernels['packConv']>;
+};
+let addon: Addon | undefined;
 
 /** build/Release/dpuflow_native.node of the package root (searched upward from this file). */
 export function nativeAddonPath(): string | undefined {
@@ -39,31 +47,39 @@ function load(): { kernels?: NativeKernels; status: NativeStatus } {
   if (process.env.DPUFLOW_NATIVE === '0') return { status: { available: false, reason: 'disabled by DPUFLOW_NATIVE=0' } };
   const path = nativeAddonPath();
   if (!path) return { status: { available: false, reason: 'addon not built (npm install builds it with node-gyp; see scripts/build-native.mjs)' } };
-  let mod: Partial<NativeKernels> & { cpuLevel?: () => string };
+  let mod: Addon;
   try {
-    mod = createRequire(import.meta.url)(path) as typeof mod;
+    mod = addon ??= createRequire(import.meta.url)(path) as Addon;
   } catch (e) {
     return { status: { available: false, reason: `addon failed to load: ${(e as Error).message}`, path } };
   }
   const cpu = mod.cpuLevel?.() ?? 'none';
-  if (cpu !== 'avx512vnni' || !mod.conv || !mod.packConv || !mod.createContext || !mod.peak) {
-    return { status: { available: false, reason: `CPU level '${cpu}': the native kernels need AVX-512 VNNI`, cpu, path } };
+  if (!(cpu in ISA_LEVEL) || !mod.conv || !mod.packConv || !mod.createContext || !mod.peak) {
+    return { status: { available: false, reason: `CPU level '${cpu}': the native kernels need AVX2 or AVX-512 VNNI`, cpu, path } };
   }
-  const kernels: NativeKernels = {
-    level: cpu,
-    createContext: mod.createContext.bind(mod),
-    packConv: mod.packConv.bind(mod),
-    conv: mod.conv,
-    peak: mod.peak.bind(mod),
+  return { kernels: bind(mod, cpu), status: { available: true, reason: `loaded ${path}`, cpu, path } };
+}
+
+function bind(mod: Addon, level: string): NativeKernels {
+  const pack = mod.packConv!;
+  const isa = ISA_LEVEL[level];
+  return {
+    level,
+    createContext: mod.createContext!.bind(mod),
+    packConv: (w, OC, kh, kw, C, depthwise) => pack(w, OC, kh, kw, C, depthwise, isa),
+    conv: mod.conv!,
+    peak: mod.peak!.bind(mod),
   };
-  return { kernels, status: { available: true, reason: `loaded ${path}`, cpu, path } };
 }
 
 /** The native kernels, or undefined (then use the WASM path). Loaded once per process/thread. */
-export function loadNativeKernels(): NativeKernels | undefined {
+export function loadNativeKernels(opts: { isa?: 'avx512vnni' | 'avx2' } = {}): NativeKernels | undefined {
   if (process.env.DPUFLOW_NATIVE === '0') return undefined;
   cached ??= load();
-  return cached.kernels;
+  const want = opts.isa ?? (process.env.DPUFLOW_NATIVE_ISA === 'avx2' ? 'avx2' : undefined);
+  if (!cached.kernels || !want || want === cached.kernels.level) return cached.kernels;
+  // a lower level than the CPU's best (AVX2 on a VNNI CPU); a higher one is not available
+  return ISA_LEVEL[want] < ISA_LEVEL[cached.kernels.level] ? bind(addon!, want) : undefined;
 }
 
 export function nativeStatus(): NativeStatus {

@@ -18,7 +18,7 @@ export const NP = {
 export const NATIVE_CONV_PARAMS = 25;
 
 export interface NativeKernels {
-  /** CPU level the kernels run with ('avx512vnni'). */
+  /** Instruction set the kernels run with: 'avx512vnni' or 'avx2'. */
   readonly level: string;
   /** A context: the addon's own thread pool (std::thread) and padded-input scratch. */
   createContext(threads: number): NativeContext;
@@ -26,7 +26,7 @@ export interface NativeKernels {
   packConv(w: Int8Array, OC: number, kh: number, kw: number, C: number, depthwise: boolean): NativeWeights;
   /** Runs one conv / depthwise conv reading and writing `mem` (the arena) at the offsets in `params`. */
   conv(ctx: NativeContext, w: NativeWeights, mem: Int8Array, params: Float64Array): void;
-  /** Roofline helper: runs `iters` × 12 independent 512-bit vpdpbusd, returns the MACs done. */
+  /** Roofline helper (AVX-512 VNNI CPUs only): runs `iters` × 12 independent 512-bit vpdpbusd, returns the MACs done. */
   peak(iters: number): number;
 }
 

@@ -13,6 +13,9 @@ import { quantizedModel } from '../wasm/helpers.js';
 
 const nk = loadNativeKernels();
 const skip = nk ? false : `native kernels unavailable: ${nativeStatus().reason}`;
+// every ISA level this CPU has: AVX-512 VNNI (vpdpbusd, +128 offset) and the AVX2 fallback (vpmaddwd)
+const ISAS = (['avx512vnni', 'avx2'] as const).map((isa) => loadNativeKernels({ isa })).filter((k) => k !== undefined);
+let K = nk;
 
 function rng(seed: number): () => number {
   let a = seed >>> 0;
@@ -82,10 +85,11 @@ function reference(g: Graph, feeds: Record<string, TensorValue>): Map<string, In
 
 function compare3(g: Graph, feeds: Record<string, TensorValue>, label: string, threads = 1, ref = reference(g, feeds)): number {
   const wasm = createFastExecutor(g);
-  const nat = createFastExecutor(g, { native: { kernels: nk!, threads } });
+  const nat = createFastExecutor(g, { native: { kernels: K!, threads } });
   const convs = g.ops.filter((o) => o.type === 'conv2d' || o.type === 'depthwise-conv2d').length;
   assert.ok((nat.stats.nativeOps ?? 0) >= convs, `${label}: ${nat.stats.nativeOps} native ops < ${convs} convs; fallbacks ${JSON.stringify(nat.stats.fallbacks)}`);
   let compared = 0;
+  label += ` [${K!.level}]`;
   for (let rep = 0; rep < 2; rep++) {
     wasm.run(feeds);
     nat.run(feeds);
@@ -108,7 +112,7 @@ function compare3(g: Graph, feeds: Record<string, TensorValue>, label: string, t
 
 const NLS = ['NONE', 'RELU', 'RELU6', 'LEAKYRELU', 'HSIGMOID', 'HSWISH'];
 
-test('native conv2d: channels 1/3/17/33/64, 1×1 / 3×3 / 7×7 / 3×1, stride 2, dilation, pads, every nonlinear, shift_bias ±', { skip }, () => {
+test('native conv2d: channels 1/3/17/33/64, 1×1 / 3×3 / 7×7 / 3×1, stride 2, dilation, pads, every nonlinear, shift_bias ±', { skip }, () => { for (K of ISAS) {
   let i = 0;
   for (const C of [1, 3, 17, 33, 64]) {
     for (const OC of [1, 5, 17, 33, 64, 72]) {
@@ -122,9 +126,9 @@ test('native conv2d: channels 1/3/17/33/64, 1×1 / 3×3 / 7×7 / 3×1, stride 2,
       i++;
     }
   }
-});
+}});
 
-test('native depthwise: channels 1/3/17/33/64, 3×3 / 5×5 / 7×7, stride 2, dilation, every nonlinear', { skip }, () => {
+test('native depthwise: channels 1/3/17/33/64, 3×3 / 5×5 / 7×7, stride 2, dilation, every nonlinear', { skip }, () => { for (K of ISAS) {
   let j = 0;
   for (const C of [1, 3, 17, 33, 64]) {
     for (const [k, s, d] of [[3, 1, 1], [5, 2, 1], [3, 2, 2], [7, 1, 1]] as [number, number, number][]) {
@@ -134,9 +138,9 @@ test('native depthwise: channels 1/3/17/33/64, 3×3 / 5×5 / 7×7, stride 2, dil
       j++;
     }
   }
-});
+}});
 
-test('native: every nonlinear × bias sign on a wide layer (64 → 72, 3×3), both output-stage paths', { skip }, () => {
+test('native: every nonlinear × bias sign on a wide layer (64 → 72, 3×3), both output-stage paths', { skip }, () => { for (K of ISAS) {
   let j = 0;
   for (const nl of NLS) {
     for (const bias of ['pos', 'neg', 'none'] as const) {
@@ -144,27 +148,28 @@ test('native: every nonlinear × bias sign on a wide layer (64 → 72, 3×3), bo
       compare3(g, feeds, `wide ${nl} ${bias}`);
     }
   }
-});
+}});
 
-test('native: all −128 inputs and weights (x·w = 16384 each) on conv 3×3 and depthwise 3×3, hand-checked centre value', { skip }, () => {
+test('native: all −128 inputs and weights (x·w = 16384 each) on conv 3×3 and depthwise 3×3, hand-checked centre value', { skip }, () => { for (K of ISAS) {
   for (const dw of [false, true]) {
     const C = dw ? 33 : 17;
     const { g, feeds } = convGraph({ C, OC: dw ? C : 20, H: 5, W: 6, k: [3, 3], s: [1, 1], d: [1, 1], pad: [1, 1, 1, 1], nl: 'NONE', bias: 'none', extreme: true }, 5);
     compare3(g, feeds, `extreme dw=${dw}`);
-    const ex = createFastExecutor(g, { native: { kernels: nk! } });
+    const ex = createFastExecutor(g, { native: { kernels: K! } });
     ex.run(feeds);
     const y = ex.tensor('y')!;
     // centre pixel: 9 taps (× C channels for conv) of 16384, shift_cut 8 → 16384·9·C/256 saturates to 127
     const OC = dw ? C : 20;
     assert.equal(y[(1 * 6 + 1) * OC], 127);
   }
-});
+}});
 
-test('native: whole ResNet-18 / MobileNetV2 / YOLOv5s (leaky, hardswish) at 64², 1 and 2 threads: native == WASM == runQuantized', { skip }, async () => {
+test('native: whole ResNet-18 / MobileNetV2 / YOLOv5s (leaky, hardswish) at 64², 1 and 2 threads, VNNI and AVX2: native == WASM == runQuantized', { skip }, async () => {
   for (const [name, opts] of [['resnet18', {}], ['mobilenetv2', {}], ['yolov5s', {}], ['yolov5s', { activation: 'hardswish' }]] as [string, Record<string, unknown>][]) {
     const { g, feeds } = await quantizedModel(name, 64, opts);
     const ref = reference(g, feeds);
-    for (const threads of [1, 2]) {
+    for (const [threads, kk] of [[1, ISAS[0]], [2, ISAS[0]], [2, ISAS[ISAS.length - 1]]] as const) {
+      K = kk;
       const n = compare3(g, feeds, `${name} ${JSON.stringify(opts)} ${threads}T`, threads, ref);
       assert.ok(n > 10, `${name}: compared ${n} tensors`);
     }
