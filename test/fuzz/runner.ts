@@ -40,7 +40,10 @@ const JSON_TARGETS: ReadonlySet<TargetName> = new Set(['quantinfo', 'archjson'])
 /** Generate input i of a seeded run (deterministic in seed, i). */
 export function makeInput(target: TargetName, seeds: readonly Uint8Array[], seed: number, i: number): Uint8Array {
   const rng = new Rng((seed * 0x9e3779b1 + i * 0x85ebca6b) >>> 0);
-  const base = rng.pick(seeds).slice(); // a copy: no mutator may ever alter a seed (later inputs derive from it)
+  // A real copy (`new Uint8Array(x)`): seeds may be Node Buffers, whose .slice() is a view — mutators would then
+  // write into the seed and every later input would derive from a corrupted file (what made 92–96 % of the
+  // onnx/xmodel inputs stop at the decoder in the first figures).
+  const base = new Uint8Array(rng.pick(seeds));
   if (JSON_TARGETS.has(target) && i % 2 === 0) return new TextEncoder().encode(mutateJson(new TextDecoder().decode(base), rng));
   if (target === 'tfjs') return mutateTfjs(base, rng, seeds);
   if (target === 'mcdeep') { const m = mutateMcDeep(base, rng); if (m) return m; }

@@ -77,17 +77,20 @@ export async function makeSeeds(): Promise<Seeds> {
   const qi = stringifyQuantInfo(q.quantInfo);
   const parsed = JSON.parse(qi) as Record<string, Record<string, unknown>>;
   const names = (sec: string) => Object.keys(parsed[sec] ?? {});
+  const files: Record<TargetName, Uint8Array[]> = {
+    onnx: [onnx, buildModel('tiny', { seed: 3 }).onnx],
+    xmodel: [intXmodel, compiled],
+    mccode: mc,
+    mcdeep: mc,
+    tfjs,
+    quantinfo: [enc.encode(qi)],
+    archjson: [enc.encode('{"fingerprint": "0x101000016010407"}'), enc.encode('{"target": "DPUCZDX8G_ISA1_B4096"}')],
+    image: [tinyPng()],
+  };
+  // plain Uint8Arrays (never Node Buffers: Buffer#slice is a view, and the mutators rely on slice() copying)
+  for (const t of Object.keys(files) as TargetName[]) files[t] = files[t].map((b) => new Uint8Array(b));
   return {
-    files: {
-      onnx: [onnx, buildModel('tiny', { seed: 3 }).onnx],
-      xmodel: [intXmodel, compiled],
-      mccode: mc,
-      mcdeep: mc,
-      tfjs,
-      quantinfo: [enc.encode(qi)],
-      archjson: [enc.encode('{"fingerprint": "0x101000016010407"}'), enc.encode('{"target": "DPUCZDX8G_ISA1_B4096"}')],
-      image: [tinyPng()],
-    },
+    files,
     ctx: { tfjsSeeds: tfjs, regSizes, quantNames: { param: names('param'), output: names('output'), input: names('input') } },
   };
 }
