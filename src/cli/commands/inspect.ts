@@ -9,6 +9,7 @@ import type { Attrs, AttrValue, Graph as IrGraph } from '../../ir/types.js';
 import { getDpuSubgraphAttrs } from '../../xir/dpu-attrs.js';
 import { Graph, type Op, type Subgraph } from '../../xir/graph.js';
 import { printJson } from '../output.js';
+import { collectList, collectOutputs, parseStartAt } from './model-file.js';
 
 /** One input or output tensor as `inspect` reports it. */
 export interface InspectTensor {
@@ -44,6 +45,9 @@ export interface InspectResult {
 }
 
 export interface InspectOptions {
+  /** TF.js: tensors to import up to (--output) and tensors to start at (--start-at name=1xHxWxC). */
+  outputs?: string[];
+  startAt?: string[];
   /** Fixed input shapes for ONNX models with dynamic dims, ONNX layout: { x: [1,3,48,192] }. */
   inputShapes?: Record<string, number[]>;
 }
@@ -162,8 +166,10 @@ export function inspectFile(file: string, opts: InspectOptions = {}): InspectRes
   const ext = path.extname(file).toLowerCase();
   // TF.js graph models: a model.json (with its weight shards beside it) or the folder holding it.
   if (ext === '.json' || (fs.existsSync(file) && fs.statSync(file).isDirectory())) {
-    return inspectIr(loadModelFile(file, { inputShapes: opts.inputShapes }), 'tfjs');
+    const startAt = parseStartAt(opts.startAt);
+    return inspectIr(loadModelFile(file, { inputShapes: opts.inputShapes, ...(opts.outputs?.length ? { outputs: opts.outputs } : {}), ...(startAt ? { startAt } : {}) }), 'tfjs');
   }
+  if (opts.outputs?.length || opts.startAt?.length) throw new UsageError('E_USAGE_OUTPUT', `--output/--start-at cut TF.js graphs; '${file}' is not a TF.js model`, { file, fix: 'drop --output/--start-at' });
   const bytes = readBytes(file);
   if (ext === '.xmodel') return inspectXmodel(Graph.deserialize(bytes, { file }), file);
   if (ext !== '.onnx') {
@@ -233,11 +239,13 @@ export function registerInspect(program: Command): void {
   program
     .command('inspect')
     .description('show a model\'s inputs, outputs, op counts, GOPs and (xmodel) subgraphs, like xdputil xmodel -l')
-    .argument('<model>', 'an .onnx or .xmodel file')
+    .argument('<model>', 'an .onnx, .xmodel or TF.js model.json (or its folder)')
     .option('--json', 'print the stable JSON document (docs/cli.md)')
     .option('--input-shape <name=dims>', 'fix a dynamic ONNX input, e.g. x=1x3x48x192 (repeatable)', (v: string, acc: string[]) => [...acc, v], [] as string[])
-    .action((model: string, opts: { json?: boolean; inputShape: string[] }) => {
-      const r = inspectFile(model, { inputShapes: opts.inputShape.length > 0 ? parseInputShapes(opts.inputShape) : undefined });
+    .option('--output <names>', 'TF.js: import up to these tensors (comma-separated or repeated)', collectOutputs, [] as string[])
+    .option('--start-at <name=dims>', 'TF.js: start the graph at this tensor, NHWC (repeatable)', collectList, [] as string[])
+    .action((model: string, opts: { json?: boolean; inputShape: string[]; output: string[]; startAt: string[] }) => {
+      const r = inspectFile(model, { inputShapes: opts.inputShape.length > 0 ? parseInputShapes(opts.inputShape) : undefined, outputs: opts.output, startAt: opts.startAt });
       if (opts.json) printJson(r);
       else process.stdout.write(formatInspect(r, model));
     });
