@@ -5,6 +5,7 @@
  */
 import protobuf from 'protobufjs';
 import { XmodelError } from '../errors.js';
+import { checkLimit } from '../limits.js';
 import { attrFromWire, attrToWire, inferAttr, type XAttr, type XAttrPlain } from './attr.js';
 import { xmodelGraphType } from './schema.js';
 import { buildOpDefs } from './op-defs.js';
@@ -589,6 +590,7 @@ function decodeGraph(bytes: Uint8Array, file: string | undefined): Graph {
   if (!(bytes instanceof Uint8Array)) throw bad('E_XMODEL_INPUT', 'expected the xmodel bytes as a Uint8Array', file);
   if (bytes.length === 0) throw bad('E_XMODEL_EMPTY', 'empty file (0 bytes)', file);
   if (bytes.length > MAX_XMODEL_BYTES) throw bad('E_XMODEL_TOO_BIG', `${bytes.length} bytes is over protobuf's 2 GiB message limit`, file);
+  checkLimit('maxModelBytes', bytes.length, XmodelError, { file }); // stated limit (src/limits.ts), ≤ the 2 GiB above
   scanTopLevel(bytes, file);
   let w: WireGraph;
   try {

@@ -5,11 +5,14 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { AppError } from '../../errors.js';
+import { DEFAULT_LIMITS, LIMIT_ENV, checkLimit, limits } from '../../limits.js';
+
+const maxPixelsNow = () => limits().maxImagePixels;
 import { writeFileAtomic } from '../../cli/output.js';
 import type { Point, RgbImage } from '../image/image.js';
 
-/** Largest image accepted (pixels): larger ones are refused rather than exhausting memory. */
-export const MAX_IMAGE_PIXELS = 64 * 1024 * 1024;
+/** Largest image accepted by default (pixels): larger ones are refused rather than exhausting memory (src/limits.ts). */
+export const MAX_IMAGE_PIXELS = DEFAULT_LIMITS.maxImagePixels;
 
 /** Decodes a file or bytes to RGB (grey → RGB, alpha dropped, CMYK/other colour spaces → sRGB). */
 export async function readImage(source: string | Uint8Array, label?: string): Promise<RgbImage> {
@@ -26,9 +29,11 @@ export async function readImage(source: string | Uint8Array, label?: string): Pr
   }
   const sharp = (await import('sharp')).default;
   try {
-    const s = sharp(source, { failOn: 'error', limitInputPixels: MAX_IMAGE_PIXELS });
-    const meta = await s.metadata();
+    const maxPixels = limits().maxImagePixels;
+    const s = sharp(source, { failOn: 'error', limitInputPixels: maxPixels });
+    const meta = await sharp(source, { failOn: 'error', limitInputPixels: false }).metadata(); // header only: size known before decoding
     if (!meta.width || !meta.height) throw new AppError('E_APP_IMAGE_DECODE', 'image has no size', { file });
+    checkLimit('maxImagePixels', meta.width * meta.height, AppError, { file, where: `${meta.width}×${meta.height}` });
     const { data, info } = await s.removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
     if (info.channels !== 3) throw new AppError('E_APP_IMAGE_DECODE', `decoded to ${info.channels} channel(s), expected RGB`, { file });
     return { width: info.width, height: info.height, channels: 3, data: new Uint8Array(data.buffer, data.byteOffset, data.length) };
@@ -36,8 +41,8 @@ export async function readImage(source: string | Uint8Array, label?: string): Pr
     if (err instanceof AppError) throw err;
     const msg = (err as Error).message;
     const huge = /pixel limit|exceeds/i.test(msg);
-    throw new AppError('E_APP_IMAGE_DECODE', huge ? `image is larger than ${MAX_IMAGE_PIXELS} pixels` : `cannot decode image: ${msg}`, {
-      file, fix: huge ? 'downscale the image first' : 'give a PNG, JPEG, WebP, TIFF or GIF image', cause: err,
+    throw new AppError(huge ? 'E_LIMIT_IMAGE_PIXELS' : 'E_APP_IMAGE_DECODE', huge ? `image is larger than the limit of ${maxPixelsNow()} pixels (maxImagePixels)` : `cannot decode image: ${msg}`, {
+      file, fix: huge ? `downscale the image first, or raise ${LIMIT_ENV.maxImagePixels}` : 'give a PNG, JPEG, WebP, TIFF or GIF image', cause: err,
     });
   }
 }

@@ -7,6 +7,7 @@
  * Inputs/outputs of other ranks keep the ONNX layout. Batch is fixed to 1.
  */
 import { DpuflowError, ImportError } from '../../errors.js';
+import { checkGraphLimits, checkLimit } from '../../limits.js';
 import type { Graph, TensorValue } from '../../ir/types.js';
 import { canonicalize } from '../../ir/passes/index.js';
 import '../../ops/index.js';
@@ -39,6 +40,7 @@ export function decodeOnnx(bytes: Uint8Array, fileName?: string): ModelLike {
 
 /** Import an ONNX model (bytes of a .onnx file) into the IR: NHWC, XIR op names, canonicalized. */
 export function importOnnx(bytes: Uint8Array, opts: ImportOptions = {}): Graph {
+  if (bytes instanceof Uint8Array) checkLimit('maxModelBytes', bytes.length, ImportError, { file: opts.fileName });
   const model = decodeOnnx(bytes, opts.fileName);
   const conv = new OnnxConverter(opts);
   let g: Graph;
@@ -54,7 +56,9 @@ export function importOnnx(bytes: Uint8Array, opts: ImportOptions = {}): Graph {
     });
   }
   try {
-    return canonicalize(g);
+    const out = canonicalize(g);
+    checkGraphLimits(out, ImportError, { file: opts.fileName });
+    return out;
   } catch (e) {
     if (e instanceof ImportError) throw e;
     const msg = e instanceof Error ? e.message : String(e);

@@ -4,6 +4,7 @@
  * (see src/importers/node/load-model.ts) and passes `shards` keyed by the paths in weightsManifest.
  */
 import { DpuflowError, ImportError } from '../../errors.js';
+import { checkGraphLimits, checkLimit } from '../../limits.js';
 import type { Graph } from '../../ir/types.js';
 import { CANONICAL_PASSES, canonicalize, fuseTfHardSwish } from '../../ir/passes/index.js';
 import '../../ops/index.js';
@@ -174,6 +175,7 @@ export function importTfjs(modelJson: string, shards: Record<string, Uint8Array>
 
 function importTfjsChecked(modelJson: string, shards: Record<string, Uint8Array>, opts: TfjsImportOptions): Graph {
   const file = opts.fileName;
+  checkLimit('maxModelBytes', String(modelJson).length + Object.values(shards ?? {}).reduce((n, b) => n + (b?.length ?? 0), 0), ImportError, { file });
   const m = parseTfjsModel(modelJson, file);
   const weights = decodeWeights(m.weightsManifest, shards, file, opts.shardFileName);
   const nodes = startAtNodes(m.modelTopology!.node!, opts.startAt, file);
@@ -192,7 +194,9 @@ function importTfjsChecked(modelJson: string, shards: Record<string, Uint8Array>
     const passes = opts.exactFloat
       ? CANONICAL_PASSES.map((p) => (p.name === 'fuse-tf-hard-swish' ? { name: p.name, run: (x: Graph) => fuseTfHardSwish(x, 1e-7) } : p))
       : CANONICAL_PASSES;
-    return canonicalize(g, passes);
+    const out = canonicalize(g, passes);
+    checkGraphLimits(out, ImportError, { file });
+    return out;
   } catch (e) {
     if (e instanceof ImportError) throw e;
     const msg = e instanceof Error ? e.message : String(e);
