@@ -229,6 +229,24 @@ test('playground app in headless chromium', { skip, timeout: 150_000 }, async (t
       await page.screenshot({ path: path.join(OUT, 'tiny-calibrated.png'), fullPage: true });
       await ctx!.setOffline(false);
     });
+    await t.test('the real PP-OCRv4 det, bundled with the app, runs with the network off', async () => {
+      await page.setInputFiles('#calib-files', []);
+      await page.uncheck('#report');
+      await ctx!.setOffline(true);
+      try {
+        assert.equal(await runExample(page, 'ppocr-det', 60_000), 'done', `page error: ${await page.textContent('#error')}`);
+      } finally {
+        await ctx!.setOffline(false);
+      }
+      assert.match((await page.textContent('#result-title')) ?? '', /^ch_PP-OCRv4_det_infer → /);
+      assert.equal(await page.inputValue('#input-shape'), '1,3,256,256');
+      const dpu = (await page.$$('#ops tr[data-device="DPU"]')).length;
+      const cpu = await page.$$eval('#ops tr[data-device="CPU"]', (trs) => trs.map((tr) => [tr.children[2]!.textContent, tr.children[5]!.textContent]));
+      assert.ok(dpu > 100, `${dpu} DPU ops`);
+      // the head ends in a Sigmoid (the DB probability map): not a DPU op, so it runs on the CPU with a reason
+      assert.ok(cpu.some(([type, why]) => type === 'sigmoid' && /fix:/.test(why ?? '')), JSON.stringify(cpu));
+      await page.screenshot({ path: path.join(OUT, 'ppocr-det-kv260.png') });
+    });
     assert.deepEqual(pageErrors, [], 'no uncaught errors in the page');
   } finally {
     await ctx?.close();
