@@ -107,6 +107,8 @@ export async function buildModel(spec: BuildSpec, cache?: ArtifactCache): Promis
         rebuiltCorrupt = true;
       }
     } else rebuiltCorrupt = true;
+    // one-line notice; the entry is discarded (overwritten by the rebuilt one below)
+    if (rebuiltCorrupt) spec.onProgress?.(`cache entry ${key} is corrupt or truncated (checksum/length mismatch): discarded, rebuilding`);
   }
   if (!spec.calib.length) throw new AppError('E_DEMO_CALIB', `no calibration inputs for ${spec.name}`, { where: spec.name, fix: 'give at least one calibration image' });
   spec.onProgress?.(`quantize ${spec.name} (${spec.calib.length} calibration inputs)`);
