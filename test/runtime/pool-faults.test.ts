@@ -90,7 +90,7 @@ test('runner closed with jobs in flight: every job ends (RuntimeError E_RUNNER_C
   assert.throws(() => pool.executeAsync({ [inName]: feedOf(0) }), (e: unknown) => e instanceof RuntimeError && e.code === 'E_RUNNER_CLOSED');
 });
 
-test('a job with a huge input fails alone with a RuntimeError (no allocation from it); the others complete', async () => {
+test('a job with a huge input fails alone with a RuntimeError (its size is checked before use); the others complete', async () => {
   const pool = await RunnerPool.create({ xmodel, mode: 'run', threads: 1 });
   try {
     const [a] = pool.executeAsync({ [inName]: feedOf(0) });
