@@ -326,6 +326,13 @@ export class TfjsConverter {
         const keep = a.bool('keep_dims', false);
         if (x.k === 'const') return this.set(reduceConst(x, axes, keep, t === 'Mean' ? 'mean' : t === 'Max' ? 'max' : 'sum'));
         if (axes.length === 0) return this.set(x);
+        if (t !== 'Sum' && x.shape.length === 4 && axes.length === 2 && axes.includes(1) && axes.includes(2) && x.shape[0] === 1) {
+          // global average / max pool over H, W (GAP heads, SE blocks): the pool op the DPU has, not a reduction
+          const at: Attrs = { kernel: [x.shape[2]!, x.shape[1]!], stride: [1, 1], pad: [0, 0, 0, 0], global: true };
+          if (t === 'Mean') at['count_include_pad'] = true;
+          const p = this.emit(t === 'Mean' ? 'avgpool2d' : 'maxpool2d', [x.name], at, keep ? base : `${base}/pool`);
+          return this.set(keep ? p : this.reshape(p, [1, x.shape[3]!], base));
+        }
         const type = t === 'Mean' ? 'reduction_mean' : t === 'Max' ? 'reduction_max' : 'reduction_sum';
         return this.set(this.emit(type, [x.name], { axis: axes, keep_dims: keep }, base));
       }
