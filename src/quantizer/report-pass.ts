@@ -6,7 +6,7 @@
  * The INT8 side runs on the WASM fast executor (`createFastExecutor`, bit-exact with runQuantized,
  * ~40× faster); after each run every tensor is read back from its arena slot (`value(name)`). Ops
  * without a WASM kernel run the INT8 reference inside the executor, as in 'run' mode. If the
- * executor cannot prepare the graph at all, the pass uses runQuantized (the reference executor);
+ * executor cannot prepare or run the graph, the pass uses runQuantized (the reference executor);
  * `executor: 'reference'` forces that (tests compare both).
  */
 import type { Graph, Op, TensorValue } from '../ir/types.js';
@@ -42,7 +42,6 @@ export function reportPass(gRef: Graph, qg: Graph, batches: Record<string, Tenso
       fx = undefined; // runQuantized below reports the graph's problem in its own terms, or runs it
     }
   }
-  const used: ReportExecutor = fx ? 'fast' : 'reference';
 
   const account = (op: Op, v: TensorValue, fvals: Map<string, Float32Array>, qval: (n: string) => TensorValue | undefined): void => {
     const f = fvals.get(op.name);
@@ -64,7 +63,13 @@ export function reportPass(gRef: Graph, qg: Graph, batches: Record<string, Tenso
     const fvals = new Map<string, Float32Array>();
     runFloat(gRef, feeds, { onTensor: (op, v) => fvals.set(op.name, v.data) });
     if (fx) {
-      fx.run(feeds);
+      try {
+        fx.run(feeds);
+      } catch {
+        fx = undefined; // a kernel the executor could plan but not run: the reference decides (and names the problem)
+      }
+    }
+    if (fx) {
       const ex = fx;
       // consts: their data is already fake-quantized (applyFixPoints), equal to the int8 value · 2^-fp
       const qval = (n: string): TensorValue | undefined => {
@@ -88,5 +93,5 @@ export function reportPass(gRef: Graph, qg: Graph, batches: Record<string, Tenso
     }
     onBatch?.(i);
   });
-  return { stats, local, executor: used };
+  return { stats, local, executor: fx ? 'fast' : 'reference' };
 }
