@@ -29,6 +29,7 @@ import { ARENA_START, type Parallel, type ParallelJob, type StageArgs, serialPar
 import '../../ops/index.js';
 import { NATIVE_CONV_PARAMS, NP, type NativeContext, type NativeOption } from '../native/types.js';
 import { constInt8 } from '../../xir/to-ir.js';
+import { type ExtraContext, planBroadcastEltwise, planResizeNearest, planTransposedConv } from './plan-extra.js';
 
 export interface FastExecutorOptions {
   /** Memory to run in (node/pool.ts passes a shared one); default: a new memory. */
@@ -453,6 +454,7 @@ export function createFastExecutor(graph: Graph, opts: FastExecutorOptions = {})
     return s;
   }
 
+  const extra: ExtraContext = { qslot, setSlot: (n, s) => slots.set(n, s), slot: (n) => { const s = slots.get(n); return s?.kind === 'q' ? s : undefined; }, i8: () => I8, requant: (a, b, n, s) => k.requant(a, b, n, s), planConv, planEltwise, unsupported };
   const feedSteps: ((feeds: Record<string, TensorValue>) => void)[] = [];
   for (const op of graph.ops) {
     const fp = op.output.fixPoint;
@@ -485,7 +487,7 @@ export function createFastExecutor(graph: Graph, opts: FastExecutorOptions = {})
       if (fp === undefined) slots.set(op.name, { kind: 'f', shape: op.output.shape.slice(), value: { shape: op.output.shape.slice(), data: op.data ?? new Float32Array(0) } });
       continue;
     }
-    const isConv = op.type === 'conv2d' || op.type === 'depthwise-conv2d' || op.type === 'matmul';
+    const isConv = op.type === 'conv2d' || op.type === 'depthwise-conv2d' || op.type === 'matmul' || op.type === 'transposed-conv2d';
     // a conv's weight/bias consts are packed by planConv; they get arena slots only on fallback
     const lazy = (i: number): boolean => isConv && i > 0 && byName.get(op.inputs[i])?.type === 'const' && byName.get(op.inputs[i])?.output.fixPoint !== undefined;
     const ins = op.inputs.map((name, i) => (lazy(i) ? undefined : resolve(name, op)));
@@ -509,7 +511,9 @@ export function createFastExecutor(graph: Graph, opts: FastExecutorOptions = {})
           case 'relu': step = planRelu(op, qs[0] as QSlot); break;
           case 'maxpool2d': step = planPool(op, qs[0] as QSlot, false); break;
           case 'avgpool2d': step = planPool(op, qs[0] as QSlot, true); break;
-          case 'add': case 'sub': case 'mul': step = planEltwise(op, qs[0] as QSlot, qs[1] as QSlot); break;
+          case 'add': case 'sub': case 'mul': step = sameShape((qs[0] as QSlot).shape, (qs[1] as QSlot).shape) ? planEltwise(op, qs[0] as QSlot, qs[1] as QSlot) : planBroadcastEltwise(extra, op, qs[0] as QSlot, qs[1] as QSlot); break;
+          case 'transposed-conv2d': step = planTransposedConv(extra, op, qs[0] as QSlot, ...convInputs(op)); break;
+          case 'resize': step = planResizeNearest(extra, op, qs[0] as QSlot); break;
           case 'reshape': case 'identity': step = planAlias(op, qs[0] as QSlot); break;
           case 'concat': step = planConcat(op, qs as QSlot[]); break;
           default: break;
