@@ -1,6 +1,8 @@
 // npm run fuzz -- --seconds N [--target onnx|xmodel|mccode|mcdeep|tfjs|quantinfo|archjson|image] [--seed S] [--count N] [--budget MS]
 // Runs the seeded fuzz harnesses of test/fuzz (build first: tsc). Crashes/hangs/OOMs are saved to
-// test/fuzz/corpus/<target>-<hash>.bin and replayed by npm test (test/fuzz/corpus.test.ts).
+// test/fuzz/corpus/<target>-<hash>.bin and replayed by npm test (test/fuzz/fuzz.test.ts); tfjs findings are
+// stored compactly (unchanged seed shards referred to, not copied). Each line reports past-decoder: inputs that
+// reached the stage semantics (not stopped by the protobuf/JSON/instruction decoder).
 import { writeFileSync, mkdirSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 
