@@ -11,6 +11,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { NativeKernels } from './types.js';
+import { RuntimeError } from '../../errors.js';
 
 export type { NativeKernels, NativeOption } from './types.js';
 
@@ -62,12 +63,31 @@ function load(): { kernels?: NativeKernels; status: NativeStatus } {
 
 function bind(mod: Addon, level: string): NativeKernels {
   const pack = mod.packConv!;
+  const conv = mod.conv!;
   const isa = ISA_LEVEL[level];
+  // the addon checks every argument (shapes, offsets inside the memory) and throws a plain Error
+  // with code E_NATIVE_ARGS: surface it as the runtime's error class
+  const wrap = (e: unknown, what: string): RuntimeError =>
+    new RuntimeError('E_NATIVE_KERNEL', `native ${what} refused its arguments: ${(e as Error).message}`, {
+      cause: e, fix: 'set DPUFLOW_NATIVE=0 to run the WebAssembly kernels, and report the model',
+    });
   return {
     level,
     createContext: mod.createContext!.bind(mod),
-    packConv: (w, OC, kh, kw, C, depthwise) => pack(w, OC, kh, kw, C, depthwise, isa),
-    conv: mod.conv!,
+    packConv: (w, OC, kh, kw, C, depthwise) => {
+      try {
+        return pack(w, OC, kh, kw, C, depthwise, isa);
+      } catch (e) {
+        throw wrap(e, 'packConv');
+      }
+    },
+    conv: (ctx, w, mem, params) => {
+      try {
+        conv(ctx, w, mem, params);
+      } catch (e) {
+        throw wrap(e, 'conv');
+      }
+    },
     peak: mod.peak!.bind(mod),
   };
 }

@@ -176,6 +176,36 @@ test('native: whole ResNet-18 / MobileNetV2 / YOLOv5s (leaky, hardswish) at 64²
   }
 });
 
+test('bad arguments: the addon refuses offsets outside the memory and mismatched shapes (RuntimeError E_NATIVE_KERNEL), never touching memory', { skip }, () => {
+  for (K of ISAS) {
+    const k = K!;
+    const w = new Int8Array(4 * 3 * 3 * 5).fill(1);
+    assert.throws(() => k.packConv(w, 4, 3, 3, 6, false), (e: Error & { code?: string }) => e.code === 'E_NATIVE_KERNEL' && /not \[OC\]\[kh\]\[kw\]\[C\]/.test(e.message));
+    const pw = k.packConv(w, 4, 3, 3, 5, false);
+    const ctx = k.createContext(1);
+    const mem = new Int8Array(4096);
+    // x 6×6×5 at 0, out 6×6×4 at 256, bias at 512; stage: NONE, cut 0, fast
+    const p = new Float64Array([0, 6, 6, 5, 256, 6, 6, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 26, 0, 1, 512, 1]);
+    mem.fill(2, 0, 180);
+    k.conv(ctx, pw, mem, p);
+    // centre pixel: 9 taps × 5 channels × 2 × 1 = 90; corner (0,0): 4 taps × 5 × 2 = 40
+    assert.equal(mem[256 + (2 * 6 + 2) * 4], 90);
+    assert.equal(mem[256], 40);
+    const bad = (i: number, v: number, re: RegExp): void => {
+      const q = p.slice();
+      q[i] = v;
+      const before = mem.slice();
+      assert.throws(() => k.conv(ctx, pw, mem, q), (e: Error & { code?: string }) => e.code === 'E_NATIVE_KERNEL' && re.test(e.message));
+      assert.deepEqual(mem, before, 'memory untouched');
+    };
+    bad(4, 4000, /outside the memory/); // output past the end
+    bad(0, 3990, /outside the memory/); // input past the end
+    bad(23, 4090, /outside the memory/); // bias past the end
+    bad(3, 6, /does not match the packed weights/); // C
+    bad(5, 7, /output size/); // OH
+  }
+});
+
 test('DPUFLOW_NATIVE=0: the loader refuses and the run mode stays on WASM (child process)', () => {
   const loader = fileURLToPath(new URL('../../../src/kernels/native/node.js', import.meta.url));
   const exec = fileURLToPath(new URL('../../../src/kernels/wasm/executor.js', import.meta.url));
