@@ -164,9 +164,9 @@ test('native: all −128 inputs and weights (x·w = 16384 each) on conv 3×3 and
   }
 }});
 
-test('native: whole ResNet-18 / MobileNetV2 / YOLOv5s (leaky, hardswish) at 64², 1 and 2 threads, VNNI and AVX2: native == WASM == runQuantized', { skip }, async () => {
+test('native: whole ResNet-18 / MobileNetV2 / YOLOv5s (leaky, hardswish) at 32², 1 and 2 threads, VNNI and AVX2: native == WASM == runQuantized', { skip }, async () => {
   for (const [name, opts] of [['resnet18', {}], ['mobilenetv2', {}], ['yolov5s', {}], ['yolov5s', { activation: 'hardswish' }]] as [string, Record<string, unknown>][]) {
-    const { g, feeds } = await quantizedModel(name, 64, opts);
+    const { g, feeds } = await quantizedModel(name, 32, opts);
     const ref = reference(g, feeds);
     for (const [threads, kk] of [[1, ISAS[0]], [2, ISAS[0]], [2, ISAS[ISAS.length - 1]]] as const) {
       K = kk;
