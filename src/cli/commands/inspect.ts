@@ -75,7 +75,7 @@ function readBytes(file: string): Uint8Array {
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     throw new UsageError('E_USAGE_FILE', code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : `cannot read: ${(err as Error).message}`, {
-      file, fix: 'pass a .onnx or .xmodel file',
+      file, fix: 'pass a .onnx, .xmodel or TF.js model.json file (or the folder of a model.json)',
     });
   }
 }
