@@ -445,8 +445,11 @@ export function registerDemo(program: Command): void {
       if (o.image && !fs.existsSync(o.image)) throw new UsageError('E_DEMO_IMAGE', 'no such image', { file: o.image, fix: 'give an existing PNG/JPEG with --image' });
       const tty = process.stderr.isTTY === true && !o.json;
       const t0 = performance.now();
+      // a TTY gets one updating line; a pipe or CI log one line per step (nothing with --json)
       const progress = (s: string): void => {
-        if (tty) process.stderr.write(`\r\x1b[K[${((performance.now() - t0) / 1000).toFixed(1)}s] ${s}…`);
+        const msg = `[${((performance.now() - t0) / 1000).toFixed(1)}s] ${s}`;
+        if (tty) process.stderr.write(`\r\x1b[K${msg}…`);
+        else if (!o.json) process.stderr.write(`${msg}\n`);
       };
       const result = await runDemo({
         image: o.image, board: o.board as Board, out: o.out, maxLines: num(o.maxLines, 'max-lines', 1),
