@@ -80,7 +80,7 @@ export function fuseTfHardSwish(g: Graph, tolerance = SIXTH_TOLERANCE): Graph {
   const scaleWeights = new Map<string, number>(); // weight const name → factor
   for (const [name, { c }] of fused) {
     const k = 6 * c;
-    if (k === 1) continue;
+    if (Math.abs(k - 1) <= 1e-6) continue; // a float32 1/6 (6c = 1 + 3e-8): exact enough, weights untouched
     const us = users.get(name) ?? [];
     const linear = us.length > 0 && !g.outputs.includes(name) && us.every((u) => (u.type === 'conv2d' || u.type === 'depthwise-conv2d')
       && u.inputs[0] === name && u.inputs.indexOf(name, 1) < 0 && get(u.inputs[1])?.type === 'const' && (users.get(u.inputs[1]!)?.length ?? 0) === 1 && !scaleWeights.has(u.inputs[1]!));
