@@ -4,7 +4,7 @@
  * of earlier batches (the approach TensorRT / onnxruntime calibrators use, here on a pow2 grid so
  * that candidate power-of-two thresholds fall on bin edges).
  */
-import { maxAbs } from '../fixpoint.js';
+import { maxAbsChecked } from './diffs-fast.js';
 import type { CalibMethod, Observer, ObserverOptions } from './types.js';
 
 export const HIST_BINS = 2048;
@@ -21,7 +21,7 @@ export class AbsHistogram {
     return this.rangeLog2 === undefined ? 0 : 2 ** this.rangeLog2;
   }
   add(x: Float32Array, tensor = 'tensor'): void {
-    const m = maxAbs(x, tensor);
+    const m = maxAbsChecked(x, tensor);
     this.total += x.length;
     if (m === 0) {
       this.bins[0] += x.length;
