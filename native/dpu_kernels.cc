@@ -169,6 +169,40 @@ inline int32_t stage1(const Stage& st, int32_t acc, int o) {
   return sat(sr(a * h, cut + 7));
 }
 
+// The exact stage (stage1) on 8 int64 lanes: every mode, any shift_bias sign, no overflow proof needed.
+VNNI_TARGET inline __m512i sr64(__m512i v, int s) {
+  if (s > 0) return _mm512_sra_epi64(_mm512_add_epi64(v, _mm512_set1_epi64(int64_t(1) << (s - 1))), _mm_cvtsi32_si128(s));
+  if (s == 0) return v;
+  return _mm512_sll_epi64(v, _mm_cvtsi32_si128(-s));
+}
+VNNI_TARGET inline __m512i sat64(__m512i v) {
+  return _mm512_min_epi64(_mm512_max_epi64(v, _mm512_set1_epi64(-128)), _mm512_set1_epi64(127));
+}
+VNNI_TARGET inline __m128i stage8x64(const Stage& st, __m512i a) {
+  const __m512i z = _mm512_setzero_si512();
+  const int cut = st.cut;
+  __m512i y;
+  switch (st.mode) {
+    case 0: y = sat64(sr64(a, cut)); break;
+    case 1: y = _mm512_maskz_mov_epi64(_mm512_cmpgt_epi64_mask(a, z), sat64(sr64(a, cut))); break;
+    case 2: y = _mm512_maskz_mov_epi64(_mm512_cmpgt_epi64_mask(a, z), sat64(sr64(_mm512_min_epi64(a, _mm512_set1_epi64(st.six)), cut))); break;
+    case 3: {
+      const __m512i p = sat64(sr64(a, cut));
+      const __m512i q = sat64(sr64(_mm512_mullo_epi64(a, _mm512_set1_epi64(st.leaky)), cut + 8));
+      y = _mm512_mask_blend_epi64(_mm512_cmplt_epi64_mask(a, z), p, q);
+      break;
+    }
+    default: {
+      __m512i r = _mm512_add_epi64(a, _mm512_set1_epi64(st.three));
+      r = _mm512_min_epi64(_mm512_max_epi64(r, z), _mm512_set1_epi64(st.six));
+      const __m512i r2731 = _mm512_mullo_epi64(r, _mm512_set1_epi64(2731));
+      if (st.mode == 4) y = sat64(sr64(r2731, cut + 14));
+      else y = sat64(sr64(_mm512_mullo_epi64(a, sat64(sr64(r2731, st.hswShift))), cut + 7));
+    }
+  }
+  return _mm512_cvtepi64_epi8(y);  // already in [-128, 127]
+}
+
 // 16 exact int32 sums of output channels o..o+15 → n ≤ 16 int8 at out.
 VNNI_TARGET inline void stage16(const Stage& st, __m512i v, int o, int8_t* out, int n) {
   const __mmask16 m = n >= 16 ? __mmask16(0xffff) : __mmask16((1u << n) - 1);
@@ -193,9 +227,13 @@ VNNI_TARGET inline void stage16(const Stage& st, __m512i v, int o, int8_t* out, 
     _mm_mask_storeu_epi8(out, m, _mm512_cvtsepi32_epi8(v));
     return;
   }
-  alignas(64) int32_t a[16];
-  _mm512_store_si512(a, v);
-  for (int i = 0; i < n; i++) out[i] = int8_t(stage1(st, a[i], o + i));
+  // exact int64 path: a = (acc << accShift) + bias, 8 lanes at a time
+  const __m512i b = _mm512_maskz_loadu_epi32(m, st.bias + o);
+  const __m128i sh = _mm_cvtsi32_si128(st.accShift);
+  const __m512i lo = _mm512_add_epi64(_mm512_sll_epi64(_mm512_cvtepi32_epi64(_mm512_castsi512_si256(v)), sh), _mm512_cvtepi32_epi64(_mm512_castsi512_si256(b)));
+  const __m512i hi = _mm512_add_epi64(_mm512_sll_epi64(_mm512_cvtepi32_epi64(_mm512_extracti64x4_epi64(v, 1)), sh), _mm512_cvtepi32_epi64(_mm512_extracti64x4_epi64(b, 1)));
+  const __m128i r = _mm_unpacklo_epi64(stage8x64(st, lo), stage8x64(st, hi));
+  _mm_mask_storeu_epi8(out, m, r);
 }
 
 // dst[i] = src[i] ^ 0x80 (int8 x → u8 x + 128)
