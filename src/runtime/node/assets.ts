@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AppError } from '../../errors.js';
+import './native-run.js'; // Node: 'run' runners use the native kernels when built (DPUFLOW_NATIVE=0: WASM)
 
 /** The shipped assets dpuflow uses, by short name. */
 export const ASSETS = {

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import { XmodelError } from '../../errors.js';
 import { Graph } from '../../xir/graph.js';
 import { writeFileAtomic } from '../../cli/output.js';
+import './native-run.js'; // Node: 'run' runners use the native kernels when built (DPUFLOW_NATIVE=0: WASM)
 
 /** Reads and decodes an .xmodel file: `Graph.deserialize(path)` of XIR. */
 export function readXmodelFile(file: string): Graph {
