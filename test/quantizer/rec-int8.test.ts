@@ -2,7 +2,8 @@
  * Issue 4 (+8): PP-OCRv4 rec in INT8, and the tools that located why it fails.
  * - weightSensitivity on a hand net: hand-computed SQNR of a one-weight quantization error.
  * - activation-aware CLE: float function unchanged, intermediate range not widened (runFloat oracle).
- * - rec INT8 vs onnxruntime FP32 text on real line crops (same recTensor pre-processing and CTC decode):
+ * - the OCR pipeline with INT8 rec vs all-onnxruntime FP32 on regions of the shipped screenshots (same det, cls,
+ *   pre- and post-processing):
  *   the issue-8 targets (≥ 90 % lines, ≥ 97 % characters) are not met — `todo` with the measured figure.
  */
 import { test } from 'node:test';
@@ -15,8 +16,8 @@ import { importOnnx } from '../../src/importers/onnx/index.js';
 import { ortExecutor } from '../../src/apps/node/ort-executor.js';
 import { readImage } from '../../src/apps/node/image-io.js';
 import { readKeys } from '../../src/apps/node/models.js';
-import { recTensor } from '../../src/apps/ocr/pipeline.js';
-import { ctcGreedyDecode } from '../../src/apps/ocr/ctc.js';
+import { recTensor, runOcr } from '../../src/apps/ocr/pipeline.js';
+import type { ModelExecutor } from '../../src/apps/executor.js';
 import { assetPath, readAsset } from '../../src/runtime/node/assets.js';
 import type { RgbImage } from '../../src/apps/image/image.js';
 import type { Graph, Op, TensorValue } from '../../src/ir/types.js';
@@ -101,34 +102,50 @@ function editDistance(a: string, b: string): number {
   return prev[b.length] as number;
 }
 
-// Measured (3 calibration lines, default options): 0/10 lines equal, 0 % characters — INT8 reads blank.
-// Cause (docs/quantizer.md "PP-OCRv4 rec"): per-tensor power-of-two weights of the pointwise convs.
-const REC_TODO = 'issue 4/8: INT8 rec vs FP32 ≥ 90 % lines, ≥ 97 % characters; measured 0/10 lines, 0 % (INT8 reads blank)';
-test('PP-OCRv4 rec 48×320: INT8 (fast executor = DPU arithmetic) text vs onnxruntime FP32 on real line crops', { todo: REC_TODO }, async () => {
+// Measured (3 calibration lines, default options): 0/11 lines equal, 0 % characters — FP32 reads "RESULTS TREE",
+// "Constructors", "FaceAttentionConfig"…, INT8 rec reads blank on every line.
+// Cause (docs/quantizer.md "PP-OCRv4 rec"): 8-bit weights; per-tensor power-of-two on the pointwise convs first.
+const REC_TODO = 'issue 4/8: INT8 rec vs FP32 ≥ 90 % lines, ≥ 97 % characters; measured 0/11 lines equal, 0 % characters (INT8 reads blank)';
+test('PP-OCR pipeline with INT8 rec (fast executor = DPU arithmetic) vs all-onnxruntime FP32: same det/cls/pre/post code, real screenshots', { todo: REC_TODO }, async () => {
   const alphabet = readKeys(assetPath('ppocr-keys'));
-  const rec = readAsset('ppocr-rec');
+  const det = readAsset('ppocr-det'), cls = readAsset('ppocr-cls'), rec = readAsset('ppocr-rec');
   const doc = await readImage(assetPath('image-text-2'));
-  const lines: TensorValue[] = [];
-  for (const y0 of [568, 795]) for (let r = 0; r < 8; r++) for (const x of [10, 254]) lines.push(recTensor(crop(doc, x, Math.round(y0 + r * 21.6), 230, 24), 48, 320));
-  const calib = lines.filter((_, i) => i % 4 === 3).slice(0, 3);
-  const evalSet = lines.filter((_, i) => i % 4 !== 3).slice(0, 10);
+  const menu = await readImage(assetPath('image-text'));
+  // calibration: text-line crops of the typedoc page away from the evaluated regions
+  const calib: TensorValue[] = [];
+  for (let r = 0; r < 3; r++) calib.push(recTensor(crop(doc, 10 + 244 * (r % 2), Math.round(795 + r * 43.2), 230, 24), 48, 320));
   const g = importOnnx(rec, { inputShapes: { x: [1, 3, 48, 320] } });
   const q = await quantize(g, calib.map((x) => ({ x })), { skipReport: true });
   const fx = createFastExecutor(q.graph);
-  const ort = await ortExecutor(rec, { name: 'rec' });
+  const ortRec = await ortExecutor(rec, { name: 'rec' });
+  const int8Rec: ModelExecutor = {
+    name: 'rec-int8', backend: 'dpu-run', inputs: [{ name: 'x', shape: [1, 48, 320, 3] }], outputs: q.graph.outputs,
+    run: async (feeds) => fx.run(feeds),
+  };
+  const base = { det: await ortExecutor(det, { name: 'det' }), cls: await ortExecutor(cls, { name: 'cls' }), alphabet };
   let same = 0;
+  let n = 0;
   let chars = 0;
   let errs = 0;
-  for (const x of evalSet) {
-    const a = ctcGreedyDecode((await ort.run({ x }))[ort.outputs[0]!]!, alphabet).text;
-    const b = ctcGreedyDecode(fx.run({ x })[q.graph.outputs[0]!]!, alphabet).text;
-    assert.ok(a.trim().length > 0, 'FP32 reads text on every crop');
-    if (a === b) same++;
-    chars += a.length;
-    errs += editDistance(a, b);
+  for (const region of [crop(menu, 40, 60, 110, 84), crop(doc, 0, 0, 320, 96), crop(doc, 0, 560, 480, 90)]) {
+    const a = await runOcr(region, { ...base, rec: ortRec }, { maxLines: 6 });
+    const b = await runOcr(region, { ...base, rec: int8Rec }, { maxLines: 6 });
+    // same det/cls → same boxes; a line INT8 reads as nothing (dropped by the score filter) counts as ''
+    for (const la of a.lines) {
+      const pa = la.box.flat();
+      const lb = b.lines.find((l) => l.box.flat().every((v, k) => Math.abs(v - (pa[k] as number)) <= 1));
+      const ta = la.text.trim();
+      const tb = lb ? lb.text.trim() : '';
+      if (process.env.DPUFLOW_VERBOSE) console.log(JSON.stringify(ta), JSON.stringify(tb));
+      if (ta === tb) same++;
+      n++;
+      chars += ta.length;
+      errs += editDistance(ta, tb);
+    }
   }
-  ort.close?.();
+  for (const ex of [ortRec, base.det, base.cls]) ex.close?.();
+  assert.ok(n >= 5, `${n} lines`);
   const charAcc = 1 - errs / chars;
-  console.log(`rec INT8 vs FP32: ${same}/${evalSet.length} lines equal, character accuracy ${(100 * charAcc).toFixed(1)} %`);
-  assert.ok(same / evalSet.length >= 0.9 && charAcc >= 0.97, `${same}/${evalSet.length} lines, ${(100 * charAcc).toFixed(1)} % characters`);
+  console.log(`rec INT8 vs FP32 in the OCR pipeline: ${same}/${n} lines equal, character accuracy ${(100 * charAcc).toFixed(1)} %`);
+  assert.ok(same / n >= 0.9 && charAcc >= 0.97, `${same}/${n} lines, ${(100 * charAcc).toFixed(1)} % characters`);
 });
