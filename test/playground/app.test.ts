@@ -143,6 +143,7 @@ test('playground app in headless chromium', { skip, timeout: 150_000 }, async (t
       assert.ok(barW.some((w) => w > 100), 'bars are drawn with width');
       assert.ok(await rp.$('#fps-chart svg'), 'fps chart');
       assert.ok((await rp.$$('#split-chart rect.seg.compute')).length >= 50, 'compute vs DDR-wait bars');
+      assert.equal((await rp.$$('#fps-lines polyline')).length, 3, 'the CLI report: fps vs threads for ZCU102, ZCU104 and KV260');
       await rp.screenshot({ path: path.join(OUT, 'profile-report-offline.png'), fullPage: false });
       await rp.locator('#split-chart').screenshot({ path: path.join(OUT, 'profile-report-split-chart.png') });
       // the page's own report download: same fps, fps-vs-threads lines for the three boards

@@ -71,7 +71,7 @@ export function registerProfile(program: Command): void {
       const g = readXmodelFile(model);
       const p = profileModel(g, o.board ?? 'kv260', await measureCpuSubgraphs(g));
       if (o.trace) writeFileAtomic(o.trace, JSON.stringify(chromeTrace(p)));
-      if (o.html) writeFileAtomic(o.html, renderProfileHtml(model, p, p.dpuMs > 0 ? Array.from({ length: p.board.cores + 1 }, (_, i) => modelThroughput(g, p.board.name, i + 1)) : []));
+      if (o.html) writeFileAtomic(o.html, renderProfileHtml(model, p, p.dpuMs > 0 ? BOARDS.flatMap((b) => Array.from({ length: b.cores + 1 }, (_, i) => modelThroughput(g, b.name, i + 1))) : []));
       if (o.json) {
         const { perf: _perf, ...rest } = p;
         printJson({ model, ...rest, trace: o.trace ?? null });
