@@ -144,3 +144,22 @@ test('a model.json with a missing weight shard: every command exits 1 with the I
     fs.rmSync(tmp, { recursive: true, force: true });
   }
 });
+
+test('inspect --start-at / --output: the graph starts at a named tensor (a float input of the given NHWC shape) and stops at another', () => {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'dpuflow-tfjs-cli-'));
+  try {
+    const dir = path.join(tmp, 'cut');
+    writeModel(dir, classifier());
+    const r = cli('inspect', dir, '--start-at', 'c1=1x16x16x8', '--output', 'logits', '--json');
+    assert.equal(r.status, 0, r.stderr);
+    const j = JSON.parse(r.stdout) as { inputs: { name: string; shape: number[] }[]; outputs: { name: string; shape: number[] }[]; opCounts: Record<string, number> };
+    assert.deepEqual(j.inputs.map((t) => [t.name, t.shape]), [['c1', [1, 16, 16, 8]]]);
+    assert.deepEqual(j.outputs.map((t) => t.shape), [[1, 5]]);
+    assert.equal(j.opCounts['conv2d'], 1, 'only c2 is left of the two convs');
+    const bad = cli('inspect', dir, '--start-at', 'nope=1x2x2x1', '--output', 'logits');
+    assert.equal(bad.status, 1);
+    assert.match(bad.stderr, /ImportError: .*start tensor 'nope' is not a node/);
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+});
