@@ -29,7 +29,7 @@ import { ARENA_START, type Parallel, type ParallelJob, type StageArgs, serialPar
 import '../../ops/index.js';
 import { NATIVE_CONV_PARAMS, NP, type NativeContext, type NativeOption } from '../native/types.js';
 import { constInt8 } from '../../xir/to-ir.js';
-import { type ExtraContext, planBroadcastEltwise, planResizeNearest, planTransposedConv } from './plan-extra.js';
+import { type ExtraContext, planBroadcastEltwise, planResizeNearest, planTranspose, planTransposedConv } from './plan-extra.js';
 
 export interface FastExecutorOptions {
   /** Memory to run in (node/pool.ts passes a shared one); default: a new memory. */
@@ -514,6 +514,7 @@ export function createFastExecutor(graph: Graph, opts: FastExecutorOptions = {})
           case 'add': case 'sub': case 'mul': step = sameShape((qs[0] as QSlot).shape, (qs[1] as QSlot).shape) ? planEltwise(op, qs[0] as QSlot, qs[1] as QSlot) : planBroadcastEltwise(extra, op, qs[0] as QSlot, qs[1] as QSlot); break;
           case 'transposed-conv2d': step = planTransposedConv(extra, op, qs[0] as QSlot, ...convInputs(op)); break;
           case 'resize': step = planResizeNearest(extra, op, qs[0] as QSlot); break;
+          case 'transpose': step = planTranspose(extra, op, qs[0] as QSlot); break;
           case 'reshape': case 'identity': step = planAlias(op, qs[0] as QSlot); break;
           case 'concat': step = planConcat(op, qs as QSlot[]); break;
           default: break;

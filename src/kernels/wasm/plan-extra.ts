@@ -259,3 +259,44 @@ export function planResizeNearest(ctx: ExtraContext, op: Op, x: ExtraSlot): Step
     }
   };
 }
+
+/** transpose (any rank): a precomputed source offset per output run, copies (WASM `requant` first when fo ≠ fi). */
+export function planTranspose(ctx: ExtraContext, op: Op, x: ExtraSlot): Step {
+  const r = x.shape.length;
+  const order = attrNums(op.attrs, 'order', []);
+  if (order.length !== r || [...order].sort((a, b) => a - b).some((a, i) => a !== i)) ctx.unsupported(`order [${order}] is not a permutation of rank ${r}`);
+  const shape = order.map((a) => x.shape[a]);
+  const fo = op.output.fixPoint as number;
+  const sft = x.fp - fo;
+  checkShift(sft, op.name);
+  if (Math.abs(sft) > 30) ctx.unsupported('shift out of range');
+  const inS = new Array<number>(r).fill(1);
+  for (let a = r - 2; a >= 0; a--) inS[a] = inS[a + 1] * x.shape[a + 1];
+  // trailing output axes that stay in place and in order form contiguous runs of L bytes
+  let j = r;
+  while (j > 0 && order[j - 1] === j - 1 && (j === r || order[j] === j)) j--;
+  const L = numel(shape.slice(j));
+  const outer = x.n / L;
+  if (outer > 1 << 24) ctx.unsupported('too many runs');
+  const srcOff = new Int32Array(outer);
+  const idx = new Array<number>(j).fill(0);
+  for (let o = 0; o < outer; o++) {
+    let off = 0;
+    for (let a = 0; a < j; a++) off += idx[a] * inS[order[a]];
+    srcOff[o] = off;
+    for (let a = j - 1; a >= 0; a--) {
+      if (++idx[a] < shape[a]) break;
+      idx[a] = 0;
+    }
+  }
+  const src = sft === 0 ? x : ctx.qslot(x.shape.slice(), fo);
+  const out = ctx.qslot(shape, fo);
+  ctx.setSlot(op.name, out);
+  return () => {
+    if (sft !== 0) ctx.requant(x.off, src.off, x.n, sft);
+    const m = ctx.i8();
+    const so = src.off, d = out.off;
+    if (L === 1) for (let o = 0; o < outer; o++) m[d + o] = m[so + srcOff[o]];
+    else for (let o = 0; o < outer; o++) m.copyWithin(d + o * L, so + srcOff[o], so + srcOff[o] + L);
+  };
+}

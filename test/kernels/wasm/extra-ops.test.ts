@@ -143,3 +143,25 @@ test('resize NEAREST, every coordinate × nearest mode, up and down, fo ≠ fi =
     }
   }
 });
+
+test('transpose, ranks 1–5, every permutation of rank ≤ 4 and random ones of rank 5, fo ≠ fi == runQuantized', () => {
+  const perms = (n: number): number[][] => (n === 0 ? [[]] : perms(n - 1).flatMap((p) => Array.from({ length: n }, (_, i) => [...p.slice(0, i), n - 1, ...p.slice(i)])));
+  let seed = 400;
+  for (let r = 1; r <= 5; r++) {
+    const all = perms(r);
+    const list = r <= 4 ? all : all.filter((_, i) => i % 17 === 0);
+    for (const order of list) {
+      const rnd = rng(seed++);
+      const shape = Array.from({ length: r }, () => [1, 3, 17, 2, 5, 33][randInt(rnd, 0, 5)]);
+      if (numel(shape) > 40000) shape[0] = 1;
+      const fi = randInt(rnd, 2, 6);
+      const fo = rnd() < 0.5 ? fi : fi + randInt(rnd, -2, 2);
+      const g: Graph = {
+        name: 'tr',
+        ops: [dataOp('x', shape, fi), op('y', 'transpose', ['x'], { order }, order.map((a) => shape[a]), fo)],
+        inputs: ['x'], outputs: ['y'], meta: {},
+      };
+      compare(g, { x: feed(shape, fi, rnd) }, `transpose [${shape}] order [${order}] fi ${fi} fo ${fo}`);
+    }
+  }
+});
