@@ -8,7 +8,8 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { makeSeeds, type Seeds } from './seeds.js';
-import { FuzzWorker, fuzzTarget } from './runner.js';
+import { FuzzWorker, fuzzTarget, makeInput } from './runner.js';
+import { createHash } from 'node:crypto';
 import { TARGETS, type TargetName } from './targets.js';
 
 const corpusDir = fileURLToPath(new URL('../../../test/fuzz/corpus/', import.meta.url));
@@ -21,6 +22,16 @@ test('seed files are real and accepted unmutated (the harness does not reject ev
   for (const t of TARGETS) {
     assert.ok(seeds.files[t].length > 0, `${t} has seeds`);
     for (const b of seeds.files[t]) assert.deepEqual(await w.run(t, b, 20000), { kind: 'accepted' }, t);
+  }
+});
+
+test('mutators never write into a seed, even a Node Buffer seed (Buffer#slice is a view)', () => {
+  const h = (b: Uint8Array) => createHash('sha1').update(b).digest('hex');
+  for (const t of TARGETS) {
+    const bufs = seeds.files[t].map((b) => Buffer.from(b)); // Buffers on purpose
+    const before = bufs.map(h);
+    for (let i = 0; i < 60; i++) makeInput(t, bufs, 5, i);
+    assert.deepEqual(bufs.map(h), before, t);
   }
 });
 
