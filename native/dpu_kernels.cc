@@ -329,33 +329,42 @@ struct DwGeo {
   int OH, OW;
 };
 
-// x as int32 lanes (high 16 bits = its sign) and w with zero high 16 bits: vpdpwssd adds x·w exactly
+// x as int32 lanes (high 16 bits = its sign) and w with zero high 16 bits: vpdpwssd adds x·w exactly.
+// Q output pixels at once (independent accumulator chains), weights of 3×3 / 5×5 kept in registers.
+template <int KH, int KW, int Q>
+VNNI_TARGET inline void dwPixels(const ConvWeights& W, const DwGeo& g, const Stage& st, int oy, int ox, int c, const __m512i* wr, int n) {
+  const int Cp = g.Cp;
+  const int kh = KH ? KH : W.kh, kw = KW ? KW : W.kw;
+  __m512i acc[Q];
+  for (int q = 0; q < Q; q++) acc[q] = _mm512_setzero_si512();
+  const size_t pixStep = size_t(g.sw) * Cp;
+  int t = 0;
+  for (int ky = 0; ky < kh; ky++) {
+    const int8_t* row = g.xp + (size_t(oy * g.sh + ky * g.dh) * g.Wp + size_t(ox) * g.sw) * Cp + c;
+    for (int kx = 0; kx < kw; kx++, t++) {
+      __m512i w;
+      if constexpr (KH && KW) w = wr[t];
+      else w = _mm512_loadu_si512(W.dw.data() + size_t(t) * Cp + c);
+      const int8_t* xp = row + size_t(kx) * g.dw * Cp;
+      for (int q = 0; q < Q; q++)
+        acc[q] = _mm512_dpwssd_epi32(acc[q], _mm512_cvtepi8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(xp + q * pixStep))), w);
+    }
+  }
+  for (int q = 0; q < Q; q++) stage16(st, acc[q], c, g.out + (size_t(oy) * g.OW + ox + q) * W.C + c, n);
+}
+
 template <int KH, int KW>
 VNNI_TARGET void dwRowK(const ConvWeights& W, const DwGeo& g, const Stage& st, int oy) {
   const int C = W.C, Cp = g.Cp;
-  const int kh = KH ? KH : W.kh, kw = KW ? KW : W.kw;
   for (int c = 0; c < C; c += 16) {
     constexpr int TR = KH && KW ? KH * KW : 1;
     __m512i wr[TR];
     if constexpr (KH && KW)
       for (int t = 0; t < TR; t++) wr[t] = _mm512_loadu_si512(W.dw.data() + size_t(t) * Cp + c);
     const int n = std::min(16, C - c);
-    for (int ox = 0; ox < g.OW; ox++) {
-      __m512i acc0 = _mm512_setzero_si512(), acc1 = _mm512_setzero_si512();
-      int t = 0;
-      for (int ky = 0; ky < kh; ky++) {
-        const int8_t* row = g.xp + (size_t(oy * g.sh + ky * g.dh) * g.Wp + size_t(ox) * g.sw) * Cp + c;
-        for (int kx = 0; kx < kw; kx++, t++) {
-          const __m512i x = _mm512_cvtepi8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(row + size_t(kx) * g.dw * Cp)));
-          __m512i w;
-          if constexpr (KH && KW) w = wr[t];
-          else w = _mm512_loadu_si512(W.dw.data() + size_t(t) * Cp + c);
-          if (t & 1) acc1 = _mm512_dpwssd_epi32(acc1, x, w);
-          else acc0 = _mm512_dpwssd_epi32(acc0, x, w);
-        }
-      }
-      stage16(st, _mm512_add_epi32(acc0, acc1), c, g.out + (size_t(oy) * g.OW + ox) * C + c, n);
-    }
+    int ox = 0;
+    for (; ox + 4 <= g.OW; ox += 4) dwPixels<KH, KW, 4>(W, g, st, oy, ox, c, wr, n);
+    for (; ox < g.OW; ox++) dwPixels<KH, KW, 1>(W, g, st, oy, ox, c, wr, n);
   }
 }
 
