@@ -7,7 +7,7 @@
 import type { Graph as IrGraph, Op as IrOp } from '../ir/types.js';
 import { RuntimeError } from '../errors.js';
 import type { Graph, Subgraph, Tensor } from '../xir/graph.js';
-import { xmodelToIr } from '../xir/to-ir.js';
+import { copyConstData, xmodelToIr } from '../xir/to-ir.js';
 import type { RunnerTensor } from './tensor.js';
 
 const irCache = new WeakMap<Graph, IrGraph>();
@@ -16,7 +16,7 @@ const irCache = new WeakMap<Graph, IrGraph>();
 export function graphAsIr(g: Graph): IrGraph {
   let ir = irCache.get(g);
   if (!ir) {
-    ir = xmodelToIr(g);
+    ir = xmodelToIr(g, { int8Consts: 'lazy' });
     irCache.set(g, ir);
   }
   return ir;
@@ -115,7 +115,7 @@ export function subgraphToIr(sg: Subgraph): IrGraph {
     for (const k of DPU_ONLY_ATTRS) delete attrs[k];
     if (op.type === 'pool-fix' || op.type === 'eltwise-fix') delete attrs['type'];
     const ir: IrOp = { name: op.name, type: irTypeOf(op), inputs: [...op.inputs], attrs, output: { ...op.output, shape: [...op.output.shape] } };
-    if (op.data) ir.data = op.data;
+    copyConstData(op, ir);
     ops.push(ir);
     have.add(op.name);
   }
