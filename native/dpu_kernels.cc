@@ -78,6 +78,26 @@ class Pool {
     job_ = nullptr;
   }
 
+  // a(i, n) on every thread, a barrier, then b(i, n): one dispatch for two phases
+  void run2(int count, const std::function<void(int, int)>& a, const std::function<void(int, int)>& b) {
+    count = std::max(1, std::min(count, n_));
+    if (count == 1) {
+      a(0, 1);
+      b(0, 1);
+      return;
+    }
+    std::atomic<int> arrived{0};
+    run(count, [&](int i, int n) {
+      a(i, n);
+      arrived.fetch_add(1, std::memory_order_acq_rel);
+      for (int spin = 0; arrived.load(std::memory_order_acquire) < n; spin++) {
+        if (spin < 2000) _mm_pause();
+        else std::this_thread::yield();
+      }
+      b(i, n);
+    });
+  }
+
  private:
   void loop(int index) {
     uint64_t seen = 0;
@@ -683,9 +703,8 @@ napi_value Conv(napi_env env, napi_callback_info info) {
     const int Cp = W->Cp;
     int8_t* xp = reinterpret_cast<int8_t*>(ctx->scratchBytes(size_t(Hp) * Wp * Cp + 64));
     DwGeo g{xp, Wp, Cp, sh, sw, dh, dw, out, OH, OW};
-    ctx->pool.run(threads, [&](int i, int n) {
-      // padded copy: rows split between threads, then a barrier-free second phase is not possible,
-      // so each thread pads its rows in a first run (see below)
+    const auto pad = [&](int i, int n) {
+      // padded copy: rows split between threads; run2's barrier separates it from the compute phase
       const int r0 = int(int64_t(Hp) * i / n), r1 = int(int64_t(Hp) * (i + 1) / n);
       for (int r = r0; r < r1; r++) {
         int8_t* d = xp + size_t(r) * Wp * Cp;
@@ -699,18 +718,19 @@ napi_value Conv(napi_env env, napi_callback_info info) {
         }
         std::memset(d + size_t(pl + Wd) * Cp, 0, size_t(pr) * Cp);
       }
-    });
-    ctx->pool.run(threads, [&](int i, int n) {
+    };
+    const auto comp = [&](int i, int n) {
       const int r0 = int(int64_t(OH) * i / n), r1 = int(int64_t(OH) * (i + 1) / n);
       for (int oy = r0; oy < r1; oy++) {
         if (W->isa == 2) dwRow(*W, g, st, oy);
         else dwRow2(*W, g, st, oy);
       }
-    });
+    };
+    ctx->pool.run2(threads, pad, comp);
   } else if (W->isa == 1) {
     const int Cs = W->C2 * 2;
     int16_t* xp = reinterpret_cast<int16_t*>(ctx->scratchBytes((size_t(Hp) * Wp * Cs + 32) * 2));
-    ctx->pool.run(threads, [&](int i, int n) {
+    const auto pad = [&](int i, int n) {
       const int r0 = int(int64_t(Hp) * i / n), r1 = int(int64_t(Hp) * (i + 1) / n);
       for (int r = r0; r < r1; r++) {
         int16_t* d = xp + size_t(r) * Wp * Cs;
@@ -719,10 +739,10 @@ napi_value Conv(napi_env env, napi_callback_info info) {
         if (y < 0 || y >= H) continue;
         for (int xx = 0; xx < Wd; xx++) widen16(d + size_t(pl + xx) * Cs, x + (size_t(y) * Wd + xx) * C, C);
       }
-    });
+    };
     ConvGeo2 g{xp, Wp, Cs, sh, sw, dh, dw, out, OH, OW};
     const int npix = OH * OW;
-    ctx->pool.run(threads, [&](int i, int n) {
+    const auto comp = [&](int i, int n) {
       for (int ob = 0; ob < W->OB; ob += 2) {
         const int nb = std::min(2, W->OB - ob);
         const int P = nb == 2 ? 6 : 12;
@@ -731,11 +751,12 @@ napi_value Conv(napi_env env, napi_callback_info info) {
         if (nb == 2) convTiles2<2>(*W, g, st, ob, t0, t1);
         else convTiles2<1>(*W, g, st, ob, t0, t1);
       }
-    });
+    };
+    ctx->pool.run2(threads, pad, comp);
   } else {
     const int Cs = W->C4 * 4;
     uint8_t* xp = ctx->scratchBytes(size_t(Hp) * Wp * Cs + 64);
-    ctx->pool.run(threads, [&](int i, int n) {
+    const auto pad = [&](int i, int n) {
       const int r0 = int(int64_t(Hp) * i / n), r1 = int(int64_t(Hp) * (i + 1) / n);
       for (int r = r0; r < r1; r++) {
         uint8_t* d = xp + size_t(r) * Wp * Cs;
@@ -754,11 +775,11 @@ napi_value Conv(napi_env env, napi_callback_info info) {
         }
         std::memset(d + size_t(pl + Wd) * Cs, 0x80, size_t(pr) * Cs);
       }
-    });
+    };
     ConvGeo g{xp, Wp, Cs, sh, sw, dh, dw, out, OH, OW};
     // every thread takes the same share of pixel tiles in each group of up to 4 oc blocks (64 channels)
     const int npix = OH * OW;
-    ctx->pool.run(threads, [&](int i, int n) {
+    const auto comp = [&](int i, int n) {
       for (int ob = 0; ob < W->OB; ob += 4) {
         const int nb = std::min(4, W->OB - ob);
         const int P = nb == 4 ? tileP<4>() : nb == 3 ? tileP<3>() : nb == 2 ? tileP<2>() : tileP<1>();
@@ -771,7 +792,8 @@ napi_value Conv(napi_env env, napi_callback_info info) {
           default: convTiles<1>(*W, g, st, ob, t0, t1); break;
         }
       }
-    });
+    };
+    ctx->pool.run2(threads, pad, comp);
   }
   return nullptr;
 }
