@@ -568,3 +568,6 @@ export function reluq(src: usize, dst: usize, i0: i32, i1: i32, s: i32): void {
     store<i8>(dst + i, <i8>(q <= 0 ? 0 : sat(sr(q, s))));
   }
 }
+
+// ---- resize (assembly/resize.ts) ---------------------------------------------------------------
+export { resize_bilinear } from "./resize";

@@ -29,7 +29,7 @@ import { ARENA_START, type Parallel, type ParallelJob, type StageArgs, serialPar
 import '../../ops/index.js';
 import { NATIVE_CONV_PARAMS, NP, type NativeContext, type NativeOption } from '../native/types.js';
 import { constInt8 } from '../../xir/to-ir.js';
-import { type ExtraContext, planBroadcastEltwise, planResizeNearest, planTranspose, planTransposedConv } from './plan-extra.js';
+import { type ExtraContext, planBroadcastEltwise, planResize, planTranspose, planTransposedConv } from './plan-extra.js';
 
 export interface FastExecutorOptions {
   /** Memory to run in (node/pool.ts passes a shared one); default: a new memory. */
@@ -454,7 +454,7 @@ export function createFastExecutor(graph: Graph, opts: FastExecutorOptions = {})
     return s;
   }
 
-  const extra: ExtraContext = { qslot, setSlot: (n, s) => slots.set(n, s), slot: (n) => { const s = slots.get(n); return s?.kind === 'q' ? s : undefined; }, i8: () => I8, requant: (a, b, n, s) => k.requant(a, b, n, s), planConv, planEltwise, unsupported };
+  const extra: ExtraContext = { qslot, setSlot: (n, s) => slots.set(n, s), slot: (n) => { const s = slots.get(n); return s?.kind === 'q' ? s : undefined; }, i8: () => I8, wasm: (n) => (k as unknown as Record<string, ((...a: number[]) => void) | undefined>)[n], requant: (a, b, n, s) => k.requant(a, b, n, s), planConv, planEltwise, unsupported };
   const feedSteps: ((feeds: Record<string, TensorValue>) => void)[] = [];
   for (const op of graph.ops) {
     const fp = op.output.fixPoint;
@@ -513,7 +513,7 @@ export function createFastExecutor(graph: Graph, opts: FastExecutorOptions = {})
           case 'avgpool2d': step = planPool(op, qs[0] as QSlot, true); break;
           case 'add': case 'sub': case 'mul': step = sameShape((qs[0] as QSlot).shape, (qs[1] as QSlot).shape) ? planEltwise(op, qs[0] as QSlot, qs[1] as QSlot) : planBroadcastEltwise(extra, op, qs[0] as QSlot, qs[1] as QSlot); break;
           case 'transposed-conv2d': step = planTransposedConv(extra, op, qs[0] as QSlot, ...convInputs(op)); break;
-          case 'resize': step = planResizeNearest(extra, op, qs[0] as QSlot); break;
+          case 'resize': step = planResize(extra, op, qs[0] as QSlot); break;
           case 'transpose': step = planTranspose(extra, op, qs[0] as QSlot); break;
           case 'reshape': case 'identity': step = planAlias(op, qs[0] as QSlot); break;
           case 'concat': step = planConcat(op, qs as QSlot[]); break;

@@ -12,6 +12,7 @@
  *   exactly one (input pixel, tap) product sum, so it is a 1×1 conv with kh·kw·oc output channels
  *   (WASM conv kernel + the same output stage, bias repeated per tap) followed by a scatter of
  *   kw·oc-byte runs into the output (cropped by the pads).
+ * - resize BILINEAR: the WASM kernel `resize_bilinear` (assembly/resize.ts), exact rational weights.
  * - resize NEAREST: pure index mapping (the reference's exact integer coordinate rounding,
  *   `nearestIndex`) done with copies; re-quantized first with WASM `requant` when fo ≠ fi.
  *
@@ -19,7 +20,7 @@
  */
 import type { Op } from '../../ir/types.js';
 import { type QTensor, attrNums, attrStr, numel } from '../ref/int8/common.js';
-import { nearestIndex, type Coordinate, type NearestMode } from '../ref/int8/movement.js';
+import { nearestIndex, sourceCoordinate, type Coordinate, type NearestMode } from '../ref/int8/movement.js';
 import { checkShift } from '../ref/int8/arith.js';
 
 /** A fixed-point arena slot (the executor's QSlot). */
@@ -43,6 +44,8 @@ export interface ExtraContext {
   slot(name: string): ExtraSlot | undefined;
   /** The arena as int8 (re-read every call: the memory may grow while planning). */
   i8(): Int8Array;
+  /** An export of the WASM kernel module by name (kernels added in assembly/*.ts). */
+  wasm(name: string): ((...args: number[]) => void) | undefined;
   /** WASM `requant(src, dst, n, shift)`. */
   requant(src: number, dst: number, n: number, shift: number): void;
   /** The executor's conv planner (WASM or native kernels). */
@@ -221,10 +224,55 @@ export function planTransposedConv(ctx: ExtraContext, op: Op, x: ExtraSlot, w: Q
   };
 }
 
-/** resize NEAREST (as the reference defines it): copies, after a WASM re-quantization when fo ≠ fi. */
-export function planResizeNearest(ctx: ExtraContext, op: Op, x: ExtraSlot): Step {
+/** resize: NEAREST as copies, BILINEAR on the WASM `resize_bilinear` kernel (assembly/resize.ts). */
+export function planResize(ctx: ExtraContext, op: Op, x: ExtraSlot): Step {
   const mode = attrStr(op.attrs, 'mode', 'NEAREST').toUpperCase();
-  if (mode !== 'NEAREST') ctx.unsupported(`resize mode ${mode}`);
+  if (mode === 'BILINEAR') return planResizeBilinear(ctx, op, x);
+  return planResizeNearest(ctx, op, x);
+}
+
+/** BILINEAR with the reference's exact rational weights (sourceCoordinate clamped to [0, in−1]). */
+function planResizeBilinear(ctx: ExtraContext, op: Op, x: ExtraSlot): Step {
+  const kernel = ctx.wasm('resize_bilinear');
+  if (!kernel) ctx.unsupported('no resize_bilinear kernel');
+  if (x.shape.length !== 4 || x.shape[0] !== 1) ctx.unsupported('input is not NHWC batch 1');
+  const [, h, w, c] = x.shape;
+  const [ow, oh] = attrNums(op.attrs, 'size', []);
+  if (!(ow >= 1 && oh >= 1)) ctx.unsupported('no size');
+  const coord = attrStr(op.attrs, 'coordinate', 'half_pixel') as Coordinate;
+  const fo = op.output.fixPoint as number;
+  const dfp = fo - x.fp;
+  if (Math.abs(dfp) > 16) ctx.unsupported('fix point difference out of the kernel range');
+  const table = (inSize: number, outSize: number, stride: number): Int32Array => {
+    const t = new Int32Array(outSize * 5);
+    for (let o = 0; o < outSize; o++) {
+      let [num, den] = sourceCoordinate(o, inSize, outSize, coord);
+      if (num < 0) num = 0;
+      if (num > (inSize - 1) * den) num = (inSize - 1) * den;
+      const i0 = Math.floor(num / den);
+      const rem = num - i0 * den;
+      t.set([i0 * stride, Math.min(i0 + 1, inSize - 1) * stride, den - rem, rem, den], o * 5);
+    }
+    return t;
+  };
+  const yt = table(h, oh, w * c);
+  const xt = table(w, ow, c);
+  // |S·2^dfp| ≤ 128·den_y·den_x·2^dfp must stay far inside i64
+  if (Math.max(...yt.filter((_, i) => i % 5 === 4)) * Math.max(...xt.filter((_, i) => i % 5 === 4)) * 2 ** Math.max(0, dfp) * 512 >= 2 ** 62) ctx.unsupported('weights too large');
+  const ys = ctx.qslot([yt.byteLength], 0);
+  const xs = ctx.qslot([xt.byteLength], 0);
+  const out = ctx.qslot([1, oh, ow, c], fo);
+  ctx.setSlot(op.name, out);
+  return () => {
+    const m = ctx.i8();
+    new Int32Array(m.buffer, m.byteOffset + ys.off, yt.length).set(yt);
+    new Int32Array(m.buffer, m.byteOffset + xs.off, xt.length).set(xt);
+    kernel(x.off, c, out.off, ow, ys.off, xs.off, dfp, 0, oh);
+  };
+}
+
+/** resize NEAREST (as the reference defines it): copies, after a WASM re-quantization when fo ≠ fi. */
+function planResizeNearest(ctx: ExtraContext, op: Op, x: ExtraSlot): Step {
   if (x.shape.length !== 4 || x.shape[0] !== 1) ctx.unsupported('input is not NHWC batch 1');
   const [, h, w, c] = x.shape;
   const [ow, oh] = attrNums(op.attrs, 'size', []);

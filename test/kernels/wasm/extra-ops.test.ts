@@ -165,3 +165,24 @@ test('transpose, ranks 1–5, every permutation of rank ≤ 4 and random ones of
     }
   }
 });
+
+test('resize BILINEAR (WASM resize_bilinear), every coordinate mode, up / down / odd sizes, fo ≠ fi, saturation == runQuantized', () => {
+  let seed = 500;
+  for (const C of [1, 3, 17, 33]) {
+    for (const coordinate of ['half_pixel', 'asymmetric', 'align_corners', 'pytorch_half_pixel']) {
+      for (let rep = 0; rep < 3; rep++) {
+        const r = rng(seed++);
+        const [H, W] = [randInt(r, 1, 7), randInt(r, 1, 9)];
+        const [OH, OW] = rep === 0 ? [2 * H, 2 * W] : [randInt(r, 1, 13), randInt(r, 1, 11)];
+        const fi = randInt(r, 2, 6);
+        const fo = rep === 2 ? fi + randInt(r, 1, 3) : fi + randInt(r, -3, 0); // fo > fi saturates
+        const g: Graph = {
+          name: 'rsb',
+          ops: [dataOp('x', [1, H, W, C], fi), op('y', 'resize', ['x'], { size: [OW, OH], mode: 'BILINEAR', coordinate }, [1, OH, OW, C], fo)],
+          inputs: ['x'], outputs: ['y'], meta: {},
+        };
+        compare(g, { x: feed([1, H, W, C], fi, r) }, `bilinear C ${C} ${H}×${W}→${OH}×${OW} ${coordinate} fi ${fi} fo ${fo}`);
+      }
+    }
+  }
+});
