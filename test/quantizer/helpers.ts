@@ -41,3 +41,21 @@ export function convBnReluConv(rnd: () => number, H = 6, W = 6, C = 3, M = 4, K 
   ];
   return { name: 'tiny', ops, inputs: ['x'], outputs: ['conv2'], meta: {} };
 }
+
+/** A w×h crop of an RGB image at (x0, y0). */
+export function cropRgb(img: { width: number; data: Uint8Array }, x0: number, y0: number, w: number, h: number): { width: number; height: number; channels: 3; data: Uint8Array } {
+  const data = new Uint8Array(w * h * 3);
+  for (let y = 0; y < h; y++) data.set(img.data.subarray(((y0 + y) * img.width + x0) * 3, ((y0 + y) * img.width + x0 + w) * 3), y * w * 3);
+  return { width: w, height: h, channels: 3, data };
+}
+
+/** Levenshtein distance (character errors). */
+export function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) cur[j] = Math.min((prev[j] as number) + 1, (cur[j - 1] as number) + 1, (prev[j - 1] as number) + (a[i - 1] === b[j - 1] ? 0 : 1));
+    prev = cur;
+  }
+  return prev[b.length] as number;
+}
