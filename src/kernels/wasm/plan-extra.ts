@@ -190,7 +190,7 @@ export function planTransposedConv(ctx: ExtraContext, op: Op, x: ExtraSlot, w: Q
   const out = ctx.qslot([1, OH, OW, OC], fo);
   const runLen = kw * OC;
   // scatter plan: for every (iy, ky) one output row oy; for every ix a run of kw·OC bytes cropped to [0, OW)
-  const x0 = Math.max(0, Math.ceil(pl / sw) - 1);
+  const x0 = Math.floor(pl / sw); // first input column whose run reaches output column 0 (kw = sw)
   const steps: Step = () => {
     const m = ctx.i8();
     const src = convOut;
