@@ -185,3 +185,23 @@ test('resize BILINEAR (WASM resize_bilinear), every coordinate mode, up / down /
     }
   }
 });
+
+test('broadcast where both operands are expanded ([1,H,1,C] ∘ [1,1,W,1], [H,1] ∘ [1,W]) == runQuantized', () => {
+  let seed = 600;
+  for (const C of [1, 3, 17, 33]) {
+    for (const type of ['add', 'sub', 'mul']) {
+      const r = rng(seed++);
+      const [H, W] = [randInt(r, 1, 6), randInt(r, 2, 7)];
+      const fa = randInt(r, 2, 6), fb = randInt(r, 2, 6);
+      const fo = type === 'mul' ? randInt(r, 0, fa + fb - 1) : Math.max(fa, fb) - randInt(r, 0, 3);
+      for (const [sa, sb, so] of [[[1, H, 1, C], [1, 1, W, 1], [1, H, W, C]], [[H, 1], [1, W], [H, W]]]) {
+        const g: Graph = {
+          name: 'bb',
+          ops: [dataOp('a', sa, fa), dataOp('b', sb, fb), op('y', type, ['a', 'b'], {}, so, fo)],
+          inputs: ['a', 'b'], outputs: ['y'], meta: {},
+        };
+        compare(g, { a: feed(sa, fa, r), b: feed(sb, fb, r) }, `${type} [${sa}] ∘ [${sb}]`);
+      }
+    }
+  }
+});
