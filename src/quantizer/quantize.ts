@@ -23,6 +23,7 @@ import { cloneGraph, consumerMap, opMap } from './graph-util.js';
 import { foldBatchNorm } from './fold-bn.js';
 import { foldAffine, foldAffineForward } from './fold-affine.js';
 import { fuseActivations } from './fuse-act.js';
+import { splitChannelGroups } from './split-channels.js';
 import { type CleResult, cleActivationRanges, crossLayerEqualize } from './cle.js';
 import { SAME_FP_AS_INPUT, WEIGHTED, quantizationPlan } from './quantizable.js';
 import { boundaryViolations, resolveBoundaries } from './boundary.js';
@@ -51,6 +52,9 @@ export interface QuantizeOptions {
    * before it, run with the INT8 kernels; ~5× slower; on PP-OCRv4 det it helps some images and hurts
    * others — see docs/quantizer.md). */
   biasCorrectionMode?: 'quantized-upstream' | 'float-input';
+  /** Split conv → depthwise blocks into this many output-channel groups (sorted by max|w|), each with its own
+   * weight fix point, joined by a concat (DPU-legal, exact in float; see split-channels.ts). Default off. */
+  splitChannelGroups?: number;
   /** AdaQuant fast finetune (default false). */
   fastFinetune?: boolean;
   /** Reloaded quant_info.json: its fix points override the calibrated ones. */
@@ -258,6 +262,7 @@ export async function quantize(graph: Graph, calib: CalibSource, opts: QuantizeO
   const plan0 = quantizationPlan(g);
   for (const op of g.ops) if (op.type === 'hard-sigmoid') plan0.set(op.name, { quantize: true });
   const fuse = fuseActivations(g, (conv) => plan0.get(conv.name)?.quantize === true);
+  if (opts.splitChannelGroups) splitChannelGroups(g, opts.splitChannelGroups);
   // CLE runs once the calibration batches are in (it needs the intermediate activation ranges)
   let cle: CleResult = { pairs: [], rounds: 0, firstRoundMeanLog2Scale: 0 };
 
