@@ -3,6 +3,7 @@
 // Build steps live in src/apps/demo (browser-safe); this file adds files, the .cache/ folder and printing.
 // The det-map helpers below (loadDetInput, findTextRegions, …) are kept for other tests.
 import fs from 'node:fs';
+import { createHash } from 'node:crypto';
 import path from 'node:path';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -243,6 +244,25 @@ function packageRoot(): string {
   }
 }
 
+/** Stage code whose output the cache holds: a change to any of these files invalidates the demo's cache entries. */
+const BUILD_STAGE_DIRS = ['quantizer', 'compiler', 'ir', 'ops', 'importers', 'kernels', 'isa', 'xir', 'dpu'];
+
+/** md5 over the compiled stage code (this build's dist/src), so entries built by older code are not reused. */
+export function stageCodeHash(srcRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')): string {
+  const h = createHash('md5');
+  const walk = (dir: string): void => {
+    let names: string[];
+    try { names = fs.readdirSync(dir).sort(); } catch { return; }
+    for (const n of names) {
+      const f = path.join(dir, n);
+      if (fs.statSync(f).isDirectory()) walk(f);
+      else if (n.endsWith('.js')) h.update(path.relative(srcRoot, f)).update(fs.readFileSync(f));
+    }
+  };
+  for (const d of BUILD_STAGE_DIRS) walk(path.join(srcRoot, d));
+  return h.digest('hex').slice(0, 12);
+}
+
 function dpuflowVersion(root: string): string {
   try {
     return (JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as { version?: string }).version ?? '0';
@@ -294,6 +314,7 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
   if (!BOARDS.includes(board)) throw new UsageError('E_USAGE', `unknown board '${String(board)}'`, { fix: `use one of ${BOARDS.join(', ')}` });
   const root = packageRoot();
   const version = dpuflowVersion(root);
+  const codeHash = stageCodeHash();
   const cacheDir = opts.cacheDir === false ? null : path.resolve(opts.cacheDir ?? path.join(root, '.cache'));
   const cache = cacheDir ? fileCache(cacheDir) : undefined;
   const a53Factor = opts.a53Factor ?? HOST_TO_A53_FACTOR;
@@ -318,7 +339,7 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
   ];
   for (const s of specs) {
     step(`${s.name}: look up the cache`);
-    built.push(await buildModel({ name: s.name, onnx: readAsset(s.asset), input: 'x', shapeNchw: s.shape, calib: s.calib, target: board, version, onProgress: step, ...('quantize' in s ? { quantize: s.quantize } : {}) }, cache));
+    built.push(await buildModel({ name: s.name, onnx: readAsset(s.asset), input: 'x', shapeNchw: s.shape, calib: s.calib, target: board, version: `${version}+${codeHash}`, onProgress: step, ...('quantize' in s ? { quantize: s.quantize } : {}) }, cache));
   }
   const buildMs = performance.now() - tb;
 
