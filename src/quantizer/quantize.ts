@@ -23,7 +23,7 @@ import { cloneGraph, consumerMap, opMap } from './graph-util.js';
 import { foldBatchNorm } from './fold-bn.js';
 import { foldAffine, foldAffineForward } from './fold-affine.js';
 import { fuseActivations } from './fuse-act.js';
-import { splitChannelGroups } from './split-channels.js';
+import { scalarAffineToDepthwise, splitChannelGroups } from './split-channels.js';
 import { type CleResult, cleActivationRanges, crossLayerEqualize } from './cle.js';
 import { SAME_FP_AS_INPUT, WEIGHTED, quantizationPlan } from './quantizable.js';
 import { boundaryViolations, resolveBoundaries } from './boundary.js';
@@ -55,6 +55,9 @@ export interface QuantizeOptions {
   /** Split conv → depthwise blocks into this many output-channel groups (sorted by max|w|), each with its own
    * weight fix point, joined by a concat (DPU-legal, exact in float; see split-channels.ts). Default off. */
   splitChannelGroups?: number;
+  /** Scalar `mul → add` pairs (learnable affine after an activation) become one 1×1 depthwise conv: one
+   * requantization instead of two (see split-channels.ts). Default off. */
+  affineAsDepthwise?: boolean;
   /** AdaQuant fast finetune (default false). */
   fastFinetune?: boolean;
   /** Reloaded quant_info.json: its fix points override the calibrated ones. */
@@ -263,6 +266,7 @@ export async function quantize(graph: Graph, calib: CalibSource, opts: QuantizeO
   for (const op of g.ops) if (op.type === 'hard-sigmoid') plan0.set(op.name, { quantize: true });
   const fuse = fuseActivations(g, (conv) => plan0.get(conv.name)?.quantize === true);
   if (opts.splitChannelGroups) splitChannelGroups(g, opts.splitChannelGroups);
+  if (opts.affineAsDepthwise) scalarAffineToDepthwise(g);
   // CLE runs once the calibration batches are in (it needs the intermediate activation ranges)
   let cle: CleResult = { pairs: [], rounds: 0, firstRoundMeanLog2Scale: 0 };
 

@@ -155,3 +155,51 @@ export function splitChannelGroups(g: Graph, groups: number): SplitChannelsResul
   }
   return { split };
 }
+
+/**
+ * `mul(h, a) → add(·, b)` with scalar constants a, b (PP-LCNetV3's learnable affine after an activation) →
+ * one 1×1 depthwise conv (weights a, bias b per channel): exact in float, and on the DPU one requantization
+ * instead of two (the add's output rounding was the largest activation error on PP-OCRv4 rec). Only where the
+ * mul feeds nothing but the add and h is rank 4 (NHWC). Mutates `g`; returns the new op names.
+ */
+export function scalarAffineToDepthwise(g: Graph): string[] {
+  const out: string[] = [];
+  for (;;) {
+    const ops = opMap(g);
+    const cons = consumerMap(g);
+    let hit: { mul: Op; add: Op; h: string; a: number; b: number } | undefined;
+    for (const mul of g.ops) {
+      if (mul.type !== 'mul' || mul.output.shape.length !== 4) continue;
+      const h = mul.inputs.find((i) => ops.get(i)?.type !== 'const');
+      if (!h || !scalarConst(mul, ops, h)) continue;
+      const users = cons.get(mul.name) ?? [];
+      if (users.length !== 1 || users[0] === '' || g.outputs.includes(mul.name)) continue;
+      const add = ops.get(users[0] as string) as Op;
+      const bName = add.type === 'add' ? scalarConst(add, ops, mul.name) : undefined;
+      if (!bName) continue;
+      const aName = scalarConst(mul, ops, h) as string;
+      const hShape = ops.get(h)?.output.shape ?? [];
+      if (hShape.length !== 4 || hShape.some((d, i) => d !== mul.output.shape[i]) || add.output.shape.some((d, i) => d !== mul.output.shape[i])) continue;
+      hit = { mul, add, h, a: (ops.get(aName)?.data as Float32Array)[0] as number, b: (ops.get(bName)?.data as Float32Array)[0] as number };
+      break;
+    }
+    if (!hit) break;
+    const c = hit.add.output.shape[3] as number;
+    const wName = freshName(g, `${hit.add.name}_affine_weights`);
+    const w: Op = { name: wName, type: 'const', inputs: [], attrs: {}, output: { shape: [1, 1, 1, c], dtype: 'float32' }, data: new Float32Array(c).fill(hit.a) };
+    const bName = freshName({ ...g, ops: [...g.ops, w] }, `${hit.add.name}_affine_bias`);
+    const b: Op = { name: bName, type: 'const', inputs: [], attrs: {}, output: { shape: [c], dtype: 'float32' }, data: new Float32Array(c).fill(hit.b) };
+    const dw: Op = {
+      name: hit.add.name, type: 'depthwise-conv2d', inputs: [hit.h, wName, bName],
+      attrs: { kernel: [1, 1], stride: [1, 1], dilation: [1, 1], pad: [0, 0, 0, 0] }, output: { ...hit.add.output, shape: [...hit.add.output.shape] },
+    };
+    const at = g.ops.indexOf(hit.mul);
+    g.ops = g.ops.filter((o) => o !== hit!.mul && o !== hit!.add);
+    g.ops.splice(Math.min(at, g.ops.length), 0, w, b, dw);
+    const used = new Set<string>(g.outputs);
+    for (const o of g.ops) for (const i of o.inputs) used.add(i);
+    g.ops = g.ops.filter((o) => o.type !== 'const' || used.has(o.name));
+    out.push(dw.name);
+  }
+  return out;
+}
