@@ -6,7 +6,7 @@
  * transpose…) get a transpose back to NCHW first, which the transpose pass later cancels/merges.
  */
 import { GraphError, ImportError } from '../../errors.js';
-import { getOpDef } from '../../ir/registry.js';
+import { appendOp, uniqueOpName } from '../../ir/builder.js';
 import type { AttrValue, Attrs, Graph, Op, TensorInfo } from '../../ir/types.js';
 import { NodeAttrs, type AttributeLike } from './attrs.js';
 import {
@@ -108,31 +108,22 @@ export class OnnxConverter {
 
   // ── op emission ─────────────────────────────────────────────────────────────
   private unique(base: string): string {
-    let name = base || 'op';
-    let i = 1;
-    while (this.byName.has(name)) name = `${base}_${i++}`;
-    return name;
+    return uniqueOpName(this.byName, base);
   }
 
   emit(type: string, inputs: string[], attrs: Attrs, base: string, data?: Float32Array, shape?: number[]): Op {
-    const op: Op = { name: this.unique(base), type, inputs, attrs, output: { shape: shape ?? [], dtype: 'float32' } };
-    if (data) op.data = data;
-    const infos: TensorInfo[] = inputs.map((i) => this.byName.get(i)!.output);
-    try {
-      op.output.shape = getOpDef(type).shape({ op, inputs: infos });
-    } catch (e) {
-      const msg = e instanceof Error ? e.message : String(e);
-      const code = e instanceof GraphError ? e.code : 'E_SHAPE';
-      throw new ImportError(code === 'E_OP_UNKNOWN' ? 'E_OP_UNKNOWN' : 'E_ONNX_SHAPE',
-        `shape inference failed for IR ${type} '${op.name}' (inputs ${infos.map((i) => JSON.stringify(i.shape)).join(', ')}): ${msg}`, {
-          file: this.file, where: this.where(),
-          fix: code === 'E_OP_UNKNOWN' ? 'this IR op type is not registered yet (src/ops)' : 'the model\'s shapes are inconsistent; check the input shapes (--input-shape) and re-export the model',
-          cause: e,
-        });
-    }
-    this.ops.push(op);
-    this.byName.set(op.name, op);
-    return op;
+    return appendOp({ ops: this.ops, byName: this.byName }, type, inputs, attrs, base, (e, op, infos) => this.shapeError(e, type, op, infos), data, shape);
+  }
+
+  private shapeError(e: unknown, type: string, op: Op, infos: TensorInfo[]): never {
+    const msg = e instanceof Error ? e.message : String(e);
+    const code = e instanceof GraphError ? e.code : 'E_SHAPE';
+    throw new ImportError(code === 'E_OP_UNKNOWN' ? 'E_OP_UNKNOWN' : 'E_ONNX_SHAPE',
+      `shape inference failed for IR ${type} '${op.name}' (inputs ${infos.map((i) => JSON.stringify(i.shape)).join(', ')}): ${msg}`, {
+        file: this.file, where: this.where(),
+        fix: code === 'E_OP_UNKNOWN' ? 'this IR op type is not registered yet (src/ops)' : 'the model\'s shapes are inconsistent; check the input shapes (--input-shape) and re-export the model',
+        cause: e,
+      });
   }
 
   irShape(name: string): number[] {

@@ -4,7 +4,7 @@
  * arithmetic) are evaluated at import; every runtime tensor becomes an IR op.
  */
 import { GraphError, ImportError } from '../../errors.js';
-import { getOpDef } from '../../ir/registry.js';
+import { appendOp, uniqueOpName } from '../../ir/builder.js';
 import type { Attrs, Graph, Op, TensorInfo } from '../../ir/types.js';
 import { TfAttrs, type NodeDefJson } from './attrs.js';
 import {
@@ -116,30 +116,23 @@ export class TfjsConverter {
 
   // ── emission ────────────────────────────────────────────────────────────────
   private unique(base: string): string {
-    let name = base || 'op';
-    let i = 1;
-    while (this.byName.has(name)) name = `${base}_${i++}`;
-    return name;
+    return uniqueOpName(this.byName, base);
   }
 
   emit(type: string, inputs: string[], attrs: Attrs, base: string, data?: Float32Array, shape?: number[]): IVal {
-    const op: Op = { name: this.unique(base), type, inputs, attrs, output: { shape: shape ?? [], dtype: 'float32' } };
-    if (data) op.data = data;
-    const infos: TensorInfo[] = inputs.map((i) => this.byName.get(i)!.output);
-    try {
-      op.output.shape = getOpDef(type).shape({ op, inputs: infos });
-    } catch (e) {
-      const msg = e instanceof Error ? e.message : String(e);
-      const code = e instanceof GraphError ? e.code : 'E_SHAPE';
-      throw new ImportError(code === 'E_OP_UNKNOWN' ? 'E_OP_UNKNOWN' : 'E_TFJS_SHAPE',
-        `shape inference failed for IR ${type} '${op.name}' (inputs ${infos.map((i) => JSON.stringify(i.shape)).join(', ')}): ${msg}`, {
-          file: this.file, where: this.where(),
-          fix: 'the model\'s shapes are inconsistent with the input shape; check --input-shape', cause: e,
-        });
-    }
-    this.ops.push(op);
-    this.byName.set(op.name, op);
+    const op = appendOp({ ops: this.ops, byName: this.byName }, type, inputs, attrs, base, (e, o, infos) => this.shapeError(e, type, o, infos), data, shape);
     return { k: 'ir', name: op.name, shape: [...op.output.shape] };
+  }
+
+  private shapeError(e: unknown, type: string, op: Op, infos: TensorInfo[]): never {
+    const msg = e instanceof Error ? e.message : String(e);
+    const code = e instanceof GraphError ? e.code : 'E_SHAPE';
+    throw new ImportError(code === 'E_OP_UNKNOWN' ? 'E_OP_UNKNOWN' : 'E_TFJS_SHAPE',
+      `shape inference failed for IR ${type} '${op.name}' (inputs ${infos.map((i) => JSON.stringify(i.shape)).join(', ')}): ${msg}`, {
+        file: this.file, where: this.where(),
+        fix: 'the model\'s shapes are inconsistent with the input shape; check --input-shape',
+        cause: e,
+      });
   }
 
   /** IR op name holding v (a const becomes a const op, once). */
