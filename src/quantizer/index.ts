@@ -9,6 +9,8 @@ export { foldBatchNorm } from './fold-bn.js';
 export { fuseActivations, DPU_LEAKY_ALPHA } from './fuse-act.js';
 export { crossLayerEqualize, cleActivationRanges } from './cle.js';
 export { weightSensitivity } from './sensitivity.js';
+export { splitChannelGroups, scalarAffineToDepthwise } from './split-channels.js';
+export type { SplitChannelsResult } from './split-channels.js';
 export type { WeightSensitivity } from './sensitivity.js';
 export { fastFinetune } from './finetune.js';
 export { parseQuantInfo, stringifyQuantInfo, checkQuantInfo, graphMd5, QUANT_INFO_VERSION } from './quant-info.js';

@@ -10,6 +10,13 @@ import { scalarAffineToDepthwise, splitChannelGroups } from '../../src/quantizer
 import { cloneGraph } from '../../src/quantizer/graph-util.js';
 import type { Graph, Op, TensorValue } from '../../src/ir/types.js';
 import { constOp, randArray, seeded } from './helpers.js';
+import { importOnnx } from '../../src/importers/onnx/index.js';
+import { quantize } from '../../src/quantizer/index.js';
+import { runPipeline } from '../../src/compiler/pipeline.js';
+import { toCompilerArch } from '../../src/compiler/arch.js';
+import { installDpuRules } from '../../src/compiler/support/index.js';
+import { readAsset } from '../../src/runtime/node/assets.js';
+import { checkBitExact } from '../compiler/helpers.js';
 
 const H = 5, W = 6, C = 3, M = 8, K = 4;
 const conv = (name: string, x: string, w: string, b: string, c: number, k: number, nl?: string): Op => ({
@@ -76,4 +83,17 @@ test('scalarAffineToDepthwise: mul by a scalar then add a scalar → one 1×1 de
   splitChannelGroups(both, 2);
   assert.equal(scalarAffineToDepthwise(both).length, 2);
   assertSameFunction(g, both);
+});
+
+test('real PP-OCRv4 det 64² with splitChannelGroups 8 + affineAsDepthwise: one DPU subgraph, our mc_code on the simulator equals the INT8 reference (DPU-legal)', async () => {
+  installDpuRules();
+  const g = importOnnx(readAsset('ppocr-det'), { inputShapes: { x: [1, 3, 64, 64] } });
+  const n = 3 * 64 * 64;
+  let s = 7;
+  const batches = [0, 1].map(() => ({ x: { shape: [1, 64, 64, 3], data: new Float32Array(n).map(() => { s = (s * 1103515245 + 12345) >>> 0; return (s / 2 ** 32) * 2 - 1; }) } }));
+  const r = await quantize(g, batches, { skipReport: true, biasCorrection: false, splitChannelGroups: 8, affineAsDepthwise: true });
+  assert.ok(r.graph.ops.filter((o) => o.type === 'concat').length >= 10, 'the split blocks are there');
+  const { report } = runPipeline(r.graph, toCompilerArch('B2304'), { until: 'partition' });
+  assert.deepEqual(report.counts, { dpu: 1, cpu: 1, user: 1 });
+  assert.equal(checkBitExact(r.graph, 'B2304'), 1);
 });
