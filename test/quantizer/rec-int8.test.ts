@@ -108,7 +108,8 @@ function editDistance(a: string, b: string): number {
 // defaults, 3 calibration lines: 0/11, 0 %; + splitChannelGroups 8 + affineAsDepthwise: 7/11, 93.0 %;
 // + biasCorrectionMode 'quantized-upstream': 9/11, 97.7 %; with 6 calibration lines: 10/11, 99.2 % (the one miss,
 // "①DrawOptions" → "DrawOptions", is also missed with per-channel INT8 weights in onnxruntime). Configurations were
-// compared on these same 11 lines (docs/quantizer.md lists every one tried).
+// compared on these same 11 lines (docs/quantizer.md lists every one tried). It does not generalize yet: whole
+// screenshots read menu 15/27 lines (90.6 %), results 4/26 (65 %) — docs/quantizer.md.
 test('PP-OCR pipeline with INT8 rec (fast executor = DPU arithmetic) vs all-onnxruntime FP32: same det/cls/pre/post code, real screenshots', async () => {
   const alphabet = readKeys(assetPath('ppocr-keys'));
   const det = readAsset('ppocr-det'), cls = readAsset('ppocr-cls'), rec = readAsset('ppocr-rec');
