@@ -46,7 +46,9 @@ test('real PP-OCRv4 rec: the whole CNN backbone is one DPU subgraph; layernorm, 
   assert.ok(islands.some((c) => c.type === 'conv2d') && islands.some((c) => c.type === 'mul'), JSON.stringify(islands.map((c) => c.type)));
   // the backbone is not absorbed: only a handful of neck ops moved, the DPU subgraph keeps the CNN
   assert.ok(islands.length <= 12, `${islands.length} island ops`);
-  assert.ok(state.subgraphs.find((x) => x.device === 'DPU')!.ops.length >= 60);
+  // 20 conv + 14 depthwise + 3 avgpool + the learnable affines: 16 scalar mul→add pairs become 1×1 depthwise convs
+  // (quantizer default affineAsDepthwise) — 56 ops; 72 without it
+  assert.ok(state.subgraphs.find((x) => x.device === 'DPU')!.ops.length >= 50);
   // every DPU subgraph passed tiling, the checker and codegen
   assert.ok(state.dpu.every((d) => (d.instrs?.length ?? 0) > 1));
   console.log(`PP-OCRv4 rec on B4096: ${report.counts.dpu} DPU + ${report.counts.cpu} CPU subgraphs; first DPU subgraph ${dpu[0].ops.length} ops; ${report.cpuOps.length} CPU ops`);
