@@ -108,3 +108,19 @@ test('.npy calibration tensors (NCHW float32) and eval (test mode) table', () =>
   assert.match(r.out, /SQNR dB/);
   assert.match(r.out, /softmax_0\.tmp_0/);
 });
+
+test('--split-channel-groups N splits conv → depthwise blocks into N weight fix-point groups; a bad N is a usage error', () => {
+  const out = path.join(tmp, 'split');
+  const r = cli('quantize', MODEL, '--calib', calibDir, '--preprocess', 'half,resize=192x48', '--out', out, '--split-channel-groups', '2', '--json');
+  assert.equal(r.code, 0, r.err);
+  const ir = xmodelToIr(XGraph.deserialize(new Uint8Array(fs.readFileSync(path.join(out, 'ch_ppocr_mobile_v2.0_cls_infer_int.xmodel')))));
+  const groups = ir.ops.filter((o) => o.type === 'conv2d' && /_g1$/.test(o.name));
+  assert.ok(groups.length >= 1, 'split conv branches <conv>_g1 in the quantized model');
+  for (const g1 of groups) {
+    const g0 = ir.ops.find((o) => o.name === g1.name.replace(/_g1$/, '_g0'));
+    assert.ok(g0, `${g1.name} has its sibling group 0`);
+  }
+  const bad = cli('quantize', MODEL, '--calib', calibDir, '--preprocess', 'half,resize=192x48', '--out', path.join(tmp, 'bad'), '--split-channel-groups', '0');
+  assert.equal(bad.code, 1);
+  assert.match(bad.err, /--split-channel-groups must be an integer 1–64/);
+});

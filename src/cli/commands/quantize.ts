@@ -22,6 +22,12 @@ import { renderQuantizeHtml } from '../../report/html.js';
 import type { Graph as IrGraph } from '../../ir/types.js';
 import { checkOutputsOption, collectList, collectOutputs, loadTfjsModel, modelFileKind, modelNetName } from './model-file.js';
 
+function positiveInt(v: string, flag: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1 || n > 64) throw new UsageError('E_USAGE_NUMBER', `${flag} must be an integer 1–64, got '${v}'`, { fix: `e.g. ${flag} 8` });
+  return n;
+}
+
 export interface QuantizeCliOptions {
   calib: string;
   out?: string;
@@ -32,6 +38,10 @@ export interface QuantizeCliOptions {
   cle: boolean;
   biasCorrection: boolean;
   fastFinetune?: boolean;
+  /** --split-channel-groups N (conv → depthwise blocks split into N weight fix-point groups). */
+  splitChannelGroups?: string;
+  /** --no-affine-as-depthwise turns off the default. */
+  affineAsDepthwise?: boolean;
   quantInfo?: string;
   seed: string;
   test?: boolean;
@@ -157,6 +167,8 @@ export async function runQuantizeCommand(model: string, o: QuantizeCliOptions, m
       cle: o.cle,
       biasCorrection: o.biasCorrection,
       fastFinetune: !!o.fastFinetune,
+      ...(o.splitChannelGroups ? { splitChannelGroups: positiveInt(o.splitChannelGroups, '--split-channel-groups') } : {}),
+      affineAsDepthwise: o.affineAsDepthwise !== false,
       quantInfo,
       quantInfoFile: o.quantInfo,
       seed: Number(o.seed),
@@ -214,6 +226,8 @@ export function addQuantizeOptions(c: Command): Command {
     .option('--bias-correction', 'bias correction (default on)', true)
     .option('--no-bias-correction', 'disable bias correction')
     .option('--fast-finetune', 'AdaQuant fast finetune (pointwise convs)')
+    .option('--split-channel-groups <n>', 'split each conv → depthwise block into n output-channel groups, each with its own weight fix point (DPU-legal; PP-OCRv4 rec: 8)')
+    .option('--no-affine-as-depthwise', 'keep scalar mul → add pairs (learnable affine) as two eltwise ops instead of one 1×1 depthwise conv')
     .option('--quant-info <file>', 'reload hand-edited fix points from quant_info.json')
     .option('--seed <n>', 'seed (fast finetune sampling)', '0')
     .option('--report-batches <n>', 'calibration inputs used for the INT8 vs FP32 report')
