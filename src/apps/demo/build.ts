@@ -58,7 +58,7 @@ export interface BuildSpec {
   target: string;
   /** dpuflow version: part of the cache key. */
   version: string;
-  quantize?: Pick<QuantizeOptions, 'method' | 'cle' | 'biasCorrection' | 'biasCorrectionBatches'>;
+  quantize?: Pick<QuantizeOptions, 'method' | 'cle' | 'biasCorrection' | 'biasCorrectionBatches' | 'biasCorrectionMode' | 'splitChannelGroups' | 'affineAsDepthwise'>;
   onProgress?: (step: string) => void;
 }
 
