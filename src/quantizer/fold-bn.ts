@@ -5,7 +5,8 @@
  */
 import type { Graph, Op } from '../ir/types.js';
 import { QuantizeError } from '../errors.js';
-import { CONV_TYPES, bypassOp, consumerMap, dropDeadConsts, freshName, opMap, outChannels, scaleOutChannels } from './graph-util.js';
+import { CONV_TYPES, bypassOp, consumerMap, dropDeadConsts, freshName, opMap, outChannels } from './graph-util.js';
+import { batchnormFoldedBias, batchnormScale, scaleConvOutChannels } from '../ir/passes/batchnorm-fold.js';
 
 export interface FoldBnResult {
   /** `bn → conv` pairs folded. */
@@ -46,8 +47,7 @@ export function foldBatchNorm(g: Graph): FoldBnResult {
     if (gamma.length !== oc) {
       throw new QuantizeError('E_Q_BN_SHAPE', `batchnorm has ${gamma.length} channels, conv '${conv.name}' has ${oc}`, { where: bn.name });
     }
-    const s = new Float64Array(oc);
-    for (let c = 0; c < oc; c++) s[c] = gamma[c] / Math.sqrt(vr[c] + eps);
+    const s = batchnormScale(gamma, vr, eps);
     // Weights: own copy if shared.
     const wUsers = (cons.get(wOp.name) ?? []).length;
     let w = wOp;
@@ -56,13 +56,11 @@ export function foldBatchNorm(g: Graph): FoldBnResult {
       g.ops.splice(g.ops.indexOf(conv), 0, w);
       conv.inputs[1] = w.name;
     }
-    w.data = new Float32Array(w.data as Float32Array);
-    scaleOutChannels(conv, w.data, wShape, s);
+    w.data = scaleConvOutChannels(conv.type, w.data as Float32Array, s);
     // Bias.
     const bName = conv.inputs[2];
     const oldB = bName ? ops.get(bName) : undefined;
-    const nb = new Float32Array(oc);
-    for (let c = 0; c < oc; c++) nb[c] = ((oldB?.data?.[c] ?? 0) - mean[c]) * s[c] + beta[c];
+    const nb = batchnormFoldedBias(oldB?.data, mean, s, beta);
     if (oldB && oldB.type === 'const' && (cons.get(oldB.name) ?? []).length === 1) {
       oldB.data = nb;
       oldB.output = { ...oldB.output, shape: [oc] };

@@ -5,6 +5,7 @@
 import type { Op } from '../../ir/types.js';
 import { consumers, dropDeadConsts, opMap, withOps } from '../graph-util.js';
 import type { Pass } from '../types.js';
+import { batchnormFoldedBias, batchnormScale, scaleConvOutChannels } from '../../ir/passes/batchnorm-fold.js';
 
 function fixPointFor(data: Float32Array): number {
   let m = 0;
@@ -41,13 +42,10 @@ export const foldBn: Pass = (state, ctx) => {
     if (!gamma || !beta || !mean || !variance || !w?.data) continue;
     const eps = typeof bn.attrs['epsilon'] === 'number' ? bn.attrs['epsilon'] : 1e-5;
     const oc = gamma.length;
-    const scale = Float32Array.from(gamma, (gm, c) => gm / Math.sqrt(variance[c] + eps));
-    const per = w.data.length / oc;
-    const nw = new Float32Array(w.data.length);
-    const depthwise = conv.type === 'depthwise-conv2d';
-    for (let i = 0; i < w.data.length; i++) nw[i] = w.data[i] * scale[depthwise ? i % oc : Math.floor(i / per)];
+    const scale = batchnormScale(gamma, variance, eps);
+    const nw = scaleConvOutChannels(conv.type, w.data, scale);
     const oldB = conv.inputs[2] ? byName.get(conv.inputs[2])?.data : undefined;
-    const nb = Float32Array.from(scale, (s, c) => ((oldB?.[c] ?? 0) - mean[c]) * s + beta[c]);
+    const nb = batchnormFoldedBias(oldB, mean, scale, beta);
     const quant = conv.output.fixPoint !== undefined;
     const fpW = fixPointFor(nw), fpB = fixPointFor(nb);
     const wName = `${bn.name}__w`, bName = `${bn.name}__b`;

@@ -6,6 +6,7 @@
  * pass. Not used by the importer: the quantizer needs every tensor of the unoptimised graph.
  */
 import type { Graph, Op } from '../../types.js';
+import { batchnormScale, scaleConvOutChannels } from '../batchnorm-fold.js';
 import { eliminateDeadOps } from '../dce.js';
 import { opMap, toposortOps, usersOf } from '../util.js';
 import { verifyGraph } from '../verify.js';
@@ -89,18 +90,7 @@ class Rewriter {
 
 /** Scaled copy of conv weights: factor per output channel. */
 function scaleWeights(c: Op, w: Op, s: Float64Array | Float32Array): Float32Array {
-  const wd = w.data!;
-  const out = new Float32Array(wd.length);
-  if (c.type === 'depthwise-conv2d') {
-    // [1, kh, kw, C]: channel is the last axis.
-    const C = s.length;
-    for (let i = 0; i < wd.length; i++) out[i] = wd[i]! * s[i % C]!;
-  } else {
-    // [OC, kh, kw, IC]: channel is the first axis.
-    const per = wd.length / s.length;
-    for (let i = 0; i < wd.length; i++) out[i] = wd[i]! * s[Math.floor(i / per)]!;
-  }
-  return out;
+  return scaleConvOutChannels(c.type, w.data!, s);
 }
 
 function convChannels(c: Op): number {
@@ -155,11 +145,8 @@ export function foldBatchnorm(g: Graph): Graph {
     const [gamma, beta, mean, vr] = [1, 2, 3, 4].map((i) => r.channelConst(o.inputs[i], C, 1));
     if (!gamma || !beta || !mean || !vr) continue;
     const eps = Number(o.attrs['epsilon'] ?? 1e-5);
-    const s = new Float64Array(C), t = new Float64Array(C);
-    for (let i = 0; i < C; i++) {
-      s[i] = gamma[i]! / Math.sqrt(vr[i]! + eps);
-      t[i] = beta[i]! - mean[i]! * s[i]!;
-    }
+    const s = batchnormScale(gamma, vr, eps), t = new Float64Array(C);
+    for (let i = 0; i < C; i++) t[i] = beta[i]! - mean[i]! * s[i]!;
     foldAffine(r, c, o, s, t);
   }
   return r.result();
