@@ -15,8 +15,7 @@ import { compile } from '../../src/compiler/compile.js';
 import { BOARDS, findBoard, resolveTarget } from '../../src/dpu/arch/index.js';
 import { profileModel, modelThroughput } from '../../src/profile/profile.js';
 import { chromeTrace } from '../../src/profile/trace.js';
-import { Runner } from '../../src/runtime/runner.js';
-import { allocBuffers } from '../../src/runtime/tensor.js';
+import { measureCpuSubgraphs } from '../../src/profile/measure-cpu.js';
 import { renderProfileHtml, renderQuantizeHtml } from '../../src/report/html.js';
 import { layerTimeSplit } from '../../src/report/layer-split.js';
 import { AppError, ArchError, CompileError, DpuflowError, GraphError, ImportError, IsaError, QuantizeError, RuntimeError, UsageError, XmodelError } from '../../src/errors.js';
@@ -165,24 +164,6 @@ async function imageBatches(g: Graph, files: File[], preprocess: RunRequest['pre
   return out;
 }
 
-/** Host time of each CPU subgraph (reference kernels, one run on deterministic inputs), as `dpuflow profile` measures them. */
-async function measureCpu(g: XGraph): Promise<Record<string, number>> {
-  const out: Record<string, number> = {};
-  const kids = g.getRootSubgraph().isLeaf() ? [] : g.getRootSubgraph().toposortChildSubgraph();
-  for (const sg of kids) {
-    if (!sg.hasAttr('device') || sg.getAttr('device') !== 'CPU') continue;
-    const r = Runner.create(sg, 'ref');
-    const ins = allocBuffers(r.getInputTensors());
-    for (const b of ins) for (let i = 0; i < b.data.length; i++) b.data[i] = b.data instanceof Int8Array ? ((i * 37) % 64) - 32 : Math.sin(i);
-    const outs = allocBuffers(r.getOutputTensors());
-    const t0 = performance.now();
-    await r.execute(ins, outs);
-    out[sg.getName()] = performance.now() - t0;
-    r.close();
-  }
-  return out;
-}
-
 async function run(req: RunRequest): Promise<PgResult> {
   const timings: PgResult['timings'] = [];
   let t = performance.now();
@@ -244,7 +225,7 @@ async function run(req: RunRequest): Promise<PgResult> {
   if (!hasDpu) boardNote = 'no op went to the DPU: nothing for the cycle model to time';
   else if (!board) boardNote = `${target.preset} is on none of the boards (${BOARDS.map((b) => `${b.name}: ${b.preset}`).join(', ')}): pick a board for the cycle-model profile`;
   if (hasDpu && board) {
-    const cpuMs = await measureCpu(xg);
+    const cpuMs = await measureCpuSubgraphs(xg, 1);
     const p = profileModel(xg, board.name, cpuMs);
     const one = modelThroughput(xg, board.name, 1);
     const layers = p.perf.flatMap(({ subgraph, perf }) => layerTimeSplit(perf, board.clockMHz).map((s) => ({ ...s, subgraph })));

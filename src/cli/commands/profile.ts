@@ -10,35 +10,11 @@ import { UsageError } from '../../errors.js';
 import { requireXmodel } from './model-file.js';
 import { printJson, writeFileAtomic } from '../output.js';
 import { readXmodelFile } from '../../runtime/node/xmodel-file.js';
-import { Runner } from '../../runtime/runner.js';
-import { allocBuffers } from '../../runtime/tensor.js';
+import { measureCpuSubgraphs } from '../../profile/measure-cpu.js';
 import { profileModel, modelThroughput, type ModelProfile } from '../../profile/profile.js';
 import { renderProfileHtml } from '../../report/html.js';
 import { chromeTrace } from '../../profile/trace.js';
 import { BOARDS } from '../../dpu/arch/index.js';
-import type { Graph } from '../../xir/graph.js';
-
-/** Host time (ms, best of `reps`) of every CPU subgraph, run alone on deterministic inputs. */
-export async function measureCpuSubgraphs(g: Graph, reps = 3): Promise<Record<string, number>> {
-  const out: Record<string, number> = {};
-  const kids = g.getRootSubgraph().isLeaf() ? [] : g.getRootSubgraph().toposortChildSubgraph();
-  for (const sg of kids) {
-    if (!sg.hasAttr('device') || sg.getAttr('device') !== 'CPU') continue;
-    const r = Runner.create(sg, 'ref');
-    const ins = allocBuffers(r.getInputTensors());
-    for (const b of ins) for (let i = 0; i < b.data.length; i++) b.data[i] = b.data instanceof Int8Array ? ((i * 37) % 64) - 32 : Math.sin(i);
-    const outs = allocBuffers(r.getOutputTensors());
-    let best = Infinity;
-    for (let k = 0; k < reps; k++) {
-      const t0 = performance.now();
-      await r.execute(ins, outs);
-      best = Math.min(best, performance.now() - t0);
-    }
-    r.close();
-    out[sg.getName()] = best;
-  }
-  return out;
-}
 
 const MB = (b = 0) => (b / 1e6).toFixed(3);
 
