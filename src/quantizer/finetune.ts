@@ -11,6 +11,7 @@ import { runFloat } from '../kernels/ref/float-executor.js';
 import { ACT_ROUND, PARAM_ROUND, fakeQuant } from './fixpoint.js';
 import { opMap } from './graph-util.js';
 import type { FixPoints } from './quantize.js';
+import { mulberry32 } from '../models/prng.js';
 
 export interface FinetuneOptions {
   seed: number;
@@ -21,17 +22,8 @@ export interface FinetuneOptions {
   onProgress?: (stage: string, done: number, total: number) => void;
 }
 
-/** mulberry32: small deterministic PRNG. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32 (src/models/prng.ts). */
+export const prng = mulberry32;
 
 function isPointwise(op: Op, ops: Map<string, Op>): boolean {
   if (op.type !== 'conv2d') return false;

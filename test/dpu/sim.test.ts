@@ -8,20 +8,12 @@ import { conv2dInt8, depthwiseConv2dInt8 } from '../../src/kernels/ref/int8/conv
 import { addInt8 } from '../../src/kernels/ref/int8/eltwise.js';
 import { avgpool2dInt8, avgpoolReciprocal, maxpool2dInt8 } from '../../src/kernels/ref/int8/pool.js';
 import { RuntimeError, IsaError } from '../../src/errors.js';
+import { mulberry32 } from '../../src/models/prng.js';
 
 const B512 = resolveTarget('B512');
 const LOAD = 1, SAVE = 2, CONV = 4, MISC = 8;
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = mulberry32;
 function randI8(r: () => number, n: number, lo = -128, hi = 127): Int8Array {
   const a = new Int8Array(n);
   for (let i = 0; i < n; i++) a[i] = lo + Math.floor(r() * (hi - lo + 1));

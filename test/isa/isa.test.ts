@@ -6,18 +6,10 @@ import {
   CLASS_BY_NAME, ISA, type Instr, decode, decodeProgram, disassemble, encode, encodeProgram, fieldRange, isaMarkdown, toWords,
 } from '../../src/isa/index.js';
 import { IsaError } from '../../src/errors.js';
+import { mulberry32 } from '../../src/models/prng.js';
 
 /** Small seeded PRNG (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = mulberry32;
 
 const SELF: Record<string, number> = { LOAD: 1, SAVE: 2, CONV: 4, MISC: 8, END: 0 };
 

@@ -1,19 +1,15 @@
 /** Tiny hand-built IR graphs for quantizer unit tests. */
 import type { Graph, Op } from '../../src/ir/types.js';
+import { mulberry32 } from '../../src/models/prng.js';
 
 export function constOp(name: string, shape: number[], data: number[] | Float32Array): Op {
   return { name, type: 'const', inputs: [], attrs: {}, output: { shape, dtype: 'float32' }, data: Float32Array.from(data) };
 }
 
+/** Uniform in [−0.5, 0.5) from mulberry32. */
 export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296 - 0.5;
-  };
+  const u = mulberry32(seed);
+  return () => u() - 0.5;
 }
 
 export function randArray(n: number, rnd: () => number, scale = 1): Float32Array {

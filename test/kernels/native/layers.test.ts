@@ -10,6 +10,7 @@ import { runQuantized } from '../../../src/kernels/ref/quant-executor.js';
 import { createFastExecutor } from '../../../src/kernels/wasm/executor.js';
 import { loadNativeKernels, nativeStatus } from '../../../src/kernels/native/node.js';
 import { quantizedModel } from '../wasm/helpers.js';
+import { mulberry32 } from '../../../src/models/prng.js';
 
 const nk = loadNativeKernels();
 const skip = nk ? false : `native kernels unavailable: ${nativeStatus().reason}`;
@@ -17,16 +18,7 @@ const skip = nk ? false : `native kernels unavailable: ${nativeStatus().reason}`
 const ISAS = (['avx512vnni', 'avx2'] as const).map((isa) => loadNativeKernels({ isa })).filter((k) => k !== undefined);
 let K = nk;
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = mulberry32;
 const randInt = (r: () => number, lo: number, hi: number): number => lo + Math.floor(r() * (hi - lo + 1));
 
 function qconst(name: string, shape: number[], fp: number, r: () => number, fill?: number): Op {

@@ -6,17 +6,9 @@ import assert from 'node:assert/strict';
 import type { Attrs, Graph, Op, TensorValue } from '../../../src/ir/types.js';
 import { runQuantized } from '../../../src/kernels/ref/quant-executor.js';
 import { createFastExecutor } from '../../../src/kernels/wasm/executor.js';
+import { mulberry32 } from '../../../src/models/prng.js';
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = mulberry32;
 const randInt = (r: () => number, lo: number, hi: number): number => lo + Math.floor(r() * (hi - lo + 1));
 const numel = (s: number[]): number => s.reduce((a, b) => a * b, 1);
 
