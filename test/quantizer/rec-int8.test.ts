@@ -22,7 +22,7 @@ import type { ModelExecutor } from '../../src/apps/executor.js';
 import { assetPath, readAsset } from '../../src/runtime/node/assets.js';
 import type { RgbImage } from '../../src/apps/image/image.js';
 import type { Graph, Op, TensorValue } from '../../src/ir/types.js';
-import { constOp, randArray, seeded } from './helpers.js';
+import { constOp, randArray, seeded, editDistance } from './helpers.js';
 
 const conv1x1 = (name: string, x: string, w: string, b: string, c: number): Op => ({
   name, type: 'conv2d', inputs: [x, w, b], attrs: { kernel: [1, 1], stride: [1, 1], dilation: [1, 1], pad: [0, 0, 0, 0], group: 1 }, output: { shape: [1, 4, 4, c], dtype: 'float32' },
@@ -93,15 +93,6 @@ function crop(img: RgbImage, x0: number, y0: number, w: number, h: number): RgbI
   return { width: w, height: h, channels: 3, data };
 }
 
-function editDistance(a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const cur = [i];
-    for (let j = 1; j <= b.length; j++) cur[j] = Math.min((prev[j] as number) + 1, (cur[j - 1] as number) + 1, (prev[j - 1] as number) + (a[i - 1] === b[j - 1] ? 0 : 1));
-    prev = cur;
-  }
-  return prev[b.length] as number;
-}
 
 // Cause of the blank INT8 text (test/quantizer/rec-weights, onnxruntime on the original onnx): per-tensor weight scales;
 // per-channel INT8 weights keep the text (10/11 lines, 99.2 %). Measured here (fast executor = DPU arithmetic):
