@@ -24,6 +24,7 @@ import { foldBatchNorm } from './fold-bn.js';
 import { foldAffine, foldAffineForward } from './fold-affine.js';
 import { fuseActivations } from './fuse-act.js';
 import { scalarAffineToDepthwise, splitChannelGroups } from './split-channels.js';
+import { type SplitDepthwiseOptions, splitDepthwiseGroups } from './split-depthwise.js';
 import { type CleResult, cleActivationRanges, crossLayerEqualize } from './cle.js';
 import { SAME_FP_AS_INPUT, WEIGHTED, quantizationPlan } from './quantizable.js';
 import { boundaryViolations, resolveBoundaries } from './boundary.js';
@@ -55,6 +56,11 @@ export interface QuantizeOptions {
   /** Split conv → depthwise blocks into this many output-channel groups (sorted by max|w|), each with its own
    * weight fix point, joined by a concat (DPU-legal, exact in float; see split-channels.ts). Default off. */
   splitChannelGroups?: number;
+  /** Depthwise channel-group split (split-depthwise.ts): every conv → [channel-wise ops] → depthwise block whose
+   * depthwise channel max|w| spread ≥ 8× is split into this many groups sorted by the depthwise conv's own max|w|
+   * (or pass the full options), the consumers' channels permuted (next conv, SE blocks). DPU-legal, exact in
+   * float. Default off (CenterNet MobileNetV3: see docs/quantizer.md). */
+  splitDepthwiseGroups?: number | SplitDepthwiseOptions;
   /** Scalar `mul → add` pairs (learnable affine after an activation) become one 1×1 depthwise conv: one
    * requantization instead of two (see split-channels.ts). Default on (PP-OCRv4 det: min IoU 0.885 → 0.902). */
   affineAsDepthwise?: boolean;
@@ -266,6 +272,7 @@ export async function quantize(graph: Graph, calib: CalibSource, opts: QuantizeO
   for (const op of g.ops) if (op.type === 'hard-sigmoid') plan0.set(op.name, { quantize: true });
   const fuse = fuseActivations(g, (conv) => plan0.get(conv.name)?.quantize === true);
   if (opts.splitChannelGroups) splitChannelGroups(g, opts.splitChannelGroups);
+  if (opts.splitDepthwiseGroups) splitDepthwiseGroups(g, opts.splitDepthwiseGroups);
   if (opts.affineAsDepthwise ?? true) scalarAffineToDepthwise(g);
   // CLE runs once the calibration batches are in (it needs the intermediate activation ranges)
   let cle: CleResult = { pairs: [], rounds: 0, firstRoundMeanLog2Scale: 0 };

@@ -1,0 +1,137 @@
+/**
+ * splitDepthwiseGroups (src/quantizer/split-depthwise.ts): the float function is unchanged (runFloat of the graph
+ * before the pass is the oracle), the branches hold the depthwise channels grouped by their own max|w|
+ * (hand-set magnitudes), the permutation reaches through an SE block, blocks whose output cannot be permuted are
+ * left alone with a reason, and the quantized rewritten graph compiles to one DPU subgraph whose mc_code on the
+ * simulator equals the INT8 reference.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { runFloat } from '../../src/kernels/ref/float-executor.js';
+import { permutationPlan, splitDepthwiseGroups } from '../../src/quantizer/split-depthwise.js';
+import { cloneGraph } from '../../src/quantizer/graph-util.js';
+import { quantize } from '../../src/quantizer/index.js';
+import { runPipeline } from '../../src/compiler/pipeline.js';
+import { toCompilerArch } from '../../src/compiler/arch.js';
+import { installDpuRules } from '../../src/compiler/support/index.js';
+import { QuantizeError } from '../../src/errors.js';
+import type { Graph, Op, TensorValue } from '../../src/ir/types.js';
+import { constOp, randArray, seeded } from './helpers.js';
+import { checkBitExact } from '../compiler/helpers.js';
+
+const C = 4, M = 16, K = 4, R = 4;
+const conv = (name: string, x: string, w: string, b: string, h: number, c: number, k: number, nl?: string): Op => ({
+  name, type: 'conv2d', inputs: [x, w, b], attrs: { kernel: [k, k], stride: [1, 1], dilation: [1, 1], pad: k === 3 ? [1, 1, 1, 1] : [0, 0, 0, 0], group: 1, ...(nl ? { nonlinear: nl } : {}) }, output: { shape: [1, h, h, c], dtype: 'float32' },
+});
+const data = (h: number): Op => ({ name: 'x', type: 'data', inputs: [], attrs: { shape: [1, h, h, C] }, output: { shape: [1, h, h, C], dtype: 'float32' } });
+
+/**
+ * MobileNetV3 block with SE: x → expand 1×1 (HSWISH) → depthwise 3×3 (HSWISH; channel c's weights ×2^(c mod 8),
+ * so the channel ranges differ 128× and are not in channel order) → SE (global avgpool → fc1 RELU → fc2 RELU6 →
+ * mul 1/6 → mul with the depthwise output) → project 1×1 → add x (residual) → y.
+ */
+function seBlock(h: number): Graph {
+  const rnd = seeded(5);
+  const wd = randArray(9 * M, rnd);
+  for (let i = 0; i < wd.length; i++) wd[i] = (wd[i] as number) * 2 ** ((i % M) % 8);
+  const t = (n: string, type: string, ins: string[], shape: number[], attrs: Op['attrs'] = {}): Op => ({ name: n, type, inputs: ins, attrs, output: { shape, dtype: 'float32' } });
+  return {
+    name: 'se', inputs: ['x'], outputs: ['y'], meta: {},
+    ops: [
+      data(h),
+      constOp('we', [M, 1, 1, C], randArray(M * C, rnd)), constOp('be', [M], randArray(M, rnd, 0.2)), conv('expand', 'x', 'we', 'be', h, M, 1, 'HSWISH'),
+      constOp('wd', [1, 3, 3, M], wd), constOp('bd', [M], randArray(M, rnd, 0.3)),
+      t('dw', 'depthwise-conv2d', ['expand', 'wd', 'bd'], [1, h, h, M], { kernel: [3, 3], stride: [1, 1], dilation: [1, 1], pad: [1, 1, 1, 1], nonlinear: 'HSWISH' }),
+      t('pool', 'avgpool2d', ['dw'], [1, 1, 1, M], { kernel: [h, h], stride: [1, 1], pad: [0, 0, 0, 0], global: true, count_include_pad: false }),
+      constOp('w1', [R, 1, 1, M], randArray(R * M, rnd)), constOp('b1', [R], randArray(R, rnd, 0.2)), conv('fc1', 'pool', 'w1', 'b1', 1, R, 1, 'RELU'),
+      constOp('w2', [M, 1, 1, R], randArray(M * R, rnd)), constOp('b2', [M], randArray(M, rnd, 2)), conv('fc2', 'fc1', 'w2', 'b2', 1, M, 1, 'RELU6'),
+      constOp('sixth', [1], [1 / 6]), t('gate', 'mul', ['fc2', 'sixth'], [1, 1, 1, M]),
+      t('scaled', 'mul', ['gate', 'dw'], [1, h, h, M]),
+      constOp('wp', [C, 1, 1, M], randArray(C * M, rnd)), constOp('bp', [C], randArray(C, rnd, 0.1)), conv('project', 'scaled', 'wp', 'bp', h, C, 1),
+      t('y', 'add', ['project', 'x'], [1, h, h, C]),
+    ],
+  };
+}
+
+function maxDiff(a: Graph, b: Graph, h: number, seed = 3): { diff: number; max: number } {
+  const feeds: Record<string, TensorValue> = { x: { shape: [1, h, h, C], data: randArray(h * h * C, seeded(seed), 2) } };
+  const ya = runFloat(a, feeds)[a.outputs[0] as string]!.data;
+  const yb = runFloat(b, feeds)[b.outputs[0] as string]!.data;
+  let diff = 0, max = 0;
+  for (let i = 0; i < ya.length; i++) { max = Math.max(max, Math.abs(ya[i] as number)); diff = Math.max(diff, Math.abs((ya[i] as number) - (yb[i] as number))); }
+  return { diff, max };
+}
+
+test('splitDepthwiseGroups: expand → depthwise → SE → project becomes 4 branches grouped by the depthwise max|w|; same float function', () => {
+  const g = seBlock(6);
+  const s = cloneGraph(g);
+  const r = splitDepthwiseGroups(s, 4);
+  assert.deepEqual(r.split.map((x) => [x.depthwise, x.producer, x.groups, x.sizes]), [['dw', 'expand', 4, [4, 4, 4, 4]]]);
+  assert.equal(Math.round(r.split[0]!.spread) >= 16, true, `spread ${r.split[0]!.spread}`);
+  const cat = s.ops.find((o) => o.name === 'dw')!;
+  assert.equal(cat.type, 'concat', 'the concat keeps the depthwise name');
+  const branches = cat.inputs.map((n) => s.ops.find((o) => o.name === n)!);
+  assert.ok(branches.every((b) => b.type === 'depthwise-conv2d' && b.output.shape[3] === 4));
+  // hand-set magnitudes: channel c scaled by 2^(c mod 8) → group k holds the channels with c mod 8 ∈ {2k, 2k+1}
+  const mx = (o: Op): number => s.ops.find((c) => c.name === o.inputs[1])!.data!.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+  for (let k = 1; k < 4; k++) assert.ok(mx(branches[k]!) > 2.5 * mx(branches[k - 1]!), `group ${k} max ${mx(branches[k]!)} vs ${mx(branches[k - 1]!)}`);
+  // each branch's depthwise reads its own expand conv
+  for (const b of branches) assert.equal(s.ops.find((o) => o.name === b.inputs[0])?.type, 'conv2d');
+  // SE: fc1's input axis and fc2's output channels are permuted copies; project's input axis too
+  for (const n of ['fc1', 'fc2', 'project']) assert.notEqual(s.ops.find((o) => o.name === n)!.inputs[1], g.ops.find((o) => o.name === n)!.inputs[1], `${n} weights permuted`);
+  assert.equal(s.ops.find((o) => o.name === 'fc2')!.inputs[2] !== 'b2', true, 'fc2 bias permuted');
+  const { diff, max } = maxDiff(g, s, 6);
+  assert.ok(diff <= 1e-5 * max, `max diff ${diff} (max |y| ${max})`);
+  // 'range' balance and 'producer' sort keep the function too
+  for (const o of [{ groups: 3, balance: 'range' as const }, { groups: 4, by: 'producer' as const }]) {
+    const t = cloneGraph(g);
+    assert.equal(splitDepthwiseGroups(t, o).split.length, 1);
+    const m = maxDiff(g, t, 6, 9);
+    assert.ok(m.diff <= 1e-5 * m.max, `${JSON.stringify(o)}: max diff ${m.diff}`);
+  }
+});
+
+test('splitDepthwiseGroups leaves a block alone, with the reason, when its output cannot be permuted or it has no producing conv', () => {
+  // the depthwise output also feeds a residual add with the graph input (not permutable)
+  const g = seBlock(6);
+  const add: Op = { name: 'res', type: 'add', inputs: ['dw', 'e2'], attrs: {}, output: { shape: [1, 6, 6, M], dtype: 'float32' } };
+  g.ops.splice(g.ops.findIndex((o) => o.name === 'pool'), 0, constOp('we2', [M, 1, 1, C], randArray(M * C, seeded(8))), conv('e2', 'x', 'we2', 'be', 6, M, 1), add);
+  g.ops.push(constOp('wr', [C, 1, 1, M], randArray(C * M, seeded(9))), conv('yr', 'res', 'wr', 'bp', 6, C, 1));
+  g.outputs = ['y', 'yr'];
+  // e2 can be permuted backward (a conv): that is allowed and exact
+  const s = cloneGraph(g);
+  const r = splitDepthwiseGroups(s, 4);
+  assert.equal(r.split.length, 1);
+  assert.ok(permutationPlan(g, 'dw') && !('reason' in permutationPlan(g, 'dw')));
+  for (const o of g.outputs) {
+    const feeds: Record<string, TensorValue> = { x: { shape: [1, 6, 6, C], data: randArray(6 * 6 * C, seeded(4), 2) } };
+    const a = runFloat(g, feeds)[o]!.data, b = runFloat(s, feeds)[o]!.data;
+    for (let i = 0; i < a.length; i++) assert.ok(Math.abs((a[i] as number) - (b[i] as number)) <= 1e-4, `${o}[${i}]`);
+  }
+  // …but not when the other side is the graph input itself (x has C ≠ M channels: use a 16-channel input)
+  const h: Graph = cloneGraph(g);
+  const e2 = h.ops.find((o) => o.name === 'e2')!;
+  Object.assign(e2, { type: 'relu', inputs: ['expand'], attrs: {} });
+  const r2 = splitDepthwiseGroups(h, 4);
+  assert.equal(r2.split.length, 0);
+  assert.match(r2.skipped[0]!.reason, /input 'expand' \(conv2d\) has other consumers|inside the block/);
+  // no producing conv: the depthwise reads a residual sum
+  const n = seBlock(6);
+  n.ops.splice(n.ops.findIndex((o) => o.name === 'dw'), 0, { name: 'sum', type: 'add', inputs: ['expand', 'expand'], attrs: {}, output: { shape: [1, 6, 6, M], dtype: 'float32' } });
+  n.ops.find((o) => o.name === 'dw')!.inputs[0] = 'sum';
+  const r3 = splitDepthwiseGroups(n, 4);
+  assert.equal(r3.split.length, 0);
+  assert.match(r3.skipped[0]!.reason, /has other consumers|no producing conv/);
+  assert.throws(() => splitDepthwiseGroups(cloneGraph(g), 1), (e: unknown) => e instanceof QuantizeError && e.code === 'E_Q_OPTION');
+});
+
+test('quantized SE block with splitDepthwiseGroups 4: one DPU subgraph; our mc_code on the simulator equals the INT8 reference (DPU-legal)', async () => {
+  installDpuRules();
+  const g = seBlock(16);
+  const batches = [1, 2].map((sd) => ({ x: { shape: [1, 16, 16, C], data: randArray(16 * 16 * C, seeded(sd), 2) } }));
+  const r = await quantize(g, batches, { skipReport: true, biasCorrection: false, splitDepthwiseGroups: 4 });
+  assert.equal(r.graph.ops.filter((o) => o.type === 'depthwise-conv2d').length, 4, 'the split is in the quantized graph');
+  const { report } = runPipeline(r.graph, toCompilerArch('B4096'), { until: 'partition' });
+  assert.equal(report.counts.dpu, 1, `DPU subgraphs: ${JSON.stringify(report.counts)}`);
+  assert.ok(checkBitExact(r.graph, 'B4096') >= 1);
+});
