@@ -24,6 +24,7 @@ import { foldBatchNorm } from './fold-bn.js';
 import { foldAffine, foldAffineForward } from './fold-affine.js';
 import { fuseActivations } from './fuse-act.js';
 import { scalarAffineToDepthwise, splitChannelGroups } from './split-channels.js';
+import { keepFloat } from './keep-float.js';
 import { type SplitDepthwiseOptions, splitDepthwiseGroups } from './split-depthwise.js';
 import { type CleResult, cleActivationRanges, crossLayerEqualize } from './cle.js';
 import { SAME_FP_AS_INPUT, WEIGHTED, quantizationPlan } from './quantizable.js';
@@ -64,6 +65,8 @@ export interface QuantizeOptions {
   /** Scalar `mul → add` pairs (learnable affine after an activation) become one 1×1 depthwise conv: one
    * requantization instead of two (see split-channels.ts). Default on (PP-OCRv4 det: min IoU 0.885 → 0.902). */
   affineAsDepthwise?: boolean;
+  /** Ops kept float although the DPU could run them: the ops a compile places on CPU subgraphs (keep-float.ts). */
+  floatOps?: string[];
   /** AdaQuant fast finetune (default false). */
   fastFinetune?: boolean;
   /** Reloaded quant_info.json: its fix points override the calibrated ones. */
@@ -279,6 +282,7 @@ export async function quantize(graph: Graph, calib: CalibSource, opts: QuantizeO
 
   // 2. what gets fix points
   const plan = quantizationPlan(g);
+  if (opts.floatOps?.length) keepFloat(g, plan, opts.floatOps);
   const cons = consumerMap(g);
   const isQ = (n: string): boolean => plan.get(n)?.quantize === true;
   const boundary = resolveBoundaries(g, plan);
