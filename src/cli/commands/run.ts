@@ -12,7 +12,8 @@ import { runDetect, type DetectResult } from '../../apps/detect/pipeline.js';
 import { formatTimings, HOST_TO_A53_FACTOR, type StageTiming } from '../../apps/timing.js';
 import { imageInputs, readImage, writeAnnotatedPng, type Annotation } from '../../apps/node/image-io.js';
 import { closeOcrModels, loadOcrModels, openModel, type OpenModelOptions } from '../../apps/node/models.js';
-import type { ModelExecutor } from '../../apps/executor.js';
+import { firstInput, type ModelExecutor } from '../../apps/executor.js';
+import { channelsProblem, imageWithChannels, valuesForChannels } from '../../apps/preprocess/channels.js';
 import type { RunnerMode } from '../../runtime/backend.js';
 import fs from 'node:fs';
 import { checkOutputsOption, collectList, collectOutputs, floatGraphExecutor, loadTfjsModel, modelFileKind, modelNetName } from './model-file.js';
@@ -86,7 +87,7 @@ export function registerRun(program: Command): void {
     .option('--mode <m>', '.xmodel virtual DPU mode: ref | sim | run', 'ref')
     .option('--target <board>', '.xmodel: board/arch of the virtual DPU (default: the model\'s own)')
     .option('--top-k <k>', 'classify: how many classes to print', '5')
-    .option('--head <h>', 'detect: yolov5 | centernet', 'yolov5')
+    .option('--head <h>', 'detect: yolov5 | centernet | handtrack (TF OD API SSD: box encodings + class logits, e.g. Human\'s handtrack cut before its NMS)', 'yolov5')
     .option('--limit-side <px>', 'OCR det: longest side limit (PaddleOCR det_limit_side_len)', '960')
     .option('--output <names>', 'TF.js: run the graph up to these tensors (comma-separated or repeated), e.g. tower_0/keypoints,tower_0/wh', collectOutputs, [] as string[])
     .option('--start-at <name=dims>', 'TF.js: start the graph at this tensor (NHWC shape; repeatable)', collectList, [] as string[])
@@ -98,6 +99,7 @@ export function registerRun(program: Command): void {
       if (!['classify', 'detect', 'ocr'].includes(task)) throw new UsageError('E_USAGE', `--task must be classify, detect or ocr, got '${o.task}'`);
       if (!['float', 'ort'].includes(o.engine)) throw new UsageError('E_USAGE', `--engine must be float or ort, got '${o.engine}'`);
       if (!['ref', 'sim', 'run'].includes(o.mode)) throw new UsageError('E_USAGE', `--mode must be ref, sim or run, got '${o.mode}'`);
+      if (task === 'detect' && !['yolov5', 'centernet', 'handtrack'].includes(o.head)) throw new UsageError('E_USAGE', `--head must be yolov5, centernet or handtrack, got '${o.head}'`);
       if (task !== 'ocr' && !model) throw new UsageError('E_USAGE', `--task ${task} needs a model file`, { fix: `dpuflow run model.xmodel --input img.png --task ${task}` });
       const a53Factor = num(o.a53Factor, 'a53-factor', 0);
       const files = imageInputs(o.input);
@@ -118,8 +120,11 @@ export function registerRun(program: Command): void {
           ? floatGraphExecutor(loadTfjsModel(model!, { outputs: o.output, inputShape: o.inputShape, startAt: o.startAt }), modelNetName(model!))
           : await openModel(model!, mo);
       }
-      const pre = parsePreprocess(o.preprocess);
+      // handtrack's own pre-processing (in the map/while loop cut off at import) is x·2/255 − 1 = preset half
+      const pre = parsePreprocess(o.preprocess ?? (task === 'detect' && o.head === 'handtrack' ? 'half' : undefined));
       const norm = { ...(pre.mean ? { mean: pre.mean } : {}), ...(pre.std ? { std: pre.std } : {}), ...(pre.scale !== undefined ? { scale: pre.scale } : {}), ...(pre.order ? { order: pre.order } : {}) };
+      // classify follows the model input's channel count: 1 → BT.601 grey, 3 → RGB, anything else → error
+      const channels = task === 'classify' ? classifyChannels(single!) : 3;
       const results: ItemResult[] = [];
       try {
         for (const file of files) {
@@ -134,11 +139,12 @@ export function registerRun(program: Command): void {
               item.timings = timings;
               ann = r.lines.map((l) => ({ points: l.box, label: l.text }));
             } else if (task === 'classify') {
-              const { timings, ...r } = await runClassify(img, single!, { topK: num(o.topK, 'top-k', 1), labels, a53Factor, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225], ...norm });
+              const nc = { mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225], ...norm };
+              const { timings, ...r } = await runClassify(imageWithChannels(img, channels)!, single!, { topK: num(o.topK, 'top-k', 1), labels, a53Factor, ...nc, mean: valuesForChannels(nc.mean, channels), std: valuesForChannels(nc.std, channels) });
               item.classify = r;
               item.timings = timings;
             } else {
-              const { timings, ...r } = await runDetect(img, single!, { head: o.head === 'centernet' ? 'centernet' : 'yolov5', labels, a53Factor, ...norm });
+              const { timings, ...r } = await runDetect(img, single!, { head: o.head as 'yolov5' | 'centernet' | 'handtrack', labels, a53Factor, ...norm });
               item.detect = r;
               item.timings = timings;
               ann = r.detections.map((d) => ({ points: [[d.box[0], d.box[1]], [d.box[2], d.box[1]], [d.box[2], d.box[3]], [d.box[0], d.box[3]]], label: `${d.label ?? d.classId} ${d.score.toFixed(2)}` }));
@@ -162,6 +168,16 @@ export function registerRun(program: Command): void {
       if (o.json) printJson({ task, model: model ?? null, a53Factor, results });
       if (results.some((r) => !r.ok)) process.exitCode = 1;
     });
+}
+
+/** The channel count a classify model takes from images (1 or 3; a free dim means RGB); AppError otherwise. */
+function classifyChannels(model: ModelExecutor): number {
+  const inp = firstInput(model);
+  const c = inp.shape[inp.shape.length - 1]!;
+  if (inp.shape.length !== 4 || !(c > 0)) return 3;
+  const p = channelsProblem(inp.name, inp.shape);
+  if (p) throw new AppError('E_APP_CHANNELS', p.message, { where: inp.name, fix: p.fix });
+  return c;
 }
 
 function formatItem(r: ItemResult, task: Task, factor: number): string {

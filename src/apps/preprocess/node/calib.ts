@@ -1,5 +1,6 @@
 /**
- * Calibration set loading (Node only): a folder of images (decoded + resized with sharp), a .npy
+ * Calibration set loading (Node only): a folder of images (decoded + resized with sharp, then given the
+ * model input's channel count: RGB for 3, BT.601 grey for 1 — src/apps/preprocess/channels.ts), a .npy
  * file (float32, N×… batches) or a raw float32 .bin file. Produces NHWC float32 feeds.
  */
 import fs from 'node:fs';
@@ -8,6 +9,7 @@ import sharp from 'sharp';
 import type { TensorValue } from '../../../ir/types.js';
 import { QuantizeError } from '../../../errors.js';
 import { type ChannelOrder, type Layout, type NormalizeOptions, nchwToNhwc, normalizePixels } from '../normalize.js';
+import { channelsProblem, convertPixels, valuesForChannels } from '../channels.js';
 
 export const IMAGE_EXTS = new Set(['.png', '.jpg', '.jpeg', '.webp', '.bmp', '.tif', '.tiff', '.gif']);
 
@@ -21,6 +23,8 @@ export interface CalibLoadOptions extends NormalizeOptions {
   /** Max items to load. */
   count?: number;
   order?: ChannelOrder;
+  /** The model input's name, for errors. */
+  inputName?: string;
 }
 
 /** Sorted image files of a folder (QuantizeError when missing/empty/unreadable). */
@@ -38,28 +42,42 @@ export function listImages(dir: string): string[] {
   return files;
 }
 
-/** Decode one image to an NHWC feed. */
+/** The error for a model input no image can feed (channels other than 1 or 3), or undefined. */
+function channelsError(inputShape: number[], inputName: string | undefined, file: string): QuantizeError | undefined {
+  const p = channelsProblem(inputName, inputShape);
+  return p ? new QuantizeError('E_Q_CALIB_CHANNELS', p.message, { file, ...(inputName ? { where: inputName } : {}), fix: p.fix }) : undefined;
+}
+
+/**
+ * Decode one image to an NHWC feed with the model input's channel count: 3 → RGB (grey images repeated
+ * to RGB), 1 → grey (BT.601 luma of RGB images; grey images as they are). Mean/std given for RGB are
+ * used on a 1-channel input as documented in `valuesForChannels`.
+ */
 export async function loadImage(file: string, o: CalibLoadOptions): Promise<TensorValue> {
-  const [, h, w, c] = o.inputShape;
+  const [, h, w, c] = o.inputShape as [number, number, number, number];
+  const bad = channelsError(o.inputShape, o.inputName, file);
+  if (bad) throw bad;
   let img;
   try {
     let s = sharp(file, { failOn: 'error' });
     const meta = await s.metadata();
-    const ch = (meta.channels ?? 0) - (meta.hasAlpha ? 1 : 0);
-    if (ch !== c) {
-      throw new QuantizeError('E_Q_CALIB_CHANNELS', `image has ${ch} colour channel(s), the model input has ${c}`, { file, fix: c === 3 ? 'convert the image to RGB' : `convert the image to ${c} channel(s)` });
-    }
     if (!o.resize && (meta.width !== w || meta.height !== h)) {
       throw new QuantizeError('E_Q_CALIB_SIZE', `image is ${meta.width}×${meta.height}, the model input is ${w}×${h}`, { file, fix: `pass --preprocess resize=${w}x${h} or resize the images` });
     }
     s = s.removeAlpha();
     if (o.resize) s = s.resize(w, h, { fit: 'fill' });
-    img = await s.raw().toBuffer({ resolveWithObject: true });
+    // every image decodes to sRGB first (grey, CMYK, palette, 16-bit → 8-bit RGB), then follows the model
+    img = await s.toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
   } catch (err) {
     if (err instanceof QuantizeError) throw err;
     throw new QuantizeError('E_Q_CALIB_DECODE', `cannot decode image: ${(err as Error).message}`, { file, fix: 'remove or replace the file', cause: err });
   }
-  return normalizePixels(new Uint8Array(img.data.buffer, img.data.byteOffset, img.data.length), img.info.width, img.info.height, img.info.channels, o);
+  const n = img.info.width * img.info.height;
+  const px = convertPixels(new Uint8Array(img.data.buffer, img.data.byteOffset, img.data.length), n, img.info.channels, c);
+  if (!px) throw new QuantizeError('E_Q_CALIB_DECODE', `image decoded to ${img.info.channels} channel(s), expected RGB`, { file, fix: 'convert the image to RGB or grey' });
+  const mean = valuesForChannels(o.mean, c);
+  const std = valuesForChannels(o.std, c);
+  return normalizePixels(px, img.info.width, img.info.height, c, { ...o, ...(mean ? { mean } : {}), ...(std ? { std } : {}) });
 }
 
 /** Parse a .npy file (float32 little-endian, C order). */
@@ -109,6 +127,8 @@ export interface CalibSet {
   items: { source: string; load: () => Promise<TensorValue> }[];
   /** Total available in the set (before --calib-count). */
   available: number;
+  /** For a folder of images: the folder and the model input shape the images are decoded for. */
+  images?: { dir: string; inputShape: number[] };
 }
 
 /** Open a calibration source (folder, .npy, .bin); validates count. */
@@ -120,7 +140,10 @@ export function openCalibSet(src: string, o: CalibLoadOptions): CalibSet {
     throw new QuantizeError('E_Q_CALIB_READ', `calibration source not found: ${(err as Error).message}`, { file: src, fix: 'pass a folder of images, a .npy or a .bin file', cause: err });
   }
   let items: CalibSet['items'];
-  if (st.isDirectory()) {
+  const folder = st.isDirectory();
+  if (folder) {
+    const bad = channelsError(o.inputShape, o.inputName, src);
+    if (bad) throw bad;
     items = listImages(src).map((f) => ({ source: f, load: () => loadImage(f, o) }));
   } else {
     const ext = path.extname(src).toLowerCase();
@@ -143,10 +166,14 @@ export function openCalibSet(src: string, o: CalibLoadOptions): CalibSet {
     }
     items = items.slice(0, o.count);
   }
-  return { items, available };
+  return { items, available, ...(folder ? { images: { dir: src, inputShape: o.inputShape } } : {}) };
 }
 
 /** The calibration feeds as an async iterable (decoded one at a time). */
 export async function* calibFeeds(set: CalibSet, inputName: string): AsyncGenerator<Record<string, TensorValue>> {
+  if (set.images) {
+    const bad = channelsError(set.images.inputShape, inputName, set.images.dir);
+    if (bad) throw bad;
+  }
   for (const it of set.items) yield { [inputName]: await it.load() };
 }
