@@ -46,10 +46,14 @@ export interface SplitDepthwiseOptions {
   align?: number;
   /** Only these depthwise ops (by name); default every match. */
   only?: string[];
+  /** When X also feeds other ops: 'concat' (default) joins the X_k outputs by a concat in the same sorted order
+   * (X_k then share one output fix point) and permutes X's other consumers like D's; 'skip' leaves the block. */
+  sharedProducer?: 'concat' | 'skip';
 }
 
 export interface SplitDepthwiseResult {
-  split: { depthwise: string; producer: string; groups: number; spread: number; sizes: number[] }[];
+  /** `sharedProducer`: X had other consumers (now reading the concat of the X_k). */
+  split: { depthwise: string; producer: string; groups: number; spread: number; sizes: number[]; sharedProducer: boolean }[];
   skipped: { depthwise: string; reason: string }[];
 }
 
@@ -105,9 +109,10 @@ export interface PermutationPlan {
 
 /**
  * Which ops must change when tensor `start` (C channels) is produced with its channels permuted. Returns the
- * plan, or a reason why the permutation cannot be absorbed (the caller leaves the graph alone).
+ * plan, or a reason why the permutation cannot be absorbed (the caller leaves the graph alone). Consumers of
+ * `start` named in `ignore` are not followed (the caller rewrites them itself).
  */
-export function permutationPlan(g: Graph, start: string): PermutationPlan | { reason: string } {
+export function permutationPlan(g: Graph, start: string, ignore: ReadonlySet<string> = new Set()): PermutationPlan | { reason: string } {
   const ops = opMap(g);
   const cons = consumerMap(g);
   const startOp = ops.get(start);
@@ -147,6 +152,7 @@ export function permutationPlan(g: Graph, start: string): PermutationPlan | { re
     const t = fwd.pop() as string;
     if (g.outputs.includes(t)) return { reason: `'${t}' is a graph output` };
     for (const un of cons.get(t) ?? []) {
+      if (t === start && ignore.has(un)) continue;
       const u = ops.get(un) as Op;
       if (u.type === 'conv2d' && (u.attrs['group'] ?? 1) === 1 && u.inputs[0] === t && !u.inputs.slice(1).includes(t) && isConst(ops, u.inputs[1] as string)) {
         inputPermuted.add(u.name);
@@ -228,7 +234,7 @@ function groupSizes(key: Float64Array, order: number[], G: number, balance: 'siz
 }
 
 /** Finds X → channel-wise chain → D. */
-function producerChain(g: Graph, d: Op, ops: Map<string, Op>, cons: Map<string, string[]>): { x: Op; chain: Op[] } | { reason: string } {
+function producerChain(g: Graph, d: Op, ops: Map<string, Op>, cons: Map<string, string[]>, allowShared: boolean): { x: Op; chain: Op[]; shared: boolean } | { reason: string } {
   const C = d.output.shape[d.output.shape.length - 1] as number;
   const chain: Op[] = [];
   let cur = ops.get(d.inputs[0] as string);
@@ -236,12 +242,14 @@ function producerChain(g: Graph, d: Op, ops: Map<string, Op>, cons: Map<string, 
   for (;;) {
     if (!cur) return { reason: 'no producer' };
     const users = cons.get(cur.name) ?? [];
-    if (users.length !== 1 || users[0] !== next.name || g.outputs.includes(cur.name)) return { reason: `its input '${cur.name}' (${cur.type}) has other consumers` };
+    const shared = users.length !== 1 || users[0] !== next.name || g.outputs.includes(cur.name);
     if (cur.type === 'conv2d') {
+      if (shared && (!allowShared || g.outputs.includes(cur.name) || users.filter((u) => u === next.name).length !== 1)) return { reason: `its producer '${cur.name}' has other consumers` };
       if ((cur.attrs['group'] ?? 1) !== 1) return { reason: `producer '${cur.name}' is a grouped conv` };
       if (!isConst(ops, cur.inputs[1] as string) || (cur.inputs[2] && !isConst(ops, cur.inputs[2]))) return { reason: `producer '${cur.name}' has non-constant weights` };
-      return { x: cur, chain: chain.reverse() };
+      return { x: cur, chain: chain.reverse(), shared };
     }
+    if (shared) return { reason: `its input '${cur.name}' (${cur.type}) has other consumers` };
     const why = channelwise(cur, ops, C);
     if (why) return { reason: `no producing conv (${why})` };
     const dyn = cur.inputs.filter((i) => !isConst(ops, i));
@@ -344,14 +352,26 @@ export function splitDepthwiseGroups(g: Graph, options: number | SplitDepthwiseO
     const spread = nz.length ? Math.max(...nz) / Math.min(...nz) : 1;
     if (spread < minSpread) { skip(`channel max|w| spread ${spread.toFixed(1)}× < ${minSpread}×`); continue; }
     if (g.outputs.includes(d.name)) { skip('its output is a graph output'); continue; }
-    const pc = producerChain(g, d, ops, cons);
+    const pc = producerChain(g, d, ops, cons, (o.sharedProducer ?? 'concat') === 'concat');
     if ('reason' in pc) { skip(pc.reason); continue; }
     const plan = permutationPlan(g, d.name);
     if ('reason' in plan) { skip(`its output channels cannot be permuted: ${plan.reason}`); continue; }
-    const { x, chain } = pc;
+    const { x, chain, shared } = pc;
     const inBlock = new Set([x.name, ...chain.map((e) => e.name)]);
     const touched = [...plan.inputPermuted, ...plan.outputPermuted, ...plan.carried].find((n) => inBlock.has(n));
     if (touched) { skip(`permuting its output would also permute '${touched}' inside the block`); continue; }
+    // X shared with other consumers: X becomes the concat of the X_k (same order) and its other consumers are permuted too
+    let planX: PermutationPlan | undefined;
+    if (shared) {
+      const px = permutationPlan(g, x.name, new Set([(chain[0] ?? d).name]));
+      if ('reason' in px) { skip(`its producer '${x.name}' has other consumers that cannot take permuted channels: ${px.reason}`); continue; }
+      inBlock.add(d.name);
+      const keys = (p: PermutationPlan): string[] => [...p.inputPermuted.map((n) => `in:${n}`), ...p.outputPermuted.map((n) => `out:${n}`), ...p.carried.map((n) => `c:${n}`)];
+      const k1 = new Set(keys(plan));
+      const clash = keys(px).find((k) => k1.has(k) || inBlock.has(k.slice(k.indexOf(':') + 1)));
+      if (clash) { skip(`permuting its producer '${x.name}' clashes with the block's own permutation at ${clash}`); continue; }
+      planX = px;
+    }
     const wx = ops.get(x.inputs[1] as string) as Op;
     const key = by === 'producer' ? channelMax(wx, false) : dMax;
     const order = Array.from({ length: C }, (_, c) => c).sort((p, q) => (key[p] as number) - (key[q] as number) || p - q);
@@ -360,6 +380,7 @@ export function splitDepthwiseGroups(g: Graph, options: number | SplitDepthwiseO
 
     // consumers first (they reference D's name, which the concat keeps), then the branches
     applyPermutation(g, plan, order);
+    if (planX) applyPermutation(g, planX, order);
     const ops2 = opMap(g);
     const newOps: Op[] = [];
     const taken = (): Graph => ({ ...g, ops: [...g.ops, ...newOps] });
@@ -372,6 +393,7 @@ export function splitDepthwiseGroups(g: Graph, options: number | SplitDepthwiseO
     const xb = x.inputs[2] ? ops2.get(x.inputs[2]) : undefined;
     const db = d.inputs[2] ? ops2.get(d.inputs[2]) : undefined;
     const branchOut: string[] = [];
+    const xOut: string[] = [];
     let s0 = 0;
     sizes.forEach((n, k) => {
       const chans = order.slice(s0, s0 + n);
@@ -380,6 +402,7 @@ export function splitDepthwiseGroups(g: Graph, options: number | SplitDepthwiseO
       if (xb?.data) xi.push(addConst(`${x.name}_g${k}_bias`, [n], gatherChannels(xb.data, C, chans, true)));
       const xk = clone(x, `${x.name}_g${k}`, xi, n);
       newOps.push(xk);
+      xOut.push(xk.name);
       let prev = xk.name;
       for (const e of chain) {
         const ins = e.inputs.map((i) => {
@@ -398,6 +421,7 @@ export function splitDepthwiseGroups(g: Graph, options: number | SplitDepthwiseO
       newOps.push(dk);
       branchOut.push(dk.name);
     });
+    if (shared) newOps.push({ name: x.name, type: 'concat', inputs: xOut, attrs: { axis: x.output.shape.length - 1 }, output: { ...x.output, shape: [...x.output.shape] } });
     newOps.push({ name: d.name, type: 'concat', inputs: branchOut, attrs: { axis: d.output.shape.length - 1 }, output: { ...d.output, shape: [...d.output.shape] } });
     const dead = new Set([x.name, d.name, ...chain.map((e) => e.name)]);
     const at = g.ops.findIndex((op) => op.name === x.name);
@@ -406,7 +430,7 @@ export function splitDepthwiseGroups(g: Graph, options: number | SplitDepthwiseO
     rest.splice(after ? rest.indexOf(after) : rest.length, 0, ...newOps);
     g.ops = rest;
     dropDeadConsts(g);
-    res.split.push({ depthwise: d.name, producer: x.name, groups: sizes.length, spread, sizes });
+    res.split.push({ depthwise: d.name, producer: x.name, groups: sizes.length, spread, sizes, sharedProducer: shared });
   }
   return res;
 }

@@ -8,7 +8,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { runFloat } from '../../src/kernels/ref/float-executor.js';
-import { permutationPlan, splitDepthwiseGroups } from '../../src/quantizer/split-depthwise.js';
+import { splitDepthwiseGroups } from '../../src/quantizer/split-depthwise.js';
 import { cloneGraph } from '../../src/quantizer/graph-util.js';
 import { quantize } from '../../src/quantizer/index.js';
 import { runPipeline } from '../../src/compiler/pipeline.js';
@@ -91,38 +91,75 @@ test('splitDepthwiseGroups: expand → depthwise → SE → project becomes 4 br
   }
 });
 
-test('splitDepthwiseGroups leaves a block alone, with the reason, when its output cannot be permuted or it has no producing conv', () => {
-  // the depthwise output also feeds a residual add with the graph input (not permutable)
+function runBoth(a: Graph, b: Graph, h: number, c: number): void {
+  const feeds: Record<string, TensorValue> = { x: { shape: [1, h, h, c], data: randArray(h * h * c, seeded(4), 2) } };
+  const ra = runFloat(a, feeds), rb = runFloat(b, feeds);
+  for (const o of a.outputs) {
+    const va = ra[o]!.data, vb = rb[o]!.data;
+    const m = va.reduce((x, v) => Math.max(x, Math.abs(v)), 0);
+    for (let i = 0; i < va.length; i++) assert.ok(Math.abs((va[i] as number) - (vb[i] as number)) <= 1e-5 * m, `${o}[${i}] ${va[i]} vs ${vb[i]}`);
+  }
+}
+
+test('splitDepthwiseGroups: a residual add on the depthwise output is permuted backward through its other conv; a shared producer becomes a concat of its branches', () => {
+  // the depthwise output also feeds add(dw, e2) with e2 = conv(x): e2's output channels are permuted too
   const g = seBlock(6);
-  const add: Op = { name: 'res', type: 'add', inputs: ['dw', 'e2'], attrs: {}, output: { shape: [1, 6, 6, M], dtype: 'float32' } };
-  g.ops.splice(g.ops.findIndex((o) => o.name === 'pool'), 0, constOp('we2', [M, 1, 1, C], randArray(M * C, seeded(8))), conv('e2', 'x', 'we2', 'be', 6, M, 1), add);
+  g.ops.splice(g.ops.findIndex((o) => o.name === 'pool'), 0, constOp('we2', [M, 1, 1, C], randArray(M * C, seeded(8))), conv('e2', 'x', 'we2', 'be', 6, M, 1),
+    { name: 'res', type: 'add', inputs: ['dw', 'e2'], attrs: {}, output: { shape: [1, 6, 6, M], dtype: 'float32' } });
   g.ops.push(constOp('wr', [C, 1, 1, M], randArray(C * M, seeded(9))), conv('yr', 'res', 'wr', 'bp', 6, C, 1));
   g.outputs = ['y', 'yr'];
-  // e2 can be permuted backward (a conv): that is allowed and exact
   const s = cloneGraph(g);
-  const r = splitDepthwiseGroups(s, 4);
-  assert.equal(r.split.length, 1);
-  assert.ok(permutationPlan(g, 'dw') && !('reason' in permutationPlan(g, 'dw')));
-  for (const o of g.outputs) {
-    const feeds: Record<string, TensorValue> = { x: { shape: [1, 6, 6, C], data: randArray(6 * 6 * C, seeded(4), 2) } };
-    const a = runFloat(g, feeds)[o]!.data, b = runFloat(s, feeds)[o]!.data;
-    for (let i = 0; i < a.length; i++) assert.ok(Math.abs((a[i] as number) - (b[i] as number)) <= 1e-4, `${o}[${i}]`);
-  }
-  // …but not when the other side is the graph input itself (x has C ≠ M channels: use a 16-channel input)
-  const h: Graph = cloneGraph(g);
-  const e2 = h.ops.find((o) => o.name === 'e2')!;
-  Object.assign(e2, { type: 'relu', inputs: ['expand'], attrs: {} });
-  const r2 = splitDepthwiseGroups(h, 4);
-  assert.equal(r2.split.length, 0);
-  assert.match(r2.skipped[0]!.reason, /input 'expand' \(conv2d\) has other consumers|inside the block/);
+  assert.equal(splitDepthwiseGroups(s, 4).split.length, 1);
+  assert.notEqual(s.ops.find((o) => o.name === 'e2')!.inputs[1], 'we2', 'e2 output channels permuted');
+  runBoth(g, s, 6, C);
+
+  // MobileNetV3's first block: stem conv (HSWISH) → depthwise (RELU) → project, and add(project, stem) → conv.
+  // The stem has two consumers: its branches are joined by a concat (named like the stem) for the add, whose
+  // other operand (project) gets its output channels permuted and whose consumer its input axis.
+  const t = (n: string, type: string, ins: string[], shape: number[], attrs: Op['attrs'] = {}): Op => ({ name: n, type, inputs: ins, attrs, output: { shape, dtype: 'float32' } });
+  const rnd = seeded(21);
+  const wd = randArray(9 * M, rnd);
+  for (let i = 0; i < wd.length; i++) wd[i] = (wd[i] as number) * 2 ** ((i * 5) % M % 6);
+  const stem: Graph = {
+    name: 'stem', inputs: ['x'], outputs: ['out', 'side'], meta: {},
+    ops: [
+      data(6), constOp('ws', [M, 3, 3, C], randArray(M * 9 * C, rnd)), constOp('bs', [M], randArray(M, rnd, 0.2)), conv('stem', 'x', 'ws', 'bs', 6, M, 3, 'HSWISH'),
+      constOp('wd', [1, 3, 3, M], wd), constOp('bd', [M], randArray(M, rnd, 0.3)),
+      t('dw', 'depthwise-conv2d', ['stem', 'wd', 'bd'], [1, 6, 6, M], { kernel: [3, 3], stride: [1, 1], dilation: [1, 1], pad: [1, 1, 1, 1], nonlinear: 'RELU' }),
+      constOp('wp', [M, 1, 1, M], randArray(M * M, rnd)), constOp('bp', [M], randArray(M, rnd, 0.1)), conv('project', 'dw', 'wp', 'bp', 6, M, 1),
+      t('sum', 'add', ['project', 'stem'], [1, 6, 6, M]),
+      constOp('wo', [K, 1, 1, M], randArray(K * M, rnd)), constOp('bo', [K], randArray(K, rnd, 0.1)), conv('out', 'sum', 'wo', 'bo', 6, K, 1),
+      constOp('wq', [K, 1, 1, M], randArray(K * M, rnd)), constOp('bq', [K], randArray(K, rnd, 0.1)), conv('side', 'stem', 'wq', 'bq', 6, K, 1),
+    ],
+  };
+  const st = cloneGraph(stem);
+  const r = splitDepthwiseGroups(st, 4);
+  assert.deepEqual(r.split.map((x) => [x.depthwise, x.producer, x.sharedProducer]), [['dw', 'stem', true]]);
+  assert.equal(st.ops.find((o) => o.name === 'stem')!.type, 'concat');
+  assert.equal(st.ops.find((o) => o.name === 'dw')!.type, 'concat');
+  runBoth(stem, st, 6, C);
+  const off = cloneGraph(stem);
+  assert.match(splitDepthwiseGroups(off, { groups: 4, sharedProducer: 'skip' }).skipped[0]!.reason, /producer 'stem' has other consumers/);
+});
+
+test('splitDepthwiseGroups leaves a block alone, with the reason, when its output cannot be permuted or it has no producing conv', () => {
+  // the depthwise output is reshaped: not channel-wise
+  const g = seBlock(6);
+  g.ops.push({ name: 'flat', type: 'reshape', inputs: ['dw'], attrs: { shape: [1, 36 * M] }, output: { shape: [1, 36 * M], dtype: 'float32' } });
+  g.outputs = ['y', 'flat'];
+  const r = splitDepthwiseGroups(g, 4);
+  assert.equal(r.split.length, 0);
+  assert.match(r.skipped[0]!.reason, /reshape 'flat'/);
   // no producing conv: the depthwise reads a residual sum
   const n = seBlock(6);
   n.ops.splice(n.ops.findIndex((o) => o.name === 'dw'), 0, { name: 'sum', type: 'add', inputs: ['expand', 'expand'], attrs: {}, output: { shape: [1, 6, 6, M], dtype: 'float32' } });
   n.ops.find((o) => o.name === 'dw')!.inputs[0] = 'sum';
   const r3 = splitDepthwiseGroups(n, 4);
   assert.equal(r3.split.length, 0);
-  assert.match(r3.skipped[0]!.reason, /has other consumers|no producing conv/);
-  assert.throws(() => splitDepthwiseGroups(cloneGraph(g), 1), (e: unknown) => e instanceof QuantizeError && e.code === 'E_Q_OPTION');
+  assert.match(r3.skipped[0]!.reason, /no producing conv/);
+  // too few channels / small spread
+  assert.match(splitDepthwiseGroups(seBlock(6), { groups: 4, minSpread: 1000 }).skipped[0]!.reason, /spread/);
+  assert.throws(() => splitDepthwiseGroups(seBlock(6), 1), (e: unknown) => e instanceof QuantizeError && e.code === 'E_Q_OPTION');
 });
 
 test('quantized SE block with splitDepthwiseGroups 4: one DPU subgraph; our mc_code on the simulator equals the INT8 reference (DPU-legal)', async () => {
