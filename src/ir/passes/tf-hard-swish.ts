@@ -12,13 +12,11 @@
  * the fused value differs from TF's by the factor 6c (≤ 1e-3 relative; the DPU's own HSWISH uses
  * 2731/16384 for 1/6, 2.4e-4 away from it). Intermediate ops must have no other users.
  */
-import type { Graph, Op } from '../types.js';
-import { opMap, scalarConst, usersOf } from './util.js';
+import type { Graph } from '../types.js';
+import { asHardSwish, hardSwishMatcher } from './hard-swish-match.js';
 
 /** How far 6·c may be from 1 for c to count as TF's 1/6 (float16 storage rounds it by 2.4e-4). */
 export const SIXTH_TOLERANCE = 1e-3;
-
-const isThree = (c: number | undefined): boolean => c !== undefined && Math.abs(c - 3) <= 3e-6;
 
 /**
  * `tolerance`: how far 6·c may be from 1 (default SIXTH_TOLERANCE). An importer that must keep TF's
@@ -26,53 +24,23 @@ const isThree = (c: number | undefined): boolean => c !== undefined && Math.abs(
  */
 export function fuseTfHardSwish(g: Graph, tolerance = SIXTH_TOLERANCE): Graph {
   const isSixth = (c: number | undefined): c is number => c !== undefined && Math.abs(6 * c - 1) <= tolerance;
-  const byName = opMap(g);
-  const users = usersOf(g);
-  const single = (o: Op): boolean => (users.get(o.name)?.length ?? 0) === 1 && !g.outputs.includes(o.name);
-  const get = (n: string | undefined): Op | undefined => (n === undefined ? undefined : byName.get(n));
-  /** relu6(add(x, 3)) → x */
-  const relu6Plus3 = (o: Op | undefined): string | undefined => {
-    if (!o || o.type !== 'relu6' || !single(o)) return undefined;
-    const a = get(o.inputs[0]);
-    if (!a || a.type !== 'add' || !single(a) || a.inputs.length !== 2) return undefined;
-    const [p, q] = a.inputs as [string, string];
-    if (isThree(scalarConst(get(q)))) return p;
-    if (isThree(scalarConst(get(p)))) return q;
-    return undefined;
-  };
-  /** mul(v, c) or mul(c, v) with c ≈ 1/6 (single user) → [v, c] */
-  const timesSixth = (o: Op | undefined): [string, number] | undefined => {
-    if (!o || o.type !== 'mul' || !single(o) || o.inputs.length !== 2) return undefined;
-    const [p, q] = o.inputs as [string, string];
-    const cq = scalarConst(get(q));
-    if (isSixth(cq)) return [p, cq];
-    const cp = scalarConst(get(p));
-    if (isSixth(cp)) return [q, cp];
-    return undefined;
-  };
-  /** mul(x, relu6(x+3)) in either order (single user) → x */
-  const xTimesRelu6 = (o: Op | undefined): string | undefined => {
-    if (!o || o.type !== 'mul' || !single(o) || o.inputs.length !== 2) return undefined;
-    const [p, q] = o.inputs as [string, string];
-    if (relu6Plus3(get(q)) === p) return p;
-    if (relu6Plus3(get(p)) === q) return q;
-    return undefined;
-  };
+  const m = hardSwishMatcher(g);
+  const { users, get } = m;
   const fused = new Map<string, { x: string; c: number }>(); // final mul → x and its 1/6 constant
   for (const o of g.ops) {
     if (o.type !== 'mul' || o.inputs.length !== 2) continue;
     const [p, q] = o.inputs as [string, string];
     for (const [a, b] of [[p, q], [q, p]] as [string, string][]) {
       // (x·c)·relu6(x+3)
-      const s = timesSixth(get(a));
-      if (s && relu6Plus3(get(b)) === s[0]) { fused.set(o.name, { x: s[0], c: s[1] }); break; }
+      const s = m.timesConst(get(a), isSixth);
+      if (s && m.relu6Plus3(get(b)) === s[0]) { fused.set(o.name, { x: s[0], c: s[1] }); break; }
       // (x·relu6(x+3))·c
-      const c = scalarConst(get(b));
-      const x = isSixth(c) ? xTimesRelu6(get(a)) : undefined;
+      const c = m.scalar(b);
+      const x = isSixth(c) ? m.xTimesRelu6(get(a)) : undefined;
       if (x !== undefined) { fused.set(o.name, { x, c: c! }); break; }
       // x·(relu6(x+3)·c)
-      const h = timesSixth(get(b));
-      if (h && relu6Plus3(get(h[0])) === a) { fused.set(o.name, { x: a, c: h[1] }); break; }
+      const h = m.timesConst(get(b), isSixth);
+      if (h && m.relu6Plus3(get(h[0])) === a) { fused.set(o.name, { x: a, c: h[1] }); break; }
     }
   }
   if (fused.size === 0) return g;
@@ -88,7 +56,7 @@ export function fuseTfHardSwish(g: Graph, tolerance = SIXTH_TOLERANCE): Graph {
   }
   const ops = g.ops.map((o) => {
     const f = fused.get(o.name);
-    if (f) return { ...o, type: 'hard-swish', inputs: [f.x], attrs: {} };
+    if (f) return asHardSwish(o, f.x);
     const k = scaleWeights.get(o.name);
     if (k !== undefined && o.data) return { ...o, data: o.data.map((v) => v * k) };
     return o;
