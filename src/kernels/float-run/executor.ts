@@ -101,6 +101,25 @@ export function createCpuRunExecutor(graph: Graph, opts: CpuRunOptions = {}): Cp
     return s;
   };
 
+  // Float outputs of planned kernels live in pooled buffers: a buffer returns to the pool after the last
+  // reader of its tensor (and of every float alias of it) has been planned, so later ops reuse it.
+  const pool = new Map<number, Float32Array[]>();
+  const pooled = new Map<string, Float32Array>();
+  const aliasRoot = new Map<string, string>();
+  const finalUse = new Map<string, number>();
+  const take = (n: number): Float32Array => pool.get(n)?.pop() ?? new Float32Array(n);
+  const lastReader = (name: string): number => { const r = readers.get(name); return r ? r[r.length - 1]! : -1; };
+  const releaseAfter = (i: number, names: readonly string[]): void => {
+    for (const n of names) {
+      const r = aliasRoot.get(n) ?? n;
+      const buf = pooled.get(r);
+      if (!buf || (finalUse.get(r) ?? -1) > i || keep.has(r)) continue;
+      pooled.delete(r);
+      let l = pool.get(buf.length);
+      if (!l) pool.set(buf.length, (l = []));
+      l.push(buf);
+    }
+  };
   const qOf = (s: Slot): Int8Array => {
     if (!s.q && s.lazyQ) s.q = s.lazyQ();
     return s.q as Int8Array;
@@ -125,6 +144,8 @@ export function createCpuRunExecutor(graph: Graph, opts: CpuRunOptions = {}): Cp
   const readers = new Map<string, number[]>();
   graph.ops.forEach((op, i) => { for (const n of op.inputs) { const r = readers.get(n); if (r) r.push(i); else readers.set(n, [i]); } });
   const outputs = new Set(graph.outputs);
+  /** Pooled buffers that must survive the run (graph outputs, directly or through an alias). */
+  const keep = new Set<string>();
   const isInt8Op = (op: Op): boolean => op.type !== 'data' && op.type !== 'const' && op.output.fixPoint !== undefined && hasInt8Kernel(op.type);
 
   let segment: number[] = [];
@@ -264,6 +285,13 @@ export function createCpuRunExecutor(graph: Graph, opts: CpuRunOptions = {}): Cp
       stats.aliasOps++;
       stepKinds.push('alias');
       steps.push(() => { s.f = floatOf(x); });
+      const root = aliasRoot.get(op.inputs[0]!) ?? op.inputs[0]!;
+      if (pooled.has(root)) {
+        aliasRoot.set(op.name, root);
+        finalUse.set(root, Math.max(finalUse.get(root) ?? -1, lastReader(op.name)));
+        if (outputs.has(op.name)) keep.add(root);
+      }
+      releaseAfter(i, op.inputs);
       continue;
     }
     const planIns: PlanInput[] = ins.map((x, j) => {
@@ -279,7 +307,12 @@ export function createCpuRunExecutor(graph: Graph, opts: CpuRunOptions = {}): Cp
     };
     if (plan) stats.plannedOps++;
     else stats.referenceOps[op.type] = (stats.referenceOps[op.type] ?? 0) + 1;
-    const own = plan && fp === undefined ? new Float32Array(s.n) : undefined;
+    const own = plan && fp === undefined ? take(s.n) : undefined;
+    if (own) {
+      pooled.set(op.name, own);
+      finalUse.set(op.name, lastReader(op.name));
+      if (outputs.has(op.name)) keep.add(op.name);
+    }
     const q = fp === undefined ? undefined : new Int8Array(s.n);
     const inVals: Float32Array[] = new Array<Float32Array>(ins.length);
     stepKinds.push(`${op.type}${plan ? '' : ' (reference)'}`);
@@ -294,6 +327,7 @@ export function createCpuRunExecutor(graph: Graph, opts: CpuRunOptions = {}): Cp
       if (fp === undefined) s.f = y;
       else { quantizeInto(y, fp, q!); s.q = q; }
     });
+    releaseAfter(i, [...op.inputs, op.name]);
   }
   closeSegment();
   for (const name of graph.outputs) {
