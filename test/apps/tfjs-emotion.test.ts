@@ -13,7 +13,10 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
+import { spawnSync } from 'node:child_process';
 import sharp from 'sharp';
 import { loadModelFile } from '../../src/importers/node/load-model.js';
 import { quantize } from '../../src/quantizer/index.js';
@@ -38,6 +41,13 @@ async function faceCrop(row: number, col: number): Promise<TensorValue> {
   const d = new Float32Array(S * S);
   for (let i = 0; i < S * S; i++) d[i] = ((0.2989 * data[i * 3]! + 0.587 * data[i * 3 + 1]! + 0.114 * data[i * 3 + 2]!) / 255 - 0.5) * 2;
   return { shape: [1, S, S, 1], data: d };
+}
+
+/** Cell (row, col) of the grid as a 64×64 grey (1-channel) PNG file, made by sharp's own greyscale conversion. */
+async function greyCropFile(row: number, col: number, file: string): Promise<void> {
+  const x0 = Math.round((col * 1920) / 18);
+  await sharp(SHEET).extract({ left: x0 + 12, top: FACE_ROWS[row]! + 14, width: 76, height: 76 })
+    .resize(S, S, { fit: 'fill' }).greyscale().toColourspace('b-w').png().toFile(file);
 }
 
 const argmax = (a: ArrayLike<number>, off: number, n: number): number => {
@@ -78,4 +88,51 @@ test('emotion: INT8 on the virtual DPU (B4096, run mode) agrees with TF.js FP32 
   console.log(`emotion INT8 vs TF.js FP32 top-1: ${agree}/${tests.length} = ${(rate * 100).toFixed(1)}% (FP32 classes seen: ${[...classes].sort().join(',')}); CPU ops: ${report.cpuOps.map((c) => c.type).join(', ')}`);
   assert.ok(classes.size >= 2, 'the crops are not all one class (the comparison means something)');
   assert.ok(rate >= 0.9, `top-1 agreement ${rate}`);
+});
+
+test('emotion (1-channel input) calibrated from a folder of grey face crops with `dpuflow quantize --calib <dir>`, compiled, `dpuflow run --task classify` on grey PNGs: top-1 = TF.js FP32 on ≥ 90%', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dpuflow-grey-'));
+  const bin = path.resolve('bin/dpuflow.js');
+  const cli = (...args: string[]) => spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8' });
+  try {
+    const calib = path.join(dir, 'calib');
+    const faces = path.join(dir, 'faces');
+    fs.mkdirSync(calib);
+    fs.mkdirSync(faces);
+    for (const r of [4, 5]) for (let c = 0; c < 18; c += 2) await greyCropFile(r, c, path.join(calib, `r${r}c${String(c).padStart(2, '0')}.png`));
+    for (let r = 0; r < 4; r++) for (let c = 0; c < 18; c++) await greyCropFile(r, c, path.join(faces, `r${r}c${String(c).padStart(2, '0')}.png`));
+    const meta = await sharp(path.join(faces, 'r0c00.png')).metadata();
+    assert.equal(meta.channels, 1, 'the face crops are 1-channel grey images');
+    const q = cli('quantize', MODEL, '--calib', calib, '--preprocess', 'half', '--out', path.join(dir, 'q'));
+    assert.equal(q.status, 0, q.stderr);
+    const c = cli('compile', path.join(dir, 'q', 'emotion_int.xmodel'), '--arch', 'B4096', '--out', path.join(dir, 'c'), '--json');
+    assert.equal(c.status, 0, c.stderr);
+    const xmodel = (JSON.parse(c.stdout) as { output: string }).output;
+    const r = cli('run', xmodel, '--task', 'classify', '--input', faces, '--preprocess', 'half', '--mode', 'run', '--top-k', '1', '--json');
+    assert.equal(r.status, 0, r.stderr);
+    const res = (JSON.parse(r.stdout) as { results: { input: string; ok: boolean; classify: { top: { index: number }[] } }[] }).results;
+    assert.equal(res.length, 72);
+    // FP32: TF.js on the same grey files, (g/255 − 0.5)·2 as Human's emotion module
+    const batch = new Float32Array(res.length * S * S);
+    for (let i = 0; i < res.length; i++) {
+      // sharp's raw output of a grey PNG is sRGB (3 equal channels): take the first, the stored grey value
+      const { data, info } = await sharp(res[i]!.input).extractChannel(0).raw().toBuffer({ resolveWithObject: true });
+      assert.equal(info.channels, 1);
+      for (let k = 0; k < S * S; k++) batch[i * S * S + k] = (data[k]! / 255 - 0.5) * 2;
+    }
+    const ref = (await runTfjs(MODEL, { input_1: { shape: [res.length, S, S, 1], data: batch } }, ['Identity']))['Identity']!;
+    let agree = 0;
+    const classes = new Set<number>();
+    res.forEach((it, i) => {
+      assert.ok(it.ok);
+      const a = argmax(ref.data, i * 7, 7);
+      classes.add(a);
+      if (it.classify.top[0]!.index === a) agree++;
+    });
+    console.log(`emotion via the CLI, grey PNG folder (calibration 18 grey crops): INT8 top-1 = TF.js FP32 on ${agree}/${res.length} = ${((agree / res.length) * 100).toFixed(1)}% (FP32 classes seen: ${[...classes].sort().join(',')})`);
+    assert.ok(classes.size >= 2);
+    assert.ok(agree / res.length >= 0.9, `${agree}/${res.length}`);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -1,74 +1,182 @@
 /**
- * The hand detector of @vladmandic/human (handtrack.json: SSD MobileNetV2-FPN). Its input goes through a TF
- * map/while TensorList loop and its outputs through NonMaxSuppressionV5, so the conv part is imported with
- * a start/stop cut: startAt the loop's output [1,320,320,3], outputs = box encodings [1,12804,4] and class
- * logits [1,12804,8] before the post-processing. Quantized with 4 photos (not the test photos), compiled for
- * B4096, run on the virtual DPU (GraphRunner 'run'); compared with FP32 = the float IR of the same cut
- * (= @tensorflow/tfjs within 1.2e-6, test/importers/tfjs/real-models.test.ts). No SSD anchor decode in
- * src/apps yet, so the check is on the raw head: cosine of the class logits, and the strongest anchors of
- * the astronaut photo (FP32 scores its top anchors 0.92–0.96) found again by INT8. Input scaling (x/127.5 − 1) is MobileNetV2's.
+ * The hand detector of @vladmandic/human (handtrack.json: TF OD API SSD MobileNetV2-FPN, 320×320, 7 classes
+ * + background). Its input goes through a TF map/while TensorList loop and its outputs through
+ * NonMaxSuppressionV5, so the conv part is imported with a start/stop cut: startAt the loop's output
+ * [1,320,320,3], outputs = box encodings [1,12804,4] and class logits [1,12804,8]. dpuflow decodes the
+ * rest on the host (src/apps/detect/handtrack.ts: anchors, box coder, sigmoid, per-class NMS).
+ *
+ * Oracle: the WHOLE TF.js model (its own pre-processing loop, Postprocessor decode and
+ * BatchMultiClassNonMaxSuppression) run by @tensorflow/tfjs (CPU) on the same letterboxed 320×320 uint8
+ * pixels. Test photos: six crops with hands of Human's assets/samples.jpg and screenshot-facedetect.jpg
+ * (crop boxes written below, chosen once by looking at the images); calibration on five other photos.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import sharp from 'sharp';
 import { loadModelFile } from '../../src/importers/node/load-model.js';
 import { optimizeForInference } from '../../src/ir/passes/optimize/index.js';
 import { runFloat } from '../../src/kernels/ref/float-executor.js';
-import { quantize } from '../../src/quantizer/index.js';
-import { compile } from '../../src/compiler/index.js';
-import { Graph } from '../../src/xir/graph.js';
-import { GraphRunner } from '../../src/runtime/graph-runner.js';
 import { packageDir } from '../../src/runtime/node/assets.js';
 import { readImage } from '../../src/apps/node/image-io.js';
 import { imageToTensor, letterbox } from '../../src/apps/image/image.js';
+import { decodeSsdBoxes, multiscaleGridAnchors, type SsdAnchors } from '../../src/apps/detect/handtrack.js';
+import { iou } from '../../src/apps/detect/nms.js';
 import type { TensorValue } from '../../src/ir/types.js';
 
 const HUMAN = packageDir('@vladmandic/human');
 const MODEL = path.join(HUMAN, 'models', 'handtrack.json');
+const ASSETS = path.join(HUMAN, 'assets');
 const SKIMAGE = '/usr/lib/python3/dist-packages/skimage/data';
 const START = 'StatefulPartitionedCall/map/TensorArrayV2Stack/TensorListStack';
 const OUTPUTS = ['StatefulPartitionedCall/concat', 'StatefulPartitionedCall/concat_1'];
+const DECODE = 'StatefulPartitionedCall/Postprocessor/Decode/';
 const haveSkimage = fs.existsSync(path.join(SKIMAGE, 'astronaut.png'));
+const bin = path.resolve('bin/dpuflow.js');
 
-const feed = async (file: string): Promise<TensorValue> => imageToTensor(letterbox(await readImage(file), 320, 320).image, { mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5] });
+/** Test crops [file, left, top, width, height]: people with hands visible. */
+const TEST_CROPS: [string, number, number, number, number, string][] = [
+  ['samples.jpg', 100, 600, 500, 500, 'crowd-left'],
+  ['samples.jpg', 550, 600, 500, 500, 'crowd-right'],
+  ['samples.jpg', 326, 0, 212, 157, 'dinner'],
+  ['screenshot-facedetect.jpg', 308, 92, 198, 152, 'group-sofa'],
+  ['screenshot-facedetect.jpg', 0, 88, 104, 160, 'group-two'],
+  ['screenshot-facedetect.jpg', 706, 80, 94, 180, 'group-pool'],
+];
+const CALIB = [path.join(ASSETS, 'screenshot-vrm.jpg'), path.join(ASSETS, 'screenshot-faceid.jpg'), path.join(SKIMAGE, 'horse.png'), path.join(SKIMAGE, 'astronaut.png'), path.join(SKIMAGE, 'coffee.png')];
 
-/** Anchors ordered by their best non-background class logit. */
-function topAnchors(d: Float32Array, k: number): number[] {
-  const C = 8;
-  const best: [number, number][] = [];
-  for (let i = 0; i < d.length / C; i++) {
-    let m = -Infinity;
-    for (let c = 1; c < C; c++) m = Math.max(m, d[i * C + c]!);
-    best.push([i, m]);
-  }
-  return best.sort((a, b) => b[1] - a[1]).slice(0, k).map((x) => x[0]);
+type Tf = typeof import('@tensorflow/tfjs');
+type GraphModel = Awaited<ReturnType<Tf['loadGraphModel']>>;
+
+/** The whole TF.js model loaded by tfjs from the files (no network). */
+async function loadTfjsModel(): Promise<{ tf: Tf; model: GraphModel }> {
+  const tf = await import('@tensorflow/tfjs');
+  await tf.setBackend('cpu');
+  await tf.ready();
+  const j = JSON.parse(fs.readFileSync(MODEL, 'utf8')) as { modelTopology: object; weightsManifest: { paths: string[]; weights: unknown[] }[]; format?: string; signature?: object };
+  const parts = j.weightsManifest.flatMap((g) => g.paths.map((p) => fs.readFileSync(path.join(path.dirname(MODEL), p))));
+  const buf = Buffer.concat(parts);
+  const handler = { load: async () => ({ modelTopology: j.modelTopology, weightSpecs: j.weightsManifest.flatMap((g) => g.weights) as never, weightData: buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.length), format: j.format, signature: j.signature }) };
+  return { tf, model: await tf.loadGraphModel(handler as never) };
 }
 
-test('handtrack conv part (startAt/outputs cut): INT8 on the virtual DPU (B4096) vs FP32 class logits — cosine ≥ 0.99, strongest astronaut anchors kept', { skip: haveSkimage ? false : 'python3-skimage data not installed' }, async () => {
-  const g = loadModelFile(MODEL, { startAt: { [START]: [1, 320, 320, 3] }, outputs: OUTPUTS });
-  const gf = optimizeForInference(g);
-  const calib: Record<string, TensorValue>[] = [];
-  for (const f of [path.join(HUMAN, 'assets', 'screenshot-vrm.jpg'), path.join(HUMAN, 'assets', 'screenshot-facedetect.jpg'), path.join(HUMAN, 'assets', 'screenshot-faceid.jpg'), path.join(SKIMAGE, 'horse.png')]) calib.push({ [START]: await feed(f) });
-  const q = await quantize(g, calib, { skipReport: true, biasCorrectionBatches: 2 });
-  const { xmodel, report } = compile(q.graph, 'B4096');
-  const gr = GraphRunner.create(Graph.deserialize(xmodel), { mode: 'run' });
-  const outs = gr.getOutputTensors().map((t) => t.name);
+interface TfDet { box: [number, number, number, number]; score: number; classId: number }
+interface TfRun { dets: TfDet[]; rawBoxes: Float32Array; rawScores: Float32Array }
+
+/** Runs the whole model (executeAsync: control flow) on 320×320 uint8 pixels; boxes in the 320 input's pixels as [x0, y0, x1, y1]. */
+async function runWhole(tf: Tf, model: GraphModel, pixels: Uint8Array): Promise<TfRun> {
+  const x = tf.tensor(Int32Array.from(pixels), [1, 320, 320, 3], 'int32');
+  // Identity_1 detection_boxes, _2 detection_classes (1-based), _4 detection_scores, _5 num_detections, _6 raw_detection_boxes, _7 raw_detection_scores
+  const outs = await model.executeAsync({ input_tensor: x }, ['Identity_1', 'Identity_2', 'Identity_4', 'Identity_5', 'Identity_6', 'Identity_7']) as import('@tensorflow/tfjs').Tensor[];
+  const [b, c, s, n, rb, rs] = await Promise.all(outs.map((t) => t.data() as Promise<Float32Array>));
+  for (const t of [...outs, x]) t.dispose();
+  const dets: TfDet[] = [];
+  for (let i = 0; i < n![0]!; i++) {
+    // the model's class ids come out of a uint8-quantized constant (1.988…, 4.011…): round
+    dets.push({ box: [b![i * 4 + 1]! * 320, b![i * 4]! * 320, b![i * 4 + 3]! * 320, b![i * 4 + 2]! * 320], score: s![i]!, classId: Math.round(c![i]!) - 1 });
+  }
+  return { dets, rawBoxes: rb!, rawScores: rs! };
+}
+
+/** The letterboxed 320×320 RGB pixels dpuflow's detection pipeline feeds, and the mapping back to the image. */
+async function letterboxed(file: string): Promise<{ lb: ReturnType<typeof letterbox>; width: number; height: number }> {
+  const img = await readImage(file);
+  return { lb: letterbox(img, 320, 320), width: img.width, height: img.height };
+}
+
+function toImage(box: readonly number[], lb: ReturnType<typeof letterbox>, width: number, height: number): [number, number, number, number] {
+  const m = (v: number, pad: number, lim: number): number => Math.min(Math.max((v - pad) / lb.scale, 0), lim);
+  return [m(box[0]!, lb.padX, width), m(box[1]!, lb.padY, height), m(box[2]!, lb.padX, width), m(box[3]!, lb.padY, height)];
+}
+
+let tfjsModel: Promise<{ tf: Tf; model: GraphModel }> | undefined;
+const tfjs = (): Promise<{ tf: Tf; model: GraphModel }> => (tfjsModel ??= loadTfjsModel());
+
+test('handtrack decode: generated anchors = the model\'s Decode constants (within their uint8 step); the box coder on the float IR = TF.js raw_detection_boxes / scores', async () => {
+  const { tf, model } = await tfjs();
+  const w = model.weights;
+  const get = (n: string): Float32Array => w[DECODE + n]![0]!.dataSync() as Float32Array;
+  const shipped: SsdAnchors = { yc: get('get_center_coordinates_and_sizes/add'), xc: get('get_center_coordinates_and_sizes/add_1'), h: get('get_center_coordinates_and_sizes/sub_1'), w: get('get_center_coordinates_and_sizes/sub') };
+  const j = JSON.parse(fs.readFileSync(MODEL, 'utf8')) as { weightsManifest: { weights: { name: string; quantization?: { scale: number } }[] }[] };
+  const step = (n: string): number => j.weightsManifest.flatMap((g) => g.weights).find((x) => x.name === DECODE + n)!.quantization!.scale;
+  const gen = multiscaleGridAnchors(320, 320);
+  assert.equal(gen.yc.length, 12804);
   const lines: string[] = [];
+  for (const [k, n] of [['yc', 'get_center_coordinates_and_sizes/add'], ['xc', 'get_center_coordinates_and_sizes/add_1'], ['h', 'get_center_coordinates_and_sizes/sub_1'], ['w', 'get_center_coordinates_and_sizes/sub']] as const) {
+    let m = 0;
+    for (let i = 0; i < 12804; i++) m = Math.max(m, Math.abs(gen[k][i]! - shipped[k][i]!));
+    lines.push(`${k} ${m.toFixed(5)} (half step ${(step(n) / 2).toFixed(5)})`);
+    assert.ok(m <= step(n) / 2 + 1e-6, `${k}: max |generated − shipped| ${m} > half a uint8 step ${step(n) / 2}`);
+  }
+  // the box coder and the sigmoid on the float IR's head vs the whole TF.js model's raw outputs (same pixels)
+  const { lb } = await letterboxed(path.join(ASSETS, 'samples.jpg'));
+  const whole = await runWhole(tf, model, lb.image.data);
+  const g = optimizeForInference(loadModelFile(MODEL, { startAt: { [START]: [1, 320, 320, 3] }, outputs: OUTPUTS }));
+  const x = imageToTensor(lb.image, { mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5] });
+  const outs = runFloat(g, { [START]: x });
+  const enc = outs[g.outputs[0]!]!;
+  const logits = outs[g.outputs[1]!]!;
+  let dShipped = 0, dGen = 0, dScore = 0;
+  const a = decodeSsdBoxes(enc, shipped);
+  const b = decodeSsdBoxes(enc, gen);
+  for (let i = 0; i < a.length; i++) {
+    dShipped = Math.max(dShipped, Math.abs(a[i]! - whole.rawBoxes[i]!));
+    dGen = Math.max(dGen, Math.abs(b[i]! - whole.rawBoxes[i]!));
+  }
+  for (let i = 0; i < logits.data.length; i++) dScore = Math.max(dScore, Math.abs(1 / (1 + Math.exp(-logits.data[i]!)) - whole.rawScores[i]!));
+  console.log(`handtrack anchors: max |generated − shipped| ${lines.join(', ')}; decoded boxes vs TF.js raw_detection_boxes: ${dShipped.toExponential(2)} with the shipped anchors, ${dGen.toFixed(4)} with the generated ones (normalized); sigmoid scores ${dScore.toExponential(2)}`);
+  assert.ok(dShipped <= 1e-4, `box coder with the model's anchors: ${dShipped}`);
+  assert.ok(dGen <= 0.01, `box coder with generated anchors: ${dGen}`);
+  assert.ok(dScore <= 1e-4, `scores: ${dScore}`);
+});
+
+test('handtrack INT8 (dpuflow compile --calib, B4096) through `dpuflow run --task detect --head handtrack` vs the whole TF.js FP32 model: ≥ 90% of its detections ≥ 0.3 matched (IoU ≥ 0.5, same class)', { skip: haveSkimage ? false : 'python3-skimage data not installed' }, async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dpuflow-hand-'));
   try {
-    for (const name of ['astronaut.png', 'coffee.png']) {
-      const x = await feed(path.join(SKIMAGE, name));
-      const a = runFloat(gf, { [START]: x })[gf.outputs[1]!]!.data;
-      const b = (await gr.run({ [START]: x }))[outs[1]!]!.data;
-      let dot = 0, na = 0, nb = 0;
-      for (let i = 0; i < a.length; i++) { dot += a[i]! * b[i]!; na += a[i]! * a[i]!; nb += b[i]! * b[i]!; }
-      const cos = dot / Math.sqrt(na * nb);
-      const ta = topAnchors(a, 4), tb = topAnchors(b, 8);
-      const kept = ta.filter((i) => tb.includes(i)).length;
-      lines.push(`${name}: cosine ${cos.toFixed(4)}, FP32 top-4 anchors in INT8 top-8: ${kept}/4`);
-      assert.ok(cos >= 0.99, `${name}: cosine ${cos}`);
-      if (name === 'astronaut.png') assert.ok(kept >= 3, `${name}: ${kept}/4 strongest anchors kept`);
+    const calib = path.join(dir, 'calib');
+    const photos = path.join(dir, 'photos');
+    fs.mkdirSync(calib);
+    fs.mkdirSync(photos);
+    for (const f of CALIB) await sharp(f).png().toFile(path.join(calib, `${path.basename(f, path.extname(f))}.png`));
+    for (const [f, left, top, width, height, name] of TEST_CROPS) await sharp(path.join(ASSETS, f)).extract({ left, top, width, height }).png().toFile(path.join(photos, `${name}.png`));
+    const c = spawnSync(process.execPath, [bin, 'compile', MODEL, '--calib', calib, '--start-at', `${START}=1x320x320x3`, '--output', OUTPUTS.join(','), '--preprocess', 'resize=320x320,half', '--arch', 'B4096', '--out', path.join(dir, 'out'), '--json'], { encoding: 'utf8' });
+    assert.equal(c.status, 0, c.stderr);
+    const comp = JSON.parse(c.stdout) as { output: string; subgraphs: { device: string }[]; cpuOps?: { type: string }[] };
+    const r = spawnSync(process.execPath, [bin, 'run', comp.output, '--task', 'detect', '--head', 'handtrack', '--input', photos, '--mode', 'run', '--json'], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    const res = JSON.parse(r.stdout) as { results: { input: string; ok: boolean; detect: { detections: { box: number[]; score: number; classId: number; label: string }[] } }[] };
+    const { tf, model } = await tfjs();
+    let ref = 0, matched = 0;
+    const lines: string[] = [];
+    for (const item of res.results) {
+      assert.ok(item.ok);
+      const { lb, width, height } = await letterboxed(item.input);
+      const whole = await runWhole(tf, model, lb.image.data);
+      const fp32 = whole.dets.filter((d) => d.score >= 0.3).map((d) => ({ ...d, box: toImage(d.box, lb, width, height) }));
+      const int8 = item.detect.detections;
+      let m = 0;
+      for (const d of fp32) if (int8.some((e) => e.classId === d.classId && iou(e.box, d.box) >= 0.5)) m++;
+      ref += fp32.length;
+      matched += m;
+      lines.push(`${path.basename(item.input, '.png')} ${m}/${fp32.length}`);
     }
-  } finally { gr.close(); }
-  console.log(`handtrack INT8 vs FP32: ${lines.join('; ')}; partition ${report.counts.dpu} DPU / ${report.counts.cpu} CPU subgraphs (CPU: ${[...new Set(report.cpuOps.map((c) => c.type))].join(', ')})`);
+    const rate = matched / ref;
+    console.log(`handtrack INT8 (virtual DPU, run mode) vs TF.js FP32 whole model: ${matched}/${ref} = ${(rate * 100).toFixed(1)}% of FP32 detections ≥ 0.3 matched (${lines.join(', ')}); ${comp.subgraphs.filter((s) => s.device === 'DPU').length} DPU / ${comp.subgraphs.filter((s) => s.device === 'CPU').length} CPU subgraphs`);
+    assert.ok(ref >= 10, `only ${ref} FP32 detections ≥ 0.3: the comparison needs hands in the photos`);
+    assert.ok(rate >= 0.9, `matched ${matched}/${ref}`);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('dpuflow run --head: an unknown head → usage error; handtrack on a model without an SSD head (blazeface) → AppError naming the cut', () => {
+  const u = spawnSync(process.execPath, [bin, 'run', MODEL, '--task', 'detect', '--head', 'nope', '--input', path.join(ASSETS, 'samples.jpg')], { encoding: 'utf8' });
+  assert.equal(u.status, 1, u.stderr);
+  assert.match(u.stderr, /UsageError: --head must be yolov5, centernet or handtrack, got 'nope'/);
+  const b = spawnSync(process.execPath, [bin, 'run', path.join(HUMAN, 'models', 'blazeface.json'), '--task', 'detect', '--head', 'handtrack', '--input', path.join(ASSETS, 'samples.jpg')], { encoding: 'utf8' });
+  assert.equal(b.status, 1, b.stderr);
+  assert.match(b.stderr, /AppError: .*an SSD head needs a box-encoding output \[1, N, 4\]/);
 });

@@ -142,8 +142,7 @@ export function openCalibSet(src: string, o: CalibLoadOptions): CalibSet {
   let items: CalibSet['items'];
   const folder = st.isDirectory();
   if (folder) {
-    const bad = channelsError(o.inputShape, o.inputName, src);
-    if (bad) throw bad;
+    // a model input no image can feed is reported by calibFeeds (which knows the input's name) and loadImage
     items = listImages(src).map((f) => ({ source: f, load: () => loadImage(f, o) }));
   } else {
     const ext = path.extname(src).toLowerCase();
