@@ -5,8 +5,10 @@
  * Returns undefined when the op is not one this evaluator knows (the importer then emits IR
  * ops over const inputs and the IR const-fold pass runs the float kernels).
  */
+import {
+  broadcastDims, concatData, expandData, gatherData, numel, reduceData, roundHalfEven, sliceData as sliceArray, transposeData, type ReduceFn,
+} from '../common/const-math.js';
 import type { ConstKind, ConstVal } from './tensor.js';
-import { numel } from './tensor.js';
 
 export type AttrGet = {
   int(name: string, dflt: number): number;
@@ -15,73 +17,10 @@ export type AttrGet = {
   tensor(name: string): ConstVal | undefined;
 };
 
-export function stridesOf(dims: readonly number[]): number[] {
-  const s = new Array<number>(dims.length);
-  let acc = 1;
-  for (let i = dims.length - 1; i >= 0; i--) {
-    s[i] = acc;
-    acc *= dims[i]!;
-  }
-  return s;
-}
-
-/** Transpose any typed array laid out row-major with `dims` by `perm`. */
-export function transposeData<T extends Float64Array | Float32Array>(data: T, dims: readonly number[], perm: readonly number[]): T {
-  const rank = dims.length;
-  const outDims = perm.map((p) => dims[p]!);
-  const inStr = stridesOf(dims);
-  const n = numel(dims);
-  const out = new (data.constructor as { new (n: number): T })(n);
-  const idx = new Array<number>(rank).fill(0);
-  const srcStr = perm.map((p) => inStr[p]!);
-  let src = 0;
-  for (let i = 0; i < n; i++) {
-    out[i] = data[src]!;
-    for (let a = rank - 1; a >= 0; a--) {
-      idx[a]!++;
-      src += srcStr[a]!;
-      if (idx[a]! < outDims[a]!) break;
-      src -= srcStr[a]! * outDims[a]!;
-      idx[a] = 0;
-    }
-  }
-  return out;
-}
-
-export function broadcastDims(a: readonly number[], b: readonly number[]): number[] | undefined {
-  const r = Math.max(a.length, b.length);
-  const out: number[] = [];
-  for (let i = 0; i < r; i++) {
-    const x = a[a.length - r + i] ?? 1;
-    const y = b[b.length - r + i] ?? 1;
-    if (x !== y && x !== 1 && y !== 1) return undefined;
-    out.push(x === 1 ? y : x);
-  }
-  return out;
-}
+export { broadcastDims, stridesOf, transposeData } from '../common/const-math.js';
 
 /** Broadcast `v` to `dims` (numpy rules). */
-export function expandTo(v: ConstVal, dims: readonly number[]): Float64Array {
-  const n = numel(dims);
-  if (numel(v.dims) === n && v.dims.length === dims.length) return v.data;
-  const r = dims.length;
-  const vd = [...new Array<number>(r - v.dims.length).fill(1), ...v.dims];
-  const vs = stridesOf(vd).map((s, i) => (vd[i] === 1 ? 0 : s));
-  const out = new Float64Array(n);
-  const idx = new Array<number>(r).fill(0);
-  let src = 0;
-  for (let i = 0; i < n; i++) {
-    out[i] = v.data[src]!;
-    for (let a = r - 1; a >= 0; a--) {
-      idx[a]!++;
-      src += vs[a]!;
-      if (idx[a]! < dims[a]!) break;
-      src -= vs[a]! * dims[a]!;
-      idx[a] = 0;
-    }
-  }
-  return out;
-}
+export const expandTo = (v: ConstVal, dims: readonly number[]): Float64Array => expandData(v.data, v.dims, dims);
 
 const BIN: Record<string, (x: number, y: number, k: ConstKind) => number> = {
   Add: (x, y) => x + y,
@@ -105,17 +44,15 @@ const CMP = new Set(['Equal', 'Less', 'LessOrEqual', 'Greater', 'GreaterOrEqual'
 const UN: Record<string, (x: number) => number> = {
   Neg: (x) => -x, Abs: Math.abs, Sqrt: Math.sqrt, Exp: Math.exp, Log: Math.log, Floor: Math.floor, Ceil: Math.ceil,
   Reciprocal: (x) => 1 / x, Relu: (x) => Math.max(x, 0), Sigmoid: (x) => 1 / (1 + Math.exp(-x)), Tanh: Math.tanh,
-  Not: (x) => (x ? 0 : 1), Identity: (x) => x, Round: (x) => {
-    const f = Math.floor(x);
-    const d = x - f;
-    return d > 0.5 ? f + 1 : d < 0.5 ? f : f % 2 === 0 ? f : f + 1;
-  },
+  Not: (x) => (x ? 0 : 1), Identity: (x) => x, Round: roundHalfEven,
 };
 
 function finish(data: Float64Array, kind: ConstKind): Float64Array {
   if (kind === 'float') for (let i = 0; i < data.length; i++) data[i] = Math.fround(data[i]!);
   return data;
 }
+
+const REDUCE_FN: Record<string, ReduceFn> = { ReduceProd: 'prod', ReduceSum: 'sum', ReduceMax: 'max', ReduceMin: 'min', ReduceMean: 'mean' };
 
 const normAxis = (a: number, r: number): number => (a < 0 ? a + r : a);
 
@@ -135,22 +72,7 @@ export function resolveSlice(dim: number, start: number, end: number, step: numb
 }
 
 export function sliceData(v: ConstVal, starts: number[], steps: number[], outDims: number[]): Float64Array {
-  const r = v.dims.length;
-  const st = stridesOf(v.dims);
-  const n = numel(outDims);
-  const out = new Float64Array(n);
-  const idx = new Array<number>(r).fill(0);
-  for (let i = 0; i < n; i++) {
-    let src = 0;
-    for (let a = 0; a < r; a++) src += (starts[a]! + idx[a]! * steps[a]!) * st[a]!;
-    out[i] = v.data[src]!;
-    for (let a = r - 1; a >= 0; a--) {
-      idx[a]!++;
-      if (idx[a]! < outDims[a]!) break;
-      idx[a] = 0;
-    }
-  }
-  return out;
+  return sliceArray(v.data, v.dims, starts, steps, outDims);
 }
 
 /** Resolve an ONNX Reshape target (0 = copy unless allowzero, -1 = infer). */
@@ -238,18 +160,7 @@ export function evalConst(opType: string, ins: (ConstVal | undefined)[], attr: A
       const r = vs[0]!.dims.length;
       const ax = normAxis(attr.int('axis', 0), r);
       const parts = vs.filter((v) => !(v.dims.length === 1 && v.dims[0] === 0 && r !== 1) && v.dims.length === r);
-      const dims = [...parts[0]!.dims];
-      dims[ax] = parts.reduce((s, v) => s + v.dims[ax]!, 0);
-      const outer = numel(dims.slice(0, ax));
-      const out = new Float64Array(numel(dims));
-      let o = 0;
-      for (let i = 0; i < outer; i++) {
-        for (const v of parts) {
-          const chunk = numel(v.dims.slice(ax));
-          out.set(v.data.subarray(i * chunk, (i + 1) * chunk), o);
-          o += chunk;
-        }
-      }
+      const { dims, data: out } = concatData(parts, ax);
       const kind: ConstKind = parts.some((v) => v.kind === 'float') ? 'float' : parts[0]!.kind;
       return [{ dims, kind, data: out }];
     }
@@ -257,20 +168,10 @@ export function evalConst(opType: string, ins: (ConstVal | undefined)[], attr: A
       const idx = ins[1];
       if (!a || !idx) return undefined;
       const ax = normAxis(attr.int('axis', 0), a.dims.length);
-      const outer = numel(a.dims.slice(0, ax));
-      const inner = numel(a.dims.slice(ax + 1));
       const dim = a.dims[ax]!;
-      const dims = [...a.dims.slice(0, ax), ...idx.dims, ...a.dims.slice(ax + 1)];
-      const out = new Float64Array(numel(dims));
-      let o = 0;
-      for (let i = 0; i < outer; i++) {
-        for (const k0 of idx.data) {
-          const k = k0 < 0 ? k0 + dim : k0;
-          if (k < 0 || k >= dim) return undefined;
-          out.set(a.data.subarray((i * dim + k) * inner, (i * dim + k + 1) * inner), o);
-          o += inner;
-        }
-      }
+      const inRange = (k0: number): boolean => { const k = k0 < 0 ? k0 + dim : k0; return !(k < 0 || k >= dim); };
+      if (numel(a.dims.slice(0, ax)) > 0 && !idx.data.every(inRange)) return undefined;
+      const { dims, data: out } = gatherData(a.data, a.dims, ax, idx.data, idx.dims);
       return [{ dims, kind: a.kind, data: out }];
     }
     case 'Slice': {
@@ -330,30 +231,8 @@ export function evalConst(opType: string, ins: (ConstVal | undefined)[], attr: A
       const r = a.dims.length;
       const axes = (axesIn && axesIn.length ? axesIn : a.dims.map((_, i) => i)).map((x) => normAxis(x, r));
       const keep = attr.int('keepdims', 1) !== 0;
-      const kd = a.dims.map((d, i) => (axes.includes(i) ? 1 : d));
-      const n = numel(kd);
-      const init = opType === 'ReduceProd' ? 1 : opType === 'ReduceMax' ? -Infinity : opType === 'ReduceMin' ? Infinity : 0;
-      const out = new Float64Array(n).fill(init);
-      const st = stridesOf(kd);
-      const idx = new Array<number>(r).fill(0);
-      for (let i = 0; i < a.data.length; i++) {
-        let o = 0;
-        for (let k = 0; k < r; k++) o += (axes.includes(k) ? 0 : idx[k]!) * st[k]!;
-        const v = a.data[i]!;
-        if (opType === 'ReduceProd') out[o] *= v;
-        else if (opType === 'ReduceMax') out[o] = Math.max(out[o]!, v);
-        else if (opType === 'ReduceMin') out[o] = Math.min(out[o]!, v);
-        else out[o] += v;
-        for (let k = r - 1; k >= 0; k--) {
-          idx[k]!++;
-          if (idx[k]! < a.dims[k]!) break;
-          idx[k] = 0;
-        }
-      }
-      if (opType === 'ReduceMean') {
-        const cnt = a.data.length / n;
-        for (let i = 0; i < n; i++) out[i]! /= cnt;
-      }
+      const fn = REDUCE_FN[opType]!;
+      const { keepDims: kd, data: out } = reduceData(a.data, a.dims, axes, fn);
       const dims = keep ? kd : a.dims.filter((_, i) => !axes.includes(i));
       return [{ dims, kind: a.kind, data: finish(out, a.kind) }];
     }

@@ -7,8 +7,9 @@
  * This file holds the graph-level work (inputs, topological order, values and layouts, outputs); each
  * node is converted through the op table in ops/ (one file per op family).
  */
-import { GraphError, ImportError } from '../../errors.js';
-import { appendOp, uniqueOpName } from '../../ir/builder.js';
+import { ImportError } from '../../errors.js';
+import { appendOp } from '../../ir/builder.js';
+import { nameGraphOutput, shapeInferenceError } from '../common/graph.js';
 import type { AttrValue, Attrs, Graph, Op, TensorInfo } from '../../ir/types.js';
 import { NodeAttrs, type AttributeLike } from './attrs.js';
 import { evalConst, transposeData } from './fold.js';
@@ -57,7 +58,7 @@ export function supportedOnnxOps(): string[] {
 
 export class OnnxConverter {
   readonly ops: Op[] = [];
-  private byName = new Map<string, Op>();
+  readonly byName = new Map<string, Op>();
   private vals = new Map<string, Val>();
   private layoutCache = new Map<string, string>();
   private constCache = new Map<ConstVal, Map<string, string>>();
@@ -78,23 +79,17 @@ export class OnnxConverter {
   }
 
   // ── op emission ─────────────────────────────────────────────────────────────
-  private unique(base: string): string {
-    return uniqueOpName(this.byName, base);
-  }
 
   emit(type: string, inputs: string[], attrs: Attrs, base: string, data?: Float32Array, shape?: number[]): Op {
     return appendOp({ ops: this.ops, byName: this.byName }, type, inputs, attrs, base, (e, op, infos) => this.shapeError(e, type, op, infos), data, shape);
   }
 
   private shapeError(e: unknown, type: string, op: Op, infos: TensorInfo[]): never {
-    const msg = e instanceof Error ? e.message : String(e);
-    const code = e instanceof GraphError ? e.code : 'E_SHAPE';
-    throw new ImportError(code === 'E_OP_UNKNOWN' ? 'E_OP_UNKNOWN' : 'E_ONNX_SHAPE',
-      `shape inference failed for IR ${type} '${op.name}' (inputs ${infos.map((i) => JSON.stringify(i.shape)).join(', ')}): ${msg}`, {
-        file: this.file, where: this.where(),
-        fix: code === 'E_OP_UNKNOWN' ? 'this IR op type is not registered yet (src/ops)' : 'the model\'s shapes are inconsistent; check the input shapes (--input-shape) and re-export the model',
-        cause: e,
-      });
+    throw shapeInferenceError(e, type, op, infos, {
+      file: this.file, where: this.where(), code: 'E_ONNX_SHAPE',
+      fix: 'the model\'s shapes are inconsistent; check the input shapes (--input-shape) and re-export the model',
+      unknownOpFix: 'this IR op type is not registered yet (src/ops)',
+    });
   }
 
   irShape(name: string): number[] {
@@ -258,16 +253,7 @@ export class OnnxConverter {
       let ir: string;
       if (v.k === 'const') ir = this.constOp(v.c, name, v.c.dims.length === 4 ? NCHW_TO_NHWC : undefined);
       else ir = v.shape.length === 4 ? this.nhwc(v, name) : v.name;
-      const irOp = this.byName.get(ir)!;
-      if (irOp.type === 'data' || outputs.includes(ir)) {
-        ir = this.emit('identity', [ir], {}, name).name;
-      }
-      if (ir !== name) {
-        const clash = this.byName.get(name);
-        if (clash) this.rename(clash.name, this.unique(`${name}__pre`));
-        this.rename(ir, name);
-        ir = name;
-      }
+      ir = nameGraphOutput(this, ir, name, outputs, (src) => this.emit('identity', [src], {}, name).name);
       outputs.push(ir);
     }
     const meta: Record<string, string> = {
@@ -278,15 +264,6 @@ export class OnnxConverter {
     if (this.file) meta['source'] = this.file;
     if (model.producer_name) meta['producer'] = `${model.producer_name} ${model.producer_version ?? ''}`.trim();
     return { name: g.name || 'onnx_model', ops: this.ops, inputs, outputs, meta };
-  }
-
-  private rename(from: string, to: string): void {
-    const op = this.byName.get(from);
-    if (!op || from === to) return;
-    this.byName.delete(from);
-    op.name = to;
-    this.byName.set(to, op);
-    for (const o of this.ops) o.inputs = o.inputs.map((i) => (i === from ? to : i));
   }
 
   private checkSupported(nodes: NodeLike[]): void {

@@ -7,10 +7,10 @@
  * Inputs/outputs of other ranks keep the ONNX layout. Batch is fixed to 1.
  */
 import { DpuflowError, ImportError } from '../../errors.js';
-import { checkGraphLimits, checkLimit } from '../../limits.js';
+import { checkLimit } from '../../limits.js';
 import type { Graph, TensorValue } from '../../ir/types.js';
-import { canonicalize } from '../../ir/passes/index.js';
 import '../../ops/index.js';
+import { canonicalizeImported } from '../common/graph.js';
 import { transposeData } from './fold.js';
 import { OnnxConverter, supportedOnnxOps, type ImportOptions, type ModelLike } from './importer.js';
 import { onnxModelType } from './schema.js';
@@ -55,17 +55,7 @@ export function importOnnx(bytes: Uint8Array, opts: ImportOptions = {}): Graph {
       file: opts.fileName, fix: 'a field of the model is missing or has the wrong type: re-export the model (onnx.checker.check_model shows where)', cause: e,
     });
   }
-  try {
-    const out = canonicalize(g);
-    checkGraphLimits(out, ImportError, { file: opts.fileName });
-    return out;
-  } catch (e) {
-    if (e instanceof ImportError) throw e;
-    const msg = e instanceof Error ? e.message : String(e);
-    throw new ImportError(e instanceof DpuflowError ? e.code : 'E_ONNX_CANON', `canonicalization failed: ${msg}`, {
-      file: opts.fileName, where: e instanceof DpuflowError ? e.where : undefined, fix: 'report this model as a bug (the imported graph is inconsistent)', cause: e,
-    });
-  }
+  return canonicalizeImported(g, { file: opts.fileName, code: 'E_ONNX_CANON' });
 }
 
 /** [1,C,H,W] (ONNX layout) → [1,H,W,C] (IR layout). Other ranks are returned unchanged. */

@@ -4,6 +4,7 @@
  * "to the end" slice bounds become ±9.22e18, which clamps the same way). Floats are float32-rounded.
  */
 import { ImportError } from '../../errors.js';
+import { numel } from '../common/const-math.js';
 import { OnnxDataType } from './schema.js';
 
 export type ConstKind = 'float' | 'int' | 'bool';
@@ -41,11 +42,7 @@ export function toNum(v: unknown): number {
   return Number(v);
 }
 
-export function numel(dims: readonly number[]): number {
-  let n = 1;
-  for (const d of dims) n *= d;
-  return n;
-}
+export { numel };
 
 const DTYPE_NAMES: Record<number, string> = {
   1: 'float', 2: 'uint8', 3: 'int8', 4: 'uint16', 5: 'int16', 6: 'int32', 7: 'int64', 8: 'string', 9: 'bool',

@@ -3,6 +3,10 @@
  * are float64 arrays tagged with their TF kind; float results are rounded to float32 after every op,
  * as TF computes them.
  */
+import {
+  broadcastDims, concatData, expandData, gatherData, numel, reduceData, sliceData, transposeData, type ReduceFn,
+} from '../common/const-math.js';
+
 export type Kind = 'float' | 'int' | 'bool';
 export interface CVal {
   k: 'const';
@@ -11,13 +15,7 @@ export interface CVal {
   data: Float64Array;
 }
 
-export const numel = (s: readonly number[]): number => s.reduce((a, b) => a * b, 1);
-
-export function stridesOf(shape: readonly number[]): number[] {
-  const st = new Array<number>(shape.length).fill(1);
-  for (let i = shape.length - 2; i >= 0; i--) st[i] = st[i + 1]! * shape[i + 1]!;
-  return st;
-}
+export { numel, stridesOf } from '../common/const-math.js';
 
 export function cval(shape: number[], kind: Kind, data: ArrayLike<number>): CVal {
   const d = Float64Array.from(data);
@@ -25,120 +23,43 @@ export function cval(shape: number[], kind: Kind, data: ArrayLike<number>): CVal
   return { k: 'const', shape, kind, data: d };
 }
 
-export function broadcastShape(a: readonly number[], b: readonly number[]): number[] | undefined {
-  const r = Math.max(a.length, b.length);
-  const out: number[] = [];
-  for (let i = 0; i < r; i++) {
-    const x = a[a.length - r + i] ?? 1, y = b[b.length - r + i] ?? 1;
-    if (x !== y && x !== 1 && y !== 1) return undefined;
-    out.push(x === 1 ? y : x);
-  }
-  return out;
-}
+export const broadcastShape = broadcastDims;
 
 /** Element-wise binary op with numpy broadcasting. */
 export function binaryConst(a: CVal, b: CVal, fn: (x: number, y: number) => number, kind: Kind): CVal | undefined {
-  const shape = broadcastShape(a.shape, b.shape);
+  const shape = broadcastDims(a.shape, b.shape);
   if (!shape) return undefined;
-  const n = numel(shape);
-  const out = new Float64Array(n);
-  const r = shape.length;
-  const sa = stridesOf(a.shape), sb = stridesOf(b.shape), so = stridesOf(shape);
-  for (let i = 0; i < n; i++) {
-    let ia = 0, ib = 0;
-    for (let d = 0; d < r; d++) {
-      const c = Math.floor(i / so[d]!) % shape[d]!;
-      const da = d - (r - a.shape.length), db = d - (r - b.shape.length);
-      if (da >= 0 && a.shape[da]! !== 1) ia += c * sa[da]!;
-      if (db >= 0 && b.shape[db]! !== 1) ib += c * sb[db]!;
-    }
-    out[i] = fn(a.data[ia]!, b.data[ib]!);
-  }
+  const x = expandData(a.data, a.shape, shape), y = expandData(b.data, b.shape, shape);
+  const out = new Float64Array(numel(shape));
+  for (let i = 0; i < out.length; i++) out[i] = fn(x[i]!, y[i]!);
   return cval(shape, kind, out);
 }
 
 /** General strided gather: out[idx] = x[start + Σ idx_d · step_d · stride_d]. */
 export function sliceConst(x: CVal, start: number[], step: number[], len: number[]): CVal {
-  const st = stridesOf(x.shape);
-  const n = numel(len);
-  const out = new Float64Array(n);
-  const so = stridesOf(len);
-  for (let i = 0; i < n; i++) {
-    let off = 0;
-    for (let d = 0; d < len.length; d++) {
-      const c = Math.floor(i / so[d]!) % len[d]!;
-      off += (start[d]! + c * step[d]!) * st[d]!;
-    }
-    out[i] = x.data[off]!;
-  }
-  return { k: 'const', shape: len, kind: x.kind, data: out };
+  return { k: 'const', shape: len, kind: x.kind, data: sliceData(x.data, x.shape, start, step, len) };
 }
 
 export function transposeConst(x: CVal, perm: number[]): CVal {
-  const shape = perm.map((p) => x.shape[p]!);
-  const st = stridesOf(x.shape);
-  return sliceConstPerm(x, shape, perm.map((p) => st[p]!));
-}
-
-function sliceConstPerm(x: CVal, shape: number[], srcStrides: number[]): CVal {
-  const n = numel(shape);
-  const out = new Float64Array(n);
-  const so = stridesOf(shape);
-  for (let i = 0; i < n; i++) {
-    let off = 0;
-    for (let d = 0; d < shape.length; d++) off += (Math.floor(i / so[d]!) % shape[d]!) * srcStrides[d]!;
-    out[i] = x.data[off]!;
-  }
-  return { k: 'const', shape, kind: x.kind, data: out };
+  return { k: 'const', shape: perm.map((p) => x.shape[p]!), kind: x.kind, data: transposeData(x.data, x.shape, perm) };
 }
 
 export function concatConst(xs: CVal[], axis: number): CVal {
-  const shape = [...xs[0]!.shape];
-  shape[axis] = xs.reduce((a, x) => a + x.shape[axis]!, 0);
-  const outer = numel(shape.slice(0, axis));
-  const out = new Float64Array(numel(shape));
-  let pos = 0;
-  for (let o = 0; o < outer; o++) {
-    for (const x of xs) {
-      const inner = numel(x.shape.slice(axis));
-      out.set(x.data.subarray(o * inner, (o + 1) * inner), pos);
-      pos += inner;
-    }
-  }
+  const { dims, data } = concatData(xs.map((x) => ({ dims: x.shape, data: x.data })), axis);
   const kind = xs.some((x) => x.kind === 'float') ? 'float' : xs[0]!.kind;
-  return { k: 'const', shape, kind, data: out };
+  return { k: 'const', shape: dims, kind, data };
 }
 
 export function gatherConst(x: CVal, idx: number[], idxShape: number[], axis: number): CVal {
-  const outer = numel(x.shape.slice(0, axis)), inner = numel(x.shape.slice(axis + 1)), dim = x.shape[axis]!;
-  const out = new Float64Array(outer * idx.length * inner);
-  let p = 0;
-  for (let o = 0; o < outer; o++) {
-    for (const i0 of idx) {
-      const i = i0 < 0 ? i0 + dim : i0;
-      out.set(x.data.subarray((o * dim + i) * inner, (o * dim + i + 1) * inner), p);
-      p += inner;
-    }
-  }
-  return { k: 'const', shape: [...x.shape.slice(0, axis), ...idxShape, ...x.shape.slice(axis + 1)], kind: x.kind, data: out };
+  const { dims, data } = gatherData(x.data, x.shape, axis, idx, idxShape);
+  return { k: 'const', shape: dims, kind: x.kind, data };
 }
 
-export function reduceConst(x: CVal, axes: number[], keep: boolean, fn: 'sum' | 'prod' | 'max' | 'min' | 'mean'): CVal {
+export function reduceConst(x: CVal, axes: number[], keep: boolean, fn: ReduceFn): CVal {
   const r = x.shape.length;
-  const ax = new Set(axes.map((a) => (a < 0 ? a + r : a)));
-  const outShapeKeep = x.shape.map((d, i) => (ax.has(i) ? 1 : d));
-  const n = numel(outShapeKeep);
-  const init = fn === 'prod' ? 1 : fn === 'max' ? -Infinity : fn === 'min' ? Infinity : 0;
-  const out = new Float64Array(n).fill(init);
-  const si = stridesOf(x.shape), so = stridesOf(outShapeKeep);
-  for (let i = 0; i < x.data.length; i++) {
-    let o = 0;
-    for (let d = 0; d < r; d++) if (!ax.has(d)) o += (Math.floor(i / si[d]!) % x.shape[d]!) * so[d]!;
-    const v = x.data[i]!;
-    out[o] = fn === 'prod' ? out[o]! * v : fn === 'max' ? Math.max(out[o]!, v) : fn === 'min' ? Math.min(out[o]!, v) : out[o]! + v;
-  }
-  if (fn === 'mean') { const c = x.data.length / Math.max(1, n); for (let i = 0; i < n; i++) out[i] = out[i]! / c; }
-  return cval(keep ? outShapeKeep : x.shape.filter((_, i) => !ax.has(i)), x.kind, out);
+  const ax = axes.map((a) => (a < 0 ? a + r : a));
+  const { keepDims, data } = reduceData(x.data, x.shape, ax, fn);
+  return cval(keep ? keepDims : x.shape.filter((_, i) => !ax.includes(i)), x.kind, data);
 }
 
 /**

@@ -3,8 +3,9 @@
  * TF is NHWC already, so 4-D tensors map to the IR without transposes. Constant sub-graphs (shape
  * arithmetic) are evaluated at import; every runtime tensor becomes an IR op.
  */
-import { GraphError, ImportError } from '../../errors.js';
-import { appendOp, uniqueOpName } from '../../ir/builder.js';
+import { ImportError } from '../../errors.js';
+import { appendOp } from '../../ir/builder.js';
+import { nameGraphOutput, shapeInferenceError } from '../common/graph.js';
 import type { Attrs, Graph, Op, TensorInfo } from '../../ir/types.js';
 import { TfAttrs, type NodeDefJson } from './attrs.js';
 import {
@@ -12,6 +13,7 @@ import {
   type CVal, type Kind,
 } from './consts.js';
 import type { Weight } from './weights.js';
+import { roundHalfEven } from '../common/const-math.js';
 
 export interface TfjsImportOptions {
   /** File name used in error messages and graph.meta.source. */
@@ -61,7 +63,7 @@ const CONST_COMPARE: Record<string, (x: number, y: number) => boolean> = {
   Greater: (x, y) => x > y, GreaterEqual: (x, y) => x >= y, LogicalAnd: (x, y) => !!x && !!y, LogicalOr: (x, y) => !!x || !!y,
 };
 const CONST_UNARY: Record<string, (x: number) => number> = {
-  Floor: Math.floor, Ceil: Math.ceil, Round: (x) => { const f = Math.floor(x); const d = x - f; return d > 0.5 || (d === 0.5 && f % 2 !== 0) ? f + 1 : f; },
+  Floor: Math.floor, Ceil: Math.ceil, Round: roundHalfEven,
   Rsqrt: (x) => 1 / Math.sqrt(x), Square: (x) => x * x, LogicalNot: (x) => (x ? 0 : 1), Log: Math.log,
   Relu: (x) => Math.max(x, 0), Relu6: (x) => Math.min(Math.max(x, 0), 6), Sigmoid: (x) => 1 / (1 + Math.exp(-x)),
   Tanh: Math.tanh, Sqrt: Math.sqrt, Exp: Math.exp, Neg: (x) => -x, Abs: Math.abs, Reciprocal: (x) => 1 / x, Inv: (x) => 1 / x,
@@ -96,7 +98,7 @@ const key = (node: string, index: number): string => (index === 0 ? node : `${no
 
 export class TfjsConverter {
   readonly ops: Op[] = [];
-  private byName = new Map<string, Op>();
+  readonly byName = new Map<string, Op>();
   private vals = new Map<string, Val>();
   private constOps = new Map<CVal, string>();
   private node: NodeDefJson | undefined;
@@ -115,9 +117,6 @@ export class TfjsConverter {
   }
 
   // ── emission ────────────────────────────────────────────────────────────────
-  private unique(base: string): string {
-    return uniqueOpName(this.byName, base);
-  }
 
   emit(type: string, inputs: string[], attrs: Attrs, base: string, data?: Float32Array, shape?: number[]): IVal {
     const op = appendOp({ ops: this.ops, byName: this.byName }, type, inputs, attrs, base, (e, o, infos) => this.shapeError(e, type, o, infos), data, shape);
@@ -125,14 +124,9 @@ export class TfjsConverter {
   }
 
   private shapeError(e: unknown, type: string, op: Op, infos: TensorInfo[]): never {
-    const msg = e instanceof Error ? e.message : String(e);
-    const code = e instanceof GraphError ? e.code : 'E_SHAPE';
-    throw new ImportError(code === 'E_OP_UNKNOWN' ? 'E_OP_UNKNOWN' : 'E_TFJS_SHAPE',
-      `shape inference failed for IR ${type} '${op.name}' (inputs ${infos.map((i) => JSON.stringify(i.shape)).join(', ')}): ${msg}`, {
-        file: this.file, where: this.where(),
-        fix: 'the model\'s shapes are inconsistent with the input shape; check --input-shape',
-        cause: e,
-      });
+    throw shapeInferenceError(e, type, op, infos, {
+      file: this.file, where: this.where(), code: 'E_TFJS_SHAPE', fix: 'the model\'s shapes are inconsistent with the input shape; check --input-shape',
+    });
   }
 
   /** IR op name holding v (a const becomes a const op, once). */
@@ -226,26 +220,10 @@ export class TfjsConverter {
       const v = this.vals.get(key(node, index));
       if (!v) throw new ImportError('E_TFJS_UNDEFINED', `output '${o}' is not produced by any node`, { file: this.file, where: `output '${o}'`, fix: 'check the output name' });
       const want = index === 0 ? node : `${node}_${index}`;
-      let ir = this.ir(v, want);
-      if (this.byName.get(ir)!.type === 'data' || outNames.includes(ir)) ir = this.emit('identity', [ir], {}, want).name;
-      if (ir !== want) {
-        const clash = this.byName.get(want);
-        if (clash) this.rename(clash.name, this.unique(`${want}__pre`));
-        this.rename(ir, want);
-        ir = want;
-      }
+      const ir = nameGraphOutput(this, this.ir(v, want), want, outNames, (src) => this.emit('identity', [src], {}, want).name);
       outNames.push(ir);
     }
     return { name: 'tfjs_model', ops: this.ops, inputs, outputs: outNames, meta };
-  }
-
-  private rename(from: string, to: string): void {
-    const op = this.byName.get(from);
-    if (!op || from === to) return;
-    this.byName.delete(from);
-    op.name = to;
-    this.byName.set(to, op);
-    for (const o of this.ops) o.inputs = o.inputs.map((i) => (i === from ? to : i));
   }
 
   // ── node conversion ─────────────────────────────────────────────────────────
@@ -465,7 +443,10 @@ export class TfjsConverter {
       case 'Transpose': {
         const x = this.in(0);
         const perm = this.ints(1, 'Transpose perm');
-        if (x.k === 'const') return this.set(transposeConst(x, perm));
+        if (x.k === 'const') {
+          if (perm.length !== x.shape.length || x.shape.some((_, i) => !perm.includes(i))) this.fail('E_TFJS_ATTR', `Transpose perm [${perm}] is not a permutation of the axes of [${x.shape}]`);
+          return this.set(transposeConst(x, perm));
+        }
         if (perm.every((p, i) => p === i)) return this.set(x);
         return this.set(this.emit('transpose', [x.name], { order: perm }, base));
       }
@@ -591,11 +572,7 @@ export class TfjsConverter {
     const acts = fused.slice(i);
     let v: Val = this.emit(type, inputs, at, acts.length || bn ? `${base}/conv` : base);
     if (bn) v = this.emit('batchnorm', [v.name, ...bn], { epsilon: a.float('epsilon', 1e-3), axis: -1 }, acts.length ? `${base}/bn` : base);
-    acts.forEach((act, j) => {
-      const alpha = act === 'Prelu' ? this.in(arg++) : undefined;
-      v = this.act(act, v, j === acts.length - 1 ? base : `${base}/${act}`, a.float('leakyrelu_alpha', 0.2), alpha);
-    });
-    this.set(v);
+    this.set(this.fusedActivations(v, acts, arg, base, a));
   }
 
   private matmul(n: NodeDefJson, a: TfAttrs): void {
@@ -607,12 +584,17 @@ export class TfjsConverter {
     let arg = 2, i = 0;
     if (fused[0] === 'BiasAdd') { inputs.push(this.ir(this.cin(arg++, 'bias'), `${base}/bias`)); i = 1; }
     const acts = fused.slice(i);
-    let v: Val = this.emit('matmul', inputs, { transpose_a: ta, transpose_b: tb }, acts.length ? `${base}/mm` : base);
+    const v: Val = this.emit('matmul', inputs, { transpose_a: ta, transpose_b: tb }, acts.length ? `${base}/mm` : base);
+    this.set(this.fusedActivations(v, acts, arg, base, a));
+  }
+
+  /** The `fused_ops` activations after a fused conv / matmul; a Prelu takes its alpha from input `arg` on. */
+  private fusedActivations(v: Val, acts: string[], arg: number, base: string, a: TfAttrs): Val {
     acts.forEach((act, j) => {
       const alpha = act === 'Prelu' ? this.in(arg++) : undefined;
       v = this.act(act, v, j === acts.length - 1 ? base : `${base}/${act}`, a.float('leakyrelu_alpha', 0.2), alpha);
     });
-    this.set(v);
+    return v;
   }
 
   /** An activation (standalone or fused) on v. */

@@ -4,10 +4,11 @@
  * (see src/importers/node/load-model.ts) and passes `shards` keyed by the paths in weightsManifest.
  */
 import { DpuflowError, ImportError } from '../../errors.js';
-import { checkGraphLimits, checkLimit } from '../../limits.js';
+import { checkLimit } from '../../limits.js';
 import type { Graph } from '../../ir/types.js';
-import { CANONICAL_PASSES, canonicalize, fuseTfHardSwish } from '../../ir/passes/index.js';
+import { CANONICAL_PASSES, fuseTfHardSwish } from '../../ir/passes/index.js';
 import '../../ops/index.js';
+import { canonicalizeImported } from '../common/graph.js';
 import type { NodeDefJson } from './attrs.js';
 import { TfjsConverter, parseRef, supportedTfjsOps, type TfjsImportOptions } from './importer.js';
 import { decodeWeights, type WeightGroup } from './weights.js';
@@ -190,20 +191,10 @@ function importTfjsChecked(modelJson: string, shards: Record<string, Uint8Array>
   if (opts.startAt && Object.keys(opts.startAt).length) meta['startAt'] = Object.keys(opts.startAt).join(',');
   const conv = new TfjsConverter(weights, opts);
   const g = conv.run(order, outputs, meta);
-  try {
-    const passes = opts.exactFloat
-      ? CANONICAL_PASSES.map((p) => (p.name === 'fuse-tf-hard-swish' ? { name: p.name, run: (x: Graph) => fuseTfHardSwish(x, 1e-7) } : p))
-      : CANONICAL_PASSES;
-    const out = canonicalize(g, passes);
-    checkGraphLimits(out, ImportError, { file });
-    return out;
-  } catch (e) {
-    if (e instanceof ImportError) throw e;
-    const msg = e instanceof Error ? e.message : String(e);
-    throw new ImportError(e instanceof DpuflowError ? e.code : 'E_TFJS_CANON', `canonicalization failed: ${msg}`, {
-      file, where: e instanceof DpuflowError ? e.where : undefined, fix: 'report this model as a bug (the imported graph is inconsistent)', cause: e,
-    });
-  }
+  const passes = opts.exactFloat
+    ? CANONICAL_PASSES.map((p) => (p.name === 'fuse-tf-hard-swish' ? { name: p.name, run: (x: Graph) => fuseTfHardSwish(x, 1e-7) } : p))
+    : CANONICAL_PASSES;
+  return canonicalizeImported(g, { file, code: 'E_TFJS_CANON', passes });
 }
 
 /** `startAt`: the named nodes replaced by float Placeholders of the given shape (their producers become unreachable). */

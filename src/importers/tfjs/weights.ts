@@ -7,6 +7,7 @@
  * Everything is de-quantized to float32 (int32 weights stay integers) at import.
  */
 import { ImportError } from '../../errors.js';
+import { numel } from '../common/const-math.js';
 
 export interface WeightQuantization {
   dtype?: string;
@@ -44,10 +45,6 @@ export function halfToFloat(h: number): number {
   if (e === 0) return s * m * 2 ** -24;
   if (e === 31) return m ? NaN : s * Infinity;
   return s * (1 + m / 1024) * 2 ** (e - 15);
-}
-
-function numel(shape: readonly number[]): number {
-  return shape.reduce((a, b) => a * b, 1);
 }
 
 /**
