@@ -58,27 +58,29 @@ function bool(op: Op, key: string): boolean | undefined {
 
 // ───────────────────────── unary ─────────────────────────
 
+// The loops are top-level functions shared by every op and every executor: they reach optimized code after
+// a few calls in the process instead of once per planned op (closures per op would each start cold).
+
+function reluLoop(a: Float32Array, o: Float32Array, n: number): void { for (let i = 0; i < n; i++) { const v = a[i]!; o[i] = v < 0 ? 0 : v; } }
+function relu6Loop(a: Float32Array, o: Float32Array, n: number): void { for (let i = 0; i < n; i++) { const v = a[i]!; o[i] = v < 0 ? 0 : v > 6 ? 6 : v; } }
+function hardSwishLoop(a: Float32Array, o: Float32Array, n: number): void { for (let i = 0; i < n; i++) { const v = a[i]!, w = v + 3; o[i] = (v * (w < 0 ? 0 : w > 6 ? 6 : w)) / 6; } }
+/** The reference's stable logistic: exp of a non-positive number only. */
+function sigmoidLoop(a: Float32Array, o: Float32Array, n: number): void {
+  for (let i = 0; i < n; i++) {
+    const x = a[i]!;
+    if (x >= 0) o[i] = 1 / (1 + Math.exp(-x));
+    else { const e = Math.exp(x); o[i] = e / (1 + e); }
+  }
+}
+
 function unaryKernel(type: string): FloatKernel | undefined {
   switch (type) {
-    case 'relu':
-      return ([a], o) => { const n = o.length; for (let i = 0; i < n; i++) { const v = a![i]!; o[i] = v < 0 ? 0 : v; } };
-    case 'relu6':
-      return ([a], o) => { const n = o.length; for (let i = 0; i < n; i++) { const v = a![i]!; o[i] = v < 0 ? 0 : v > 6 ? 6 : v; } };
-    case 'hard-swish':
-      return ([a], o) => { const n = o.length; for (let i = 0; i < n; i++) { const v = a![i]!, w = v + 3; o[i] = (v * (w < 0 ? 0 : w > 6 ? 6 : w)) / 6; } };
-    case 'sigmoid':
-      return ([a], o) => {
-        const n = o.length;
-        for (let i = 0; i < n; i++) {
-          const x = a![i]!;
-          if (x >= 0) o[i] = 1 / (1 + Math.exp(-x));
-          else { const e = Math.exp(x); o[i] = e / (1 + e); }
-        }
-      };
-    case 'reshape': case 'identity':
-      return ([a], o) => { o.set(a!.subarray(0, o.length)); };
-    default:
-      return undefined;
+    case 'relu': return ([a], o) => reluLoop(a!, o, o.length);
+    case 'relu6': return ([a], o) => relu6Loop(a!, o, o.length);
+    case 'hard-swish': return ([a], o) => hardSwishLoop(a!, o, o.length);
+    case 'sigmoid': return ([a], o) => sigmoidLoop(a!, o, o.length);
+    case 'reshape': case 'identity': return ([a], o) => { o.set(a!.subarray(0, o.length)); };
+    default: return undefined;
   }
 }
 
@@ -87,13 +89,57 @@ function unaryKernel(type: string): FloatKernel | undefined {
 type Arith = '+' | '-' | '*' | '/';
 const ARITH: Record<string, Arith> = { add: '+', sub: '-', mul: '*', div: '/' };
 
-/** out[i] = a[ia[i]] ∘ b[ib[i]]: precomputed broadcast index maps (any broadcast). */
-function mapped(k: Arith, ia: Int32Array, ib: Int32Array): FloatKernel {
+/** Binary loops by broadcast case; `k` is switched outside the loops. */
+function binSame(k: Arith, a: Float32Array, b: Float32Array, o: Float32Array, n: number): void {
   switch (k) {
-    case '+': return ([a, b], o) => { for (let i = 0; i < o.length; i++) o[i] = a![ia[i]!]! + b![ib[i]!]!; };
-    case '-': return ([a, b], o) => { for (let i = 0; i < o.length; i++) o[i] = a![ia[i]!]! - b![ib[i]!]!; };
-    case '*': return ([a, b], o) => { for (let i = 0; i < o.length; i++) o[i] = a![ia[i]!]! * b![ib[i]!]!; };
-    case '/': return ([a, b], o) => { for (let i = 0; i < o.length; i++) o[i] = a![ia[i]!]! / b![ib[i]!]!; };
+    case '+': for (let i = 0; i < n; i++) o[i] = a[i]! + b[i]!; return;
+    case '-': for (let i = 0; i < n; i++) o[i] = a[i]! - b[i]!; return;
+    case '*': for (let i = 0; i < n; i++) o[i] = a[i]! * b[i]!; return;
+    case '/': for (let i = 0; i < n; i++) o[i] = a[i]! / b[i]!; return;
+  }
+}
+function binScalarB(k: Arith, a: Float32Array, v: number, o: Float32Array, n: number): void {
+  switch (k) {
+    case '+': for (let i = 0; i < n; i++) o[i] = a[i]! + v; return;
+    case '-': for (let i = 0; i < n; i++) o[i] = a[i]! - v; return;
+    case '*': for (let i = 0; i < n; i++) o[i] = a[i]! * v; return;
+    case '/': for (let i = 0; i < n; i++) o[i] = a[i]! / v; return;
+  }
+}
+function binScalarA(k: Arith, v: number, b: Float32Array, o: Float32Array, n: number): void {
+  switch (k) {
+    case '+': for (let i = 0; i < n; i++) o[i] = v + b[i]!; return;
+    case '-': for (let i = 0; i < n; i++) o[i] = v - b[i]!; return;
+    case '*': for (let i = 0; i < n; i++) o[i] = v * b[i]!; return;
+    case '/': for (let i = 0; i < n; i++) o[i] = v / b[i]!; return;
+  }
+}
+/** a full, b a vector of the last axis (C). */
+function binRowB(k: Arith, a: Float32Array, b: Float32Array, o: Float32Array, n: number, C: number): void {
+  switch (k) {
+    case '+': for (let i = 0; i < n; i += C) for (let c = 0; c < C; c++) o[i + c] = a[i + c]! + b[c]!; return;
+    case '-': for (let i = 0; i < n; i += C) for (let c = 0; c < C; c++) o[i + c] = a[i + c]! - b[c]!; return;
+    case '*': for (let i = 0; i < n; i += C) for (let c = 0; c < C; c++) o[i + c] = a[i + c]! * b[c]!; return;
+    case '/': for (let i = 0; i < n; i += C) for (let c = 0; c < C; c++) o[i + c] = a[i + c]! / b[c]!; return;
+  }
+}
+/** b full, a a vector of the last axis (C). */
+function binRowA(k: Arith, a: Float32Array, b: Float32Array, o: Float32Array, n: number, C: number): void {
+  switch (k) {
+    case '+': for (let i = 0; i < n; i += C) for (let c = 0; c < C; c++) o[i + c] = a[c]! + b[i + c]!; return;
+    case '-': for (let i = 0; i < n; i += C) for (let c = 0; c < C; c++) o[i + c] = a[c]! - b[i + c]!; return;
+    case '*': for (let i = 0; i < n; i += C) for (let c = 0; c < C; c++) o[i + c] = a[c]! * b[i + c]!; return;
+    case '/': for (let i = 0; i < n; i += C) for (let c = 0; c < C; c++) o[i + c] = a[c]! / b[i + c]!; return;
+  }
+}
+/** out[i] = a[ia[i]] ∘ b[ib[i]]: precomputed broadcast index maps (any broadcast). */
+function binMapped(k: Arith, a: Float32Array, b: Float32Array, o: Float32Array, ia: Int32Array, ib: Int32Array): void {
+  const n = o.length;
+  switch (k) {
+    case '+': for (let i = 0; i < n; i++) o[i] = a[ia[i]!]! + b[ib[i]!]!; return;
+    case '-': for (let i = 0; i < n; i++) o[i] = a[ia[i]!]! - b[ib[i]!]!; return;
+    case '*': for (let i = 0; i < n; i++) o[i] = a[ia[i]!]! * b[ib[i]!]!; return;
+    case '/': for (let i = 0; i < n; i++) o[i] = a[ia[i]!]! / b[ib[i]!]!; return;
   }
 }
 
@@ -127,52 +173,33 @@ function binaryKernel(k: Arith, A: readonly number[], B: readonly number[]): Flo
   if (!shape) return undefined;
   const n = numel(shape), la = numel(A), lb = numel(B);
   const C = shape[shape.length - 1] ?? 1;
-  if (la === n && lb === n) {
-    switch (k) {
-      case '+': return ([a, b], o) => { for (let i = 0; i < n; i++) o[i] = a![i]! + b![i]!; };
-      case '-': return ([a, b], o) => { for (let i = 0; i < n; i++) o[i] = a![i]! - b![i]!; };
-      case '*': return ([a, b], o) => { for (let i = 0; i < n; i++) o[i] = a![i]! * b![i]!; };
-      case '/': return ([a, b], o) => { for (let i = 0; i < n; i++) o[i] = a![i]! / b![i]!; };
-    }
-  }
-  if (la === n && lb === 1) {
-    switch (k) {
-      case '+': return ([a, b], o) => { const v = b![0]!; for (let i = 0; i < n; i++) o[i] = a![i]! + v; };
-      case '-': return ([a, b], o) => { const v = b![0]!; for (let i = 0; i < n; i++) o[i] = a![i]! - v; };
-      case '*': return ([a, b], o) => { const v = b![0]!; for (let i = 0; i < n; i++) o[i] = a![i]! * v; };
-      case '/': return ([a, b], o) => { const v = b![0]!; for (let i = 0; i < n; i++) o[i] = a![i]! / v; };
-    }
-  }
-  if (lb === n && la === 1) {
-    switch (k) {
-      case '+': return ([a, b], o) => { const v = a![0]!; for (let i = 0; i < n; i++) o[i] = v + b![i]!; };
-      case '-': return ([a, b], o) => { const v = a![0]!; for (let i = 0; i < n; i++) o[i] = v - b![i]!; };
-      case '*': return ([a, b], o) => { const v = a![0]!; for (let i = 0; i < n; i++) o[i] = v * b![i]!; };
-      case '/': return ([a, b], o) => { const v = a![0]!; for (let i = 0; i < n; i++) o[i] = v / b![i]!; };
-    }
-  }
-  if (la === n && lb === C && B[B.length - 1] === C) {
-    switch (k) {
-      case '+': return ([a, b], o) => { for (let i = 0; i < n; i += C) for (let c = 0; c < C; c++) o[i + c] = a![i + c]! + b![c]!; };
-      case '-': return ([a, b], o) => { for (let i = 0; i < n; i += C) for (let c = 0; c < C; c++) o[i + c] = a![i + c]! - b![c]!; };
-      case '*': return ([a, b], o) => { for (let i = 0; i < n; i += C) for (let c = 0; c < C; c++) o[i + c] = a![i + c]! * b![c]!; };
-      case '/': return ([a, b], o) => { for (let i = 0; i < n; i += C) for (let c = 0; c < C; c++) o[i + c] = a![i + c]! / b![c]!; };
-    }
-  }
-  if (lb === n && la === C && A[A.length - 1] === C) {
-    switch (k) {
-      case '+': return ([a, b], o) => { for (let i = 0; i < n; i += C) for (let c = 0; c < C; c++) o[i + c] = a![c]! + b![i + c]!; };
-      case '-': return ([a, b], o) => { for (let i = 0; i < n; i += C) for (let c = 0; c < C; c++) o[i + c] = a![c]! - b![i + c]!; };
-      case '*': return ([a, b], o) => { for (let i = 0; i < n; i += C) for (let c = 0; c < C; c++) o[i + c] = a![c]! * b![i + c]!; };
-      case '/': return ([a, b], o) => { for (let i = 0; i < n; i += C) for (let c = 0; c < C; c++) o[i + c] = a![c]! / b![i + c]!; };
-    }
-  }
+  // the reference's case order (src/kernels/ref/float/elementwise.ts binary): the same operands per element
+  if (la === n && lb === n) return ([a, b], o) => binSame(k, a!, b!, o, n);
+  if (la === n && lb === 1) return ([a, b], o) => binScalarB(k, a!, b![0]!, o, n);
+  if (lb === n && la === 1) return ([a, b], o) => binScalarA(k, a![0]!, b!, o, n);
+  if (la === n && lb === C && B[B.length - 1] === C) return ([a, b], o) => binRowB(k, a!, b!, o, n, C);
+  if (lb === n && la === C && A[A.length - 1] === C) return ([a, b], o) => binRowA(k, a!, b!, o, n, C);
   // Any other broadcast: element i reads the same two values as the reference's strided walk.
   if (n > 1 << 24) return undefined;
-  return mapped(k, broadcastIndex(A, shape), broadcastIndex(B, shape));
+  const ia = broadcastIndex(A, shape), ib = broadcastIndex(B, shape);
+  return ([a, b], o) => binMapped(k, a!, b!, o, ia, ib);
 }
 
 // ───────────────────────── softmax / layernorm / global avgpool ─────────────────────────
+
+/** Softmax along an axis of extent L with `inner` elements after it: the reference's three passes. */
+function softmaxLoop(xd: Float32Array, o: Float32Array, outer: number, L: number, inner: number, tmp: Float64Array): void {
+  for (let a = 0; a < outer; a++) {
+    for (let b = 0; b < inner; b++) {
+      const base = a * L * inner + b;
+      let m = -Infinity;
+      for (let l = 0, p = base; l < L; l++, p += inner) { const v = xd[p]!; if (v > m) m = v; }
+      let s = 0;
+      for (let l = 0, p = base; l < L; l++, p += inner) { const e = Math.exp(xd[p]! - m); tmp[l] = e; s += e; }
+      for (let l = 0, p = base; l < L; l++, p += inner) o[p] = tmp[l]! / s;
+    }
+  }
+}
 
 function softmaxKernel(op: Op, X: readonly number[]): FloatKernel | undefined {
   const axis = num(op, 'axis', -1);
@@ -180,19 +207,7 @@ function softmaxKernel(op: Op, X: readonly number[]): FloatKernel | undefined {
   const ax = normAxis(axis, X.length, op);
   const outer = numel(X.slice(0, ax)), L = X[ax]!, inner = numel(X.slice(ax + 1));
   const tmp = new Float64Array(L);
-  return ([x], o) => {
-    const xd = x!;
-    for (let a = 0; a < outer; a++) {
-      for (let b = 0; b < inner; b++) {
-        const base = a * L * inner + b;
-        let m = -Infinity;
-        for (let l = 0, p = base; l < L; l++, p += inner) { const v = xd[p]!; if (v > m) m = v; }
-        let s = 0;
-        for (let l = 0, p = base; l < L; l++, p += inner) { const e = Math.exp(xd[p]! - m); tmp[l] = e; s += e; }
-        for (let l = 0, p = base; l < L; l++, p += inner) o[p] = tmp[l]! / s;
-      }
-    }
-  };
+  return ([x], o) => softmaxLoop(x!, o, outer, L, inner, tmp);
 }
 
 /** Layer norm over trailing axes with gamma/beta of exactly the normalised extent (or absent). */
@@ -219,19 +234,22 @@ function layernormKernel(op: Op, ins: PlanInput[]): FloatKernel | undefined {
   const G = ins[1], Bt = ins[2];
   if (!simpleParam(G) || !simpleParam(Bt)) return undefined;
   const hasG = !!G, hasB = !!Bt;
-  return (v, o) => {
-    const xd = v[0]!, g = hasG ? v[1]! : undefined, b = hasB ? v[2]! : undefined;
-    for (let r = 0; r < nOut; r++) {
-      const base = r * cnt;
-      let s = 0;
-      for (let i = 0; i < cnt; i++) s += xd[base + i]!;
-      const mean = s / cnt;
-      let vr = 0;
-      for (let i = 0; i < cnt; i++) { const d = xd[base + i]! - mean; vr += d * d; }
-      const inv = 1 / Math.sqrt(vr / cnt + eps);
-      for (let i = 0; i < cnt; i++) o[base + i] = (xd[base + i]! - mean) * inv * (g ? g[i]! : 1) + (b ? b[i]! : 0);
-    }
-  };
+  return (v, o) => layernormLoop(v[0]!, hasG ? v[1]! : undefined, hasB ? v[2]! : undefined, o, nOut, cnt, eps);
+}
+
+/** The reference's trailing-axes layer norm: sums in double, in order; missing gamma/beta as ·1 / +0. */
+function layernormLoop(xd: Float32Array, g: Float32Array | undefined, b: Float32Array | undefined, o: Float32Array, nOut: number, cnt: number, eps: number): void {
+  for (let r = 0; r < nOut; r++) {
+    const base = r * cnt;
+    let s = 0;
+    for (let i = 0; i < cnt; i++) s += xd[base + i]!;
+    const mean = s / cnt;
+    let vr = 0;
+    for (let i = 0; i < cnt; i++) { const d = xd[base + i]! - mean; vr += d * d; }
+    const inv = 1 / Math.sqrt(vr / cnt + eps);
+    if (g && b) for (let i = 0; i < cnt; i++) o[base + i] = (xd[base + i]! - mean) * inv * g[i]! + b[i]!;
+    else for (let i = 0; i < cnt; i++) o[base + i] = (xd[base + i]! - mean) * inv * (g ? g[i]! : 1) + (b ? b[i]! : 0);
+  }
 }
 
 /** Global average pool, NHWC batch 1 (the reference's summation order: pixels in row order). */
@@ -253,6 +271,21 @@ function globalAvgKernel(op: Op, X: readonly number[]): FloatKernel | undefined 
 type Arr = Float32Array | Int8Array;
 
 /** out[idx] = src[base + Σ idx[d]·srcStride[d]], innermost axis a tight loop (a pure copy: exact). */
+function walkLoop(src: Arr, o: Arr, base: number, st: Int32Array, sh: Int32Array, idx: Int32Array, n: number, inner: number, s1: number): void {
+  const r = sh.length;
+  idx.fill(0);
+  let off = base;
+  for (let i = 0; i < n; i += inner) {
+    if (s1 === 1) for (let k = 0; k < inner; k++) o[i + k] = src[off + k]!;
+    else for (let k = 0; k < inner; k++) o[i + k] = src[off + k * s1]!;
+    for (let d = r - 2; d >= 0; d--) {
+      idx[d]!++; off += st[d]!;
+      if (idx[d]! < sh[d]!) break;
+      off -= st[d]! * idx[d]!; idx[d] = 0;
+    }
+  }
+}
+
 function walkKernel<T extends Arr>(base: number, srcStr: readonly number[], outShape: readonly number[]): (ins: T[], o: T) => void {
   const r = outShape.length;
   const n = numel(outShape);
@@ -260,21 +293,7 @@ function walkKernel<T extends Arr>(base: number, srcStr: readonly number[], outS
   const inner = outShape[r - 1]!, s1 = srcStr[r - 1]!;
   const idx = new Int32Array(r);
   const st = Int32Array.from(srcStr), sh = Int32Array.from(outShape);
-  return ([x], o) => {
-    const src = x!;
-    if (n === 0) return;
-    idx.fill(0);
-    let off = base;
-    for (let i = 0; i < n; i += inner) {
-      if (s1 === 1) for (let k = 0; k < inner; k++) o[i + k] = src[off + k]!;
-      else for (let k = 0; k < inner; k++) o[i + k] = src[off + k * s1]!;
-      for (let d = r - 2; d >= 0; d--) {
-        idx[d]!++; off += st[d]!;
-        if (idx[d]! < sh[d]!) break;
-        off -= st[d]! * idx[d]!; idx[d] = 0;
-      }
-    }
-  };
+  return ([x], o) => { if (n > 0) walkLoop(x!, o, base, st, sh, idx, n, inner, s1); };
 }
 
 function transposeKernel(op: Op, X: readonly number[], wantN: number): FloatKernel | undefined {
@@ -329,10 +348,14 @@ function concatKernel<T extends Arr>(op: Op, shapes: number[][]): ((ins: T[], o:
     for (let j = 0; j < ins.length; j++) {
       const t = ins[j]!, len = lens[j]!;
       if (len >= 256) for (let q = 0; q < outer; q++) o.set(t.subarray(q * len, (q + 1) * len) as T, q * rowOut + off);
-      else for (let q = 0; q < outer; q++) { const s = q * len, d = q * rowOut + off; for (let i = 0; i < len; i++) o[d + i] = t[s + i]!; }
+      else concatRows(t, o, outer, len, rowOut, off);
       off += len;
     }
   };
+}
+
+function concatRows(t: Arr, o: Arr, outer: number, len: number, rowOut: number, off: number): void {
+  for (let q = 0; q < outer; q++) { const s = q * len, d = q * rowOut + off; for (let i = 0; i < len; i++) o[d + i] = t[s + i]!; }
 }
 
 // ───────────────────────── matmul with constant B ─────────────────────────
