@@ -8,14 +8,13 @@
  * Spatial attrs follow XIR: kernel/stride/dilation are [w, h], pad is [left, right, top, bottom].
  */
 import type { Attrs, Op, TensorValue } from '../../../ir/types.js';
+import { convOutHW, convWindow, type ConvWindow } from '../conv-geometry.js';
 import { attrNum, attrNums, attrStr, fail, tensor } from './util.js';
 import { conv2dWasm, depthwiseWasm, transposedConvWasm } from './wasm/kernels.js';
 import type { ConvGeom } from './wasm/kernels.js';
 
-export interface Conv2dParams {
-  kw: number; kh: number; sw: number; sh: number; dw: number; dh: number;
-  pl: number; pr: number; pt: number; pb: number;
-}
+export { convOutSize, convTransposeOutSize } from '../conv-geometry.js';
+export type Conv2dParams = ConvWindow;
 
 export function convParams(attrs: Attrs, wShape: readonly number[] | undefined, op?: Op): Conv2dParams {
   const k = attrNums(attrs, 'kernel', wShape ? [wShape[2]!, wShape[1]!] : undefined, op);
@@ -25,12 +24,7 @@ export function convParams(attrs: Attrs, wShape: readonly number[] | undefined, 
   if (k.length !== 2 || s.length !== 2 || d.length !== 2 || p.length !== 4) {
     fail(op, 'E_ATTR_SHAPE', `kernel/stride/dilation need 2 entries [w,h] and pad 4 [l,r,t,b]; got kernel=${JSON.stringify(k)} stride=${JSON.stringify(s)} dilation=${JSON.stringify(d)} pad=${JSON.stringify(p)}`);
   }
-  return { kw: k[0]!, kh: k[1]!, sw: s[0]!, sh: s[1]!, dw: d[0]!, dh: d[1]!, pl: p[0]!, pr: p[1]!, pt: p[2]!, pb: p[3]! };
-}
-
-/** Output spatial size of a forward conv / pool window. */
-export function convOutSize(inp: number, k: number, s: number, d: number, p0: number, p1: number): number {
-  return Math.floor((inp + p0 + p1 - ((k - 1) * d + 1)) / s) + 1;
+  return convWindow(k, s, d, p);
 }
 
 // ───────────────────────── fused nonlinearity ─────────────────────────
@@ -137,8 +131,7 @@ function conv2dImpl(inputs: TensorValue[], attrs: Attrs, op: Op | undefined, use
   const G = attrNum(attrs, 'group', 1, op);
   if (ICg * G !== C || OC % G !== 0) fail(op, 'E_SHAPE', `conv2d: input has ${C} channels but weights ${JSON.stringify(w.shape)} with group ${G} expect ${ICg * G}`);
   const p = convParams(attrs, w.shape, op);
-  const OH = convOutSize(H, KH, p.sh, p.dh, p.pt, p.pb);
-  const OW = convOutSize(W, KW, p.sw, p.dw, p.pl, p.pr);
+  const [OH, OW] = convOutHW(H, W, p, { kh: KH, kw: KW });
   if (OH <= 0 || OW <= 0) return tensor([1, Math.max(0, OH), Math.max(0, OW), OC]);
   if (useWasm) {
     const r = conv2dWasm(x.data, w.data, bias?.data, OC, G, geom(H, W, C, KH, KW, p, OH, OW));
@@ -244,8 +237,7 @@ function depthwiseImpl(inputs: TensorValue[], attrs: Attrs, op: Op | undefined, 
   const [, KH, KW, WC] = w.shape as [number, number, number, number];
   if (WC !== C) fail(op, 'E_SHAPE', `depthwise-conv2d: input has ${C} channels but weights ${JSON.stringify(w.shape)} have ${WC}`);
   const p = convParams(attrs, w.shape, op);
-  const OH = convOutSize(H, KH, p.sh, p.dh, p.pt, p.pb);
-  const OW = convOutSize(W, KW, p.sw, p.dw, p.pl, p.pr);
+  const [OH, OW] = convOutHW(H, W, p, { kh: KH, kw: KW });
   if (OH <= 0 || OW <= 0) return tensor([1, Math.max(0, OH), Math.max(0, OW), C]);
   if (useWasm) {
     const r = depthwiseWasm(x.data, w.data, bias?.data, geom(H, W, C, KH, KW, p, OH, OW));
@@ -288,11 +280,6 @@ function depthwiseImpl(inputs: TensorValue[], attrs: Attrs, op: Op | undefined, 
 
 const tPackCache = new WeakMap<Float32Array, Packed>();
 
-/** Output spatial size of a transposed conv (ONNX ConvTranspose with explicit pads). */
-export function convTransposeOutSize(inp: number, k: number, s: number, d: number, p0: number, p1: number, outPad: number): number {
-  return s * (inp - 1) + outPad + ((k - 1) * d + 1) - p0 - p1;
-}
-
 /**
  * transposed-conv2d: x [1,H,W,IC], w [OC,KH,KW,IC], bias [OC]? → [1,OH,OW,OC] with
  * OH = sh·(H−1) + out_pad_h + (KH−1)·dh + 1 − pt − pb (ONNX ConvTranspose).
@@ -312,9 +299,7 @@ function transposedImpl(inputs: TensorValue[], attrs: Attrs, op: Op | undefined,
   const [OC, KH, KW, WIC] = w.shape as [number, number, number, number];
   if (WIC !== IC) fail(op, 'E_SHAPE', `transposed-conv2d: input has ${IC} channels but weights ${JSON.stringify(w.shape)} expect ${WIC}`);
   const p = convParams(attrs, w.shape, op);
-  const op2 = attrNums(attrs, 'output_padding', [0, 0], op);
-  const OH = convTransposeOutSize(H, KH, p.sh, p.dh, p.pt, p.pb, op2[1] ?? 0);
-  const OW = convTransposeOutSize(W, KW, p.sw, p.dw, p.pl, p.pr, op2[0] ?? 0);
+  const [OH, OW] = convOutHW(H, W, p, { kh: KH, kw: KW, outputPadding: attrNums(attrs, 'output_padding', [0, 0], op) });
   if (useWasm && OH > 0 && OW > 0) {
     const r = transposedConvWasm(x.data, w.data, bias?.data, OC, IC, geom(H, W, IC, KH, KW, p, OH, OW));
     if (r) { applyNonlinear(r, attrs, op); return tensor([1, OH, OW, OC], r); }

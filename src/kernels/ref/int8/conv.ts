@@ -13,6 +13,7 @@
  * left by −shift_bias before the bias is added (no rounding), and the total right shift
  * shift_cut − shift_bias stays ≤ 16, which is what the lower bound guarantees.
  */
+import { convOutHW, convWindow, type ConvWindow } from '../conv-geometry.js';
 import { saturate8, shiftRound } from './arith.js';
 import { type QTensor, numel, qerr } from './common.js';
 
@@ -159,18 +160,28 @@ function input4(x: QTensor, where: string): [number, number, number, number] {
   return [x.shape[0], x.shape[1], x.shape[2], x.shape[3]];
 }
 
+/** The output stage of x ⊛ w (+ bias) with p's output fix point and nonlinearity. */
+function stageOf(x: QTensor, w: QTensor, bias: QTensor | undefined, p: { fpOut: number; nonlinear?: Nonlinear; alpha?: number; where: string }): (acc: number, biasQ: number) => number {
+  return outputStage({ fpIn: x.fixPoint, fpW: w.fixPoint, fpBias: bias?.fixPoint, fpOut: p.fpOut, nonlinear: p.nonlinear, alpha: p.alpha, where: p.where });
+}
+
+/**
+ * What every conv kernel starts with: the NHWC input dims [n, h, w, c], the window, the weights checked
+ * against `weightShape(c, window)`, and the output stage (errors in that order).
+ */
+function convSetup(x: QTensor, w: QTensor, bias: QTensor | undefined, p: Conv2dParams, weightShape: (c: number, win: ConvWindow) => number[]) {
+  const [n, h, wd, c] = input4(x, p.where);
+  const win = convWindow(p.kernel, p.stride, p.dilation, p.pad);
+  checkWeights(w, weightShape(c, win), p.where);
+  return { n, h, wd, c, win, stage: stageOf(x, w, bias, p) };
+}
+
 /** conv2d on NHWC int8: weights [oc, kh, kw, ic], bias [oc] (optional). */
 export function conv2dInt8(x: QTensor, w: QTensor, bias: QTensor | undefined, p: Conv2dParams): QTensor {
-  const [n, h, wd, ic] = input4(x, p.where);
-  const [kw, kh] = p.kernel;
-  const [sw, sh] = p.stride;
-  const [dw, dh] = p.dilation;
-  const [pl, pr, pt, pb] = p.pad;
   const oc = w.shape[0];
-  checkWeights(w, [oc, kh, kw, ic], p.where);
-  const oh = Math.floor((h + pt + pb - ((kh - 1) * dh + 1)) / sh) + 1;
-  const ow = Math.floor((wd + pl + pr - ((kw - 1) * dw + 1)) / sw) + 1;
-  const stage = outputStage({ fpIn: x.fixPoint, fpW: w.fixPoint, fpBias: bias?.fixPoint, fpOut: p.fpOut, nonlinear: p.nonlinear, alpha: p.alpha, where: p.where });
+  const { n, h, wd, c: ic, win, stage } = convSetup(x, w, bias, p, (c, g) => [oc, g.kh, g.kw, c]);
+  const { kw, kh, sw, sh, dw, dh, pl, pt } = win;
+  const [oh, ow] = convOutHW(h, wd, win);
   const out = new Int8Array(n * oh * ow * oc);
   const xd = x.data;
   const wdata = w.data;
@@ -201,15 +212,9 @@ export function conv2dInt8(x: QTensor, w: QTensor, bias: QTensor | undefined, p:
 
 /** depthwise-conv2d on NHWC int8: weights [1, kh, kw, c] (channel multiplier 1), bias [c]. */
 export function depthwiseConv2dInt8(x: QTensor, w: QTensor, bias: QTensor | undefined, p: Conv2dParams): QTensor {
-  const [n, h, wd, c] = input4(x, p.where);
-  const [kw, kh] = p.kernel;
-  const [sw, sh] = p.stride;
-  const [dw, dh] = p.dilation;
-  const [pl, pr, pt, pb] = p.pad;
-  checkWeights(w, [1, kh, kw, c], p.where);
-  const oh = Math.floor((h + pt + pb - ((kh - 1) * dh + 1)) / sh) + 1;
-  const ow = Math.floor((wd + pl + pr - ((kw - 1) * dw + 1)) / sw) + 1;
-  const stage = outputStage({ fpIn: x.fixPoint, fpW: w.fixPoint, fpBias: bias?.fixPoint, fpOut: p.fpOut, nonlinear: p.nonlinear, alpha: p.alpha, where: p.where });
+  const { n, h, wd, c, win, stage } = convSetup(x, w, bias, p, (ch, g) => [1, g.kh, g.kw, ch]);
+  const { kw, kh, sw, sh, dw, dh, pl, pt } = win;
+  const [oh, ow] = convOutHW(h, wd, win);
   const out = new Int8Array(n * oh * ow * c);
   for (let b = 0; b < n; b++) {
     for (let oy = 0; oy < oh; oy++) {
@@ -245,17 +250,10 @@ export interface TransposedConv2dParams extends Conv2dParams {
  * sh·(H−1) + output_padding_h + (kh−1)·dh + 1 − pad_top − pad_bottom (same for w).
  */
 export function transposedConv2dInt8(x: QTensor, w: QTensor, bias: QTensor | undefined, p: TransposedConv2dParams): QTensor {
-  const [n, h, wd, ic] = input4(x, p.where);
-  const [kw, kh] = p.kernel;
-  const [sw, sh] = p.stride;
-  const [dw, dh] = p.dilation;
-  const [pl, pr, pt, pb] = p.pad;
-  const [opw, oph] = p.outputPadding;
   const oc = w.shape[0];
-  checkWeights(w, [oc, kh, kw, ic], p.where);
-  const oh = sh * (h - 1) + oph + (kh - 1) * dh + 1 - pt - pb;
-  const ow = sw * (wd - 1) + opw + (kw - 1) * dw + 1 - pl - pr;
-  const stage = outputStage({ fpIn: x.fixPoint, fpW: w.fixPoint, fpBias: bias?.fixPoint, fpOut: p.fpOut, nonlinear: p.nonlinear, alpha: p.alpha, where: p.where });
+  const { n, h, wd, c: ic, win, stage } = convSetup(x, w, bias, p, (c, g) => [oc, g.kh, g.kw, c]);
+  const { kw, kh, sw, sh, dw, dh, pl, pt } = win;
+  const [oh, ow] = convOutHW(h, wd, win, { outputPadding: p.outputPadding });
   const acc = new Float64Array(n * oh * ow * oc); // exact integers
   for (let b = 0; b < n; b++) {
     for (let iy = 0; iy < h; iy++) {
@@ -340,7 +338,7 @@ export function matmulInt8(a: QTensor, b: QTensor, bias: QTensor | undefined, p:
     return idx;
   };
   if (bias && bias.data.length !== N) throw qerr('E_Q_SHAPE', `bias has ${bias.data.length} values, expected ${N}`, p.where);
-  const stage = outputStage({ fpIn: a.fixPoint, fpW: b.fixPoint, fpBias: bias?.fixPoint, fpOut: p.fpOut, nonlinear: p.nonlinear, alpha: p.alpha, where: p.where });
+  const stage = stageOf(a, b, bias, p);
   const out = new Int8Array(nb * M * N);
   for (let t = 0; t < nb; t++) {
     const ao = batchIndex(aBatch, t) * M * K;
