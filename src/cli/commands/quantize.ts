@@ -28,6 +28,12 @@ function positiveInt(v: string, flag: string): number {
   return n;
 }
 
+function groupCount(v: string, flag: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 2 || n > 64) throw new UsageError('E_USAGE_NUMBER', `${flag} must be an integer 2–64, got '${v}'`, { fix: `e.g. ${flag} 8` });
+  return n;
+}
+
 export interface QuantizeCliOptions {
   calib: string;
   out?: string;
@@ -40,6 +46,8 @@ export interface QuantizeCliOptions {
   fastFinetune?: boolean;
   /** --split-channel-groups N (conv → depthwise blocks split into N weight fix-point groups). */
   splitChannelGroups?: string;
+  /** --split-depthwise-groups N (depthwise channel-group split by the depthwise conv's own max|w|). */
+  splitDepthwiseGroups?: string;
   /** --no-affine-as-depthwise turns off the default. */
   affineAsDepthwise?: boolean;
   quantInfo?: string;
@@ -168,6 +176,7 @@ export async function runQuantizeCommand(model: string, o: QuantizeCliOptions, m
       biasCorrection: o.biasCorrection,
       fastFinetune: !!o.fastFinetune,
       ...(o.splitChannelGroups ? { splitChannelGroups: positiveInt(o.splitChannelGroups, '--split-channel-groups') } : {}),
+      ...(o.splitDepthwiseGroups ? { splitDepthwiseGroups: groupCount(o.splitDepthwiseGroups, '--split-depthwise-groups') } : {}),
       affineAsDepthwise: o.affineAsDepthwise !== false,
       quantInfo,
       quantInfoFile: o.quantInfo,
@@ -227,6 +236,7 @@ export function addQuantizeOptions(c: Command): Command {
     .option('--no-bias-correction', 'disable bias correction')
     .option('--fast-finetune', 'AdaQuant fast finetune (pointwise convs)')
     .option('--split-channel-groups <n>', 'split each conv → depthwise block into n output-channel groups, each with its own weight fix point (DPU-legal; PP-OCRv4 rec: 8)')
+    .option('--split-depthwise-groups <n>', 'split each conv → depthwise block whose depthwise channel ranges differ ≥ 8× into n groups by the depthwise max|w|, consumers permuted (DPU-legal; MobileNetV3 CenterNet: 8)')
     .option('--no-affine-as-depthwise', 'keep scalar mul → add pairs (learnable affine) as two eltwise ops instead of one 1×1 depthwise conv')
     .option('--quant-info <file>', 'reload hand-edited fix points from quant_info.json')
     .option('--seed <n>', 'seed (fast finetune sampling)', '0')
