@@ -5,66 +5,18 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import type { Attrs, Graph, Op, TensorValue } from '../../../src/ir/types.js';
+import type { Graph, TensorValue } from '../../../src/ir/types.js';
 import { runQuantized } from '../../../src/kernels/ref/quant-executor.js';
 import { createFastExecutor } from '../../../src/kernels/wasm/executor.js';
 import { loadNativeKernels, nativeStatus } from '../../../src/kernels/native/node.js';
 import { quantizedModel } from '../wasm/helpers.js';
-import { mulberry32 } from '../../../src/models/prng.js';
+import { NLS, convGraph, type ConvCase } from '../helpers.js';
 
 const nk = loadNativeKernels();
 const skip = nk ? false : `native kernels unavailable: ${nativeStatus().reason}`;
 // every ISA level this CPU has: AVX-512 VNNI (vpdpbusd, +128 offset) and the AVX2 fallback (vpmaddwd)
 const ISAS = (['avx512vnni', 'avx2'] as const).map((isa) => loadNativeKernels({ isa })).filter((k) => k !== undefined);
 let K = nk;
-
-const rng = mulberry32;
-const randInt = (r: () => number, lo: number, hi: number): number => lo + Math.floor(r() * (hi - lo + 1));
-
-function qconst(name: string, shape: number[], fp: number, r: () => number, fill?: number): Op {
-  const n = shape.reduce((a, b) => a * b, 1);
-  const data = new Float32Array(n);
-  for (let i = 0; i < n; i++) data[i] = (fill ?? randInt(r, -128, 127)) * 2 ** -fp;
-  return { name, type: 'const', inputs: [], attrs: {}, output: { shape, dtype: 'int8', fixPoint: fp }, data };
-}
-
-interface ConvCase {
-  C: number; OC: number; H: number; W: number; k: [number, number]; s: [number, number]; d: [number, number];
-  pad: [number, number, number, number]; nl: string; bias: 'none' | 'pos' | 'neg'; dw?: boolean; extreme?: boolean;
-}
-
-function convGraph(c: ConvCase, seed: number): { g: Graph; feeds: Record<string, TensorValue> } {
-  const r = rng(seed);
-  const fi = randInt(r, 1, 6);
-  const fw = randInt(r, 5, 8);
-  const cut = c.extreme ? 8 : randInt(r, c.nl === 'HSWISH' || c.nl === 'HSIGMOID' ? 5 : 3, 11);
-  const fo = fi + fw - cut;
-  const [kw, kh] = c.k;
-  const wshape = c.dw ? [1, kh, kw, c.C] : [c.OC, kh, kw, c.C];
-  const ops: Op[] = [
-    { name: 'x', type: 'data', inputs: [], attrs: { shape: [1, c.H, c.W, c.C] }, output: { shape: [1, c.H, c.W, c.C], dtype: 'int8', fixPoint: fi } },
-    qconst('w', wshape, fw, r, c.extreme ? -128 : undefined),
-  ];
-  const inputs = ['x', 'w'];
-  if (c.bias !== 'none') {
-    const sb = c.bias === 'pos' ? randInt(r, 0, 6) : Math.max(cut - 16, -randInt(r, 1, 4));
-    ops.push(qconst('b', [c.dw ? c.C : c.OC], fi + fw - sb, r));
-    inputs.push('b');
-  }
-  const attrs: Attrs = { kernel: c.k, stride: c.s, dilation: c.d, pad: c.pad, nonlinear: c.nl };
-  if (!c.dw) attrs.group = 1;
-  if (c.nl === 'LEAKYRELU') attrs.alpha = 26 / 256;
-  const OH = Math.floor((c.H + c.pad[2] + c.pad[3] - ((kh - 1) * c.d[1] + 1)) / c.s[1]) + 1;
-  const OW = Math.floor((c.W + c.pad[0] + c.pad[1] - ((kw - 1) * c.d[0] + 1)) / c.s[0]) + 1;
-  const oc = c.dw ? c.C : c.OC;
-  ops.push({ name: 'y', type: c.dw ? 'depthwise-conv2d' : 'conv2d', inputs, attrs, output: { shape: [1, OH, OW, oc], dtype: 'int8', fixPoint: fo } });
-  const g: Graph = { name: 'conv', ops, inputs: ['x'], outputs: ['y'], meta: {} };
-  const n = c.H * c.W * c.C;
-  const data = new Float32Array(n);
-  // the whole int8 range incl. saturation; `extreme`: every input −128
-  for (let i = 0; i < n; i++) data[i] = (c.extreme ? -128 : r() * 300 - 150) * 2 ** -fi;
-  return { g, feeds: { x: { shape: [1, c.H, c.W, c.C], data } } };
-}
 
 const same = (a: Int8Array, b: Int8Array): boolean => Buffer.compare(Buffer.from(a.buffer, a.byteOffset, a.length), Buffer.from(b.buffer, b.byteOffset, b.length)) === 0;
 
@@ -101,8 +53,6 @@ function compare3(g: Graph, feeds: Record<string, TensorValue>, label: string, t
   }
   return compared;
 }
-
-const NLS = ['NONE', 'RELU', 'RELU6', 'LEAKYRELU', 'HSIGMOID', 'HSWISH'];
 
 test('native conv2d: channels 1/3/17/33/64, 1×1 / 3×3 / 7×7 / 3×1, stride 2, dilation, pads, every nonlinear, shift_bias ±', { skip }, () => { for (K of ISAS) {
   let i = 0;

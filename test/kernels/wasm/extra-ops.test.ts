@@ -6,23 +6,9 @@ import assert from 'node:assert/strict';
 import type { Attrs, Graph, Op, TensorValue } from '../../../src/ir/types.js';
 import { runQuantized } from '../../../src/kernels/ref/quant-executor.js';
 import { createFastExecutor } from '../../../src/kernels/wasm/executor.js';
-import { mulberry32 } from '../../../src/models/prng.js';
+import { dataOp, feed, qconst, randInt, rng } from '../helpers.js';
 
-const rng = mulberry32;
-const randInt = (r: () => number, lo: number, hi: number): number => lo + Math.floor(r() * (hi - lo + 1));
 const numel = (s: number[]): number => s.reduce((a, b) => a * b, 1);
-
-function qconst(name: string, shape: number[], fp: number, r: () => number): Op {
-  const data = new Float32Array(numel(shape));
-  for (let i = 0; i < data.length; i++) data[i] = randInt(r, -128, 127) * 2 ** -fp;
-  return { name, type: 'const', inputs: [], attrs: {}, output: { shape, dtype: 'int8', fixPoint: fp }, data };
-}
-const dataOp = (name: string, shape: number[], fp: number): Op => ({ name, type: 'data', inputs: [], attrs: { shape }, output: { shape, dtype: 'int8', fixPoint: fp } });
-function feed(shape: number[], fp: number, r: () => number): TensorValue {
-  const data = new Float32Array(numel(shape));
-  for (let i = 0; i < data.length; i++) data[i] = (r() * 300 - 150) * 2 ** -fp;
-  return { shape, data };
-}
 const op = (name: string, type: string, inputs: string[], attrs: Attrs, shape: number[], fp: number): Op => ({ name, type, inputs, attrs, output: { shape, dtype: 'int8', fixPoint: fp } });
 
 function compare(g: Graph, feeds: Record<string, TensorValue>, label: string): void {

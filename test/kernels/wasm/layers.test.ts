@@ -5,28 +5,7 @@ import assert from 'node:assert/strict';
 import type { Attrs, Graph, Op, TensorValue } from '../../../src/ir/types.js';
 import { runQuantized } from '../../../src/kernels/ref/quant-executor.js';
 import { createFastExecutor } from '../../../src/kernels/wasm/executor.js';
-import { mulberry32 } from '../../../src/models/prng.js';
-
-/** Small seeded PRNG (mulberry32). */
-const rng = mulberry32;
-const randInt = (r: () => number, lo: number, hi: number): number => lo + Math.floor(r() * (hi - lo + 1));
-
-function qconst(name: string, shape: number[], fp: number, r: () => number, lo = -128, hi = 127): Op {
-  const n = shape.reduce((a, b) => a * b, 1);
-  const data = new Float32Array(n);
-  for (let i = 0; i < n; i++) data[i] = randInt(r, lo, hi) * 2 ** -fp;
-  return { name, type: 'const', inputs: [], attrs: {}, output: { shape, dtype: 'int8', fixPoint: fp }, data };
-}
-function dataOp(name: string, shape: number[], fp: number): Op {
-  return { name, type: 'data', inputs: [], attrs: { shape }, output: { shape, dtype: 'int8', fixPoint: fp } };
-}
-/** A float feed whose quantization covers the whole int8 range, saturation included. */
-function feed(shape: number[], fp: number, r: () => number): TensorValue {
-  const n = shape.reduce((a, b) => a * b, 1);
-  const data = new Float32Array(n);
-  for (let i = 0; i < n; i++) data[i] = (r() * 300 - 150) * 2 ** -fp;
-  return { shape, data };
-}
+import { NLS, convGraph, dataOp, feed, rng, type ConvCase } from '../helpers.js';
 
 function compare(g: Graph, feeds: Record<string, TensorValue>, label: string, expectWasm = true): void {
   const ref = new Map<string, Int8Array>();
@@ -52,40 +31,6 @@ function compare(g: Graph, feeds: Record<string, TensorValue>, label: string, ex
     assert.deepEqual(ex.checkBounds(), [], `${label}: out-of-bounds write`);
   }
 }
-
-interface ConvCase {
-  C: number; OC: number; H: number; W: number; k: [number, number]; s: [number, number]; d: [number, number];
-  pad: [number, number, number, number]; nl: string; bias: 'none' | 'pos' | 'neg'; dw?: boolean;
-}
-
-function convGraph(c: ConvCase, seed: number): { g: Graph; feeds: Record<string, TensorValue> } {
-  const r = rng(seed);
-  const fi = randInt(r, 1, 6);
-  const fw = randInt(r, 5, 8);
-  const cut = randInt(r, c.nl === 'HSWISH' || c.nl === 'HSIGMOID' ? 5 : 3, 11);
-  const fo = fi + fw - cut;
-  const [kw, kh] = c.k;
-  const wshape = c.dw ? [1, kh, kw, c.C] : [c.OC, kh, kw, c.C];
-  const ops: Op[] = [dataOp('x', [1, c.H, c.W, c.C], fi), qconst('w', wshape, fw, r)];
-  const inputs = ['x', 'w'];
-  if (c.bias !== 'none') {
-    // shift_bias = fi + fw − fb within [min(0, cut − 16), 16]
-    const sb = c.bias === 'pos' ? randInt(r, 0, 6) : Math.max(cut - 16, -randInt(r, 1, 4));
-    ops.push(qconst('b', [c.dw ? c.C : c.OC], fi + fw - sb, r));
-    inputs.push('b');
-  }
-  const attrs: Attrs = { kernel: c.k, stride: c.s, dilation: c.d, pad: c.pad, nonlinear: c.nl };
-  if (!c.dw) attrs.group = 1;
-  if (c.nl === 'LEAKYRELU') attrs.alpha = 26 / 256;
-  const OH = Math.floor((c.H + c.pad[2] + c.pad[3] - ((kh - 1) * c.d[1] + 1)) / c.s[1]) + 1;
-  const OW = Math.floor((c.W + c.pad[0] + c.pad[1] - ((kw - 1) * c.d[0] + 1)) / c.s[0]) + 1;
-  const oc = c.dw ? c.C : c.OC;
-  ops.push({ name: 'y', type: c.dw ? 'depthwise-conv2d' : 'conv2d', inputs, attrs, output: { shape: [1, OH, OW, oc], dtype: 'int8', fixPoint: fo } });
-  const g: Graph = { name: 'conv', ops, inputs: ['x'], outputs: ['y'], meta: {} };
-  return { g, feeds: { x: feed([1, c.H, c.W, c.C], fi, r) } };
-}
-
-const NLS = ['NONE', 'RELU', 'RELU6', 'LEAKYRELU', 'HSIGMOID', 'HSWISH'];
 
 test('conv2d: odd channel counts (1, 3, 17, 33), 1×1 / 3×3 / 7×7, stride 2, padding, dilation, every nonlinear', () => {
   const cases: ConvCase[] = [];
