@@ -36,7 +36,10 @@ export interface SplitDepthwiseOptions {
   /** Number of channel groups (≥ 2). */
   groups: number;
   /** Sort key of the channels: D's per-channel max|w| ('depthwise', default) or X's output-channel max|w| ('producer'). */
-  by?: 'depthwise' | 'producer';
+  by?: 'depthwise' | 'producer' | 'joint';
+  /** by 'joint': each depthwise group is split again into this many sub-groups sorted by X's output-channel max|w|
+   * (default 2), so X_k's weight ranges are alike too; G · producerGroups branches. */
+  producerGroups?: number;
   /** Group boundaries: equal channel counts ('size', default) or chosen to minimise Σ_c (group max / channel max)²
    * over the sorted channels ('range': small groups of outliers, big groups where the ranges are alike). */
   balance?: 'size' | 'range';
@@ -374,8 +377,23 @@ export function splitDepthwiseGroups(g: Graph, options: number | SplitDepthwiseO
     }
     const wx = ops.get(x.inputs[1] as string) as Op;
     const key = by === 'producer' ? channelMax(wx, false) : dMax;
-    const order = Array.from({ length: C }, (_, c) => c).sort((p, q) => (key[p] as number) - (key[q] as number) || p - q);
-    const sizes = groupSizes(key, order, G, balance, align);
+    let order = Array.from({ length: C }, (_, c) => c).sort((p, q) => (key[p] as number) - (key[q] as number) || p - q);
+    let sizes = groupSizes(key, order, G, balance, align);
+    if (by === 'joint') {
+      const xMax = channelMax(wx, false);
+      const G2 = Math.max(1, Math.floor(o.producerGroups ?? 2));
+      const order2: number[] = [];
+      const sizes2: number[] = [];
+      let s1 = 0;
+      for (const n of sizes) {
+        const sub = order.slice(s1, s1 + n).sort((p, q) => (xMax[p] as number) - (xMax[q] as number) || p - q);
+        s1 += n;
+        order2.push(...sub);
+        sizes2.push(...groupSizes(xMax, sub, Math.min(G2, n), balance, align));
+      }
+      order = order2;
+      sizes = sizes2;
+    }
     if (sizes.length < 2) { skip('one group'); continue; }
 
     // consumers first (they reference D's name, which the concat keeps), then the branches

@@ -83,9 +83,11 @@ test('splitDepthwiseGroups: expand → depthwise → SE → project becomes 4 br
   const { diff, max } = maxDiff(g, s, 6);
   assert.ok(diff <= 1e-5 * max, `max diff ${diff} (max |y| ${max})`);
   // 'range' balance and 'producer' sort keep the function too
-  for (const o of [{ groups: 3, balance: 'range' as const }, { groups: 4, by: 'producer' as const }]) {
+  for (const [o, branches] of [[{ groups: 3, balance: 'range' as const }, 0], [{ groups: 4, by: 'producer' as const }, 4], [{ groups: 2, by: 'joint' as const, producerGroups: 3 }, 6]] as const) {
     const t = cloneGraph(g);
-    assert.equal(splitDepthwiseGroups(t, o).split.length, 1);
+    const r = splitDepthwiseGroups(t, o);
+    assert.equal(r.split.length, 1);
+    if (branches) assert.equal(r.split[0]!.groups, branches);
     const m = maxDiff(g, t, 6, 9);
     assert.ok(m.diff <= 1e-5 * m.max, `${JSON.stringify(o)}: max diff ${m.diff}`);
   }
