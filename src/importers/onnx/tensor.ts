@@ -5,6 +5,7 @@
  */
 import { ImportError } from '../../errors.js';
 import { numel } from '../common/const-math.js';
+import { halfToFloat } from '../common/float16.js';
 import { OnnxDataType } from './schema.js';
 
 export type ConstKind = 'float' | 'int' | 'bool';
@@ -64,15 +65,6 @@ export function kindOfDtype(t: number): ConstKind | undefined {
     default:
       return undefined;
   }
-}
-
-export function halfToFloat(h: number): number {
-  const s = h & 0x8000 ? -1 : 1;
-  const e = (h >> 10) & 0x1f;
-  const f = h & 0x3ff;
-  if (e === 0) return s * f * 2 ** -24;
-  if (e === 31) return f ? NaN : s * Infinity;
-  return s * (1 + f / 1024) * 2 ** (e - 15);
 }
 
 /** Decode a TensorProto. `file` and `where` are used for errors. */

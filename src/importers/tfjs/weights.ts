@@ -8,6 +8,7 @@
  */
 import { ImportError } from '../../errors.js';
 import { numel } from '../common/const-math.js';
+import { halfToFloat } from '../common/float16.js';
 
 export interface WeightQuantization {
   dtype?: string;
@@ -37,15 +38,7 @@ export interface Weight {
 const BYTES: Record<string, number> = { float32: 4, int32: 4, bool: 1, uint8: 1, uint16: 2, float16: 2 };
 const STORED = new Set(['float32', 'int32', 'bool']);
 
-/** IEEE 754 half (as uint16 bits) → number. */
-export function halfToFloat(h: number): number {
-  const s = h & 0x8000 ? -1 : 1;
-  const e = (h >> 10) & 0x1f;
-  const m = h & 0x3ff;
-  if (e === 0) return s * m * 2 ** -24;
-  if (e === 31) return m ? NaN : s * Infinity;
-  return s * (1 + m / 1024) * 2 ** (e - 15);
-}
+export { halfToFloat };
 
 /**
  * Decode every weight of the manifest. `shards` maps each path as written in the manifest to its bytes.
