@@ -75,7 +75,7 @@ async function runWhole(tf: Tf, model: GraphModel, pixels: Uint8Array): Promise<
   for (const t of [...outs, x]) t.dispose();
   const dets: TfDet[] = [];
   for (let i = 0; i < n![0]!; i++) {
-    // the model's class ids come out of a uint8-quantized constant (1.988…, 4.011…): round
+    // the model's class ids come out as 1.988…, 4.011… (not exact integers in TF.js): round
     dets.push({ box: [b![i * 4 + 1]! * 320, b![i * 4]! * 320, b![i * 4 + 3]! * 320, b![i * 4 + 2]! * 320], score: s![i]!, classId: Math.round(c![i]!) - 1 });
   }
   return { dets, rawBoxes: rb!, rawScores: rs! };
