@@ -1,7 +1,7 @@
 /** Convolutions: Conv (regular, grouped, depthwise) and ConvTranspose; convPads resolves auto_pad. */
 import type { Attrs } from '../../../ir/types.js';
 import type { NodeAttrs } from '../attrs.js';
-import { nodeOutput } from './common.js';
+import { nodeOutput } from './emit.js';
 import type { OnnxOpTable } from './types.js';
 
 /** ONNX pads [t, l, b, r] after auto_pad. */

@@ -1,5 +1,5 @@
 /** Element-wise ops: activations (unary) and broadcasting arithmetic (binary). */
-import { binaryOp, unaryOp } from './common.js';
+import { binaryOp, unaryOp } from './emit.js';
 import type { OnnxOp, OnnxOpTable } from './types.js';
 
 const FLOAT_MAX = 3.4028234663852886e38;

@@ -2,7 +2,7 @@
 import type { OnnxConverter } from '../importer.js';
 import type { Val } from '../layout.js';
 import { numel } from '../tensor.js';
-import { binaryOp, nodeOutput } from './common.js';
+import { binaryOp, nodeOutput } from './emit.js';
 import type { OnnxNode, OnnxOpTable } from './types.js';
 
 function gemm(cx: OnnxConverter, { attrs, ins, base }: OnnxNode): void {

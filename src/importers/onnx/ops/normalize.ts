@@ -1,7 +1,7 @@
 /** Normalizations: BatchNormalization, LayerNormalization and Softmax. */
 import { TO_IR } from '../layout.js';
 import { numel } from '../tensor.js';
-import { reshape } from './common.js';
+import { reshape } from './emit.js';
 import type { OnnxOpTable } from './types.js';
 
 export const normalizeOps: OnnxOpTable = {

@@ -1,6 +1,6 @@
 /** Pad (constant, reflect, edge; pads from attributes before opset 11, from inputs after). */
 import { NCHW_TO_NHWC } from '../layout.js';
-import { nodeOutput } from './common.js';
+import { nodeOutput } from './emit.js';
 import type { OnnxOpTable } from './types.js';
 
 export const padOps: OnnxOpTable = {

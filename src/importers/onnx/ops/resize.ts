@@ -1,6 +1,6 @@
 /** Resize and Upsample (nearest / bilinear over H and W; scales resolved to output sizes). */
 import type { OnnxConverter } from '../importer.js';
-import { nodeOutput } from './common.js';
+import { nodeOutput } from './emit.js';
 import type { OnnxNode, OnnxOpTable } from './types.js';
 
 function resize(cx: OnnxConverter, { type, attrs, ins, x, base }: OnnxNode): void {

@@ -3,7 +3,7 @@ import { resolveReshape } from '../fold.js';
 import type { OnnxConverter } from '../importer.js';
 import { NHWC_TO_NCHW } from '../layout.js';
 import { numel } from '../tensor.js';
-import { reshape } from './common.js';
+import { reshape } from './emit.js';
 import type { OnnxNode, OnnxOpTable } from './types.js';
 
 function squeezeOrUnsqueeze(cx: OnnxConverter, { type, attrs, ins, x, base }: OnnxNode): void {

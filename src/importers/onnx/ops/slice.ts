@@ -3,7 +3,7 @@ import { evalConst, resolveSliceParams } from '../fold.js';
 import type { OnnxConverter } from '../importer.js';
 import { TO_IR, type Val } from '../layout.js';
 import { numel } from '../tensor.js';
-import { reshape, stridedSlice } from './common.js';
+import { reshape, stridedSlice } from './emit.js';
 import type { OnnxNode, OnnxOpTable } from './types.js';
 
 function split(cx: OnnxConverter, { attrs, ins, outs }: OnnxNode): void {
