@@ -53,12 +53,13 @@ export async function runDetect(img: RgbImage, model: ModelExecutor, o: DetectOp
     const ssd = o.head === 'handtrack';
     const kept = nmsPerClass(raw, o.iouThresh ?? (ssd ? HANDTRACK_IOU : 0.45), o.maxDet ?? (ssd ? 100 : 300));
     const labels = o.labels ?? (ssd ? HANDTRACK_LABELS : undefined);
-    // back to image pixels
-    return kept.map((d) => {
+    // back to image pixels (SSD: boxes clipped to nothing are dropped, as the model's ClipToWindow does)
+    const mapped = kept.map((d) => {
       const m = (v: number, pad: number, lim: number): number => Math.min(Math.max((v - pad) / lb.scale, 0), lim);
       const box: [number, number, number, number] = [m(d.box[0], lb.padX, img.width), m(d.box[1], lb.padY, img.height), m(d.box[2], lb.padX, img.width), m(d.box[3], lb.padY, img.height)];
       return { ...d, box, ...(labels ? { label: labels[d.classId] ?? String(d.classId) } : {}) };
     });
+    return ssd ? mapped.filter((d) => d.box[2] > d.box[0] && d.box[3] > d.box[1]) : mapped;
   });
   return { detections: dets, timings: timer.rows() };
 }
