@@ -2,26 +2,37 @@
 //
 // The same arithmetic as assembly/kernels.ts and src/kernels/ref/int8 (docs/dpu-arithmetic.md):
 // exact int32 accumulation of int8 products, the DPU output stage (bias shift, shift_cut with
-// DPU rounding floor(x/2^s + 1/2), relu / relu6 / leaky 26/256 / hsigmoid / hswish, saturation).
+// DPU rounding floor(x/2^s + 1/2), relu / relu6 / leaky 26/256 / hsigmoid / hswish, saturation),
+// and the WASM kernels' element-wise, pooling and concat arithmetic.
 //
 // conv: AVX-512 VNNI `vpdpbusd` (u8 x s8, 4 products per int32 lane). Activations are offset by
 // +128 (x ^ 0x80 gives the u8 x + 128) so Σ(x+128)·w = Σx·w + 128·Σw; the per-output-channel
 // correction 128·Σw is subtracted afterwards. vpdpbusd wraps modulo 2^32, so the result is exact
 // whenever |Σx·w| < 2^31 (the executor checks kred·2^14 < 2^31 before using any kernel).
 // Spatial padding is the u8 value 128 (= x 0), so the correction is the same for every pixel.
+// depthwise: the same trick with the kernel's taps in the 4 bytes of a lane: each input row is
+// expanded (per thread, into a small ring of rows) to 4 consecutive taps per channel, so one
+// vpdpbusd adds 4 taps of 16 channels.
+//
+// Execution: a context owns a program (a list of tasks: pad, conv, depthwise, add, mul, relu,
+// pools, concat) and a thread pool. run(from, to) executes a range of tasks with ONE dispatch: the
+// threads take chunks of each task from a shared counter and wait for the task to finish before
+// the next (a task reads what the previous ones wrote). Idle workers spin briefly, then sleep.
 //
 // The kernels read and write the caller's memory (the WebAssembly arena) through a typed array:
-// nothing is copied in or out except into the native padded-input scratch of a context.
+// nothing is copied in or out except into the native scratch (padded conv input, depthwise rows).
 #include <node_api.h>
 
 #include <immintrin.h>
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
-#include <functional>
+#include <memory>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -35,126 +46,29 @@ namespace {
 int cpuLevel() {
   __builtin_cpu_init();
   if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl") &&
-      __builtin_cpu_supports("avx512vnni"))
+      __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vnni"))
     return 2;
   if (__builtin_cpu_supports("avx2")) return 1;
   return 0;
 }
 
-// ---- thread pool (one per context) --------------------------------------------------------------
-class Pool {
- public:
-  explicit Pool(int n) : n_(n < 1 ? 1 : n) {
-    for (int i = 1; i < n_; i++) workers_.emplace_back([this, i] { loop(i); });
-  }
-  ~Pool() {
-    {
-      std::lock_guard<std::mutex> g(m_);
-      stop_ = true;
-      gen_++;
-    }
-    cv_.notify_all();
-    for (auto& t : workers_) t.join();
-  }
-  int size() const { return n_; }
-  // Runs f(index, count) on `count` threads (the caller is index 0) and waits for all.
-  void run(int count, const std::function<void(int, int)>& f) {
-    count = std::max(1, std::min(count, n_));
-    if (count == 1) {
-      f(0, 1);
-      return;
-    }
-    {
-      std::lock_guard<std::mutex> g(m_);
-      job_ = &f;
-      count_ = count;
-      pending_ = count - 1;
-      gen_++;
-    }
-    cv_.notify_all();
-    f(0, count);
-    std::unique_lock<std::mutex> l(m_);
-    done_.wait(l, [this] { return pending_ == 0; });
-    job_ = nullptr;
-  }
-
-  // a(i, n) on every thread, a barrier, then b(i, n): one dispatch for two phases
-  void run2(int count, const std::function<void(int, int)>& a, const std::function<void(int, int)>& b) {
-    count = std::max(1, std::min(count, n_));
-    if (count == 1) {
-      a(0, 1);
-      b(0, 1);
-      return;
-    }
-    std::atomic<int> arrived{0};
-    run(count, [&](int i, int n) {
-      a(i, n);
-      arrived.fetch_add(1, std::memory_order_acq_rel);
-      for (int spin = 0; arrived.load(std::memory_order_acquire) < n; spin++) {
-        if (spin < 2000) _mm_pause();
-        else std::this_thread::yield();
-      }
-      b(i, n);
-    });
-  }
-
- private:
-  void loop(int index) {
-    uint64_t seen = 0;
-    for (;;) {
-      const std::function<void(int, int)>* job;
-      int count;
-      {
-        std::unique_lock<std::mutex> l(m_);
-        cv_.wait(l, [&] { return gen_ != seen; });
-        seen = gen_;
-        if (stop_) return;
-        job = job_;
-        count = count_;
-      }
-      if (index < count && job) {
-        (*job)(index, count);
-        std::lock_guard<std::mutex> g(m_);
-        if (--pending_ == 0) done_.notify_one();
-      }
-    }
-  }
-  int n_;
-  std::vector<std::thread> workers_;
-  std::mutex m_;
-  std::condition_variable cv_, done_;
-  const std::function<void(int, int)>* job_ = nullptr;
-  int count_ = 1;
-  int pending_ = 0;
-  uint64_t gen_ = 0;
-  bool stop_ = false;
-};
-
-struct Context {
-  Pool pool;
-  std::vector<uint8_t> scratch;  // padded input (u8 for conv, int8 for depthwise), 64-byte aligned use
-  explicit Context(int threads) : pool(threads) {}
-  uint8_t* scratchBytes(size_t n) {
-    if (scratch.size() < n + 64) scratch.resize(n + 64);
-    uintptr_t p = reinterpret_cast<uintptr_t>(scratch.data());
-    return reinterpret_cast<uint8_t*>((p + 63) & ~uintptr_t(63));
-  }
-};
-
 // ---- packed weights ------------------------------------------------------------------------------
 struct ConvWeights {
   int isa = 2;  // 2: AVX-512 VNNI layouts, 1: AVX2 layouts
   bool depthwise = false;
-  int C2 = 0;                   // AVX2 conv: input channel pairs
-  std::vector<int16_t> packed2; // AVX2 conv: [ob of 8][ky][kx][c2][8 oc][2 c] (blockStride in int16)
   int OC = 0, kh = 0, kw = 0, C = 0;
-  int C4 = 0;    // conv: input channels / 4 rounded up
-  int Cp = 0;    // depthwise: channels rounded to 16
-  int OB = 0;    // conv: blocks of 16 output channels
-  size_t blockStride = 0;  // conv: bytes of one 16-oc block = kh·kw·C4·64
-  std::vector<int8_t> packed;   // conv: [ob][ky][kx][c4][16 oc][4 c]
-  std::vector<int32_t> dw;      // depthwise: [ky][kx][Cp] (int32, value in the low 16 bits)
-  std::vector<int32_t> corr;    // conv: 128·Σw per output channel (OB·16)
+  int C2 = 0;                    // AVX2 conv: input channel pairs
+  std::vector<int16_t> packed2;  // AVX2 conv: [ob of 8][ky][kx][c2][8 oc][2 c] (blockStride in int16)
+  int C4 = 0;                    // VNNI conv: input channels / 4 rounded up
+  int OB = 0;                    // conv: blocks of 16 (VNNI) / 8 (AVX2) output channels
+  size_t blockStride = 0;        // VNNI conv: bytes of one 16-oc block = kh·kw·C4·64
+  std::vector<int8_t> packed;    // VNNI conv: [ob][ky][kx][c4][16 oc][4 c]
+  std::vector<int32_t> corr;     // VNNI conv: 128·Σw per output channel (OB·16)
+  int Cp = 0;                    // AVX2 depthwise: channels rounded to 16
+  std::vector<int32_t> dw;       // AVX2 depthwise: [ky][kx][Cp] (int32, value in the low 16 bits)
+  int KW4 = 0, G64 = 0;          // VNNI depthwise: groups of 4 taps per kernel row, groups of 64 channels
+  std::vector<int8_t> dwq;       // VNNI depthwise: [cg][ky][g][m 0..3][64 bytes], lane-scrambled (see dwExpand)
+  std::vector<int32_t> dwcorr;   // VNNI depthwise: [cg][m][16] 128·Σw, same lane order
 };
 
 // ---- output stage -------------------------------------------------------------------------------
@@ -168,12 +82,13 @@ struct Stage {
 inline int64_t sr(int64_t v, int s) {
   if (s > 0) return (v + (int64_t(1) << (s - 1))) >> s;
   if (s == 0) return v;
-  return v * (int64_t(1) << (-s));
+  return int64_t(uint64_t(v) << (-s));  // wraps like the i64 shl of the WASM kernels
 }
 inline int32_t sat(int64_t v) { return v < -128 ? -128 : v > 127 ? 127 : int32_t(v); }
 
-inline int32_t stage1(const Stage& st, int32_t acc, int o) {
-  const int64_t a = int64_t(acc) * (int64_t(1) << st.accShift) + int64_t(st.bias[o]);
+// the output stage of one int32 accumulator with bias value b (exact, int64)
+inline int32_t stage1b(const Stage& st, int32_t acc, int32_t b) {
+  const int64_t a = int64_t(acc) * (int64_t(1) << st.accShift) + int64_t(b);
   const int cut = st.cut;
   switch (st.mode) {
     case 0: return sat(sr(a, cut));
@@ -188,6 +103,7 @@ inline int32_t stage1(const Stage& st, int32_t acc, int o) {
   const int64_t h = sat(sr(r * 2731, st.hswShift));
   return sat(sr(a * h, cut + 7));
 }
+inline int32_t stage1(const Stage& st, int32_t acc, int o) { return stage1b(st, acc, st.bias[o]); }
 
 // The exact stage (stage1) on 8 int64 lanes: every mode, any shift_bias sign, no overflow proof needed.
 VNNI_TARGET inline __m512i sr64(__m512i v, int s) {
@@ -223,11 +139,10 @@ VNNI_TARGET inline __m128i stage8x64(const Stage& st, __m512i a) {
   return _mm512_cvtepi64_epi8(y);  // already in [-128, 127]
 }
 
-// 16 exact int32 sums of output channels o..o+15 → n ≤ 16 int8 at out.
-VNNI_TARGET inline void stage16(const Stage& st, __m512i v, int o, int8_t* out, int n) {
-  const __mmask16 m = n >= 16 ? __mmask16(0xffff) : __mmask16((1u << n) - 1);
+// 16 exact int32 sums v with bias lanes b → 16 int8
+VNNI_TARGET inline __m128i stage16v(const Stage& st, __m512i v, __m512i b) {
   if (st.fast && st.cut >= 0) {
-    v = _mm512_add_epi32(v, _mm512_maskz_loadu_epi32(m, st.bias + o));
+    v = _mm512_add_epi32(v, b);
     const __m128i cnt = _mm_cvtsi32_si128(st.cut);
     if (st.mode == 3) {
       const __m512i hp = _mm512_set1_epi32(st.cut > 0 ? 1 << (st.cut - 1) : 0);
@@ -244,16 +159,19 @@ VNNI_TARGET inline void stage16(const Stage& st, __m512i v, int o, int8_t* out, 
       }
       if (st.cut > 0) v = _mm512_sra_epi32(_mm512_add_epi32(v, _mm512_set1_epi32(1 << (st.cut - 1))), cnt);
     }
-    _mm_mask_storeu_epi8(out, m, _mm512_cvtsepi32_epi8(v));
-    return;
+    return _mm512_cvtsepi32_epi8(v);
   }
   // exact int64 path: a = (acc << accShift) + bias, 8 lanes at a time
-  const __m512i b = _mm512_maskz_loadu_epi32(m, st.bias + o);
   const __m128i sh = _mm_cvtsi32_si128(st.accShift);
   const __m512i lo = _mm512_add_epi64(_mm512_sll_epi64(_mm512_cvtepi32_epi64(_mm512_castsi512_si256(v)), sh), _mm512_cvtepi32_epi64(_mm512_castsi512_si256(b)));
   const __m512i hi = _mm512_add_epi64(_mm512_sll_epi64(_mm512_cvtepi32_epi64(_mm512_extracti64x4_epi64(v, 1)), sh), _mm512_cvtepi32_epi64(_mm512_extracti64x4_epi64(b, 1)));
-  const __m128i r = _mm_unpacklo_epi64(stage8x64(st, lo), stage8x64(st, hi));
-  _mm_mask_storeu_epi8(out, m, r);
+  return _mm_unpacklo_epi64(stage8x64(st, lo), stage8x64(st, hi));
+}
+
+// 16 exact int32 sums of output channels o..o+15 → n ≤ 16 int8 at out.
+VNNI_TARGET inline void stage16(const Stage& st, __m512i v, int o, int8_t* out, int n) {
+  const __mmask16 m = n >= 16 ? __mmask16(0xffff) : __mmask16((1u << n) - 1);
+  _mm_mask_storeu_epi8(out, m, stage16v(st, v, _mm512_maskz_loadu_epi32(m, st.bias + o)));
 }
 
 // dst[i] = src[i] ^ 0x80 (int8 x → u8 x + 128)
@@ -269,16 +187,16 @@ VNNI_TARGET void xor80(uint8_t* dst, const uint8_t* src, size_t n) {
 
 // ---- conv (VNNI) --------------------------------------------------------------------------------
 struct ConvGeo {
-  const uint8_t* xp;  // padded u8 input Hp×Wp×(C4·4)
-  int Wp, Cs;         // Cs = C4·4 (bytes per pixel)
+  const uint8_t* xp;  // u8 input: the padded copy Hp×Wp×(C4·4), or (XOR) the int8 tensor itself (1×1, no padding)
+  int Wp, Cs;         // pixels per row, bytes per pixel
   int sh, sw, dh, dw;
   int8_t* out;
   int OH, OW;
 };
 
 // P output pixels pix0 .. pix0+P-1 (flattened oy·OW + ox, so a tile may span rows) × NB blocks of
-// 16 output channels starting at block ob.
-template <int NB, int P>
+// 16 output channels starting at block ob. XOR: the input is the raw int8 tensor, offset here.
+template <int NB, int P, bool XOR>
 VNNI_TARGET void convTile(const ConvWeights& W, const ConvGeo& g, const Stage& st, int pix0, int ob) {
   __m512i acc[P][NB];
   const uint8_t* xb[P];
@@ -301,9 +219,10 @@ VNNI_TARGET void convTile(const ConvWeights& W, const ConvGeo& g, const Stage& s
         __m512i wv[NB];
         for (int b = 0; b < NB; b++) wv[b] = _mm512_loadu_si512(w + b * bs + size_t(j) * 64);
         for (int p = 0; p < P; p++) {
-          int32_t xv;
+          uint32_t xv;
           std::memcpy(&xv, xb[p] + off + size_t(j) * 4, 4);
-          const __m512i xbc = _mm512_set1_epi32(xv);
+          if (XOR) xv ^= 0x80808080u;
+          const __m512i xbc = _mm512_set1_epi32(int32_t(xv));
           for (int b = 0; b < NB; b++) acc[p][b] = _mm512_dpbusd_epi32(acc[p][b], xbc, wv[b]);
         }
       }
@@ -320,80 +239,140 @@ VNNI_TARGET void convTile(const ConvWeights& W, const ConvGeo& g, const Stage& s
 
 template <int NB> constexpr int tileP() { return NB >= 4 ? 6 : NB == 3 ? 8 : NB == 2 ? 12 : 16; }
 
-template <int NB, int R>
+template <int NB, int R, bool XOR>
 VNNI_TARGET void convTail(const ConvWeights& W, const ConvGeo& g, const Stage& st, int pix0, int ob, int r) {
   if constexpr (R > 0) {
-    if (r == R) convTile<NB, R>(W, g, st, pix0, ob);
-    else convTail<NB, R - 1>(W, g, st, pix0, ob, r);
+    if (r == R) convTile<NB, R, XOR>(W, g, st, pix0, ob);
+    else convTail<NB, R - 1, XOR>(W, g, st, pix0, ob, r);
   }
 }
 
 // tiles [t0, t1) of the group of NB blocks at ob
-template <int NB>
+template <int NB, bool XOR>
 VNNI_TARGET void convTiles(const ConvWeights& W, const ConvGeo& g, const Stage& st, int ob, int t0, int t1) {
   constexpr int P = tileP<NB>();
   const int npix = g.OH * g.OW;
   for (int t = t0; t < t1; t++) {
     const int pix0 = t * P;
-    if (pix0 + P <= npix) convTile<NB, P>(W, g, st, pix0, ob);
-    else convTail<NB, P - 1>(W, g, st, pix0, ob, npix - pix0);
+    if (pix0 + P <= npix) convTile<NB, P, XOR>(W, g, st, pix0, ob);
+    else convTail<NB, P - 1, XOR>(W, g, st, pix0, ob, npix - pix0);
   }
 }
 
-// ---- depthwise (AVX-512) -------------------------------------------------------------------------
+template <bool XOR>
+VNNI_TARGET void convGroupTiles(const ConvWeights& W, const ConvGeo& g, const Stage& st, int nb, int ob, int t0, int t1) {
+  switch (nb) {
+    case 4: convTiles<4, XOR>(W, g, st, ob, t0, t1); break;
+    case 3: convTiles<3, XOR>(W, g, st, ob, t0, t1); break;
+    case 2: convTiles<2, XOR>(W, g, st, ob, t0, t1); break;
+    default: convTiles<1, XOR>(W, g, st, ob, t0, t1); break;
+  }
+}
+
+// ---- depthwise (VNNI) ----------------------------------------------------------------------------
+// One expanded row of the padded input for the 64 channels c0.. of a group: for every output column
+// ox and group g of 4 taps, 4 zmm E_m (m = 0..3); lane L (128 bits) dword i of E_m holds channel
+// 16L + 4m + i, its 4 bytes the u8 inputs (x + 128) of taps 4g..4g+3 (padding and taps ≥ kw: 128).
+// That order is what two rounds of in-lane unpacks give; the weights use the same order and the
+// output is put back in channel order with one vpermd per 64 channels.
 struct DwGeo {
-  const int8_t* xp;  // padded int8 input Hp×Wp×Cp (zero padding)
-  int Wp, Cp;
-  int sh, sw, dh, dw;
+  const int8_t* x;  // int8 input H×W×C (the arena tensor)
+  int H, W, C, pt, pl, sh, sw, dh, dw, kh, kw, OH, OW;
   int8_t* out;
-  int OH, OW;
 };
 
-// x as int32 lanes (high 16 bits = its sign) and w with zero high 16 bits: vpdpwssd adds x·w exactly.
-// Q output pixels at once (independent accumulator chains), weights of 3×3 / 5×5 kept in registers.
-template <int KH, int KW, int Q>
-VNNI_TARGET inline void dwPixels(const ConvWeights& W, const DwGeo& g, const Stage& st, int oy, int ox, int c, const __m512i* wr, int n) {
-  const int Cp = g.Cp;
-  const int kh = KH ? KH : W.kh, kw = KW ? KW : W.kw;
-  __m512i acc[Q];
-  for (int q = 0; q < Q; q++) acc[q] = _mm512_setzero_si512();
-  const size_t pixStep = size_t(g.sw) * Cp;
-  int t = 0;
-  for (int ky = 0; ky < kh; ky++) {
-    const int8_t* row = g.xp + (size_t(oy * g.sh + ky * g.dh) * g.Wp + size_t(ox) * g.sw) * Cp + c;
-    for (int kx = 0; kx < kw; kx++, t++) {
-      __m512i w;
-      if constexpr (KH && KW) w = wr[t];
-      else w = _mm512_loadu_si512(W.dw.data() + size_t(t) * Cp + c);
-      const int8_t* xp = row + size_t(kx) * g.dw * Cp;
-      for (int q = 0; q < Q; q++)
-        acc[q] = _mm512_dpwssd_epi32(acc[q], _mm512_cvtepi8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(xp + q * pixStep))), w);
+VNNI_TARGET inline __m512i dwSource(const DwGeo& g, int y, int xs, int c0, __mmask64 cm) {
+  const __m512i k80 = _mm512_set1_epi8(char(0x80));
+  if (y < 0 || y >= g.H || xs < 0 || xs >= g.W) return k80;
+  return _mm512_xor_si512(_mm512_maskz_loadu_epi8(cm, g.x + (size_t(y) * g.W + xs) * g.C + c0), k80);
+}
+
+// expands input row y (unpadded coordinates, may be outside) into dst [OW][KW4][4][64]
+VNNI_TARGET void dwExpand(const DwGeo& g, int KW4, int y, int c0, uint8_t* dst) {
+  const int nc = std::min(64, g.C - c0);
+  const __mmask64 cm = nc >= 64 ? ~__mmask64(0) : ((__mmask64(1) << nc) - 1);
+  const __m512i k80 = _mm512_set1_epi8(char(0x80));
+  const bool rowOut = y < 0 || y >= g.H;
+  for (int ox = 0; ox < g.OW; ox++) {
+    for (int gq = 0; gq < KW4; gq++) {
+      __m512i s[4];
+      for (int t = 0; t < 4; t++) {
+        const int tap = gq * 4 + t;
+        s[t] = rowOut || tap >= g.kw ? k80 : dwSource(g, y, ox * g.sw + tap * g.dw - g.pl, c0, cm);
+      }
+      const __m512i a = _mm512_unpacklo_epi8(s[0], s[1]), b = _mm512_unpackhi_epi8(s[0], s[1]);
+      const __m512i c = _mm512_unpacklo_epi8(s[2], s[3]), d = _mm512_unpackhi_epi8(s[2], s[3]);
+      uint8_t* e = dst + (size_t(ox) * KW4 + gq) * 256;
+      _mm512_storeu_si512(e, _mm512_unpacklo_epi16(a, c));
+      _mm512_storeu_si512(e + 64, _mm512_unpackhi_epi16(a, c));
+      _mm512_storeu_si512(e + 128, _mm512_unpacklo_epi16(b, d));
+      _mm512_storeu_si512(e + 192, _mm512_unpackhi_epi16(b, d));
     }
   }
-  for (int q = 0; q < Q; q++) stage16(st, acc[q], c, g.out + (size_t(oy) * g.OW + ox + q) * W.C + c, n);
 }
 
-template <int KH, int KW>
-VNNI_TARGET void dwRowK(const ConvWeights& W, const DwGeo& g, const Stage& st, int oy) {
-  const int C = W.C, Cp = g.Cp;
-  for (int c = 0; c < C; c += 16) {
-    constexpr int TR = KH && KW ? KH * KW : 1;
-    __m512i wr[TR];
-    if constexpr (KH && KW)
-      for (int t = 0; t < TR; t++) wr[t] = _mm512_loadu_si512(W.dw.data() + size_t(t) * Cp + c);
-    const int n = std::min(16, C - c);
-    int ox = 0;
-    for (; ox + 4 <= g.OW; ox += 4) dwPixels<KH, KW, 4>(W, g, st, oy, ox, c, wr, n);
-    for (; ox < g.OW; ox++) dwPixels<KH, KW, 1>(W, g, st, oy, ox, c, wr, n);
+// channel (within the group of 64) held by lane position q (0..63) of E_m: m = q / 16, L = (q % 16) / 4, i = q % 4
+inline int dwLaneChannel(int m, int q16) { return 16 * (q16 / 4) + 4 * m + (q16 % 4); }
+
+// output row oy of channel group cg; rows[ky] = expanded row oy·sh + ky·dh
+template <int KH, int KW4>
+VNNI_TARGET void dwRowV(const ConvWeights& W, const DwGeo& g, const Stage& st, int cg, const uint8_t* const* rows, const __m512i* bias, int8_t* orow) {
+  const int kh = KH ? KH : W.kh, kw4 = KW4 ? KW4 : W.KW4;
+  const int8_t* wq = W.dwq.data() + size_t(cg) * W.kh * W.KW4 * 256;
+  const int32_t* cr = W.dwcorr.data() + size_t(cg) * 64;
+  const int c0 = cg * 64, nc = std::min(64, g.C - c0);
+  const __mmask64 om = nc >= 64 ? ~__mmask64(0) : ((__mmask64(1) << nc) - 1);
+  const __m512i perm = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
+  __m512i corr[4];
+  for (int m = 0; m < 4; m++) corr[m] = _mm512_loadu_si512(cr + m * 16);
+  const size_t es = size_t(kw4) * 256;  // bytes per output column in an expanded row
+  int ox = 0;
+  for (; ox + 2 <= g.OW; ox += 2) {
+    __m512i acc[2][4];
+    for (int q = 0; q < 2; q++)
+      for (int m = 0; m < 4; m++) acc[q][m] = _mm512_setzero_si512();
+    for (int ky = 0; ky < kh; ky++) {
+      const uint8_t* e = rows[ky] + size_t(ox) * es;
+      for (int gq = 0; gq < kw4; gq++) {
+        const int8_t* w = wq + (size_t(ky) * kw4 + gq) * 256;
+        for (int m = 0; m < 4; m++) {
+          const __m512i wv = _mm512_loadu_si512(w + m * 64);
+          acc[0][m] = _mm512_dpbusd_epi32(acc[0][m], _mm512_loadu_si512(e + gq * 256 + m * 64), wv);
+          acc[1][m] = _mm512_dpbusd_epi32(acc[1][m], _mm512_loadu_si512(e + es + gq * 256 + m * 64), wv);
+        }
+      }
+    }
+    for (int q = 0; q < 2; q++) {
+      __m512i z = _mm512_castsi128_si512(stage16v(st, _mm512_sub_epi32(acc[q][0], corr[0]), bias[0]));
+      z = _mm512_inserti32x4(z, stage16v(st, _mm512_sub_epi32(acc[q][1], corr[1]), bias[1]), 1);
+      z = _mm512_inserti32x4(z, stage16v(st, _mm512_sub_epi32(acc[q][2], corr[2]), bias[2]), 2);
+      z = _mm512_inserti32x4(z, stage16v(st, _mm512_sub_epi32(acc[q][3], corr[3]), bias[3]), 3);
+      _mm512_mask_storeu_epi8(orow + size_t(ox + q) * g.C + c0, om, _mm512_permutexvar_epi32(perm, z));
+    }
+  }
+  for (; ox < g.OW; ox++) {
+    __m512i acc[4];
+    for (int m = 0; m < 4; m++) acc[m] = _mm512_setzero_si512();
+    for (int ky = 0; ky < kh; ky++) {
+      const uint8_t* e = rows[ky] + size_t(ox) * es;
+      for (int gq = 0; gq < kw4; gq++) {
+        const int8_t* w = wq + (size_t(ky) * kw4 + gq) * 256;
+        for (int m = 0; m < 4; m++) acc[m] = _mm512_dpbusd_epi32(acc[m], _mm512_loadu_si512(e + gq * 256 + m * 64), _mm512_loadu_si512(w + m * 64));
+      }
+    }
+    __m512i z = _mm512_castsi128_si512(stage16v(st, _mm512_sub_epi32(acc[0], corr[0]), bias[0]));
+    z = _mm512_inserti32x4(z, stage16v(st, _mm512_sub_epi32(acc[1], corr[1]), bias[1]), 1);
+    z = _mm512_inserti32x4(z, stage16v(st, _mm512_sub_epi32(acc[2], corr[2]), bias[2]), 2);
+    z = _mm512_inserti32x4(z, stage16v(st, _mm512_sub_epi32(acc[3], corr[3]), bias[3]), 3);
+    _mm512_mask_storeu_epi8(orow + size_t(ox) * g.C + c0, om, _mm512_permutexvar_epi32(perm, z));
   }
 }
 
-VNNI_TARGET void dwRow(const ConvWeights& W, const DwGeo& g, const Stage& st, int oy) {
-  if (W.kh == 3 && W.kw == 3) dwRowK<3, 3>(W, g, st, oy);
-  else if (W.kh == 5 && W.kw == 5) dwRowK<5, 5>(W, g, st, oy);
-  else dwRowK<0, 0>(W, g, st, oy);
+VNNI_TARGET void dwRowAny(const ConvWeights& W, const DwGeo& g, const Stage& st, int cg, const uint8_t* const* rows, const __m512i* bias, int8_t* orow) {
+  if (W.kh == 3 && W.KW4 == 1) dwRowV<3, 1>(W, g, st, cg, rows, bias, orow);
+  else if (W.kh == 5 && W.KW4 == 2) dwRowV<5, 2>(W, g, st, cg, rows, bias, orow);
+  else dwRowV<0, 0>(W, g, st, cg, rows, bias, orow);
 }
-
 // ---- AVX2 fallback (no VNNI): int16 inputs, vpmaddwd (x_c·w_c + x_c+1·w_c+1 exact in int32) --------
 AVX2_TARGET inline void stage8(const Stage& st, __m256i v, int o, int8_t* out, int n) {
   if (st.fast && st.cut >= 0) {
@@ -494,7 +473,15 @@ AVX2_TARGET void widen16(int16_t* d, const int8_t* s, int n) {
   for (int i = 0; i < n; i++) d[i] = s[i];
 }
 
-AVX2_TARGET void dwRow2(const ConvWeights& W, const DwGeo& g, const Stage& st, int oy) {
+struct DwGeo2 {
+  const int8_t* xp;  // padded int8 input Hp×Wp×Cp (zero padding)
+  int Wp, Cp;
+  int sh, sw, dh, dw;
+  int8_t* out;
+  int OH, OW;
+};
+
+AVX2_TARGET void dwRow2(const ConvWeights& W, const DwGeo2& g, const Stage& st, int oy) {
   const int C = W.C, Cp = g.Cp;
   for (int c = 0; c < C; c += 8) {
     const int n = std::min(8, C - c);
@@ -512,6 +499,766 @@ AVX2_TARGET void dwRow2(const ConvWeights& W, const DwGeo& g, const Stage& st, i
       stage8(st, acc, c, g.out + (size_t(oy) * g.OW + ox) * C + c, n);
     }
   }
+}
+
+
+// ---- element-wise, pooling, concat: the WASM kernels' arithmetic (assembly/kernels.ts) -------------
+// Scalar versions are the exact reference (AVX2 level and tails); the AVX-512 ones compute the same
+// values in int32 lanes (the executor keeps every intermediate below 2^30, as for the WASM kernels).
+inline void addS(const int8_t* a, const int8_t* b, int8_t* o, int64_t i0, int64_t i1, int sa, int sb, int sub, int cut, int relu) {
+  for (int64_t i = i0; i < i1; i++) {
+    const int64_t x = int64_t(a[i]) * (int64_t(1) << sa), y = int64_t(b[i]) * (int64_t(1) << sb);
+    int64_t s = sub ? x - y : x + y;
+    if (relu && s <= 0) s = 0;
+    o[i] = int8_t(sat(sr(s, cut)));
+  }
+}
+VNNI_TARGET void addV(const int8_t* a, const int8_t* b, int8_t* o, int64_t i0, int64_t i1, int sa, int sb, int sub, int cut, int relu) {
+  const __m128i csa = _mm_cvtsi32_si128(sa), csb = _mm_cvtsi32_si128(sb), cc = _mm_cvtsi32_si128(cut);
+  const __m512i half = _mm512_set1_epi32(cut > 0 ? 1 << (cut - 1) : 0), z = _mm512_setzero_si512();
+  int64_t i = i0;
+  for (; i + 16 <= i1; i += 16) {
+    const __m512i x = _mm512_sll_epi32(_mm512_cvtepi8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(a + i))), csa);
+    const __m512i y = _mm512_sll_epi32(_mm512_cvtepi8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(b + i))), csb);
+    __m512i s = sub ? _mm512_sub_epi32(x, y) : _mm512_add_epi32(x, y);
+    if (relu) s = _mm512_max_epi32(s, z);
+    s = _mm512_sra_epi32(_mm512_add_epi32(s, half), cc);
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(o + i), _mm512_cvtsepi32_epi8(s));
+  }
+  addS(a, b, o, i, i1, sa, sb, sub, cut, relu);
+}
+inline void mulS(const int8_t* a, const int8_t* b, int8_t* o, int64_t i0, int64_t i1, int cut, int relu) {
+  for (int64_t i = i0; i < i1; i++) {
+    int64_t s = int64_t(a[i]) * int64_t(b[i]);
+    if (relu && s <= 0) s = 0;
+    o[i] = int8_t(sat(sr(s, cut)));
+  }
+}
+VNNI_TARGET void mulV(const int8_t* a, const int8_t* b, int8_t* o, int64_t i0, int64_t i1, int cut, int relu) {
+  const __m128i cc = _mm_cvtsi32_si128(cut);
+  const __m512i half = _mm512_set1_epi32(cut > 0 ? 1 << (cut - 1) : 0), z = _mm512_setzero_si512();
+  int64_t i = i0;
+  for (; i + 16 <= i1; i += 16) {
+    const __m512i x = _mm512_cvtepi8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(a + i)));
+    const __m512i y = _mm512_cvtepi8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(b + i)));
+    __m512i s = _mm512_mullo_epi32(x, y);
+    if (relu) s = _mm512_max_epi32(s, z);
+    s = _mm512_sra_epi32(_mm512_add_epi32(s, half), cc);
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(o + i), _mm512_cvtsepi32_epi8(s));
+  }
+  mulS(a, b, o, i, i1, cut, relu);
+}
+inline void reluS(const int8_t* x, int8_t* o, int64_t i0, int64_t i1, int s) {
+  for (int64_t i = i0; i < i1; i++) {
+    const int64_t q = x[i];
+    o[i] = int8_t(q <= 0 ? 0 : sat(sr(q, s)));
+  }
+}
+VNNI_TARGET void reluV(const int8_t* x, int8_t* o, int64_t i0, int64_t i1, int s) {
+  int64_t i = i0;
+  if (s == 0) {
+    const __m512i z = _mm512_setzero_si512();
+    for (; i + 64 <= i1; i += 64) _mm512_storeu_si512(o + i, _mm512_max_epi8(_mm512_loadu_si512(x + i), z));
+  }
+  reluS(x, o, i, i1, s);
+}
+
+struct PoolGeo {
+  const int8_t* x;
+  int H, W, C, kh, kw, sh, sw, pt, pl, OW;
+  int8_t* out;
+};
+// output row oy, channels [c0, c1): max over the valid taps (init −128), re-quantized by s
+inline void maxpoolS(const PoolGeo& g, int oy, int c0, int c1, int s) {
+  const int y0 = std::max(0, oy * g.sh - g.pt), y1 = std::min(g.H, oy * g.sh - g.pt + g.kh);
+  for (int ox = 0; ox < g.OW; ox++) {
+    const int x0 = std::max(0, ox * g.sw - g.pl), x1 = std::min(g.W, ox * g.sw - g.pl + g.kw);
+    int8_t* op = g.out + (size_t(oy) * g.OW + ox) * g.C;
+    for (int c = c0; c < c1; c++) {
+      int m = -128;
+      for (int iy = y0; iy < y1; iy++)
+        for (int ix = x0; ix < x1; ix++) m = std::max(m, int(g.x[(size_t(iy) * g.W + ix) * g.C + c]));
+      op[c] = int8_t(sat(sr(m, s)));
+    }
+  }
+}
+VNNI_TARGET void maxpoolV(const PoolGeo& g, int oy, int c0, int c1, int s) {
+  const int y0 = std::max(0, oy * g.sh - g.pt), y1 = std::min(g.H, oy * g.sh - g.pt + g.kh);
+  const int nc = c1 - c0;
+  const __mmask64 cm = nc >= 64 ? ~__mmask64(0) : ((__mmask64(1) << nc) - 1);
+  for (int ox = 0; ox < g.OW; ox++) {
+    const int x0 = std::max(0, ox * g.sw - g.pl), x1 = std::min(g.W, ox * g.sw - g.pl + g.kw);
+    int8_t* op = g.out + (size_t(oy) * g.OW + ox) * g.C + c0;
+    __m512i m = _mm512_set1_epi8(-128);
+    for (int iy = y0; iy < y1; iy++)
+      for (int ix = x0; ix < x1; ix++) m = _mm512_max_epi8(m, _mm512_maskz_loadu_epi8(cm, g.x + (size_t(iy) * g.W + ix) * g.C + c0));
+    _mm512_mask_storeu_epi8(op, cm, m);
+    if (s != 0)
+      for (int c = 0; c < nc; c++) op[c] = int8_t(sat(sr(op[c], s)));
+  }
+}
+// window sum over the valid taps (padding counts 0), y = sat(DPU_ROUND(S·mult / 2^shift))
+inline void avgpoolS(const PoolGeo& g, int oy, int c0, int c1, int64_t mult, int shift) {
+  const int y0 = std::max(0, oy * g.sh - g.pt), y1 = std::min(g.H, oy * g.sh - g.pt + g.kh);
+  for (int ox = 0; ox < g.OW; ox++) {
+    const int x0 = std::max(0, ox * g.sw - g.pl), x1 = std::min(g.W, ox * g.sw - g.pl + g.kw);
+    int8_t* op = g.out + (size_t(oy) * g.OW + ox) * g.C;
+    for (int c = c0; c < c1; c++) {
+      int32_t s = 0;
+      for (int iy = y0; iy < y1; iy++)
+        for (int ix = x0; ix < x1; ix++) s += g.x[(size_t(iy) * g.W + ix) * g.C + c];
+      op[c] = int8_t(sat(sr(int64_t(s) * mult, shift)));
+    }
+  }
+}
+VNNI_TARGET void avgpoolV(const PoolGeo& g, int oy, int c0, int c1, int64_t mult, int shift) {
+  const int y0 = std::max(0, oy * g.sh - g.pt), y1 = std::min(g.H, oy * g.sh - g.pt + g.kh);
+  const __m512i mm = _mm512_set1_epi64(mult);
+  for (int ox = 0; ox < g.OW; ox++) {
+    const int x0 = std::max(0, ox * g.sw - g.pl), x1 = std::min(g.W, ox * g.sw - g.pl + g.kw);
+    int8_t* op = g.out + (size_t(oy) * g.OW + ox) * g.C;
+    for (int c = c0; c < c1; c += 16) {
+      const int nc = std::min(16, c1 - c);
+      const __mmask16 m = nc >= 16 ? __mmask16(0xffff) : __mmask16((1u << nc) - 1);
+      __m512i s = _mm512_setzero_si512();
+      for (int iy = y0; iy < y1; iy++)
+        for (int ix = x0; ix < x1; ix++)
+          s = _mm512_add_epi32(s, _mm512_cvtepi8_epi32(_mm_maskz_loadu_epi8(m, g.x + (size_t(iy) * g.W + ix) * g.C + c)));
+      const __m512i lo = sat64(sr64(_mm512_mullo_epi64(_mm512_cvtepi32_epi64(_mm512_castsi512_si256(s)), mm), shift));
+      const __m512i hi = sat64(sr64(_mm512_mullo_epi64(_mm512_cvtepi32_epi64(_mm512_extracti64x4_epi64(s, 1)), mm), shift));
+      _mm_mask_storeu_epi8(op + c, m, _mm_unpacklo_epi64(_mm512_cvtepi64_epi8(lo), _mm512_cvtepi64_epi8(hi)));
+    }
+  }
+}
+
+struct Part {
+  size_t src;
+  int width, shift;
+};
+
+// ---- tasks -----------------------------------------------------------------------------------------
+enum Kind {
+  K_PAD_U8 = 1, K_CONV_VNNI, K_PAD_I16, K_CONV_AVX2, K_DW_VNNI, K_PAD_DW, K_DW_AVX2,
+  K_ADD, K_MUL, K_RELU, K_MAXPOOL, K_AVGPOOL, K_CONCAT,
+};
+
+struct Task {
+  int kind = 0, isa = 2;
+  int units = 1, chunks = 1;
+  std::shared_ptr<ConvWeights> W;
+  size_t x = 0, y = 0, out = 0, bias = 0;  // byte offsets in the memory (y: eltwise b)
+  int H = 0, Wd = 0, C = 0, OH = 0, OW = 0, OC = 0, sh = 1, sw = 1, dh = 1, dw = 1, pt = 0, pl = 0, pb = 0, pr = 0, Hp = 0, Wp = 0, kh = 1, kw = 1;
+  Stage st{};  // st.bias is set per run
+  bool direct = false;  // VNNI conv reads the int8 input directly (1×1, no padding)
+  int Cs = 0;           // bytes (int16 for AVX2) per pixel of the padded copy
+  int tilesFull = 0, fullGroups = 0, lastNb = 0, lastTiles = 0, groupBlocks = 4;
+  int64_t i0 = 0, i1 = 0;
+  int sa = 0, sb = 0, sub = 0, cut = 0, relu = 0, shift = 0;
+  int64_t mult = 0;
+  std::vector<Part> parts;
+  int total = 0;
+  size_t maxEnd = 0;  // one past the last byte read or written
+  alignas(64) std::atomic<uint64_t> next{0};
+  alignas(64) std::atomic<uint64_t> done{0};
+};
+
+struct Snap {
+  uint32_t g;
+  Task* const* tasks;
+  int from, to;
+  uint8_t* mem;
+};
+
+class Context {
+ public:
+  Context(int threads, int spinUs) : n(threads < 1 ? 1 : threads), spinUs_(spinUs) {
+    ring_.resize(size_t(n));
+    tags_.resize(size_t(n));
+    for (int i = 0; i < n; i++) busy_.emplace_back(new std::mutex());
+    for (int i = 1; i < n; i++) workers_.emplace_back([this, i] { loop(i); });
+  }
+  ~Context() {
+    stop_.store(true);
+    gen_.fetch_add(1);
+    {
+      std::lock_guard<std::mutex> g(m_);
+      cv_.notify_all();
+    }
+    for (auto& t : workers_) t.join();
+  }
+  const int n;
+  std::vector<std::unique_ptr<Task>> prog;
+  std::vector<Task*> progPtr;
+  std::vector<std::unique_ptr<Task>> oneoff;
+  std::vector<Task*> oneoffPtr;
+
+  // every worker out of any segment while the caller holds the returned locks (program edits)
+  std::vector<std::unique_lock<std::mutex>> quiesce() {
+    std::vector<std::unique_lock<std::mutex>> l;
+    for (int i = 1; i < n; i++) l.emplace_back(*busy_[size_t(i)]);
+    return l;
+  }
+  // scratch sizes (call while quiesced)
+  void needScratch(size_t bytes) {
+    if (scratch_.size() < bytes + 64) scratch_.resize(bytes + 64);
+  }
+  void needRing(size_t bytes, int rows) {
+    for (int i = 0; i < n; i++) {
+      if (ring_[size_t(i)].size() < bytes + 64) ring_[size_t(i)].resize(bytes + 64);
+      if (tags_[size_t(i)].size() < size_t(rows)) tags_[size_t(i)].resize(size_t(rows));
+    }
+  }
+  uint8_t* scratch() { return align64(scratch_.data()); }
+  uint8_t* ring(int tid) { return align64(ring_[size_t(tid)].data()); }
+  int* tags(int tid) { return tags_[size_t(tid)].data(); }
+
+  void run(Task* const* tasks, int from, int to, uint8_t* mem);
+  void wake() {
+    if (n == 1) return;
+    publish(nullptr, 0, 0, nullptr);
+  }
+
+ private:
+  static uint8_t* align64(uint8_t* p) { return reinterpret_cast<uint8_t*>((reinterpret_cast<uintptr_t>(p) + 63) & ~uintptr_t(63)); }
+  uint32_t publish(Task* const* tasks, int from, int to, uint8_t* mem) {
+    const uint32_t g = gen_.load(std::memory_order_relaxed) + 1;
+    const uint64_t s = seq_.load(std::memory_order_relaxed);
+    seq_.store(s + 1, std::memory_order_relaxed);
+    std::atomic_thread_fence(std::memory_order_release);
+    sg_.store(g, std::memory_order_relaxed);
+    sTasks_.store(tasks, std::memory_order_relaxed);
+    sFrom_.store(from, std::memory_order_relaxed);
+    sTo_.store(to, std::memory_order_relaxed);
+    sMem_.store(mem, std::memory_order_relaxed);
+    seq_.store(s + 2, std::memory_order_release);
+    gen_.store(g, std::memory_order_seq_cst);
+    if (sleepers_.load(std::memory_order_seq_cst) > 0) {
+      std::lock_guard<std::mutex> l(m_);
+      cv_.notify_all();
+    }
+    return g;
+  }
+  bool snapshot(Snap& s) {
+    for (int tries = 0; tries < 1000000; tries++) {
+      const uint64_t a = seq_.load(std::memory_order_acquire);
+      if (a & 1) { _mm_pause(); continue; }
+      s.g = sg_.load(std::memory_order_relaxed);
+      s.tasks = sTasks_.load(std::memory_order_relaxed);
+      s.from = sFrom_.load(std::memory_order_relaxed);
+      s.to = sTo_.load(std::memory_order_relaxed);
+      s.mem = sMem_.load(std::memory_order_relaxed);
+      std::atomic_thread_fence(std::memory_order_acquire);
+      if (seq_.load(std::memory_order_relaxed) == a) return true;
+    }
+    return false;
+  }
+  void loop(int tid);
+  int spinUs_;
+  std::vector<std::thread> workers_;
+  std::vector<std::unique_ptr<std::mutex>> busy_;
+  std::vector<uint8_t> scratch_;
+  std::vector<std::vector<uint8_t>> ring_;
+  std::vector<std::vector<int>> tags_;
+  std::mutex m_;
+  std::condition_variable cv_;
+  alignas(64) std::atomic<uint32_t> gen_{0};
+  std::atomic<int> sleepers_{0};
+  std::atomic<bool> stop_{false};
+  alignas(64) std::atomic<uint64_t> seq_{0};
+  std::atomic<uint32_t> sg_{0};
+  std::atomic<Task* const*> sTasks_{nullptr};
+  std::atomic<int> sFrom_{0}, sTo_{0};
+  std::atomic<uint8_t*> sMem_{nullptr};
+};
+
+// ---- task bodies --------------------------------------------------------------------------------
+// padded u8 copy (x ^ 0x80, padding 0x80) of rows [r0, r1) for the VNNI conv
+VNNI_TARGET void padU8(const Task& T, const uint8_t* mem, uint8_t* xp, int r0, int r1) {
+  const int Cs = T.Cs, C = T.C, Wp = T.Wp, Wd = T.Wd;
+  const uint8_t* x = mem + T.x;
+  for (int r = r0; r < r1; r++) {
+    uint8_t* d = xp + size_t(r) * Wp * Cs;
+    const int y = r - T.pt;
+    if (y < 0 || y >= T.H) { std::memset(d, 0x80, size_t(Wp) * Cs); continue; }
+    std::memset(d, 0x80, size_t(T.pl) * Cs);
+    const uint8_t* s = x + size_t(y) * Wd * C;
+    uint8_t* dd = d + size_t(T.pl) * Cs;
+    if (Cs == C) {
+      xor80(dd, s, size_t(Wd) * C);
+    } else {
+      for (int xx = 0; xx < Wd; xx++) {
+        for (int c = 0; c < C; c++) dd[size_t(xx) * Cs + c] = s[size_t(xx) * C + c] ^ 0x80;
+        for (int c = C; c < Cs; c++) dd[size_t(xx) * Cs + c] = 0x80;
+      }
+    }
+    std::memset(d + size_t(T.pl + Wd) * Cs, 0x80, size_t(T.pr) * Cs);
+  }
+}
+
+inline Stage stageOf(const Task& T, const uint8_t* mem) {
+  Stage st = T.st;
+  st.bias = reinterpret_cast<const int32_t*>(mem + T.bias);
+  return st;
+}
+
+// units: the pixel tiles of every group of (up to) groupBlocks output-channel blocks, group-major
+template <typename F>
+void forGroupTiles(const Task& T, int u0, int u1, F f) {
+  const int split = T.fullGroups * T.tilesFull;
+  int u = u0;
+  while (u < u1) {
+    int t0, t1, nb, ob;
+    if (u < split) {
+      const int gi = u / T.tilesFull;
+      t0 = u % T.tilesFull;
+      t1 = std::min(T.tilesFull, t0 + (u1 - u));
+      nb = T.groupBlocks;
+      ob = gi * T.groupBlocks;
+    } else {
+      t0 = u - split;
+      t1 = std::min(T.lastTiles, t0 + (u1 - u));
+      nb = T.lastNb;
+      ob = T.fullGroups * T.groupBlocks;
+    }
+    if (t1 <= t0) break;
+    f(nb, ob, t0, t1);
+    u += t1 - t0;
+  }
+}
+
+VNNI_TARGET void convVnni(const Task& T, uint8_t* mem, const uint8_t* scratch, int u0, int u1) {
+  const Stage st = stageOf(T, mem);
+  const ConvGeo g{T.direct ? mem + T.x : scratch, T.direct ? T.Wd : T.Wp, T.Cs, T.sh, T.sw, T.dh, T.dw, reinterpret_cast<int8_t*>(mem + T.out), T.OH, T.OW};
+  forGroupTiles(T, u0, u1, [&](int nb, int ob, int t0, int t1) {
+    if (T.direct) convGroupTiles<true>(*T.W, g, st, nb, ob, t0, t1);
+    else convGroupTiles<false>(*T.W, g, st, nb, ob, t0, t1);
+  });
+}
+
+AVX2_TARGET void padI16(const Task& T, const uint8_t* mem, int16_t* xp, int r0, int r1) {
+  const int8_t* x = reinterpret_cast<const int8_t*>(mem + T.x);
+  const int Cs = T.Cs;
+  for (int r = r0; r < r1; r++) {
+    int16_t* d = xp + size_t(r) * T.Wp * Cs;
+    const int y = r - T.pt;
+    std::memset(d, 0, size_t(T.Wp) * Cs * 2);
+    if (y < 0 || y >= T.H) continue;
+    for (int xx = 0; xx < T.Wd; xx++) widen16(d + size_t(T.pl + xx) * Cs, x + (size_t(y) * T.Wd + xx) * T.C, T.C);
+  }
+}
+
+AVX2_TARGET void convAvx2(const Task& T, uint8_t* mem, const uint8_t* scratch, int u0, int u1) {
+  const Stage st = stageOf(T, mem);
+  const ConvGeo2 g{reinterpret_cast<const int16_t*>(scratch), T.Wp, T.Cs, T.sh, T.sw, T.dh, T.dw, reinterpret_cast<int8_t*>(mem + T.out), T.OH, T.OW};
+  forGroupTiles(T, u0, u1, [&](int nb, int ob, int t0, int t1) {
+    if (nb == 2) convTiles2<2>(*T.W, g, st, ob, t0, t1);
+    else convTiles2<1>(*T.W, g, st, ob, t0, t1);
+  });
+}
+
+// AVX2 depthwise: zero-padded int8 copy (channels to Cp), then rows
+void padDw(const Task& T, const uint8_t* mem, int8_t* xp, int r0, int r1) {
+  const int8_t* x = reinterpret_cast<const int8_t*>(mem + T.x);
+  const int Cp = T.Cs, C = T.C;
+  for (int r = r0; r < r1; r++) {
+    int8_t* d = xp + size_t(r) * T.Wp * Cp;
+    const int y = r - T.pt;
+    if (y < 0 || y >= T.H) { std::memset(d, 0, size_t(T.Wp) * Cp); continue; }
+    std::memset(d, 0, size_t(T.pl) * Cp);
+    for (int xx = 0; xx < T.Wd; xx++) {
+      int8_t* dp = d + size_t(T.pl + xx) * Cp;
+      std::memcpy(dp, x + (size_t(y) * T.Wd + xx) * C, size_t(C));
+      if (Cp > C) std::memset(dp + C, 0, size_t(Cp - C));
+    }
+    std::memset(d + size_t(T.pl + T.Wd) * Cp, 0, size_t(T.pr) * Cp);
+  }
+}
+
+void dwAvx2(const Task& T, uint8_t* mem, const uint8_t* scratch, int u0, int u1) {
+  const Stage st = stageOf(T, mem);
+  const DwGeo2 g{reinterpret_cast<const int8_t*>(scratch), T.Wp, T.Cs, T.sh, T.sw, T.dh, T.dw, reinterpret_cast<int8_t*>(mem + T.out), T.OH, T.OW};
+  for (int oy = u0; oy < u1; oy++) dwRow2(*T.W, g, st, oy);
+}
+
+// VNNI depthwise: units = (channel group of 64, output row), group-major; each thread expands the
+// input rows it needs into its own ring of (kh−1)·dh+1 rows
+VNNI_TARGET void dwVnni(const Task& T, uint8_t* mem, uint8_t* ring, int* tags, int u0, int u1) {
+  const ConvWeights& W = *T.W;
+  const Stage st = stageOf(T, mem);
+  const DwGeo g{reinterpret_cast<const int8_t*>(mem + T.x), T.H, T.Wd, T.C, T.pt, T.pl, T.sh, T.sw, T.dh, T.dw, T.kh, T.kw, T.OH, T.OW,
+                reinterpret_cast<int8_t*>(mem + T.out)};
+  const int R = (T.kh - 1) * T.dh + 1;
+  const size_t rowBytes = size_t(T.OW) * W.KW4 * 256;
+  const uint8_t* rows[64];
+  int cur = -1;
+  __m512i bias[4];
+  for (int u = u0; u < u1; u++) {
+    const int cg = u / T.OH, oy = u % T.OH;
+    if (cg != cur) {
+      cur = cg;
+      for (int r = 0; r < R; r++) tags[r] = INT32_MIN;
+      alignas(64) int32_t b[64];
+      for (int m = 0; m < 4; m++)
+        for (int q = 0; q < 16; q++) {
+          const int ch = 64 * cg + dwLaneChannel(m, q);
+          b[m * 16 + q] = ch < T.C ? st.bias[ch] : 0;
+        }
+      for (int m = 0; m < 4; m++) bias[m] = _mm512_load_si512(b + m * 16);
+    }
+    for (int ky = 0; ky < T.kh; ky++) {
+      const int y = oy * T.sh + ky * T.dh - T.pt;
+      const int slot = ((y % R) + R) % R;
+      uint8_t* e = ring + size_t(slot) * rowBytes;
+      if (tags[slot] != y) {
+        dwExpand(g, W.KW4, y, 64 * cg, e);
+        tags[slot] = y;
+      }
+      rows[ky] = e;
+    }
+    dwRowAny(W, g, st, cg, rows, bias, g.out + size_t(oy) * T.OW * T.C);
+  }
+}
+
+void execTask(Context& c, Task& T, uint8_t* mem, int u0, int u1, int tid) {
+  int8_t* m8 = reinterpret_cast<int8_t*>(mem);
+  switch (T.kind) {
+    case K_PAD_U8: padU8(T, mem, c.scratch(), u0, u1); break;
+    case K_CONV_VNNI: convVnni(T, mem, c.scratch(), u0, u1); break;
+    case K_PAD_I16: padI16(T, mem, reinterpret_cast<int16_t*>(c.scratch()), u0, u1); break;
+    case K_CONV_AVX2: convAvx2(T, mem, c.scratch(), u0, u1); break;
+    case K_DW_VNNI: dwVnni(T, mem, c.ring(tid), c.tags(tid), u0, u1); break;
+    case K_PAD_DW: padDw(T, mem, reinterpret_cast<int8_t*>(c.scratch()), u0, u1); break;
+    case K_DW_AVX2: dwAvx2(T, mem, c.scratch(), u0, u1); break;
+    case K_ADD: case K_MUL: case K_RELU: {
+      const int64_t a = T.i0 + int64_t(u0) * 64, b = std::min(T.i1, T.i0 + int64_t(u1) * 64);
+      if (T.kind == K_ADD) {
+        if (T.isa == 2) addV(m8 + T.x, m8 + T.y, m8 + T.out, a, b, T.sa, T.sb, T.sub, T.cut, T.relu);
+        else addS(m8 + T.x, m8 + T.y, m8 + T.out, a, b, T.sa, T.sb, T.sub, T.cut, T.relu);
+      } else if (T.kind == K_MUL) {
+        if (T.isa == 2) mulV(m8 + T.x, m8 + T.y, m8 + T.out, a, b, T.cut, T.relu);
+        else mulS(m8 + T.x, m8 + T.y, m8 + T.out, a, b, T.cut, T.relu);
+      } else {
+        if (T.isa == 2) reluV(m8 + T.x, m8 + T.out, a, b, T.shift);
+        else reluS(m8 + T.x, m8 + T.out, a, b, T.shift);
+      }
+      break;
+    }
+    case K_MAXPOOL: case K_AVGPOOL: {
+      const PoolGeo g{m8 + T.x, T.H, T.Wd, T.C, T.kh, T.kw, T.sh, T.sw, T.pt, T.pl, T.OW, m8 + T.out};
+      const int CB = (T.C + 63) / 64;
+      for (int u = u0; u < u1; u++) {
+        const int oy = T.i0 + u / CB, c0 = (u % CB) * 64, c1 = std::min(T.C, c0 + 64);
+        if (T.kind == K_MAXPOOL) {
+          if (T.isa == 2) maxpoolV(g, oy, c0, c1, T.shift);
+          else maxpoolS(g, oy, c0, c1, T.shift);
+        } else {
+          if (T.isa == 2) avgpoolV(g, oy, c0, c1, T.mult, T.shift);
+          else avgpoolS(g, oy, c0, c1, T.mult, T.shift);
+        }
+      }
+      break;
+    }
+    case K_CONCAT: {
+      for (int p = u0; p < u1; p++) {
+        int c0 = 0;
+        for (const Part& pt : T.parts) {
+          const int8_t* s = m8 + pt.src + size_t(p) * pt.width;
+          int8_t* d = m8 + T.out + size_t(p) * T.total + c0;
+          if (pt.shift == 0) std::memcpy(d, s, size_t(pt.width));
+          else
+            for (int i = 0; i < pt.width; i++) d[i] = int8_t(sat(sr(s[i], pt.shift)));
+          c0 += pt.width;
+        }
+      }
+      break;
+    }
+    default: break;
+  }
+}
+
+// ---- scheduling -----------------------------------------------------------------------------------
+using Clock = std::chrono::steady_clock;
+
+// waits until every chunk of T is done; false when a newer segment replaced this one (stale worker)
+inline bool waitDone(const Task& T, uint64_t want, uint32_t g) {
+  Clock::time_point t0{};
+  for (int i = 0;; i++) {
+    const uint64_t d = T.done.load(std::memory_order_acquire);
+    if (d == want) return true;
+    if (uint32_t(d >> 32) != g) return false;
+    if (i < 64) { _mm_pause(); continue; }
+    if (i == 64) t0 = Clock::now();
+    if ((i & 31) == 0 && Clock::now() - t0 > std::chrono::microseconds(50)) std::this_thread::yield();
+    else _mm_pause();
+  }
+}
+
+// thread tid's part of segment g: chunks of each task taken from the task's counter
+void work(Context& c, int tid, uint32_t g, Task* const* tasks, int from, int to, uint8_t* mem) {
+  const uint64_t tag = uint64_t(g) << 32;
+  for (int t = from; t < to; t++) {
+    Task& T = *tasks[t];
+    for (;;) {
+      uint64_t v = T.next.load(std::memory_order_acquire);
+      if ((v & ~uint64_t(0xffffffff)) != tag) return;
+      const uint32_t k = uint32_t(v);
+      if (k >= uint32_t(T.chunks)) break;
+      if (!T.next.compare_exchange_weak(v, v + 1, std::memory_order_acq_rel)) continue;
+      const int u0 = int(int64_t(T.units) * k / T.chunks), u1 = int(int64_t(T.units) * (k + 1) / T.chunks);
+      execTask(c, T, mem, u0, u1, tid);
+      T.done.fetch_add(1, std::memory_order_acq_rel);
+    }
+    if (!waitDone(T, tag | uint32_t(T.chunks), g)) return;
+  }
+}
+
+void Context::run(Task* const* tasks, int from, int to, uint8_t* mem) {
+  if (from >= to) return;
+  bool split = false;
+  for (int t = from; t < to && !split; t++) split = tasks[t]->chunks > 1;
+  if (n == 1 || !split) {
+    for (int t = from; t < to; t++) execTask(*this, *tasks[t], mem, 0, tasks[t]->units, 0);
+    return;
+  }
+  const uint32_t g = gen_.load(std::memory_order_relaxed) + 1;
+  const uint64_t tag = uint64_t(g) << 32;
+  for (int t = from; t < to; t++) {
+    tasks[t]->next.store(tag, std::memory_order_relaxed);
+    tasks[t]->done.store(tag, std::memory_order_relaxed);
+  }
+  publish(tasks, from, to, mem);
+  work(*this, 0, g, tasks, from, to, mem);
+}
+
+void Context::loop(int tid) {
+  uint32_t seen = 0;
+  for (;;) {
+    Clock::time_point t0 = Clock::now();
+    for (int i = 1;; i++) {
+      if (stop_.load(std::memory_order_relaxed)) return;
+      if (gen_.load(std::memory_order_acquire) != seen) break;
+      _mm_pause();
+      if ((i & 63) == 0 && Clock::now() - t0 > std::chrono::microseconds(spinUs_)) {
+        std::unique_lock<std::mutex> l(m_);
+        sleepers_.fetch_add(1, std::memory_order_seq_cst);
+        cv_.wait(l, [&] { return stop_.load() || gen_.load(std::memory_order_seq_cst) != seen; });
+        sleepers_.fetch_sub(1, std::memory_order_seq_cst);
+        t0 = Clock::now();
+      }
+    }
+    if (stop_.load()) return;
+    std::lock_guard<std::mutex> lk(*busy_[size_t(tid)]);
+    Snap s;
+    if (!snapshot(s)) continue;
+    seen = s.g;
+    if (s.tasks && s.from < s.to) work(*this, tid, s.g, s.tasks, s.from, s.to, s.mem);
+  }
+}
+
+// chunks of a task for n threads: about 4 µs of work each (rough rates), at most 4 per thread
+void setChunks(Task& T, int n, double ns) {
+  if (n <= 1 || T.units <= 1) { T.chunks = 1; return; }
+  const double k = ns / 4000.0;
+  T.chunks = int(std::max(1.0, std::min(k, double(std::min(T.units, 4 * n)))));
+}
+
+// ---- building tasks ---------------------------------------------------------------------------------
+// conv parameter block (src/kernels/native/types.ts NP):
+//  xOff H W C outOff OH OW sh sw dh dw pt pl pb pr | mode cut accShift six three leaky hswShift fast biasOff | threads
+enum { P_X, P_H, P_W, P_C, P_OUT, P_OH, P_OW, P_SH, P_SW, P_DH, P_DW, P_PT, P_PL, P_PB, P_PR,
+       P_MODE, P_CUT, P_ACCSHIFT, P_SIX, P_THREE, P_LEAKY, P_HSW, P_FAST, P_BIAS, P_THREADS, P_COUNT };
+
+inline bool offsetOk(double v) { return v >= 0 && v < 9.0e15 && v == double(int64_t(v)); }
+inline bool intIn(double v, double lo, double hi) { return v >= lo && v <= hi && v == double(int64_t(v)); }
+
+void setGeo(Task& T, const double* p, const ConvWeights& W) {
+  T.x = size_t(p[P_X]); T.out = size_t(p[P_OUT]); T.bias = size_t(p[P_BIAS]);
+  T.H = int(p[P_H]); T.Wd = int(p[P_W]); T.C = int(p[P_C]); T.OH = int(p[P_OH]); T.OW = int(p[P_OW]);
+  T.sh = int(p[P_SH]); T.sw = int(p[P_SW]); T.dh = int(p[P_DH]); T.dw = int(p[P_DW]);
+  T.pt = int(p[P_PT]); T.pl = int(p[P_PL]); T.pb = int(p[P_PB]); T.pr = int(p[P_PR]);
+  T.Hp = T.H + T.pt + T.pb; T.Wp = T.Wd + T.pl + T.pr;
+  T.kh = W.kh; T.kw = W.kw; T.OC = W.OC; T.isa = W.isa;
+  T.st.mode = int(p[P_MODE]); T.st.cut = int(p[P_CUT]); T.st.accShift = int(p[P_ACCSHIFT]);
+  T.st.six = int64_t(p[P_SIX]); T.st.three = int64_t(p[P_THREE]); T.st.leaky = int64_t(p[P_LEAKY]);
+  T.st.hswShift = int(p[P_HSW]); T.st.fast = int(p[P_FAST]); T.st.bias = nullptr;
+}
+
+// the tasks of one conv / depthwise conv (a padded-copy task first where needed); nullptr or the error
+const char* buildConv(Context& c, const std::shared_ptr<ConvWeights>& Wsp, const double* p, std::vector<std::unique_ptr<Task>>& out) {
+  const ConvWeights& W = *Wsp;
+  for (int i = 0; i < P_COUNT; i++)
+    if (!(p[i] == p[i]) || p[i] > 9.0e15 || p[i] < -9.0e15) return "conv parameters must be finite numbers";
+  const int H = int(p[P_H]), Wd = int(p[P_W]), C = int(p[P_C]), OH = int(p[P_OH]), OW = int(p[P_OW]);
+  const int sh = int(p[P_SH]), sw = int(p[P_SW]), dh = int(p[P_DH]), dw = int(p[P_DW]);
+  const int pt = int(p[P_PT]), pl = int(p[P_PL]), pb = int(p[P_PB]), pr = int(p[P_PR]);
+  if (C != W.C || H < 1 || Wd < 1 || sh < 1 || sw < 1 || dh < 1 || dw < 1 || pt < 0 || pl < 0 || pb < 0 || pr < 0 ||
+      H > (1 << 20) || Wd > (1 << 20) || pt > 4096 || pl > 4096 || pb > 4096 || pr > 4096 || sh > 4096 || sw > 4096 || dh > 4096 || dw > 4096)
+    return "conv geometry does not match the packed weights";
+  const int Hp = H + pt + pb, Wp = Wd + pl + pr;
+  if (OH != (Hp - ((W.kh - 1) * dh + 1)) / sh + 1 || OW != (Wp - ((W.kw - 1) * dw + 1)) / sw + 1 || OH < 1 || OW < 1)
+    return "conv output size does not match the geometry";
+  if (!offsetOk(p[P_X]) || !offsetOk(p[P_OUT]) || !offsetOk(p[P_BIAS]) || (size_t(p[P_BIAS]) & 3)) return "conv tensor outside the memory";
+  const int mode = int(p[P_MODE]), cut = int(p[P_CUT]), accShift = int(p[P_ACCSHIFT]);
+  if (mode < 0 || mode > 5 || accShift < 0 || accShift > 30 || cut < -30 || cut > 40) return "bad output stage";
+  if (p[P_FAST] != 0 && mode >= 3 && mode != 3) return "bad output stage";
+  if (W.depthwise && W.isa == 2 && (W.kh - 1) * dh + 1 > 4096) return "depthwise kernel too tall";
+  if (W.depthwise && W.kh > 64) return "depthwise kernel too tall";
+  const int n = c.n;
+  auto T = std::make_unique<Task>();
+  setGeo(*T, p, W);
+  T->W = Wsp;
+  const int OC = W.OC;
+  T->maxEnd = std::max({T->x + size_t(H) * Wd * C + 3, T->out + size_t(OH) * OW * OC, T->bias + size_t(OC) * 4});
+  const double macs = double(OH) * OW * OC * W.kh * W.kw * (W.depthwise ? 1 : C);
+  const int npix = OH * OW;
+  auto pad = [&](int kind, int Cs, size_t scratchBytes, double bytesPerElem) {
+    auto P = std::make_unique<Task>();
+    setGeo(*P, p, W);
+    P->kind = kind;
+    P->Cs = Cs;
+    P->units = Hp;
+    P->maxEnd = T->maxEnd;
+    c.needScratch(scratchBytes);
+    setChunks(*P, n, double(Hp) * Wp * Cs * bytesPerElem / 4.0);
+    out.push_back(std::move(P));
+  };
+  if (W.depthwise) {
+    if (W.isa == 2) {
+      T->kind = K_DW_VNNI;
+      T->units = W.G64 * OH;
+      const int R = (W.kh - 1) * dh + 1;
+      c.needRing(size_t(R) * OW * W.KW4 * 256, R);
+      setChunks(*T, n, macs / 40.0);
+    } else {
+      pad(K_PAD_DW, W.Cp, size_t(Hp) * Wp * W.Cp + 64, 1);
+      T->kind = K_DW_AVX2;
+      T->Cs = W.Cp;
+      T->units = OH;
+      setChunks(*T, n, macs / 10.0);
+    }
+  } else if (W.isa == 1) {
+    const int Cs = W.C2 * 2;
+    pad(K_PAD_I16, Cs, (size_t(Hp) * Wp * Cs + 32) * 2, 2);
+    T->kind = K_CONV_AVX2;
+    T->Cs = Cs;
+    T->groupBlocks = 2;
+    T->tilesFull = (npix + 5) / 6;
+    T->fullGroups = W.OB / 2;
+    T->lastNb = W.OB % 2;
+    T->lastTiles = T->lastNb ? (npix + 11) / 12 : 0;
+    T->units = T->fullGroups * T->tilesFull + T->lastTiles;
+    setChunks(*T, n, macs / 50.0);
+  } else {
+    T->direct = W.kh == 1 && W.kw == 1 && pt == 0 && pl == 0 && pb == 0 && pr == 0;
+    const int Cs = W.C4 * 4;
+    if (!T->direct) pad(K_PAD_U8, Cs, size_t(Hp) * Wp * Cs + 64, 1);
+    T->kind = K_CONV_VNNI;
+    T->Cs = T->direct ? C : Cs;
+    T->groupBlocks = 4;
+    T->tilesFull = (npix + 5) / 6;
+    T->fullGroups = W.OB / 4;
+    T->lastNb = W.OB % 4;
+    const int lp = T->lastNb == 3 ? 8 : T->lastNb == 2 ? 12 : 16;
+    T->lastTiles = T->lastNb ? (npix + lp - 1) / lp : 0;
+    T->units = T->fullGroups * T->tilesFull + T->lastTiles;
+    setChunks(*T, n, macs / 200.0);
+  }
+  out.push_back(std::move(T));
+  return nullptr;
+}
+
+// op kinds of addOp (src/kernels/native/types.ts NATIVE_OP); params = the WASM kernel's arguments
+enum { OP_ADD = 1, OP_MUL = 2, OP_RELU = 3, OP_MAXPOOL = 4, OP_AVGPOOL = 5, OP_CONCAT = 6 };
+
+const char* buildOp(Context& c, int isa, int kind, const double* p, size_t np, std::vector<std::unique_ptr<Task>>& out) {
+  for (size_t i = 0; i < np; i++)
+    if (!(p[i] == p[i]) || p[i] > 9.0e15 || p[i] < -9.0e15 || p[i] != double(int64_t(p[i]))) return "op parameters must be integers";
+  auto T = std::make_unique<Task>();
+  T->isa = isa;
+  const int n = c.n;
+  switch (kind) {
+    case OP_ADD: case OP_MUL: {
+      // add: a b out i0 i1 sa sb sub cut relu;  mul: a b out i0 i1 cut relu
+      const bool add = kind == OP_ADD;
+      if (np < (add ? 10u : 7u)) return "too few op parameters";
+      if (!offsetOk(p[0]) || !offsetOk(p[1]) || !offsetOk(p[2]) || !offsetOk(p[3]) || !offsetOk(p[4]) || p[4] < p[3]) return "op tensor outside the memory";
+      T->kind = add ? K_ADD : K_MUL;
+      T->x = size_t(p[0]); T->y = size_t(p[1]); T->out = size_t(p[2]); T->i0 = int64_t(p[3]); T->i1 = int64_t(p[4]);
+      if (add) {
+        T->sa = int(p[5]); T->sb = int(p[6]); T->sub = p[7] != 0; T->cut = int(p[8]); T->relu = p[9] != 0;
+        if (T->sa < 0 || T->sa > 20 || T->sb < 0 || T->sb > 20) return "add shifts outside [0, 20]";
+      } else {
+        T->cut = int(p[5]); T->relu = p[6] != 0;
+      }
+      if (T->cut < 0 || T->cut > 30) return "eltwise shift outside [0, 30]";
+      T->maxEnd = size_t(T->i1) + std::max({T->x, T->y, T->out});
+      T->units = int((T->i1 - T->i0 + 63) / 64);
+      setChunks(*T, n, double(T->i1 - T->i0) / 2.0);
+      break;
+    }
+    case OP_RELU: {
+      // src dst i0 i1 s
+      if (np < 5) return "too few op parameters";
+      if (!offsetOk(p[0]) || !offsetOk(p[1]) || !offsetOk(p[2]) || !offsetOk(p[3]) || p[3] < p[2]) return "op tensor outside the memory";
+      T->kind = K_RELU;
+      T->x = size_t(p[0]); T->out = size_t(p[1]); T->i0 = int64_t(p[2]); T->i1 = int64_t(p[3]); T->shift = int(p[4]);
+      if (T->shift < -30 || T->shift > 30) return "relu shift outside [-30, 30]";
+      T->maxEnd = size_t(T->i1) + std::max(T->x, T->out);
+      T->units = int((T->i1 - T->i0 + 63) / 64);
+      setChunks(*T, n, double(T->i1 - T->i0) / 8.0);
+      break;
+    }
+    case OP_MAXPOOL: case OP_AVGPOOL: {
+      // x H W C kh kw sh sw pt pl out OW s oy0 oy1  |  x H W C kh kw sh sw pt pl out OW mult shift oy0 oy1
+      const bool mx = kind == OP_MAXPOOL;
+      if (np < (mx ? 15u : 16u)) return "too few op parameters";
+      T->kind = mx ? K_MAXPOOL : K_AVGPOOL;
+      if (!offsetOk(p[0]) || !offsetOk(p[10])) return "op tensor outside the memory";
+      T->x = size_t(p[0]); T->H = int(p[1]); T->Wd = int(p[2]); T->C = int(p[3]); T->kh = int(p[4]); T->kw = int(p[5]);
+      T->sh = int(p[6]); T->sw = int(p[7]); T->pt = int(p[8]); T->pl = int(p[9]); T->out = size_t(p[10]); T->OW = int(p[11]);
+      if (mx) T->shift = int(p[12]);
+      else { T->mult = int64_t(p[12]); T->shift = int(p[13]); }
+      const int oy0 = int(p[mx ? 13 : 14]), oy1 = int(p[mx ? 14 : 15]);
+      if (T->H < 1 || T->Wd < 1 || T->C < 1 || T->kh < 1 || T->kw < 1 || T->sh < 1 || T->sw < 1 || T->pt < 0 || T->pl < 0 || T->OW < 1 ||
+          oy0 < 0 || oy1 <= oy0 || T->H > (1 << 20) || T->Wd > (1 << 20) || T->kh > 4096 || T->kw > 4096 || T->sh > 4096 || T->sw > 4096 ||
+          T->pt > 4096 || T->pl > 4096 || T->OW > (1 << 20) || oy1 > (1 << 20) || T->C > (1 << 24) || double(T->kh) * T->kw * 128 > 2.0e9)
+        return "pool geometry";
+      if (mx ? (T->shift < -30 || T->shift > 30) : (T->shift < -30 || T->shift > 62 || T->mult < 0 || T->mult > 2147483647)) return "pool shift outside the kernel's range";
+      T->i0 = oy0;
+      T->OH = oy1;
+      T->maxEnd = std::max(T->x + size_t(T->H) * T->Wd * T->C, T->out + size_t(oy1) * T->OW * T->C);
+      T->units = (oy1 - oy0) * ((T->C + 63) / 64);
+      setChunks(*T, n, double(oy1 - oy0) * T->OW * T->C * T->kh * T->kw / 16.0);
+      break;
+    }
+    case OP_CONCAT: {
+      // out pixels total nParts (src width shift)*
+      if (np < 4) return "too few op parameters";
+      const int parts = int(p[3]);
+      if (parts < 1 || np < size_t(4 + 3 * parts)) return "too few op parameters";
+      if (!offsetOk(p[0]) || !intIn(p[1], 1, 1 << 30) || !intIn(p[2], 1, 1 << 30)) return "op tensor outside the memory";
+      T->kind = K_CONCAT;
+      T->out = size_t(p[0]);
+      const int pixels = int(p[1]);
+      T->total = int(p[2]);
+      int sum = 0;
+      T->maxEnd = T->out + size_t(pixels) * T->total;
+      for (int j = 0; j < parts; j++) {
+        const double* q = p + 4 + 3 * j;
+        if (!offsetOk(q[0]) || !intIn(q[1], 1, 1 << 30) || !intIn(q[2], -30, 30)) return "concat part";
+        T->parts.push_back(Part{size_t(q[0]), int(q[1]), int(q[2])});
+        sum += int(q[1]);
+        T->maxEnd = std::max(T->maxEnd, size_t(q[0]) + size_t(pixels) * size_t(q[1]));
+      }
+      if (sum != T->total) return "concat widths do not add up to the output's";
+      T->units = pixels;
+      setChunks(*T, n, double(pixels) * T->total / 4.0);
+      break;
+    }
+    default: return "unknown op kind";
+  }
+  out.push_back(std::move(T));
+  return nullptr;
 }
 
 // ---- N-API glue ---------------------------------------------------------------------------------
@@ -559,9 +1306,22 @@ bool typedArray(napi_env env, napi_value v, void** data, size_t* bytes, napi_typ
 
 template <typename T>
 T* external(napi_env env, napi_value v) {
+  napi_valuetype vt;
+  if (napi_typeof(env, v, &vt) != napi_ok || vt != napi_external) return nullptr;
   void* p = nullptr;
   if (napi_get_value_external(env, v, &p) != napi_ok) return nullptr;
   return static_cast<T*>(p);
+}
+
+// context and weights handles: externals tagged so one cannot be passed for the other
+constexpr napi_type_tag kCtxTag = {0x6470756674637478ULL, 0x0000000000000001ULL};
+constexpr napi_type_tag kWTag = {0x6470756677677473ULL, 0x0000000000000002ULL};
+
+template <typename T>
+T* tagged(napi_env env, napi_value v, const napi_type_tag& tag) {
+  bool ok = false;
+  if (napi_check_object_type_tag(env, v, &tag, &ok) != napi_ok || !ok) return nullptr;
+  return external<T>(env, v);
 }
 
 napi_value CpuLevel(napi_env env, napi_callback_info) {
@@ -572,19 +1332,30 @@ napi_value CpuLevel(napi_env env, napi_callback_info) {
   return r;
 }
 
+// createContext(threads, spinUs?)
 napi_value CreateContext(napi_env env, napi_callback_info info) {
-  napi_value argv[1];
-  if (!getArgs(env, info, 1, argv)) return nullptr;
+  napi_value argv[2];
+  size_t argc = 2;
+  if (napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr) != napi_ok || argc < 1) return throwErr(env, "too few arguments");
   int32_t threads = 1;
   NAPI_OK(napi_get_value_int32(env, argv[0], &threads));
   if (threads < 1 || threads > 256) return throwErr(env, "threads must be 1..256");
-  auto* ctx = new Context(threads);
+  int32_t spin = 300;
+  if (const char* e = std::getenv("DPUFLOW_NATIVE_SPIN_US")) spin = std::max(0, std::min(1000000, std::atoi(e)));
+  if (argc >= 2) {
+    napi_valuetype vt;
+    NAPI_OK(napi_typeof(env, argv[1], &vt));
+    if (vt == napi_number) NAPI_OK(napi_get_value_int32(env, argv[1], &spin));
+    if (spin < 0 || spin > 1000000) return throwErr(env, "spinUs must be 0..1e6");
+  }
+  auto* ctx = new Context(threads, spin);
   napi_value r;
   NAPI_OK(napi_create_external(env, ctx, [](napi_env, void* d, void*) { delete static_cast<Context*>(d); }, nullptr, &r));
+  NAPI_OK(napi_type_tag_object(env, r, &kCtxTag));
   return r;
 }
 
-// packConv(w: Int8Array [OC][kh][kw][C], OC, kh, kw, C, depthwise)  (depthwise: w is [kh][kw][C], OC = C)
+// packConv(w: Int8Array [OC][kh][kw][C], OC, kh, kw, C, depthwise, isa?)  (depthwise: w is [kh][kw][C], OC = C)
 napi_value PackConv(napi_env env, napi_callback_info info) {
   napi_value argv[7];
   size_t argc = 7;
@@ -607,20 +1378,42 @@ napi_value PackConv(napi_env env, napi_callback_info info) {
   NAPI_OK(napi_get_value_int32(env, argv[3], &kw));
   NAPI_OK(napi_get_value_int32(env, argv[4], &C));
   NAPI_OK(napi_get_value_bool(env, argv[5], &dwise));
-  if (OC < 1 || kh < 1 || kw < 1 || C < 1) return throwErr(env, "bad weight shape");
+  if (OC < 1 || kh < 1 || kw < 1 || C < 1 || kh > 4096 || kw > 4096 || C > (1 << 24) || OC > (1 << 24)) return throwErr(env, "bad weight shape");
   const int8_t* w = static_cast<const int8_t*>(data);
-  auto* W = new ConvWeights();
+  auto W = std::make_shared<ConvWeights>();
   W->depthwise = dwise;
   W->isa = isa;
   W->OC = OC; W->kh = kh; W->kw = kw; W->C = C;
   if (dwise) {
-    if (OC != C || bytes != size_t(kh) * kw * C) { delete W; return throwErr(env, "depthwise weights are not [kh][kw][C]"); }
-    W->Cp = (C + 15) / 16 * 16;
-    W->dw.assign(size_t(kh) * kw * W->Cp, 0);
-    for (int tp = 0; tp < kh * kw; tp++)
-      for (int c = 0; c < C; c++) W->dw[size_t(tp) * W->Cp + c] = int32_t(uint16_t(int16_t(w[size_t(tp) * C + c])));
+    if (OC != C || bytes != size_t(kh) * kw * C) return throwErr(env, "depthwise weights are not [kh][kw][C]");
+    if (kh > 64) return throwErr(env, "depthwise kernel taller than 64");
+    if (isa == 2) {
+      W->KW4 = (kw + 3) / 4;
+      W->G64 = (C + 63) / 64;
+      W->dwq.assign(size_t(W->G64) * kh * W->KW4 * 256, 0);
+      W->dwcorr.assign(size_t(W->G64) * 64, 0);
+      for (int cg = 0; cg < W->G64; cg++)
+        for (int m = 0; m < 4; m++)
+          for (int q = 0; q < 16; q++) {
+            const int ch = cg * 64 + dwLaneChannel(m, q);
+            if (ch >= C) continue;
+            int32_t sum = 0;
+            for (int ky = 0; ky < kh; ky++)
+              for (int kx = 0; kx < kw; kx++) {
+                const int8_t v = w[(size_t(ky) * kw + kx) * C + ch];
+                sum += v;
+                W->dwq[(((size_t(cg) * kh + ky) * W->KW4 + kx / 4) * 4 + m) * 64 + q * 4 + kx % 4] = v;
+              }
+            W->dwcorr[size_t(cg) * 64 + m * 16 + q] = 128 * sum;
+          }
+    } else {
+      W->Cp = (C + 15) / 16 * 16;
+      W->dw.assign(size_t(kh) * kw * W->Cp, 0);
+      for (int tp = 0; tp < kh * kw; tp++)
+        for (int c = 0; c < C; c++) W->dw[size_t(tp) * W->Cp + c] = int32_t(uint16_t(int16_t(w[size_t(tp) * C + c])));
+    }
   } else if (isa == 1) {
-    if (bytes != size_t(OC) * kh * kw * C) { delete W; return throwErr(env, "conv weights are not [OC][kh][kw][C]"); }
+    if (bytes != size_t(OC) * kh * kw * C) return throwErr(env, "conv weights are not [OC][kh][kw][C]");
     W->C2 = (C + 1) / 2;
     W->OB = (OC + 7) / 8;
     W->blockStride = size_t(kh) * kw * W->C2 * 16;
@@ -632,7 +1425,7 @@ napi_value PackConv(napi_env env, napi_callback_info info) {
             W->packed2[size_t(o / 8) * W->blockStride + ((size_t(ky) * kw + kx) * W->C2 + c / 2) * 16 + (o % 8) * 2 + c % 2] =
                 w[((size_t(o) * kh + ky) * kw + kx) * C + c];
   } else {
-    if (bytes != size_t(OC) * kh * kw * C) { delete W; return throwErr(env, "conv weights are not [OC][kh][kw][C]"); }
+    if (bytes != size_t(OC) * kh * kw * C) return throwErr(env, "conv weights are not [OC][kh][kw][C]");
     W->C4 = (C + 3) / 4;
     W->OB = (OC + 15) / 16;
     W->blockStride = size_t(kh) * kw * W->C4 * 64;
@@ -651,150 +1444,136 @@ napi_value PackConv(napi_env env, napi_callback_info info) {
       W->corr[o] = 128 * sum;
     }
   }
+  const int64_t held = int64_t(W->packed.size() + W->packed2.size() * 2 + W->dw.size() * 4 + W->corr.size() * 4 + W->dwq.size() + W->dwcorr.size() * 4);
+  auto* holder = new std::shared_ptr<ConvWeights>(std::move(W));
   napi_value r;
-  NAPI_OK(napi_create_external(env, W, [](napi_env, void* d, void*) { delete static_cast<ConvWeights*>(d); }, nullptr, &r));
-  const int64_t held = int64_t(W->packed.size() + W->packed2.size() * 2 + W->dw.size() * 4 + W->corr.size() * 4);
+  NAPI_OK(napi_create_external(env, holder, [](napi_env, void* d, void*) { delete static_cast<std::shared_ptr<ConvWeights>*>(d); }, nullptr, &r));
+  NAPI_OK(napi_type_tag_object(env, r, &kWTag));
   int64_t adjusted;
   napi_adjust_external_memory(env, held, &adjusted);
   return r;
 }
 
-// conv(ctx, weights, mem: Int8Array over the whole arena memory, p: Float64Array)
-//  p: xOff H W C outOff OH OW sh sw dh dw pt pl pb pr | mode cut accShift six three leaky hswShift fast biasOff | threads
-enum { P_X, P_H, P_W, P_C, P_OUT, P_OH, P_OW, P_SH, P_SW, P_DH, P_DW, P_PT, P_PL, P_PB, P_PR,
-       P_MODE, P_CUT, P_ACCSHIFT, P_SIX, P_THREE, P_LEAKY, P_HSW, P_FAST, P_BIAS, P_THREADS, P_COUNT };
+bool memArg(napi_env env, napi_value v, uint8_t** mem, size_t* bytes) {
+  void* p;
+  if (!typedArray(env, v, &p, bytes)) return false;
+  *mem = static_cast<uint8_t*>(p);
+  return true;
+}
 
+bool paramsArg(napi_env env, napi_value v, const double** p, size_t* n) {
+  void* d;
+  size_t bytes;
+  napi_typedarray_type t;
+  if (!typedArray(env, v, &d, &bytes, &t) || t != napi_float64_array) return false;
+  *p = static_cast<const double*>(d);
+  *n = bytes / 8;
+  return true;
+}
+
+// conv(ctx, weights, mem, params): one conv now (not added to the program)
 napi_value Conv(napi_env env, napi_callback_info info) {
   napi_value argv[4];
   if (!getArgs(env, info, 4, argv)) return nullptr;
-  Context* ctx = external<Context>(env, argv[0]);
-  ConvWeights* W = external<ConvWeights>(env, argv[1]);
+  Context* ctx = tagged<Context>(env, argv[0], kCtxTag);
+  auto* W = tagged<std::shared_ptr<ConvWeights>>(env, argv[1], kWTag);
   if (!ctx || !W) return throwErr(env, "context / weights handle expected");
-  void* memp; size_t memBytes; void* pp; size_t pBytes;
-  napi_typedarray_type t;
-  if (!typedArray(env, argv[2], &memp, &memBytes)) return throwErr(env, "memory must be a typed array");
-  if (!typedArray(env, argv[3], &pp, &pBytes, &t) || t != napi_float64_array || pBytes < P_COUNT * 8) return throwErr(env, "params must be a Float64Array");
-  const double* p = static_cast<const double*>(pp);
-  uint8_t* mem = static_cast<uint8_t*>(memp);
-  const int H = int(p[P_H]), Wd = int(p[P_W]), C = int(p[P_C]), OH = int(p[P_OH]), OW = int(p[P_OW]);
-  const int sh = int(p[P_SH]), sw = int(p[P_SW]), dh = int(p[P_DH]), dw = int(p[P_DW]);
-  const int pt = int(p[P_PT]), pl = int(p[P_PL]), pb = int(p[P_PB]), pr = int(p[P_PR]);
-  const size_t xOff = size_t(p[P_X]), outOff = size_t(p[P_OUT]), biasOff = size_t(p[P_BIAS]);
-  const int OC = W->OC;
-  // geometry and bounds: every byte touched lies inside the memory
-  if (C != W->C || H < 1 || Wd < 1 || sh < 1 || sw < 1 || dh < 1 || dw < 1 || pt < 0 || pl < 0 || pb < 0 || pr < 0)
-    return throwErr(env, "conv geometry does not match the packed weights");
-  const int Hp = H + pt + pb, Wp = Wd + pl + pr;
-  if (OH != (Hp - ((W->kh - 1) * dh + 1)) / sh + 1 || OW != (Wp - ((W->kw - 1) * dw + 1)) / sw + 1 || OH < 1 || OW < 1)
-    return throwErr(env, "conv output size does not match the geometry");
-  if (xOff + size_t(H) * Wd * C > memBytes || outOff + size_t(OH) * OW * OC > memBytes || biasOff + size_t(OC) * 4 > memBytes || (biasOff & 3))
-    return throwErr(env, "conv tensor outside the memory");
-  Stage st;
-  st.mode = int(p[P_MODE]); st.cut = int(p[P_CUT]); st.accShift = int(p[P_ACCSHIFT]);
-  st.six = int64_t(p[P_SIX]); st.three = int64_t(p[P_THREE]); st.leaky = int64_t(p[P_LEAKY]);
-  st.hswShift = int(p[P_HSW]); st.fast = int(p[P_FAST]);
-  st.bias = reinterpret_cast<const int32_t*>(mem + biasOff);
-  if (st.mode < 0 || st.mode > 5 || st.accShift < 0 || st.accShift > 30 || st.cut < -30 || st.cut > 40) return throwErr(env, "bad output stage");
-  const int threads = std::max(1, int(p[P_THREADS]));
-  const int8_t* x = reinterpret_cast<const int8_t*>(mem + xOff);
-  int8_t* out = reinterpret_cast<int8_t*>(mem + outOff);
-
-  if (W->depthwise) {
-    const int Cp = W->Cp;
-    int8_t* xp = reinterpret_cast<int8_t*>(ctx->scratchBytes(size_t(Hp) * Wp * Cp + 64));
-    DwGeo g{xp, Wp, Cp, sh, sw, dh, dw, out, OH, OW};
-    const auto pad = [&](int i, int n) {
-      // padded copy: rows split between threads; run2's barrier separates it from the compute phase
-      const int r0 = int(int64_t(Hp) * i / n), r1 = int(int64_t(Hp) * (i + 1) / n);
-      for (int r = r0; r < r1; r++) {
-        int8_t* d = xp + size_t(r) * Wp * Cp;
-        const int y = r - pt;
-        if (y < 0 || y >= H) { std::memset(d, 0, size_t(Wp) * Cp); continue; }
-        std::memset(d, 0, size_t(pl) * Cp);
-        for (int xx = 0; xx < Wd; xx++) {
-          int8_t* dp = d + size_t(pl + xx) * Cp;
-          std::memcpy(dp, x + (size_t(y) * Wd + xx) * C, C);
-          if (Cp > C) std::memset(dp + C, 0, Cp - C);
-        }
-        std::memset(d + size_t(pl + Wd) * Cp, 0, size_t(pr) * Cp);
-      }
-    };
-    const auto comp = [&](int i, int n) {
-      const int r0 = int(int64_t(OH) * i / n), r1 = int(int64_t(OH) * (i + 1) / n);
-      for (int oy = r0; oy < r1; oy++) {
-        if (W->isa == 2) dwRow(*W, g, st, oy);
-        else dwRow2(*W, g, st, oy);
-      }
-    };
-    ctx->pool.run2(threads, pad, comp);
-  } else if (W->isa == 1) {
-    const int Cs = W->C2 * 2;
-    int16_t* xp = reinterpret_cast<int16_t*>(ctx->scratchBytes((size_t(Hp) * Wp * Cs + 32) * 2));
-    const auto pad = [&](int i, int n) {
-      const int r0 = int(int64_t(Hp) * i / n), r1 = int(int64_t(Hp) * (i + 1) / n);
-      for (int r = r0; r < r1; r++) {
-        int16_t* d = xp + size_t(r) * Wp * Cs;
-        const int y = r - pt;
-        std::memset(d, 0, size_t(Wp) * Cs * 2);
-        if (y < 0 || y >= H) continue;
-        for (int xx = 0; xx < Wd; xx++) widen16(d + size_t(pl + xx) * Cs, x + (size_t(y) * Wd + xx) * C, C);
-      }
-    };
-    ConvGeo2 g{xp, Wp, Cs, sh, sw, dh, dw, out, OH, OW};
-    const int npix = OH * OW;
-    const auto comp = [&](int i, int n) {
-      for (int ob = 0; ob < W->OB; ob += 2) {
-        const int nb = std::min(2, W->OB - ob);
-        const int P = nb == 2 ? 6 : 12;
-        const int tiles = (npix + P - 1) / P;
-        const int t0 = int(int64_t(tiles) * i / n), t1 = int(int64_t(tiles) * (i + 1) / n);
-        if (nb == 2) convTiles2<2>(*W, g, st, ob, t0, t1);
-        else convTiles2<1>(*W, g, st, ob, t0, t1);
-      }
-    };
-    ctx->pool.run2(threads, pad, comp);
-  } else {
-    const int Cs = W->C4 * 4;
-    uint8_t* xp = ctx->scratchBytes(size_t(Hp) * Wp * Cs + 64);
-    const auto pad = [&](int i, int n) {
-      const int r0 = int(int64_t(Hp) * i / n), r1 = int(int64_t(Hp) * (i + 1) / n);
-      for (int r = r0; r < r1; r++) {
-        uint8_t* d = xp + size_t(r) * Wp * Cs;
-        const int y = r - pt;
-        if (y < 0 || y >= H) { std::memset(d, 0x80, size_t(Wp) * Cs); continue; }
-        std::memset(d, 0x80, size_t(pl) * Cs);
-        const uint8_t* s = reinterpret_cast<const uint8_t*>(x) + size_t(y) * Wd * C;
-        uint8_t* dd = d + size_t(pl) * Cs;
-        if (Cs == C) {
-          xor80(dd, s, size_t(Wd) * C);
-        } else {
-          for (int xx = 0; xx < Wd; xx++) {
-            for (int c = 0; c < C; c++) dd[size_t(xx) * Cs + c] = s[size_t(xx) * C + c] ^ 0x80;
-            for (int c = C; c < Cs; c++) dd[size_t(xx) * Cs + c] = 0x80;
-          }
-        }
-        std::memset(d + size_t(pl + Wd) * Cs, 0x80, size_t(pr) * Cs);
-      }
-    };
-    ConvGeo g{xp, Wp, Cs, sh, sw, dh, dw, out, OH, OW};
-    // every thread takes the same share of pixel tiles in each group of up to 4 oc blocks (64 channels)
-    const int npix = OH * OW;
-    const auto comp = [&](int i, int n) {
-      for (int ob = 0; ob < W->OB; ob += 4) {
-        const int nb = std::min(4, W->OB - ob);
-        const int P = nb == 4 ? tileP<4>() : nb == 3 ? tileP<3>() : nb == 2 ? tileP<2>() : tileP<1>();
-        const int tiles = (npix + P - 1) / P;
-        const int t0 = int(int64_t(tiles) * i / n), t1 = int(int64_t(tiles) * (i + 1) / n);
-        switch (nb) {
-          case 4: convTiles<4>(*W, g, st, ob, t0, t1); break;
-          case 3: convTiles<3>(*W, g, st, ob, t0, t1); break;
-          case 2: convTiles<2>(*W, g, st, ob, t0, t1); break;
-          default: convTiles<1>(*W, g, st, ob, t0, t1); break;
-        }
-      }
-    };
-    ctx->pool.run2(threads, pad, comp);
+  uint8_t* mem; size_t memBytes; const double* p; size_t np;
+  if (!memArg(env, argv[2], &mem, &memBytes)) return throwErr(env, "memory must be a typed array");
+  if (!paramsArg(env, argv[3], &p, &np) || np < P_COUNT) return throwErr(env, "params must be a Float64Array");
+  std::vector<std::unique_ptr<Task>> tasks;
+  {
+    auto lock = ctx->quiesce();
+    if (const char* err = buildConv(*ctx, *W, p, tasks)) return throwErr(env, err);
+    for (auto& t : tasks)
+      if (t->maxEnd > memBytes) return throwErr(env, "conv tensor outside the memory");
+    ctx->oneoff = std::move(tasks);
+    ctx->oneoffPtr.clear();
+    for (auto& t : ctx->oneoff) ctx->oneoffPtr.push_back(t.get());
   }
+  ctx->run(ctx->oneoffPtr.data(), 0, int(ctx->oneoffPtr.size()), mem);
+  return nullptr;
+}
+
+napi_value ProgramLength(napi_env env, Context* ctx) {
+  napi_value r;
+  NAPI_OK(napi_create_int32(env, int32_t(ctx->prog.size()), &r));
+  return r;
+}
+
+void appendProgram(Context* ctx, std::vector<std::unique_ptr<Task>>& tasks) {
+  for (auto& t : tasks) {
+    ctx->progPtr.push_back(t.get());
+    ctx->prog.push_back(std::move(t));
+  }
+}
+
+// addConv(ctx, weights, params) → program length after adding the conv's tasks
+napi_value AddConv(napi_env env, napi_callback_info info) {
+  napi_value argv[3];
+  if (!getArgs(env, info, 3, argv)) return nullptr;
+  Context* ctx = tagged<Context>(env, argv[0], kCtxTag);
+  auto* W = tagged<std::shared_ptr<ConvWeights>>(env, argv[1], kWTag);
+  if (!ctx || !W) return throwErr(env, "context / weights handle expected");
+  const double* p; size_t np;
+  if (!paramsArg(env, argv[2], &p, &np) || np < P_COUNT) return throwErr(env, "params must be a Float64Array");
+  auto lock = ctx->quiesce();
+  std::vector<std::unique_ptr<Task>> tasks;
+  if (const char* err = buildConv(*ctx, *W, p, tasks)) return throwErr(env, err);
+  appendProgram(ctx, tasks);
+  return ProgramLength(env, ctx);
+}
+
+// addOp(ctx, kind, params, isa?) → program length
+napi_value AddOp(napi_env env, napi_callback_info info) {
+  napi_value argv[4];
+  size_t argc = 4;
+  if (napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr) != napi_ok || argc < 3) return throwErr(env, "too few arguments");
+  Context* ctx = tagged<Context>(env, argv[0], kCtxTag);
+  if (!ctx) return throwErr(env, "context handle expected");
+  int32_t kind;
+  NAPI_OK(napi_get_value_int32(env, argv[1], &kind));
+  const double* p; size_t np;
+  if (!paramsArg(env, argv[2], &p, &np)) return throwErr(env, "params must be a Float64Array");
+  int32_t isa = cpuLevel();
+  if (argc >= 4) {
+    napi_valuetype vt;
+    NAPI_OK(napi_typeof(env, argv[3], &vt));
+    if (vt == napi_number) NAPI_OK(napi_get_value_int32(env, argv[3], &isa));
+  }
+  if (isa < 1 || isa > cpuLevel()) return throwErr(env, "requested ISA level not supported by this CPU");
+  auto lock = ctx->quiesce();
+  std::vector<std::unique_ptr<Task>> tasks;
+  if (const char* err = buildOp(*ctx, isa, kind, p, np, tasks)) return throwErr(env, err);
+  appendProgram(ctx, tasks);
+  return ProgramLength(env, ctx);
+}
+
+// run(ctx, mem, from, to): program tasks [from, to) on the context's threads, one dispatch
+napi_value Run(napi_env env, napi_callback_info info) {
+  napi_value argv[4];
+  if (!getArgs(env, info, 4, argv)) return nullptr;
+  Context* ctx = tagged<Context>(env, argv[0], kCtxTag);
+  if (!ctx) return throwErr(env, "context handle expected");
+  uint8_t* mem; size_t memBytes;
+  if (!memArg(env, argv[1], &mem, &memBytes)) return throwErr(env, "memory must be a typed array");
+  int32_t from, to;
+  NAPI_OK(napi_get_value_int32(env, argv[2], &from));
+  NAPI_OK(napi_get_value_int32(env, argv[3], &to));
+  if (from < 0 || to < from || size_t(to) > ctx->prog.size()) return throwErr(env, "task range outside the program");
+  for (int t = from; t < to; t++)
+    if (ctx->progPtr[size_t(t)]->maxEnd > memBytes) return throwErr(env, "op tensor outside the memory");
+  ctx->run(ctx->progPtr.data(), from, to, mem);
+  return nullptr;
+}
+
+// wake(ctx): sleeping workers start spinning (call a little before run)
+napi_value Wake(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  if (!getArgs(env, info, 1, argv)) return nullptr;
+  Context* ctx = tagged<Context>(env, argv[0], kCtxTag);
+  if (!ctx) return throwErr(env, "context handle expected");
+  ctx->wake();
   return nullptr;
 }
 
@@ -834,6 +1613,10 @@ napi_value Init(napi_env env, napi_value exports) {
       {"createContext", nullptr, CreateContext, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"packConv", nullptr, PackConv, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"conv", nullptr, Conv, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"addConv", nullptr, AddConv, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"addOp", nullptr, AddOp, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"run", nullptr, Run, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"wake", nullptr, Wake, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"peak", nullptr, Peak, nullptr, nullptr, nullptr, napi_default, nullptr},
   };
   napi_define_properties(env, exports, sizeof(d) / sizeof(d[0]), d);

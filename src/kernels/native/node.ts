@@ -10,7 +10,7 @@ import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { NativeKernels } from './types.js';
+import type { NativeContext, NativeKernels } from './types.js';
 import { RuntimeError } from '../../errors.js';
 
 export type { NativeKernels, NativeOption } from './types.js';
@@ -26,14 +26,18 @@ export interface NativeStatus {
 
 let cached: { kernels?: NativeKernels; status: NativeStatus } | undefined;
 const ISA_LEVEL: Record<string, number> = { avx2: 1, avx512vnni: 2 };
-type Addon = Partial<Omit<NativeKernels, 'packConv'>> & {
+type Addon = Partial<Omit<NativeKernels, 'packConv' | 'addOp'>> & {
   cpuLevel?: () => string;
   packConv?: (w: Int8Array, OC: number, kh: number, kw: number, C: number, depthwise: boolean, isa?: number) => ReturnType<NativeKernels['packConv']>;
+  addOp?: (ctx: NativeContext, kind: number, params: Float64Array, isa?: number) => number;
 };
 let addon: Addon | undefined;
 
 /** build/Release/dpuflow_native.node of the package root (searched upward from this file). */
 export function nativeAddonPath(): string | undefined {
+  // DPUFLOW_NATIVE_PATH: an explicit .node file (a development build next to the installed one)
+  const forced = process.env.DPUFLOW_NATIVE_PATH;
+  if (forced) return existsSync(forced) ? forced : undefined;
   let dir = dirname(fileURLToPath(import.meta.url));
   for (let i = 0; i < 6; i++) {
     const p = join(dir, 'build', 'Release', 'dpuflow_native.node');
@@ -89,6 +93,36 @@ function bind(mod: Addon, level: string): NativeKernels {
       }
     },
     peak: mod.peak!.bind(mod),
+    ...(mod.addConv && mod.addOp && mod.run && mod.wake ? program(mod, isa, wrap) : {}),
+  };
+}
+
+/** The program API (one dispatch per run of native ops), when the addon has it. */
+function program(mod: Addon, isa: number, wrap: (e: unknown, what: string) => RuntimeError): Pick<NativeKernels, 'addConv' | 'addOp' | 'run' | 'wake'> {
+  const addConv = mod.addConv!, addOp = mod.addOp!, run = mod.run!;
+  return {
+    addConv: (ctx, w, params) => {
+      try {
+        return addConv(ctx, w, params);
+      } catch (e) {
+        throw wrap(e, 'addConv');
+      }
+    },
+    addOp: (ctx, kind, params) => {
+      try {
+        return addOp(ctx, kind, params, isa);
+      } catch (e) {
+        throw wrap(e, 'addOp');
+      }
+    },
+    run: (ctx, mem, from, to) => {
+      try {
+        run(ctx, mem, from, to);
+      } catch (e) {
+        throw wrap(e, 'run');
+      }
+    },
+    wake: mod.wake!.bind(mod),
   };
 }
 

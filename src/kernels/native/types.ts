@@ -17,15 +17,37 @@ export const NP = {
 } as const;
 export const NATIVE_CONV_PARAMS = 25;
 
+/**
+ * Op kinds of `addOp`. Their parameters are the arguments of the WASM kernel of the same
+ * arithmetic (assembly/kernels.ts), as numbers:
+ * - addq: a b out i0 i1 sa sb sub cut relu
+ * - mulq: a b out i0 i1 cut relu
+ * - reluq: src dst i0 i1 s
+ * - maxpool: x H W C kh kw sh sw pt pl out OW s oy0 oy1
+ * - avgpool: x H W C kh kw sh sw pt pl out OW mult shift oy0 oy1
+ * - concat (along the last axis, per pixel): out pixels total nParts, then per part: src width shift
+ *   (shift = fix point in − out, the WASM `requant` of each run; 0 = plain copy)
+ */
+export const NATIVE_OP = { addq: 1, mulq: 2, reluq: 3, maxpool: 4, avgpool: 5, concat: 6 } as const;
+export type NativeOpName = keyof typeof NATIVE_OP;
+
 export interface NativeKernels {
   /** Instruction set the kernels run with: 'avx512vnni' or 'avx2'. */
   readonly level: string;
-  /** A context: the addon's own thread pool (std::thread) and padded-input scratch. */
+  /** A context: the addon's own thread pool (std::thread), its scratch and its program of ops. */
   createContext(threads: number): NativeContext;
   /** Packs weights once (native-owned memory): conv [OC][kh][kw][C], depthwise [kh][kw][C] (OC = C). */
   packConv(w: Int8Array, OC: number, kh: number, kw: number, C: number, depthwise: boolean): NativeWeights;
-  /** Runs one conv / depthwise conv reading and writing `mem` (the arena) at the offsets in `params`. */
+  /** Runs one conv / depthwise conv now, reading and writing `mem` (the arena) at the offsets in `params`. */
   conv(ctx: NativeContext, w: NativeWeights, mem: Int8Array, params: Float64Array): void;
+  /** Adds a conv to the context's program; returns the program's length (its task count) after it. */
+  addConv?(ctx: NativeContext, w: NativeWeights, params: Float64Array): number;
+  /** Adds an op (NATIVE_OP) to the context's program; returns the program's length after it. */
+  addOp?(ctx: NativeContext, kind: number, params: Float64Array): number;
+  /** Runs program tasks [from, to) on `mem` with one dispatch to the context's threads. */
+  run?(ctx: NativeContext, mem: Int8Array, from: number, to: number): void;
+  /** Wakes the context's idle workers (they spin for a while), e.g. at the start of a frame. */
+  wake?(ctx: NativeContext): void;
   /** Roofline helper (AVX-512 VNNI CPUs only): runs `iters` × 12 independent 512-bit vpdpbusd, returns the MACs done. */
   peak(iters: number): number;
 }

@@ -30,6 +30,7 @@ import '../../ops/index.js';
 import { NATIVE_CONV_PARAMS, NP, type NativeContext, type NativeOption } from '../native/types.js';
 import { constInt8 } from '../../xir/to-ir.js';
 import { type ExtraContext, planBroadcastEltwise, planResize, planTranspose, planTransposedConv } from './plan-extra.js';
+import { createNativePlan } from './plan-native.js';
 
 export interface FastExecutorOptions {
   /** Memory to run in (node/pool.ts passes a shared one); default: a new memory. */
@@ -139,6 +140,13 @@ export function createFastExecutor(graph: Graph, opts: FastExecutorOptions = {})
   const stepTypes: string[] = [];
   const slots = new Map<string, Slot>();
   const stats: FastExecutorStats = { wasmOps: 0, refOps: 0, floatOps: 0, arenaBytes: 0, weightBytes: 0, refTypes: {}, fallbacks: [] };
+  // native plan (src/kernels/wasm/plan-native.ts): native ops batched into one dispatch per run of them
+  const np = nat ? createNativePlan(nat, () => I8) : undefined;
+  const nstep = (job: ParallelJob): Step => {
+    const s = np?.job(job);
+    if (s) stats.nativeOps = (stats.nativeOps ?? 0) + 1;
+    return s ?? (() => run(job));
+  };
   const constQ = new Map<string, QTensor>();
   let scratchBytes = 0;
   const scratchUsers: ((off: number) => void)[] = [];
@@ -265,9 +273,10 @@ export function createFastExecutor(graph: Graph, opts: FastExecutorOptions = {})
       p.set([x.off, H, W, C, out.off, OH, OW, sh, sw, dh, dw, pt, pl, pb, pr]);
       p.set(stage, NP.stage);
       p[NP.threads] = nat.threads ?? 1;
+      stats.nativeOps = (stats.nativeOps ?? 0) + 1;
+      if (np) return np.conv(nw, p);
       const ctx = (nctx ??= nat.kernels.createContext(nat.threads ?? 1));
       const kconv = nat.kernels.conv;
-      stats.nativeOps = (stats.nativeOps ?? 0) + 1;
       return () => kconv(ctx, nw, I8, p);
     }
     const xpBytes = Hp * Wp * Cp * 2;
@@ -344,13 +353,13 @@ export function createFastExecutor(graph: Graph, opts: FastExecutorOptions = {})
       const shift = r.shift + x.fp - fo;
       checkShift(shift, op.name);
       const job: ParallelJob = { fn: 'avgpool', args: [x.off, H, W, C, kh, kw, sh, sw, pt, pl, out.off, OW, r.mult, shift, 0, OH], range: 14 };
-      return () => run(job);
+      return nstep(job);
     }
     const s = x.fp - fo;
     checkShift(s, op.name);
     if (Math.abs(s) > 30) unsupported('shift out of range');
     const job: ParallelJob = { fn: 'maxpool', args: [x.off, H, W, C, kh, kw, sh, sw, pt, pl, out.off, OW, s, 0, OH], range: 13 };
-    return () => run(job);
+    return nstep(job);
   }
 
   function planEltwise(op: Op, a: QSlot, b: QSlot): Step {
@@ -365,7 +374,7 @@ export function createFastExecutor(graph: Graph, opts: FastExecutorOptions = {})
       const out = qslot(a.shape.slice(), fo);
       slots.set(op.name, out);
       const job: ParallelJob = { fn: 'mulq', args: [a.off, b.off, out.off, 0, a.n, cut, relu], range: 3 };
-      return () => run(job);
+      return nstep(job);
     }
     const F = Math.max(a.fp, b.fp);
     const cut = F - fo;
@@ -374,7 +383,7 @@ export function createFastExecutor(graph: Graph, opts: FastExecutorOptions = {})
     slots.set(op.name, out);
     const sub = op.type === 'sub' ? 1 : 0;
     const job: ParallelJob = { fn: 'addq', args: [a.off, b.off, out.off, 0, a.n, F - a.fp, F - b.fp, sub, cut, relu], range: 3 };
-    return () => run(job);
+    return nstep(job);
   }
 
   function planRelu(op: Op, x: QSlot): Step {
@@ -385,7 +394,7 @@ export function createFastExecutor(graph: Graph, opts: FastExecutorOptions = {})
     const out = qslot(x.shape.slice(), fo);
     slots.set(op.name, out);
     const job: ParallelJob = { fn: 'reluq', args: [x.off, out.off, 0, x.n, s], range: 2 };
-    return () => run(job);
+    return nstep(job);
   }
 
   /** reshape / identity at the same fix point: the output aliases the input's slot. */
@@ -413,6 +422,11 @@ export function createFastExecutor(graph: Graph, opts: FastExecutorOptions = {})
     const out = qslot([...lead, total], fo);
     slots.set(op.name, out);
     for (const s of ins) checkShift(s.fp - fo, op.name);
+    const ns = np?.concat(out.off, pixels, total, ins.map((s, j) => [s.off, widths[j], s.fp - fo]));
+    if (ns) {
+      stats.nativeOps = (stats.nativeOps ?? 0) + 1;
+      return ns;
+    }
     return () => {
       let c0 = 0;
       for (let j = 0; j < ins.length; j++) {
@@ -601,12 +615,14 @@ export function createFastExecutor(graph: Graph, opts: FastExecutorOptions = {})
   inits.length = 0; // the closures hold the packed weights' JS copies: free them once they are in the arena
   for (const [a, b] of slack) I8.fill(CANARY, a, b);
   stats.arenaBytes = top - ARENA_START;
+  const runSteps = np ? np.fuse(steps) : steps;
 
   return {
     stats,
     threads: par.threads,
     memory,
     run(feeds) {
+      np?.begin();
       for (const f of feedSteps) f(feeds);
       const prof = (globalThis as { __prof?: Record<string, number> }).__prof;
       if (prof) {
@@ -616,7 +632,7 @@ export function createFastExecutor(graph: Graph, opts: FastExecutorOptions = {})
           const key = stepTypes[i];
           prof[key] = (prof[key] ?? 0) + performance.now() - t;
         }
-      } else for (const s of steps) s();
+      } else for (const s of runSteps) s();
       const out: Record<string, TensorValue> = {};
       for (const name of graph.outputs) out[name] = floatValue(slots.get(name) as Slot);
       return out;
@@ -634,7 +650,7 @@ export function createFastExecutor(graph: Graph, opts: FastExecutorOptions = {})
       return bad;
     },
     rerun() {
-      for (const s of steps) s();
+      for (const s of runSteps) s();
     },
     tensor(name) {
       const s = slots.get(name);

@@ -1,0 +1,89 @@
+/**
+ * The fast executor's native plan (FastExecutorOptions.native with the addon's program API): every
+ * op the native kernels cover — conv, depthwise, const matmul (through planConv), same-shape
+ * add/sub/mul, relu, max/avg pool, concat along channels — is added to the context's program, and
+ * each run of consecutive native steps becomes ONE call: the addon's threads go through those ops
+ * with one dispatch (a chunk counter and a wait per op instead of a fork/join per layer).
+ * The arithmetic is the WASM kernels' (the job arguments are passed as they are); ops the plan does
+ * not take stay on the WASM kernels. Stage code: no Node imports.
+ */
+import { NATIVE_OP, type NativeContext, type NativeKernels, type NativeOption, type NativeWeights } from '../native/types.js';
+import type { ParallelJob } from './parallel.js';
+
+export type Step = () => void;
+type NativeStep = Step & { nativeTasks?: [number, number] };
+
+export interface NativePlan {
+  readonly ctx: NativeContext;
+  /** Adds a conv (native weights + conv parameter block) and returns its step. */
+  conv(w: NativeWeights, params: Float64Array): Step;
+  /** The native step for a WASM kernel job with the same arithmetic, or undefined (keep WASM). */
+  job(job: ParallelJob): Step | undefined;
+  /** Concat along the last axis: parts are [src offset, width, shift (fix point in − out)]. */
+  concat(out: number, pixels: number, total: number, parts: [number, number, number][]): Step | undefined;
+  /** The steps with every run of consecutive native steps merged into one dispatch. */
+  fuse(steps: Step[]): Step[];
+  /** Call at the start of a frame: idle workers start spinning while the feeds are quantized. */
+  begin(): void;
+}
+
+const JOB_KIND: Partial<Record<ParallelJob['fn'], number>> = {
+  addq: NATIVE_OP.addq, mulq: NATIVE_OP.mulq, reluq: NATIVE_OP.reluq, maxpool: NATIVE_OP.maxpool, avgpool: NATIVE_OP.avgpool,
+};
+
+type ProgramKernels = Required<Pick<NativeKernels, 'addConv' | 'addOp' | 'run' | 'wake'>> & NativeKernels;
+
+function hasProgram(k: NativeKernels): k is ProgramKernels {
+  return typeof k.addConv === 'function' && typeof k.addOp === 'function' && typeof k.run === 'function' && typeof k.wake === 'function';
+}
+
+/** A native plan on a new context of `nat.threads`, or undefined when the kernels lack the program API. */
+export function createNativePlan(nat: NativeOption, mem: () => Int8Array): NativePlan | undefined {
+  const k = nat.kernels;
+  if (!hasProgram(k)) return undefined;
+  const ctx = k.createContext(nat.threads ?? 1);
+  let end = 0;
+  const step = (start: number, stop: number): Step => {
+    const s: NativeStep = () => k.run(ctx, mem(), start, stop);
+    s.nativeTasks = [start, stop];
+    return s;
+  };
+  const add = (stop: number): Step => {
+    const s = step(end, stop);
+    end = stop;
+    return s;
+  };
+  return {
+    ctx,
+    conv: (w, params) => add(k.addConv(ctx, w, params)),
+    job(job) {
+      const kind = JOB_KIND[job.fn];
+      return kind === undefined ? undefined : add(k.addOp(ctx, kind, Float64Array.from(job.args)));
+    },
+    concat(out, pixels, total, parts) {
+      const p = [out, pixels, total, parts.length];
+      for (const [src, width, shift] of parts) p.push(src, width, shift);
+      return add(k.addOp(ctx, NATIVE_OP.concat, Float64Array.from(p)));
+    },
+    fuse(steps) {
+      const out: Step[] = [];
+      let run: [number, number] | undefined;
+      const flush = (): void => {
+        if (run) out.push(step(run[0], run[1]));
+        run = undefined;
+      };
+      for (const s of steps) {
+        const t = (s as NativeStep).nativeTasks;
+        if (t && run && run[1] === t[0]) run[1] = t[1];
+        else {
+          flush();
+          if (t) run = [t[0], t[1]];
+          else out.push(s);
+        }
+      }
+      flush();
+      return out;
+    },
+    begin: () => k.wake(ctx),
+  };
+}
