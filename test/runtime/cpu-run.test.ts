@@ -23,6 +23,7 @@ import { readAsset, assetPath, packageDir } from '../../src/runtime/node/assets.
 import { readImage } from '../../src/apps/node/image-io.js';
 import { recTensor } from '../../src/apps/ocr/pipeline.js';
 import { DPU_ROUND } from '../../src/kernels/ref/int8/arith.js';
+import { setFloatWasmEnabled } from '../../src/kernels/ref/float/wasm/instance.js';
 
 // ───────────────────────── unit graphs ─────────────────────────
 
@@ -137,7 +138,7 @@ test('planned float kernels: unary activations, softmax on every axis, layernorm
   assert.equal(st.aliasOps, 2);
 });
 
-test('matmul with a const B: packed once, byte-equal to the reference (transpose_a/b, batch, bias, below the WASM threshold)', () => {
+function matmulGraph(): IrGraph {
   const b = new B();
   const outs: string[] = [];
   const a = b.data('a', [1, 13, 37]);
@@ -154,9 +155,22 @@ test('matmul with a const B: packed once, byte-equal to the reference (transpose
   outs.push(b.op('mms', 'matmul', [small, ws], [2, 4])); // 24 MACs: the reference's scalar loop
   const x1 = b.data('x1', [4, 5, 6]), x2 = b.data('x2', [4, 6, 7]);
   outs.push(b.op('mm2', 'matmul', [x1, x2], [4, 5, 7])); // two activations: reference
-  const st = checkEqual(b.graph(outs));
+  return b.graph(outs);
+}
+
+test('matmul with a const B: packed once, byte-equal to the reference (transpose_a/b, batch, bias, below the WASM threshold)', () => {
+  const st = checkEqual(matmulGraph());
   assert.equal(st.plannedOps, 4);
   assert.deepEqual(st.referenceOps, { matmul: 2 });
+});
+
+test('matmul with the float WebAssembly kernels off: the planned GEMM declines and the reference scalar loop runs (still byte-equal)', () => {
+  const was = setFloatWasmEnabled(false);
+  try {
+    checkEqual(matmulGraph());
+  } finally {
+    setFloatWasmEnabled(was);
+  }
 });
 
 test('fixed-point ops: runs of INT8-kernel ops on WASM fast executors, int8 moves (same fix point: copy/alias; changed: fast executor), float ops with quantized outputs, float consumers of int8 tensors', () => {
