@@ -8,6 +8,7 @@ import type { TensorValue } from '../../ir/types.js';
 import { AppError } from '../../errors.js';
 import { importOnnx } from '../../importers/onnx/index.js';
 import { quantize, md5Hex, type QuantizeOptions } from '../../quantizer/index.js';
+import { cpuSubgraphOps } from '../../quantizer/keep-float.js';
 import { compile } from '../../compiler/index.js';
 import { Graph } from '../../xir/graph.js';
 
@@ -58,7 +59,13 @@ export interface BuildSpec {
   target: string;
   /** dpuflow version: part of the cache key. */
   version: string;
-  quantize?: Pick<QuantizeOptions, 'method' | 'cle' | 'biasCorrection' | 'biasCorrectionBatches' | 'biasCorrectionMode' | 'splitChannelGroups' | 'affineAsDepthwise'>;
+  quantize?: Pick<QuantizeOptions, 'method' | 'cle' | 'biasCorrection' | 'biasCorrectionBatches' | 'biasCorrectionMode' | 'splitChannelGroups' | 'splitDepthwiseGroups' | 'affineAsDepthwise'>;
+  /**
+   * Keep float the ops the compiler places on CPU subgraphs (QuantizeOptions.floatOps), as Vitis AI's CPU runner
+   * computes them: a first quantization (one calibration input, no bias correction) is compiled to learn the
+   * partition, then the model is quantized with those ops float. PP-OCRv4 rec: the SVTR neck's matmuls/adds.
+   */
+  floatCpuOps?: boolean;
   onProgress?: (step: string) => void;
 }
 
@@ -92,7 +99,7 @@ function counts(g: Graph): { dpu: number; cpu: number } {
 
 /** Quantizes and compiles one model, or takes it from the cache. */
 export async function buildModel(spec: BuildSpec, cache?: ArtifactCache): Promise<BuiltModel> {
-  const options = { shape: spec.shapeNchw, target: spec.target, quantize: spec.quantize ?? {} };
+  const options = { shape: spec.shapeNchw, target: spec.target, quantize: spec.quantize ?? {}, ...(spec.floatCpuOps ? { floatCpuOps: true } : {}) };
   const key = `${spec.name}-${buildKey(spec.onnx, spec.calib, options, spec.version)}`;
   let rebuiltCorrupt = false;
   const hit = cache?.get(key);
@@ -115,10 +122,19 @@ export async function buildModel(spec: BuildSpec, cache?: ArtifactCache): Promis
   let t = performance.now();
   const g = importOnnx(spec.onnx, { fileName: `${spec.name}.onnx`, inputShapes: { [spec.input]: spec.shapeNchw } });
   const dataName = g.inputs[0]!;
-  const q = await quantize(g, spec.calib.map((x) => ({ [dataName]: x })), {
+  const feeds = spec.calib.map((x) => ({ [dataName]: x }));
+  let floatOps: string[] | undefined;
+  if (spec.floatCpuOps) {
+    // the partition depends on which ops carry fix points, not on their values: one input, no bias correction
+    const probe = await quantize(g, feeds.slice(0, 1), { ...spec.quantize, skipReport: true, biasCorrection: false });
+    floatOps = cpuSubgraphOps(compile(probe.graph, spec.target).state.device);
+    spec.onProgress?.(`quantize ${spec.name}: ${floatOps.length} ops on CPU subgraphs stay float`);
+  }
+  const q = await quantize(g, feeds, {
     skipReport: true,
     biasCorrectionBatches: Math.min(2, spec.calib.length),
     ...spec.quantize,
+    ...(floatOps ? { floatOps } : {}),
   });
   const quantizeMs = performance.now() - t;
   spec.onProgress?.(`compile ${spec.name} for ${spec.target}`);
