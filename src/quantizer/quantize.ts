@@ -25,7 +25,7 @@ import { foldAffine, foldAffineForward } from './fold-affine.js';
 import { fuseActivations } from './fuse-act.js';
 import { scalarAffineToDepthwise, splitChannelGroups } from './split-channels.js';
 import { keepFloat } from './keep-float.js';
-import { type SplitDepthwiseOptions, splitDepthwiseGroups } from './split-depthwise.js';
+import { type SplitDepthwiseOptions, depthwiseInputRanges, splitDepthwiseGroups } from './split-depthwise.js';
 import { type CleResult, cleActivationRanges, crossLayerEqualize } from './cle.js';
 import { SAME_FP_AS_INPUT, WEIGHTED, quantizationPlan } from './quantizable.js';
 import { boundaryViolations, resolveBoundaries } from './boundary.js';
@@ -275,7 +275,15 @@ export async function quantize(graph: Graph, calib: CalibSource, opts: QuantizeO
   for (const op of g.ops) if (op.type === 'hard-sigmoid') plan0.set(op.name, { quantize: true });
   const fuse = fuseActivations(g, (conv) => plan0.get(conv.name)?.quantize === true);
   if (opts.splitChannelGroups) splitChannelGroups(g, opts.splitChannelGroups);
-  if (opts.splitDepthwiseGroups) splitDepthwiseGroups(g, opts.splitDepthwiseGroups);
+  // the depthwise split's 'input' key needs calibration ranges: collect the batches now (the same ones serve below)
+  let early: CalibBatch[] | undefined;
+  if (opts.splitDepthwiseGroups) {
+    const o = typeof opts.splitDepthwiseGroups === 'number' ? { groups: opts.splitDepthwiseGroups } : opts.splitDepthwiseGroups;
+    if ((o.by === 'input' || o.thenBy === 'input') && !o.inputRanges) {
+      early = await collect(calib, opts.calibCount ?? Infinity);
+      splitDepthwiseGroups(g, { ...o, inputRanges: depthwiseInputRanges(g, early.slice(0, 4)) });
+    } else splitDepthwiseGroups(g, o);
+  }
   if (opts.affineAsDepthwise ?? true) scalarAffineToDepthwise(g);
   // CLE runs once the calibration batches are in (it needs the intermediate activation ranges)
   let cle: CleResult = { pairs: [], rounds: 0, firstRoundMeanLog2Scale: 0 };
@@ -303,7 +311,7 @@ export async function quantize(graph: Graph, calib: CalibSource, opts: QuantizeO
 
   // 3. calibration data
   const limit = opts.calibCount ?? Infinity;
-  const batches = await collect(calib, limit);
+  const batches = early ?? (await collect(calib, limit));
   if (!batches.length) {
     throw new QuantizeError('E_Q_CALIB_EMPTY', 'no calibration data', { fix: 'pass at least one calibration batch (ideally 100–1000 representative inputs)' });
   }

@@ -28,7 +28,8 @@
  * Exact in float (a channel permutation and a split of independent channels). Every X_k / D_k gets its own
  * weight fix point and X_k its own output fix point; D_k share the concat's (in place on the DPU).
  */
-import type { Graph, Op } from '../ir/types.js';
+import type { Graph, Op, TensorValue } from '../ir/types.js';
+import { runFloat } from '../kernels/ref/float-executor.js';
 import { QuantizeError } from '../errors.js';
 import { consumerMap, dropDeadConsts, freshName, opMap } from './graph-util.js';
 
@@ -36,10 +37,15 @@ export interface SplitDepthwiseOptions {
   /** Number of channel groups (≥ 2). */
   groups: number;
   /** Sort key of the channels: D's per-channel max|w| ('depthwise', default) or X's output-channel max|w| ('producer'). */
-  by?: 'depthwise' | 'producer' | 'joint';
-  /** by 'joint': each depthwise group is split again into this many sub-groups sorted by X's output-channel max|w|
-   * (default 2), so X_k's weight ranges are alike too; G · producerGroups branches. */
-  producerGroups?: number;
+  by?: SplitKey;
+  /** Split each group again into `thenGroups` sub-groups sorted by this key (G · thenGroups branches): e.g. by
+   * 'depthwise' then 'input' gives each branch alike depthwise weights *and* alike input channel ranges. */
+  thenBy?: SplitKey;
+  /** Sub-groups per group for `thenBy` (default 2). */
+  thenGroups?: number;
+  /** Per-channel max|x| of each depthwise conv's input tensor (keyed by that tensor's name), for the 'input' key:
+   * `depthwiseInputRanges(g, batches)`. quantize() computes it from the calibration batches when a key needs it. */
+  inputRanges?: Map<string, Float64Array>;
   /** Group boundaries: equal channel counts ('size', default) or chosen to minimise Σ_c (group max / channel max)²
    * over the sorted channels ('range': small groups of outliers, big groups where the ranges are alike). */
   balance?: 'size' | 'range';
@@ -52,6 +58,32 @@ export interface SplitDepthwiseOptions {
   /** When X also feeds other ops: 'concat' (default) joins the X_k outputs by a concat in the same sorted order
    * (X_k then share one output fix point) and permutes X's other consumers like D's; 'skip' leaves the block. */
   sharedProducer?: 'concat' | 'skip';
+}
+
+/** Channel sort keys: D's per-channel max|w| ('depthwise'), X's output-channel max|w| ('producer'), or D's input
+ * per-channel max|x| on calibration data ('input': X's output activation range, which X_k's own output fix point
+ * then fits). */
+export type SplitKey = 'depthwise' | 'producer' | 'input';
+
+/** Per-channel max|x| of every depthwise conv's input tensor over `batches` (float inference). */
+export function depthwiseInputRanges(g: Graph, batches: Record<string, TensorValue>[]): Map<string, Float64Array> {
+  const want = new Set(g.ops.filter((op) => op.type === 'depthwise-conv2d').map((op) => op.inputs[0] as string));
+  const out = new Map<string, Float64Array>();
+  for (const feeds of batches) {
+    runFloat(g, feeds, {
+      onTensor: (op, v) => {
+        if (!want.has(op.name)) return;
+        const C = v.shape[v.shape.length - 1] as number;
+        let r = out.get(op.name);
+        if (!r) out.set(op.name, (r = new Float64Array(C)));
+        for (let i = 0; i < v.data.length; i++) {
+          const a = Math.abs(v.data[i] as number);
+          if (a > (r[i % C] as number)) r[i % C] = a;
+        }
+      },
+    });
+  }
+  return out;
 }
 
 export interface SplitDepthwiseResult {
@@ -376,12 +408,15 @@ export function splitDepthwiseGroups(g: Graph, options: number | SplitDepthwiseO
       planX = px;
     }
     const wx = ops.get(x.inputs[1] as string) as Op;
-    const key = by === 'producer' ? channelMax(wx, false) : dMax;
+    const keyOf = (k: SplitKey): Float64Array | undefined => (k === 'producer' ? channelMax(wx, false) : k === 'depthwise' ? dMax : o.inputRanges?.get(d.inputs[0] as string));
+    const key = keyOf(by);
+    if (!key || key.length !== C) { skip(`no input ranges for '${d.inputs[0]}' (pass inputRanges for by/thenBy 'input')`); continue; }
     let order = Array.from({ length: C }, (_, c) => c).sort((p, q) => (key[p] as number) - (key[q] as number) || p - q);
     let sizes = groupSizes(key, order, G, balance, align);
-    if (by === 'joint') {
-      const xMax = channelMax(wx, false);
-      const G2 = Math.max(1, Math.floor(o.producerGroups ?? 2));
+    if (o.thenBy) {
+      const xMax = keyOf(o.thenBy);
+      if (!xMax || xMax.length !== C) { skip(`no input ranges for '${d.inputs[0]}' (pass inputRanges for by/thenBy 'input')`); continue; }
+      const G2 = Math.max(1, Math.floor(o.thenGroups ?? 2));
       const order2: number[] = [];
       const sizes2: number[] = [];
       let s1 = 0;

@@ -8,7 +8,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { runFloat } from '../../src/kernels/ref/float-executor.js';
-import { splitDepthwiseGroups } from '../../src/quantizer/split-depthwise.js';
+import { depthwiseInputRanges, splitDepthwiseGroups } from '../../src/quantizer/split-depthwise.js';
 import { cloneGraph } from '../../src/quantizer/graph-util.js';
 import { quantize } from '../../src/quantizer/index.js';
 import { runPipeline } from '../../src/compiler/pipeline.js';
@@ -83,7 +83,8 @@ test('splitDepthwiseGroups: expand → depthwise → SE → project becomes 4 br
   const { diff, max } = maxDiff(g, s, 6);
   assert.ok(diff <= 1e-5 * max, `max diff ${diff} (max |y| ${max})`);
   // 'range' balance and 'producer' sort keep the function too
-  for (const [o, branches] of [[{ groups: 3, balance: 'range' as const }, 0], [{ groups: 4, by: 'producer' as const }, 4], [{ groups: 2, by: 'joint' as const, producerGroups: 3 }, 6]] as const) {
+  for (const [o, branches] of [[{ groups: 3, balance: 'range' as const }, 0], [{ groups: 4, by: 'producer' as const }, 4], [{ groups: 2, thenBy: 'producer' as const, thenGroups: 3 }, 6],
+    [{ groups: 2, by: 'input' as const, thenBy: 'depthwise' as const, inputRanges: depthwiseInputRanges(g, [{ x: { shape: [1, 6, 6, C], data: randArray(36 * C, seeded(2), 2) } }]) }, 4]] as const) {
     const t = cloneGraph(g);
     const r = splitDepthwiseGroups(t, o);
     assert.equal(r.split.length, 1);
