@@ -75,6 +75,8 @@ interface Slot {
 }
 
 const numel = (s: readonly number[]): number => s.reduce((a, b) => a * b, 1);
+/** Fixed-point ops that may be plain copies/aliases when their fix point does not change. */
+const INT8_MOVES = new Set(['reshape', 'identity', 'transpose', 'strided_slice', 'concat']);
 
 function quantizeInto(src: Float32Array, fp: number, dst: Int8Array): void {
   const s = 2 ** fp;
@@ -188,7 +190,7 @@ export function createCpuRunExecutor(graph: Graph, opts: CpuRunOptions = {}): Cp
       slots.set(n, s);
       return s;
     });
-    // inner tensors nobody outside reads still get a slot name-wise (for int8()/float() lookups): none needed
+    // (tensors only read inside the segment stay in its arena: int8()/float() do not see them)
     const feeds: Record<string, TensorValue> = {};
     stepKinds.push(`int8 segment ${stats.int8Segments - 1} (${idx.map((i) => graph.ops[i]!.type).join(',')})`);
     steps.push(() => {
@@ -240,8 +242,7 @@ export function createCpuRunExecutor(graph: Graph, opts: CpuRunOptions = {}): Cp
     }
     if (isInt8Op(op)) {
       // an int8 move that keeps its fix point is a copy (or, for reshape/identity, an alias): done here
-      const MOVES = ['reshape', 'identity', 'transpose', 'strided_slice', 'concat'];
-      if (MOVES.includes(op.type) && op.inputs.every((n) => byName.get(n)?.type !== 'const' && byName.get(n)?.output.fixPoint === fp)) closeSegment();
+      if (INT8_MOVES.has(op.type) && op.inputs.every((n) => byName.get(n)?.type !== 'const' && byName.get(n)?.output.fixPoint === fp)) closeSegment();
       const ins = op.inputs.map((n) => slots.get(n));
       const fpo = fp as number;
       if (ins.every((x) => x !== undefined) && op.inputs.every((n) => byName.get(n)?.type !== 'const')) {
