@@ -20,6 +20,7 @@ import { DET_MEAN, DET_STD, detResizeSize, recTensor, runOcr, type OcrModels, ty
 import { graphRunnerExecutor } from '../../apps/executor.js';
 import { HOST_TO_A53_FACTOR } from '../../apps/timing.js';
 import { buildModel, type ArtifactCache, type BuiltModel } from '../../apps/demo/build.js';
+import { DET_CALIB_FILES, ocrBuildSpecs, recLineSpots } from '../../apps/demo/ocr-specs.js';
 import { lineAgreement, pipelineSummary, type LineAgreement, type PipelineSummary } from '../../apps/demo/report.js';
 import { GraphRunner } from '../../runtime/graph-runner.js';
 import { profileModel } from '../../profile/index.js';
@@ -295,15 +296,8 @@ function cropImage(img: RgbImage, x0: number, y0: number, w: number, h: number):
   return { width: W, height: H, channels: 3, data };
 }
 
-/** Calibration images for det (whole screenshots/photos) — not the demo image itself. */
-const DET_CALIB = ['screenshot-typedoc.png', 'screenshot-results.png'];
-
-/** Text-line crops of screenshot-typedoc.png (two columns of its two lists, every other row, rows 21.6 px apart) for cls/rec: 16 crops. */
-function lineSpots(): Array<[number, number]> {
-  const spots: Array<[number, number]> = [];
-  for (const y0 of [568, 795]) for (let r = 0; r < 8; r += 2) for (const x of [10, 254]) spots.push([x, Math.round(y0 + r * 21.6)]);
-  return spots;
-}
+/** Calibration images for det (whole screenshots/photos) — not the demo image itself (src/apps/demo/ocr-specs.ts). */
+const DET_CALIB: string[] = [...DET_CALIB_FILES];
 
 /** The whole demo as a function (the CLI prints its result). */
 export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
@@ -327,21 +321,18 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
   const det = detResizeSize(img.width, img.height, opts.limitSideLen ?? 960);
   const detCalib = await Promise.all(DET_CALIB.map(async (f) => imageToTensor(resizeBilinear(await readImage(path.join(assets, f)), det.w, det.h), { mean: DET_MEAN, std: DET_STD, order: 'BGR' })));
   const doc = await readImage(path.join(assets, 'screenshot-typedoc.png'));
-  const lineCrops = lineSpots().map(([x, y]) => cropImage(doc, x, y, 130, 24));
+  const lineCrops = recLineSpots().map(([x, y]) => cropImage(doc, x, y, 130, 24));
 
   const tb = performance.now();
   const built: BuiltModel[] = [];
   const recOn = opts.recOn ?? 'cpu';
-  const specs = [
-    { name: 'det', asset: 'ppocr-det' as const, shape: [1, 3, det.h, det.w], calib: detCalib, quantize: { biasCorrectionBatches: 1 } },
-    { name: 'cls', asset: 'ppocr-cls' as const, shape: [1, 3, 48, 192], calib: lineCrops.map((c) => recTensor(c, 48, 192)) },
-    ...(recOn === 'dpu' ? [{ name: 'rec', asset: 'ppocr-rec' as const, shape: [1, 3, 48, 320], calib: lineCrops.map((c) => recTensor(c, 48, 320)),
-      // per-group weight fix points for PP-LCNetV3's wide-range pointwise convs (docs/quantizer.md, rec INT8)
-      quantize: { splitChannelGroups: 8, biasCorrectionMode: 'quantized-upstream' as const } }] : []),
-  ];
+  const specs = ocrBuildSpecs({
+    onnx: { det: readAsset('ppocr-det'), cls: readAsset('ppocr-cls'), ...(recOn === 'dpu' ? { rec: readAsset('ppocr-rec') } : {}) },
+    det: { h: det.h, w: det.w, calib: detCalib }, lineCrops, target: board, version: `${version}+${codeHash}`,
+  });
   for (const s of specs) {
     step(`${s.name}: look up the cache`);
-    built.push(await buildModel({ name: s.name, onnx: readAsset(s.asset), input: 'x', shapeNchw: s.shape, calib: s.calib, target: board, version: `${version}+${codeHash}`, onProgress: step, ...('quantize' in s ? { quantize: s.quantize } : {}) }, cache));
+    built.push(await buildModel({ ...s, onProgress: step }, cache));
   }
   const buildMs = performance.now() - tb;
 
@@ -409,7 +400,7 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
     image: { file: imageFile, width: img.width, height: img.height },
     calibration: { det: DET_CALIB, lines: lineCrops.length, source: assets },
     models: built.map((b, i) => ({
-      name: b.name, inputShape: specs[i]!.shape, cacheKey: b.key, cached: b.cached, rebuiltCorruptCache: b.rebuiltCorrupt, calibInputs: b.calibCount,
+      name: b.name, inputShape: specs[i]!.shapeNchw, cacheKey: b.key, cached: b.cached, rebuiltCorruptCache: b.rebuiltCorrupt, calibInputs: b.calibCount,
       quantizeMs: b.quantizeMs, compileMs: b.compileMs, dpuSubgraphs: b.dpuSubgraphs, cpuSubgraphs: b.cpuSubgraphs, boardDpuMs: profiles.get(b.name)!.dpuMs,
     })),
     cache: { dir: cacheDir, hits: built.filter((b) => b.cached).length, misses: built.filter((b) => !b.cached).length, corruptRebuilt: built.filter((b) => b.rebuiltCorrupt).length },

@@ -1,0 +1,57 @@
+/**
+ * The demo's PP-OCR build recipe (browser-safe), shared by `dpuflow demo` and the INT8 OCR tests so both build
+ * exactly the same det / cls / rec: input shapes, calibration inputs and quantizer options.
+ */
+import type { TensorValue } from '../../ir/types.js';
+import type { RgbImage } from '../image/image.js';
+import { recCalibration } from './rec-calib.js';
+import type { BuildSpec } from './build.js';
+
+/**
+ * det calibration images (whole images, @vladmandic/human assets), none of them evaluated by the OCR tests:
+ * a dark UI page full of text and a photo collage with small text overlays.
+ */
+export const DET_CALIB_FILES = ['screenshot-typedoc.png', 'samples.jpg'] as const;
+
+/** Text-line crops of screenshot-typedoc.png for cls/rec calibration (x, y of 130×24 crops): two columns of its two
+ * lists, every other row, rows 21.6 px apart — 16 crops. */
+export function recLineSpots(): Array<[number, number]> {
+  const spots: Array<[number, number]> = [];
+  for (const y0 of [568, 795]) for (let r = 0; r < 8; r += 2) for (const x of [10, 254]) spots.push([x, Math.round(y0 + r * 21.6)]);
+  return spots;
+}
+
+/** Rec input width of the compiled model (PaddleOCR's rec_image_shape 3×48×320). */
+export const REC_WIDTH = 320;
+
+/**
+ * rec INT8 recipe: per-channel-group weight fix points for PP-LCNetV3's wide-range pointwise convs
+ * (splitChannelGroups 8), sequential bias correction, the SVTR neck's CPU ops kept float (floatCpuOps), and
+ * calibration on the line crops plus their inverted copies (docs/ocr.md).
+ */
+export const REC_QUANTIZE = { splitChannelGroups: 8, biasCorrectionMode: 'quantized-upstream' as const };
+
+export interface OcrSpecInput {
+  onnx: { det: Uint8Array; cls: Uint8Array; rec?: Uint8Array };
+  /** det input H×W (multiples of 32) and its calibration feeds (NHWC, det-normalised). */
+  det: { h: number; w: number; calib: TensorValue[] };
+  /** Text-line crops for cls/rec calibration (not from the evaluated image). */
+  lineCrops: RgbImage[];
+  target: string;
+  version: string;
+}
+
+/** BuildSpecs for det, cls and (when onnx.rec is given) rec, in that order. */
+export function ocrBuildSpecs(i: OcrSpecInput): BuildSpec[] {
+  const specs: BuildSpec[] = [
+    { name: 'det', onnx: i.onnx.det, input: 'x', shapeNchw: [1, 3, i.det.h, i.det.w], calib: i.det.calib, target: i.target, version: i.version, quantize: { biasCorrectionBatches: 1 } },
+    { name: 'cls', onnx: i.onnx.cls, input: 'x', shapeNchw: [1, 3, 48, 192], calib: recCalibration(i.lineCrops, 48, 192), target: i.target, version: i.version },
+  ];
+  if (i.onnx.rec) {
+    specs.push({
+      name: 'rec', onnx: i.onnx.rec, input: 'x', shapeNchw: [1, 3, 48, REC_WIDTH], calib: recCalibration(i.lineCrops, 48, REC_WIDTH, { invert: true }),
+      target: i.target, version: i.version, quantize: REC_QUANTIZE, floatCpuOps: true,
+    });
+  }
+  return specs;
+}

@@ -1,0 +1,86 @@
+/**
+ * Issue 8's OCR proof: on ≥ 5 whole real images with text, the INT8 virtual-DPU pipeline (det, cls AND rec
+ * quantized and compiled with the demo's recipe — src/apps/demo/ocr-specs.ts — run by the GraphRunner, CPU
+ * subgraphs as the compiler partitions them) vs the FP32 pipeline (onnxruntime-node on the original ONNX
+ * files, same pre/post code): ≥ 90 % of the reference lines read the same, ≥ 97 % characters.
+ * Images: the whole screenshots shipped with @vladmandic/human (menu, results, faceid, facedetect) and
+ * scikit-image's page.png (python3-skimage, installed by .ci/run); calibration uses other images only
+ * (screenshot-typedoc lines for cls/rec, typedoc + samples.jpg for det).
+ *
+ * Opt-in (DPUFLOW_OCR_INT8=1): it quantizes det once per image size and runs ~250 rec calls, several minutes
+ * on 2 shared cores. Marked todo while the criterion is not met (measured figures in docs/ocr.md).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { ortExecutor } from '../../src/apps/node/ort-executor.js';
+import { readImage } from '../../src/apps/node/image-io.js';
+import { readKeys } from '../../src/apps/node/models.js';
+import { DET_MEAN, DET_STD, detResizeSize, runOcr, type OcrModels } from '../../src/apps/ocr/pipeline.js';
+import { imageToTensor, resizeBilinear, type RgbImage } from '../../src/apps/image/image.js';
+import { graphRunnerExecutor, type ModelExecutor } from '../../src/apps/executor.js';
+import { buildModel } from '../../src/apps/demo/build.js';
+import { lineAgreement } from '../../src/apps/demo/report.js';
+import { DET_CALIB_FILES, ocrBuildSpecs, recLineSpots } from '../../src/apps/demo/ocr-specs.js';
+import { GraphRunner } from '../../src/runtime/graph-runner.js';
+import { assetPath, packageDir, readAsset } from '../../src/runtime/node/assets.js';
+
+const SKIMAGE_PAGE = '/usr/lib/python3/dist-packages/skimage/data/page.png';
+const enabled = process.env.DPUFLOW_OCR_INT8 === '1';
+
+function cropImage(img: RgbImage, x0: number, y0: number, w: number, h: number): RgbImage {
+  const W = Math.min(w, img.width - x0), H = Math.min(h, img.height - y0);
+  const data = new Uint8Array(W * H * 3);
+  for (let y = 0; y < H; y++) data.set(img.data.subarray(((y0 + y) * img.width + x0) * 3, ((y0 + y) * img.width + x0 + W) * 3), y * W * 3);
+  return { width: W, height: H, channels: 3, data };
+}
+
+test('OCR INT8 (det + cls + rec on the virtual DPU) vs onnxruntime FP32 on 5 whole images: ≥ 90 % lines, ≥ 97 % characters', {
+  skip: enabled ? false : 'opt-in: DPUFLOW_OCR_INT8=1 (several minutes)',
+  todo: 'not met yet: see docs/ocr.md for the measured figures per image',
+}, async () => {
+  const human = path.join(packageDir('@vladmandic/human'), 'assets');
+  const images = [path.join(human, 'screenshot-menu.png'), path.join(human, 'screenshot-results.png'), path.join(human, 'screenshot-faceid.jpg'), path.join(human, 'screenshot-facedetect.jpg'), SKIMAGE_PAGE];
+  assert.ok(fs.existsSync(SKIMAGE_PAGE), 'python3-skimage is installed (.ci/run)');
+  const alphabet = readKeys(assetPath('ppocr-keys'));
+  const onnx = { det: readAsset('ppocr-det'), cls: readAsset('ppocr-cls'), rec: readAsset('ppocr-rec') };
+  const doc = await readImage(path.join(human, 'screenshot-typedoc.png'));
+  const lineCrops = recLineSpots().map(([x, y]) => cropImage(doc, x, y, 130, 24));
+  const detCalibImgs = await Promise.all(DET_CALIB_FILES.map((f) => readImage(path.join(human, f))));
+  const ref: OcrModels = {
+    det: await ortExecutor(onnx.det, { name: 'det' }), cls: await ortExecutor(onnx.cls, { name: 'cls' }), rec: await ortExecutor(onnx.rec, { name: 'rec' }), alphabet,
+  };
+  const ex = (g: Parameters<typeof GraphRunner.create>[0], name: string): ModelExecutor => graphRunnerExecutor(GraphRunner.create(g, { mode: 'run' }), name);
+  let cls: ModelExecutor | undefined, rec: ModelExecutor | undefined;
+  let same = 0, n = 0, chars = 0, errs = 0;
+  const rows: string[] = [];
+  for (const file of images) {
+    const img = await readImage(file);
+    const s = detResizeSize(img.width, img.height, 960);
+    const calib = detCalibImgs.map((c) => imageToTensor(resizeBilinear(c, s.w, s.h), { mean: DET_MEAN, std: DET_STD, order: 'BGR' }));
+    const specs = ocrBuildSpecs({ onnx: cls ? { det: onnx.det, cls: onnx.cls } : onnx, det: { h: s.h, w: s.w, calib }, lineCrops, target: 'kv260', version: 'test' });
+    const det = ex((await buildModel(specs[0]!)).graph, 'det');
+    if (!cls) {
+      cls = ex((await buildModel(specs[1]!)).graph, 'cls');
+      rec = ex((await buildModel(specs[2]!)).graph, 'rec');
+    }
+    const opts = { maxLines: 1000 };
+    const a = await runOcr(img, ref, opts);
+    const b = await runOcr(img, { det, cls, rec: rec!, alphabet }, opts);
+    det.close?.();
+    const ag = lineAgreement(a.lines, b.lines);
+    // character errors exactly as lineAgreement counts them
+    const nChars = ag.pairs.reduce((t, p) => t + (p.reference === null ? 0 : Math.max([...p.reference.trim()].length, [...(p.dpu ?? '').trim()].length)), 0);
+    same += ag.sameLines;
+    n += ag.reference.length;
+    chars += nChars;
+    errs += (1 - ag.charAccuracy) * nChars;
+    rows.push(`${path.basename(file)} ${ag.sameLines}/${ag.reference.length} lines (${ag.matched} paired), ${(100 * ag.charAccuracy).toFixed(1)} % chars`);
+  }
+  for (const e of [ref.det, ref.cls, ref.rec, cls, rec]) e?.close?.();
+  const charAcc = 1 - errs / chars;
+  console.log(`INT8 OCR vs FP32: ${rows.join('; ')}; total ${same}/${n} lines = ${(100 * same / n).toFixed(1)} %, characters ${(100 * charAcc).toFixed(1)} %`);
+  assert.ok(images.length >= 5);
+  assert.ok(same / n >= 0.9 && charAcc >= 0.97, `${same}/${n} lines, ${(100 * charAcc).toFixed(1)} % characters`);
+});
