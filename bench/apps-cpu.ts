@@ -1,8 +1,10 @@
 // CPU subgraphs of the application models in 'run' mode (src/runtime/backends/cpu-run.ts: planned kernels)
 // vs the 'ref' CPU backend (runQuantized, the quantizer's test mode — what 'run' used before), ms per call,
 // same inputs, same run. Models: PP-OCRv4 rec 48×320 (SVTR neck + CTC head: layernorm, attention, softmax
-// over 6625 classes) and PP-OCRv4 det 640² (sigmoid head), quantized with two seeded random batches (fix
-// points legal, accuracy irrelevant here: the outputs of both backends are byte-equal, test/runtime/cpu-run).
+// over 6625 classes) — quantized by default (the neck's projections INT8 on the CPU) and with the demo's
+// recipe (src/apps/demo/ocr-specs.ts: the CPU ops kept float) — and PP-OCRv4 det 640² (sigmoid head). Two
+// seeded random calibration batches (fix points legal, accuracy irrelevant here: the outputs of both
+// backends are byte-equal, test/runtime/cpu-run).
 import type { BenchContext, BenchResult } from './types.js';
 import type { Graph as IrGraph } from '../src/ir/types.js';
 import { importOnnx } from '../src/importers/onnx/index.js';
@@ -13,13 +15,18 @@ import { createBackend } from '../src/runtime/backend.js';
 import '../src/runtime/backends/index.js';
 import { subgraphTensors } from '../src/runtime/subgraph-ir.js';
 import { readAsset, assetPath } from '../src/runtime/node/assets.js';
+import { buildModel } from '../src/apps/demo/build.js';
+import { REC_QUANTIZE } from '../src/apps/demo/ocr-specs.js';
+
+function randomBatch(shape: number[], seed: number): Float32Array {
+  let s = seed;
+  return Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => { s = (Math.imul(s, 1103515245) + 12345) >>> 0; return (s / 2 ** 32) * 2 - 1; });
+}
 
 async function compiled(asset: 'ppocr-rec' | 'ppocr-det', shape: number[]): Promise<Graph> {
   const g: IrGraph = importOnnx(readAsset(asset), { fileName: assetPath(asset), inputShapes: { x: shape } });
   const inp = g.ops.find((o) => o.type === 'data')!;
-  const n = inp.output.shape.reduce((a, b) => a * b, 1);
-  let s = 7;
-  const batches = [0, 1].map(() => ({ [inp.name]: { shape: inp.output.shape, data: Float32Array.from({ length: n }, () => { s = (Math.imul(s, 1103515245) + 12345) >>> 0; return (s / 2 ** 32) * 2 - 1; }) } }));
+  const batches = [7, 8].map((seed) => ({ [inp.name]: { shape: inp.output.shape, data: randomBatch(inp.output.shape, seed) } }));
   const q = await quantize(g, batches, { skipReport: true, biasCorrection: false });
   return Graph.deserialize(compile(q.graph, 'kv260').xmodel);
 }
@@ -54,7 +61,14 @@ const cpuOf = (g: Graph): Subgraph => g.getRootSubgraph().toposortChildSubgraph(
 export async function run(ctx: BenchContext): Promise<BenchResult[]> {
   ctx.progress('quantize + compile PP-OCRv4 rec');
   const rec = await compiled('ppocr-rec', [1, 3, 48, 320]);
-  const out = [await cpuSubgraph(ctx, 'PP-OCRv4 rec 48×320 (SVTR neck + CTC head)', cpuOf(rec))];
+  const out = [await cpuSubgraph(ctx, 'PP-OCRv4 rec 48×320 (SVTR neck + CTC head, INT8 projections)', cpuOf(rec))];
+  ctx.progress('build PP-OCRv4 rec with the demo recipe');
+  const demoRec = await buildModel({
+    name: 'rec', onnx: readAsset('ppocr-rec'), input: 'x', shapeNchw: [1, 3, 48, 320], target: 'kv260', version: 'bench',
+    calib: [7, 8].map((seed) => ({ shape: [1, 48, 320, 3], data: randomBatch([1, 48, 320, 3], seed) })),
+    quantize: { ...REC_QUANTIZE, biasCorrection: false }, floatCpuOps: true,
+  });
+  out.push(await cpuSubgraph(ctx, "PP-OCRv4 rec 48×320 (demo recipe: the neck's CPU ops kept float)", cpuOf(demoRec.graph)));
   ctx.progress('quantize + compile PP-OCRv4 det');
   const det = await compiled('ppocr-det', ctx.quick ? [1, 3, 320, 320] : [1, 3, 640, 640]);
   out.push(await cpuSubgraph(ctx, `PP-OCRv4 det ${ctx.quick ? 320 : 640}² (sigmoid head)`, cpuOf(det)));
