@@ -22,6 +22,7 @@ import { subgraphTensors } from '../../src/runtime/subgraph-ir.js';
 import { readAsset, assetPath, packageDir } from '../../src/runtime/node/assets.js';
 import { readImage } from '../../src/apps/node/image-io.js';
 import { recTensor } from '../../src/apps/ocr/pipeline.js';
+import { buildModel } from '../../src/apps/demo/build.js';
 import { DPU_ROUND } from '../../src/kernels/ref/int8/arith.js';
 import { setFloatWasmEnabled } from '../../src/kernels/ref/float/wasm/instance.js';
 
@@ -257,6 +258,16 @@ test('real PP-OCRv4 rec (KV260): the SVTR neck + CTC head CPU subgraph is byte-e
   const real = compareCpuSubgraph(cpu, cIn as (Int8Array | Float32Array)[], 3);
   const rand = compareCpuSubgraph(cpu, randomInputs(cpu), 1);
   console.log(`PP-OCRv4 rec CPU subgraph ms/call: ref ${real.ref.toFixed(1)}, run ${real.run.toFixed(1)} (first run call ${real.runFirst.toFixed(1)}); random inputs ref ${rand.ref.toFixed(1)} run ${rand.runFirst.toFixed(1)}`);
+});
+
+test("real PP-OCRv4 rec built like the demo (buildModel floatCpuOps: the neck's CPU ops kept float): its CPU subgraph is byte-equal in run and ref", async () => {
+  let s = 11;
+  const calib = [0, 1].map(() => ({ shape: [1, 48, 320, 3], data: Float32Array.from({ length: 48 * 320 * 3 }, () => { s = (Math.imul(s, 1103515245) + 12345) >>> 0; return (s / 2 ** 32) * 2 - 1; }) }));
+  const b = await buildModel({ name: 'rec', onnx: readAsset('ppocr-rec'), input: 'x', shapeNchw: [1, 3, 48, 320], calib, target: 'kv260', version: 'test', quantize: { biasCorrection: false }, floatCpuOps: true });
+  const cpus = cpuSubgraphs(b.graph);
+  assert.equal(cpus.length, 1);
+  const r = compareCpuSubgraph(cpus[0]!, randomInputs(cpus[0]!), 2);
+  console.log(`PP-OCRv4 rec (float CPU ops) CPU subgraph ms/call: ref ${r.ref.toFixed(1)}, run ${r.run.toFixed(1)}`);
 });
 
 test('real PP-OCRv4 det (160², sigmoid head) and CenterNet (512², bilinear resizes, concats, SE block, heads) CPU subgraphs: byte-equal in run and ref', async () => {
