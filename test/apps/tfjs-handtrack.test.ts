@@ -8,7 +8,8 @@
  * Oracle: the WHOLE TF.js model (its own pre-processing loop, Postprocessor decode and
  * BatchMultiClassNonMaxSuppression) run by @tensorflow/tfjs (CPU) on the same letterboxed 320×320 uint8
  * pixels. Test photos: six crops with hands of Human's assets/samples.jpg and screenshot-facedetect.jpg
- * (crop boxes written below, chosen once by looking at the images); calibration on five other photos.
+ * (crop boxes written below, chosen once by looking at the images); calibration on 15 other images.
+ * INT8 detections = what `dpuflow run` prints (score > 0.25 after the model's per-class NMS).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -46,7 +47,12 @@ const TEST_CROPS: [string, number, number, number, number, string][] = [
   ['screenshot-facedetect.jpg', 0, 88, 104, 160, 'group-two'],
   ['screenshot-facedetect.jpg', 706, 80, 94, 180, 'group-pool'],
 ];
-const CALIB = [path.join(ASSETS, 'screenshot-vrm.jpg'), path.join(ASSETS, 'screenshot-faceid.jpg'), path.join(SKIMAGE, 'horse.png'), path.join(SKIMAGE, 'astronaut.png'), path.join(SKIMAGE, 'coffee.png')];
+/** Calibration: 15 images, none of them a test crop — other photos, and regions of the two sheets that do not overlap the test crops. */
+const CALIB_FILES = [path.join(ASSETS, 'screenshot-vrm.jpg'), path.join(ASSETS, 'screenshot-faceid.jpg'), ...['horse', 'astronaut', 'coffee', 'chelsea', 'motorcycle_left', 'camera'].map((n) => path.join(SKIMAGE, `${n}.png`))];
+const CALIB_CROPS: [string, number, number, number, number][] = [
+  ['samples.jpg', 0, 0, 160, 157], ['samples.jpg', 160, 0, 160, 157], ['samples.jpg', 545, 0, 250, 157], ['samples.jpg', 795, 0, 200, 157], ['samples.jpg', 1000, 0, 280, 157],
+  ['samples.jpg', 0, 200, 1280, 400], ['screenshot-facedetect.jpg', 0, 430, 800, 210],
+];
 
 type Tf = typeof import('@tensorflow/tfjs');
 type GraphModel = Awaited<ReturnType<Tf['loadGraphModel']>>;
@@ -133,16 +139,20 @@ test('handtrack decode: generated anchors = the model\'s Decode constants (withi
   assert.ok(dScore <= 1e-4, `scores: ${dScore}`);
 });
 
-test('handtrack INT8 (dpuflow compile --calib, B4096) through `dpuflow run --task detect --head handtrack` vs the whole TF.js FP32 model: ≥ 90% of its detections ≥ 0.3 matched (IoU ≥ 0.5, same class)', { skip: haveSkimage ? false : 'python3-skimage data not installed' }, async () => {
+test('handtrack INT8 (dpuflow quantize --calib --split-depthwise-groups 8, compile B4096) through `dpuflow run --task detect --head handtrack` vs the whole TF.js FP32 model: ≥ 90% of its detections ≥ 0.3 matched (IoU ≥ 0.5, same class)', { skip: haveSkimage ? false : 'python3-skimage data not installed' }, async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dpuflow-hand-'));
   try {
     const calib = path.join(dir, 'calib');
     const photos = path.join(dir, 'photos');
     fs.mkdirSync(calib);
     fs.mkdirSync(photos);
-    for (const f of CALIB) await sharp(f).png().toFile(path.join(calib, `${path.basename(f, path.extname(f))}.png`));
+    for (const f of CALIB_FILES) await sharp(f).png().toFile(path.join(calib, `${path.basename(f, path.extname(f))}.png`));
+    for (const [f, left, top, width, height] of CALIB_CROPS) await sharp(path.join(ASSETS, f)).extract({ left, top, width, height }).png().toFile(path.join(calib, `${path.basename(f, '.jpg')}-${left}-${top}.png`));
     for (const [f, left, top, width, height, name] of TEST_CROPS) await sharp(path.join(ASSETS, f)).extract({ left, top, width, height }).png().toFile(path.join(photos, `${name}.png`));
-    const c = spawnSync(process.execPath, [bin, 'compile', MODEL, '--calib', calib, '--start-at', `${START}=1x320x320x3`, '--output', OUTPUTS.join(','), '--preprocess', 'resize=320x320,half', '--arch', 'B4096', '--out', path.join(dir, 'out'), '--json'], { encoding: 'utf8' });
+    // the recipe: --split-depthwise-groups 8 (per-group weight fix points for the BN-folded depthwise convs)
+    const q = spawnSync(process.execPath, [bin, 'quantize', MODEL, '--calib', calib, '--start-at', `${START}=1x320x320x3`, '--output', OUTPUTS.join(','), '--preprocess', 'resize=320x320,half', '--split-depthwise-groups', '8', '--out', path.join(dir, 'q')], { encoding: 'utf8' });
+    assert.equal(q.status, 0, q.stderr);
+    const c = spawnSync(process.execPath, [bin, 'compile', path.join(dir, 'q', 'handtrack_int.xmodel'), '--arch', 'B4096', '--out', path.join(dir, 'out'), '--json'], { encoding: 'utf8' });
     assert.equal(c.status, 0, c.stderr);
     const comp = JSON.parse(c.stdout) as { output: string; subgraphs: { device: string }[]; cpuOps?: { type: string }[] };
     const r = spawnSync(process.execPath, [bin, 'run', comp.output, '--task', 'detect', '--head', 'handtrack', '--input', photos, '--mode', 'run', '--json'], { encoding: 'utf8' });
