@@ -55,9 +55,12 @@ export interface SplitDepthwiseOptions {
   align?: number;
   /** Only these depthwise ops (by name); default every match. */
   only?: string[];
-  /** When X also feeds other ops: 'concat' (default) joins the X_k outputs by a concat in the same sorted order
-   * (X_k then share one output fix point) and permutes X's other consumers like D's; 'skip' leaves the block. */
-  sharedProducer?: 'concat' | 'skip';
+  /** When X also feeds other ops: 'duplicate' (default) keeps X for them and adds the X_k for the branches (X's
+   * MACs twice, but each X_k keeps its own output fix point — MobileNetV3's stem feeds the first depthwise conv and
+   * a residual add, and its small channels need their own fix point); 'concat' joins the X_k outputs by a concat in
+   * the same sorted order for the other consumers (no extra MACs, but the X_k then share the concat's output fix
+   * point) and permutes those consumers like D's; 'skip' leaves the block. */
+  sharedProducer?: 'concat' | 'duplicate' | 'skip';
 }
 
 /** Channel sort keys: D's per-channel max|w| ('depthwise'), X's output-channel max|w| ('producer'), or D's input
@@ -87,7 +90,7 @@ export function depthwiseInputRanges(g: Graph, batches: Record<string, TensorVal
 }
 
 export interface SplitDepthwiseResult {
-  /** `sharedProducer`: X had other consumers (now reading the concat of the X_k). */
+  /** `sharedProducer`: X had other consumers (they keep X, or read the concat of the X_k with sharedProducer 'concat'). */
   split: { depthwise: string; producer: string; groups: number; spread: number; sizes: number[]; sharedProducer: boolean }[];
   skipped: { depthwise: string; reason: string }[];
 }
@@ -387,7 +390,8 @@ export function splitDepthwiseGroups(g: Graph, options: number | SplitDepthwiseO
     const spread = nz.length ? Math.max(...nz) / Math.min(...nz) : 1;
     if (spread < minSpread) { skip(`channel max|w| spread ${spread.toFixed(1)}× < ${minSpread}×`); continue; }
     if (g.outputs.includes(d.name)) { skip('its output is a graph output'); continue; }
-    const pc = producerChain(g, d, ops, cons, (o.sharedProducer ?? 'concat') === 'concat');
+    const sharedMode = o.sharedProducer ?? 'duplicate';
+    const pc = producerChain(g, d, ops, cons, sharedMode !== 'skip');
     if ('reason' in pc) { skip(pc.reason); continue; }
     const plan = permutationPlan(g, d.name);
     if ('reason' in plan) { skip(`its output channels cannot be permuted: ${plan.reason}`); continue; }
@@ -397,7 +401,7 @@ export function splitDepthwiseGroups(g: Graph, options: number | SplitDepthwiseO
     if (touched) { skip(`permuting its output would also permute '${touched}' inside the block`); continue; }
     // X shared with other consumers: X becomes the concat of the X_k (same order) and its other consumers are permuted too
     let planX: PermutationPlan | undefined;
-    if (shared) {
+    if (shared && sharedMode === 'concat') {
       const px = permutationPlan(g, x.name, new Set([(chain[0] ?? d).name]));
       if ('reason' in px) { skip(`its producer '${x.name}' has other consumers that cannot take permuted channels: ${px.reason}`); continue; }
       inBlock.add(d.name);
@@ -474,9 +478,9 @@ export function splitDepthwiseGroups(g: Graph, options: number | SplitDepthwiseO
       newOps.push(dk);
       branchOut.push(dk.name);
     });
-    if (shared) newOps.push({ name: x.name, type: 'concat', inputs: xOut, attrs: { axis: x.output.shape.length - 1 }, output: { ...x.output, shape: [...x.output.shape] } });
+    if (shared && sharedMode === 'concat') newOps.push({ name: x.name, type: 'concat', inputs: xOut, attrs: { axis: x.output.shape.length - 1 }, output: { ...x.output, shape: [...x.output.shape] } });
     newOps.push({ name: d.name, type: 'concat', inputs: branchOut, attrs: { axis: d.output.shape.length - 1 }, output: { ...d.output, shape: [...d.output.shape] } });
-    const dead = new Set([x.name, d.name, ...chain.map((e) => e.name)]);
+    const dead = new Set([...(shared && sharedMode === 'duplicate' ? [] : [x.name]), d.name, ...chain.map((e) => e.name)]);
     const at = g.ops.findIndex((op) => op.name === x.name);
     const after = g.ops.slice(at).find((op) => !dead.has(op.name));
     const rest = g.ops.filter((op) => !dead.has(op.name));

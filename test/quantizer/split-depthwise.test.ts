@@ -53,6 +53,26 @@ function seBlock(h: number): Graph {
   };
 }
 
+/** MobileNetV3's first block: stem 3×3 (HSWISH) → depthwise (RELU) → project; add(project, stem) → out; stem → side conv. */
+function stemBlock(h: number): Graph {
+  const t = (n: string, type: string, ins: string[], shape: number[], attrs: Op['attrs'] = {}): Op => ({ name: n, type, inputs: ins, attrs, output: { shape, dtype: 'float32' } });
+  const rnd = seeded(21);
+  const wd = randArray(9 * M, rnd);
+  for (let i = 0; i < wd.length; i++) wd[i] = (wd[i] as number) * 2 ** ((i * 5) % M % 6);
+  return {
+    name: 'stem', inputs: ['x'], outputs: ['out', 'side'], meta: {},
+    ops: [
+      data(h), constOp('ws', [M, 3, 3, C], randArray(M * 9 * C, rnd)), constOp('bs', [M], randArray(M, rnd, 0.2)), conv('stem', 'x', 'ws', 'bs', h, M, 3, 'HSWISH'),
+      constOp('wd', [1, 3, 3, M], wd), constOp('bd', [M], randArray(M, rnd, 0.3)),
+      t('dw', 'depthwise-conv2d', ['stem', 'wd', 'bd'], [1, h, h, M], { kernel: [3, 3], stride: [1, 1], dilation: [1, 1], pad: [1, 1, 1, 1], nonlinear: 'RELU' }),
+      constOp('wp', [M, 1, 1, M], randArray(M * M, rnd)), constOp('bp', [M], randArray(M, rnd, 0.1)), conv('project', 'dw', 'wp', 'bp', h, M, 1),
+      t('sum', 'add', ['project', 'stem'], [1, h, h, M]),
+      constOp('wo', [K, 1, 1, M], randArray(K * M, rnd)), constOp('bo', [K], randArray(K, rnd, 0.1)), conv('out', 'sum', 'wo', 'bo', h, K, 1),
+      constOp('wq', [K, 1, 1, M], randArray(K * M, rnd)), constOp('bq', [K], randArray(K, rnd, 0.1)), conv('side', 'stem', 'wq', 'bq', h, K, 1),
+    ],
+  };
+}
+
 function maxDiff(a: Graph, b: Graph, h: number, seed = 3): { diff: number; max: number } {
   const feeds: Record<string, TensorValue> = { x: { shape: [1, h, h, C], data: randArray(h * h * C, seeded(seed), 2) } };
   const ya = runFloat(a, feeds)[a.outputs[0] as string]!.data;
@@ -104,7 +124,7 @@ function runBoth(a: Graph, b: Graph, h: number, c: number): void {
   }
 }
 
-test('splitDepthwiseGroups: a residual add on the depthwise output is permuted backward through its other conv; a shared producer becomes a concat of its branches', () => {
+test('splitDepthwiseGroups: a residual add on the depthwise output is permuted backward through its other conv; a shared producer is duplicated (or joined by a concat)', () => {
   // the depthwise output also feeds add(dw, e2) with e2 = conv(x): e2's output channels are permuted too
   const g = seBlock(6);
   g.ops.splice(g.ops.findIndex((o) => o.name === 'pool'), 0, constOp('we2', [M, 1, 1, C], randArray(M * C, seeded(8))), conv('e2', 'x', 'we2', 'be', 6, M, 1),
@@ -119,24 +139,16 @@ test('splitDepthwiseGroups: a residual add on the depthwise output is permuted b
   // MobileNetV3's first block: stem conv (HSWISH) → depthwise (RELU) → project, and add(project, stem) → conv.
   // The stem has two consumers: its branches are joined by a concat (named like the stem) for the add, whose
   // other operand (project) gets its output channels permuted and whose consumer its input axis.
-  const t = (n: string, type: string, ins: string[], shape: number[], attrs: Op['attrs'] = {}): Op => ({ name: n, type, inputs: ins, attrs, output: { shape, dtype: 'float32' } });
-  const rnd = seeded(21);
-  const wd = randArray(9 * M, rnd);
-  for (let i = 0; i < wd.length; i++) wd[i] = (wd[i] as number) * 2 ** ((i * 5) % M % 6);
-  const stem: Graph = {
-    name: 'stem', inputs: ['x'], outputs: ['out', 'side'], meta: {},
-    ops: [
-      data(6), constOp('ws', [M, 3, 3, C], randArray(M * 9 * C, rnd)), constOp('bs', [M], randArray(M, rnd, 0.2)), conv('stem', 'x', 'ws', 'bs', 6, M, 3, 'HSWISH'),
-      constOp('wd', [1, 3, 3, M], wd), constOp('bd', [M], randArray(M, rnd, 0.3)),
-      t('dw', 'depthwise-conv2d', ['stem', 'wd', 'bd'], [1, 6, 6, M], { kernel: [3, 3], stride: [1, 1], dilation: [1, 1], pad: [1, 1, 1, 1], nonlinear: 'RELU' }),
-      constOp('wp', [M, 1, 1, M], randArray(M * M, rnd)), constOp('bp', [M], randArray(M, rnd, 0.1)), conv('project', 'dw', 'wp', 'bp', 6, M, 1),
-      t('sum', 'add', ['project', 'stem'], [1, 6, 6, M]),
-      constOp('wo', [K, 1, 1, M], randArray(K * M, rnd)), constOp('bo', [K], randArray(K, rnd, 0.1)), conv('out', 'sum', 'wo', 'bo', 6, K, 1),
-      constOp('wq', [K, 1, 1, M], randArray(K * M, rnd)), constOp('bq', [K], randArray(K, rnd, 0.1)), conv('side', 'stem', 'wq', 'bq', 6, K, 1),
-    ],
-  };
+  const stem = stemBlock(6);
+  // default 'duplicate': the stem stays for the add and the side conv; its 4 branch copies feed the depthwise groups
+  const du = cloneGraph(stem);
+  const rd = splitDepthwiseGroups(du, 4);
+  assert.deepEqual(rd.split.map((x) => [x.depthwise, x.producer, x.sharedProducer]), [['dw', 'stem', true]]);
+  assert.equal(du.ops.find((o) => o.name === 'stem')!.type, 'conv2d');
+  assert.equal(du.ops.filter((o) => o.type === 'conv2d' && o.name.startsWith('stem_g')).length, 4);
+  runBoth(stem, du, 6, C);
   const st = cloneGraph(stem);
-  const r = splitDepthwiseGroups(st, 4);
+  const r = splitDepthwiseGroups(st, { groups: 4, sharedProducer: 'concat' });
   assert.deepEqual(r.split.map((x) => [x.depthwise, x.producer, x.sharedProducer]), [['dw', 'stem', true]]);
   assert.equal(st.ops.find((o) => o.name === 'stem')!.type, 'concat');
   assert.equal(st.ops.find((o) => o.name === 'dw')!.type, 'concat');
@@ -165,7 +177,7 @@ test('splitDepthwiseGroups leaves a block alone, with the reason, when its outpu
   assert.throws(() => splitDepthwiseGroups(seBlock(6), 1), (e: unknown) => e instanceof QuantizeError && e.code === 'E_Q_OPTION');
 });
 
-test('quantized SE block with splitDepthwiseGroups 4: one DPU subgraph; our mc_code on the simulator equals the INT8 reference (DPU-legal)', async () => {
+test('quantized SE block and stem block with splitDepthwiseGroups 4: one DPU subgraph each; our mc_code on the simulator equals the INT8 reference (DPU-legal)', async () => {
   installDpuRules();
   const g = seBlock(16);
   const batches = [1, 2].map((sd) => ({ x: { shape: [1, 16, 16, C], data: randArray(16 * 16 * C, seeded(sd), 2) } }));
@@ -174,4 +186,9 @@ test('quantized SE block with splitDepthwiseGroups 4: one DPU subgraph; our mc_c
   const { report } = runPipeline(r.graph, toCompilerArch('B4096'), { until: 'partition' });
   assert.equal(report.counts.dpu, 1, `DPU subgraphs: ${JSON.stringify(report.counts)}`);
   assert.ok(checkBitExact(r.graph, 'B4096') >= 1);
+  // the stem block: a duplicated shared producer, a residual add, a second graph output
+  const st = await quantize(stemBlock(16), batches, { skipReport: true, biasCorrection: false, splitDepthwiseGroups: 4 });
+  assert.equal(st.graph.ops.filter((o) => o.type === 'conv2d' && o.name.startsWith('stem_g')).length, 4);
+  assert.equal(runPipeline(st.graph, toCompilerArch('B4096'), { until: 'partition' }).report.counts.dpu, 1);
+  assert.ok(checkBitExact(st.graph, 'B4096') >= 2);
 });
