@@ -39,6 +39,7 @@
 
 #define VNNI_TARGET __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx512vnni")))
 #define AVX2_TARGET __attribute__((target("avx2")))
+#define VNNI_INLINE VNNI_TARGET inline __attribute__((always_inline))
 
 namespace {
 
@@ -106,12 +107,12 @@ inline int32_t stage1b(const Stage& st, int32_t acc, int32_t b) {
 inline int32_t stage1(const Stage& st, int32_t acc, int o) { return stage1b(st, acc, st.bias[o]); }
 
 // The exact stage (stage1) on 8 int64 lanes: every mode, any shift_bias sign, no overflow proof needed.
-VNNI_TARGET inline __m512i sr64(__m512i v, int s) {
+VNNI_INLINE __m512i sr64(__m512i v, int s) {
   if (s > 0) return _mm512_sra_epi64(_mm512_add_epi64(v, _mm512_set1_epi64(int64_t(1) << (s - 1))), _mm_cvtsi32_si128(s));
   if (s == 0) return v;
   return _mm512_sll_epi64(v, _mm_cvtsi32_si128(-s));
 }
-VNNI_TARGET inline __m512i sat64(__m512i v) {
+VNNI_INLINE __m512i sat64(__m512i v) {
   return _mm512_min_epi64(_mm512_max_epi64(v, _mm512_set1_epi64(-128)), _mm512_set1_epi64(127));
 }
 VNNI_TARGET inline __m128i stage8x64(const Stage& st, __m512i a) {
@@ -174,6 +175,48 @@ VNNI_TARGET inline void stage16(const Stage& st, __m512i v, int o, int8_t* out, 
   _mm_mask_storeu_epi8(out, m, stage16v(st, v, _mm512_maskz_loadu_epi32(m, st.bias + o)));
 }
 
+// The fast stage folded into one vector per 16 channels: B = bias − corr (+ 2^(cut−1) for NONE / RELU /
+// RELU6: relu(v + h) >> cut == (relu(v) + h) >> cut when h < 2^cut, and the RELU6 bound moves by h).
+// kind: 0 NONE, 1 RELU, 2 RELU6, 3 LEAKY (B = bias − corr, the leaky formulas); −1: the exact path.
+struct Fold {
+  int kind;
+  int32_t hi;  // RELU6: six + 2^(cut−1)
+};
+inline Fold foldOf(const Stage& st) {
+  if (!st.fast || st.cut < 0 || st.accShift != 0 || st.mode > 3) return {-1, 0};
+  if (st.mode == 2) {
+    const int64_t hi = st.six + (st.cut > 0 ? int64_t(1) << (st.cut - 1) : 0);
+    if (hi >= (int64_t(1) << 31)) return {-1, 0};
+    return {2, int32_t(hi)};
+  }
+  return {st.mode, 0};
+}
+VNNI_INLINE __m512i foldBias(const Stage& st, const Fold& f, __m512i bias, __m512i corr) {
+  const __m512i b = _mm512_sub_epi32(bias, corr);
+  return f.kind <= 2 && st.cut > 0 ? _mm512_add_epi32(b, _mm512_set1_epi32(1 << (st.cut - 1))) : b;
+}
+// v = acc + B → int32 lanes whose saturation to int8 is the output
+VNNI_INLINE __m512i foldStage(const Stage& st, const Fold& f, __m512i v) {
+  const __m128i cnt = _mm_cvtsi32_si128(st.cut);
+  switch (f.kind) {
+    case 0: return _mm512_sra_epi32(v, cnt);
+    case 1: return _mm512_sra_epi32(_mm512_max_epi32(v, _mm512_setzero_si512()), cnt);
+    case 2: return _mm512_sra_epi32(_mm512_min_epi32(_mm512_max_epi32(v, _mm512_setzero_si512()), _mm512_set1_epi32(f.hi)), cnt);
+    default: {
+      const __m512i hp = _mm512_set1_epi32(st.cut > 0 ? 1 << (st.cut - 1) : 0);
+      const __m512i hn = _mm512_set1_epi32(1 << (st.cut + 7));
+      const __m512i p = _mm512_sra_epi32(_mm512_add_epi32(v, hp), cnt);
+      const __m512i q = _mm512_sra_epi32(_mm512_add_epi32(_mm512_mullo_epi32(v, _mm512_set1_epi32(int32_t(st.leaky))), hn), _mm_cvtsi32_si128(st.cut + 8));
+      return _mm512_mask_blend_epi32(_mm512_cmplt_epi32_mask(v, _mm512_setzero_si512()), p, q);
+    }
+  }
+}
+// four int32 vectors r0..r3 → 64 saturated int8: byte 16L + 4b + i = lane L dword i of r_b
+VNNI_INLINE __m512i packs4(__m512i r0, __m512i r1, __m512i r2, __m512i r3) {
+  return _mm512_packs_epi16(_mm512_packs_epi32(r0, r1), _mm512_packs_epi32(r2, r3));
+}
+inline __mmask64 mask64(int n) { return n >= 64 ? ~__mmask64(0) : ((__mmask64(1) << n) - 1); }
+
 // dst[i] = src[i] ^ 0x80 (int8 x → u8 x + 128)
 VNNI_TARGET void xor80(uint8_t* dst, const uint8_t* src, size_t n) {
   const __m512i k = _mm512_set1_epi8(char(0x80));
@@ -229,11 +272,40 @@ VNNI_TARGET void convTile(const ConvWeights& W, const ConvGeo& g, const Stage& s
     }
   }
   const int OC = W.OC;
+  const Fold f = foldOf(st);
+  if (f.kind < 0) {
+    for (int b = 0; b < NB; b++) {
+      const int o = (ob + b) * 16;
+      const __m512i corr = _mm512_loadu_si512(W.corr.data() + o);
+      const int n = std::min(16, OC - o);
+      for (int p = 0; p < P; p++) stage16(st, _mm512_sub_epi32(acc[p][b], corr), o, g.out + size_t(pix0 + p) * OC + o, n);
+    }
+    return;
+  }
+  __m512i B[NB];
   for (int b = 0; b < NB; b++) {
     const int o = (ob + b) * 16;
-    const __m512i corr = _mm512_loadu_si512(W.corr.data() + o);
     const int n = std::min(16, OC - o);
-    for (int p = 0; p < P; p++) stage16(st, _mm512_sub_epi32(acc[p][b], corr), o, g.out + size_t(pix0 + p) * OC + o, n);
+    const __mmask16 m = n >= 16 ? __mmask16(0xffff) : __mmask16((1u << n) - 1);
+    B[b] = foldBias(st, f, _mm512_maskz_loadu_epi32(m, st.bias + o), _mm512_loadu_si512(W.corr.data() + o));
+  }
+  if constexpr (NB == 4) {
+    // 64 channels per pixel: two packs and one dword permute (packs interleave the 128-bit lanes)
+    const __m512i perm = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
+    const __mmask64 m = mask64(OC - ob * 16);
+    for (int p = 0; p < P; p++) {
+      const __m512i z = packs4(foldStage(st, f, _mm512_add_epi32(acc[p][0], B[0])), foldStage(st, f, _mm512_add_epi32(acc[p][1], B[1])),
+                               foldStage(st, f, _mm512_add_epi32(acc[p][2], B[2])), foldStage(st, f, _mm512_add_epi32(acc[p][3], B[3])));
+      _mm512_mask_storeu_epi8(g.out + size_t(pix0 + p) * OC + ob * 16, m, _mm512_permutexvar_epi32(perm, z));
+    }
+  } else {
+    for (int b = 0; b < NB; b++) {
+      const int o = (ob + b) * 16;
+      const int n = std::min(16, OC - o);
+      const __mmask16 m = n >= 16 ? __mmask16(0xffff) : __mmask16((1u << n) - 1);
+      for (int p = 0; p < P; p++)
+        _mm_mask_storeu_epi8(g.out + size_t(pix0 + p) * OC + o, m, _mm512_cvtsepi32_epi8(foldStage(st, f, _mm512_add_epi32(acc[p][b], B[b]))));
+    }
   }
 }
 
@@ -281,32 +353,39 @@ struct DwGeo {
   int8_t* out;
 };
 
-VNNI_TARGET inline __m512i dwSource(const DwGeo& g, int y, int xs, int c0, __mmask64 cm) {
-  const __m512i k80 = _mm512_set1_epi8(char(0x80));
-  if (y < 0 || y >= g.H || xs < 0 || xs >= g.W) return k80;
-  return _mm512_xor_si512(_mm512_maskz_loadu_epi8(cm, g.x + (size_t(y) * g.W + xs) * g.C + c0), k80);
-}
+// columns of the padded input the expansion reads (taps ≥ kw included, their weights are 0)
+inline int dwRowCols(int OW, int sw, int dw, int KW4) { return (OW - 1) * sw + (4 * KW4 - 1) * dw + 1; }
 
-// expands input row y (unpadded coordinates, may be outside) into dst [OW][KW4][4][64]
-VNNI_TARGET void dwExpand(const DwGeo& g, int KW4, int y, int c0, uint8_t* dst) {
+// expands input row y (unpadded coordinates, may be outside) into dst [OW][KW4][4][64]; rowbuf
+// (dwRowCols × 64 bytes, 64-aligned) receives the row's 64 channels as u8 with the padding first
+VNNI_TARGET void dwExpand(const DwGeo& g, int KW4, int y, int c0, uint8_t* dst, uint8_t* rowbuf) {
   const int nc = std::min(64, g.C - c0);
-  const __mmask64 cm = nc >= 64 ? ~__mmask64(0) : ((__mmask64(1) << nc) - 1);
+  const __mmask64 cm = mask64(nc);
   const __m512i k80 = _mm512_set1_epi8(char(0x80));
-  const bool rowOut = y < 0 || y >= g.H;
-  for (int ox = 0; ox < g.OW; ox++) {
-    for (int gq = 0; gq < KW4; gq++) {
-      __m512i s[4];
-      for (int t = 0; t < 4; t++) {
-        const int tap = gq * 4 + t;
-        s[t] = rowOut || tap >= g.kw ? k80 : dwSource(g, y, ox * g.sw + tap * g.dw - g.pl, c0, cm);
-      }
-      const __m512i a = _mm512_unpacklo_epi8(s[0], s[1]), b = _mm512_unpackhi_epi8(s[0], s[1]);
-      const __m512i c = _mm512_unpacklo_epi8(s[2], s[3]), d = _mm512_unpackhi_epi8(s[2], s[3]);
-      uint8_t* e = dst + (size_t(ox) * KW4 + gq) * 256;
-      _mm512_storeu_si512(e, _mm512_unpacklo_epi16(a, c));
-      _mm512_storeu_si512(e + 64, _mm512_unpackhi_epi16(a, c));
-      _mm512_storeu_si512(e + 128, _mm512_unpacklo_epi16(b, d));
-      _mm512_storeu_si512(e + 192, _mm512_unpackhi_epi16(b, d));
+  const int cols = dwRowCols(g.OW, g.sw, g.dw, KW4);
+  if (y < 0 || y >= g.H) {
+    for (int xp = 0; xp < cols; xp++) _mm512_store_si512(rowbuf + size_t(xp) * 64, k80);
+  } else {
+    const int8_t* src = g.x + size_t(y) * g.W * g.C + c0;
+    const int x0 = std::min(cols, g.pl), x1 = std::min(cols, g.pl + g.W);
+    int xp = 0;
+    for (; xp < x0; xp++) _mm512_store_si512(rowbuf + size_t(xp) * 64, k80);
+    for (; xp < x1; xp++) _mm512_store_si512(rowbuf + size_t(xp) * 64, _mm512_xor_si512(_mm512_maskz_loadu_epi8(cm, src + size_t(xp - g.pl) * g.C), k80));
+    for (; xp < cols; xp++) _mm512_store_si512(rowbuf + size_t(xp) * 64, k80);
+  }
+  const size_t tstep = size_t(g.dw) * 64, ostep = size_t(g.sw) * 64;
+  for (int gq = 0; gq < KW4; gq++) {
+    const uint8_t* r = rowbuf + size_t(gq) * 4 * tstep;
+    uint8_t* e = dst + size_t(gq) * 256;
+    for (int ox = 0; ox < g.OW; ox++, r += ostep, e += size_t(KW4) * 256) {
+      const __m512i s0 = _mm512_load_si512(r), s1 = _mm512_load_si512(r + tstep);
+      const __m512i s2 = _mm512_load_si512(r + 2 * tstep), s3 = _mm512_load_si512(r + 3 * tstep);
+      const __m512i a = _mm512_unpacklo_epi8(s0, s1), b = _mm512_unpackhi_epi8(s0, s1);
+      const __m512i c = _mm512_unpacklo_epi8(s2, s3), d = _mm512_unpackhi_epi8(s2, s3);
+      _mm512_store_si512(e, _mm512_unpacklo_epi16(a, c));
+      _mm512_store_si512(e + 64, _mm512_unpackhi_epi16(a, c));
+      _mm512_store_si512(e + 128, _mm512_unpacklo_epi16(b, d));
+      _mm512_store_si512(e + 192, _mm512_unpackhi_epi16(b, d));
     }
   }
 }
@@ -314,65 +393,73 @@ VNNI_TARGET void dwExpand(const DwGeo& g, int KW4, int y, int c0, uint8_t* dst) 
 // channel (within the group of 64) held by lane position q (0..63) of E_m: m = q / 16, L = (q % 16) / 4, i = q % 4
 inline int dwLaneChannel(int m, int q16) { return 16 * (q16 / 4) + 4 * m + (q16 % 4); }
 
-// output row oy of channel group cg; rows[ky] = expanded row oy·sh + ky·dh
-template <int KH, int KW4>
-VNNI_TARGET void dwRowV(const ConvWeights& W, const DwGeo& g, const Stage& st, int cg, const uint8_t* const* rows, const __m512i* bias, int8_t* orow) {
-  const int kh = KH ? KH : W.kh, kw4 = KW4 ? KW4 : W.KW4;
-  const int8_t* wq = W.dwq.data() + size_t(cg) * W.kh * W.KW4 * 256;
-  const int32_t* cr = W.dwcorr.data() + size_t(cg) * 64;
-  const int c0 = cg * 64, nc = std::min(64, g.C - c0);
-  const __mmask64 om = nc >= 64 ? ~__mmask64(0) : ((__mmask64(1) << nc) - 1);
+// 64 channels of one output pixel from the 4 accumulators (lane order of E_m)
+VNNI_INLINE void dwEmit(const Stage& st, const Fold& f, const __m512i* acc, const __m512i* B, const __m512i* corr, int8_t* o, __mmask64 om) {
+  if (f.kind >= 0) {
+    // the packs undo the lane order of E_m: 64 channels in order
+    const __m512i z = packs4(foldStage(st, f, _mm512_add_epi32(acc[0], B[0])), foldStage(st, f, _mm512_add_epi32(acc[1], B[1])),
+                             foldStage(st, f, _mm512_add_epi32(acc[2], B[2])), foldStage(st, f, _mm512_add_epi32(acc[3], B[3])));
+    _mm512_mask_storeu_epi8(o, om, z);
+    return;
+  }
   const __m512i perm = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
-  __m512i corr[4];
-  for (int m = 0; m < 4; m++) corr[m] = _mm512_loadu_si512(cr + m * 16);
-  const size_t es = size_t(kw4) * 256;  // bytes per output column in an expanded row
-  int ox = 0;
-  for (; ox + 2 <= g.OW; ox += 2) {
-    __m512i acc[2][4];
-    for (int q = 0; q < 2; q++)
-      for (int m = 0; m < 4; m++) acc[q][m] = _mm512_setzero_si512();
-    for (int ky = 0; ky < kh; ky++) {
-      const uint8_t* e = rows[ky] + size_t(ox) * es;
-      for (int gq = 0; gq < kw4; gq++) {
-        const int8_t* w = wq + (size_t(ky) * kw4 + gq) * 256;
-        for (int m = 0; m < 4; m++) {
-          const __m512i wv = _mm512_loadu_si512(w + m * 64);
-          acc[0][m] = _mm512_dpbusd_epi32(acc[0][m], _mm512_loadu_si512(e + gq * 256 + m * 64), wv);
-          acc[1][m] = _mm512_dpbusd_epi32(acc[1][m], _mm512_loadu_si512(e + es + gq * 256 + m * 64), wv);
-        }
-      }
-    }
-    for (int q = 0; q < 2; q++) {
-      __m512i z = _mm512_castsi128_si512(stage16v(st, _mm512_sub_epi32(acc[q][0], corr[0]), bias[0]));
-      z = _mm512_inserti32x4(z, stage16v(st, _mm512_sub_epi32(acc[q][1], corr[1]), bias[1]), 1);
-      z = _mm512_inserti32x4(z, stage16v(st, _mm512_sub_epi32(acc[q][2], corr[2]), bias[2]), 2);
-      z = _mm512_inserti32x4(z, stage16v(st, _mm512_sub_epi32(acc[q][3], corr[3]), bias[3]), 3);
-      _mm512_mask_storeu_epi8(orow + size_t(ox + q) * g.C + c0, om, _mm512_permutexvar_epi32(perm, z));
-    }
-  }
-  for (; ox < g.OW; ox++) {
-    __m512i acc[4];
-    for (int m = 0; m < 4; m++) acc[m] = _mm512_setzero_si512();
-    for (int ky = 0; ky < kh; ky++) {
-      const uint8_t* e = rows[ky] + size_t(ox) * es;
-      for (int gq = 0; gq < kw4; gq++) {
-        const int8_t* w = wq + (size_t(ky) * kw4 + gq) * 256;
-        for (int m = 0; m < 4; m++) acc[m] = _mm512_dpbusd_epi32(acc[m], _mm512_loadu_si512(e + gq * 256 + m * 64), _mm512_loadu_si512(w + m * 64));
-      }
-    }
-    __m512i z = _mm512_castsi128_si512(stage16v(st, _mm512_sub_epi32(acc[0], corr[0]), bias[0]));
-    z = _mm512_inserti32x4(z, stage16v(st, _mm512_sub_epi32(acc[1], corr[1]), bias[1]), 1);
-    z = _mm512_inserti32x4(z, stage16v(st, _mm512_sub_epi32(acc[2], corr[2]), bias[2]), 2);
-    z = _mm512_inserti32x4(z, stage16v(st, _mm512_sub_epi32(acc[3], corr[3]), bias[3]), 3);
-    _mm512_mask_storeu_epi8(orow + size_t(ox) * g.C + c0, om, _mm512_permutexvar_epi32(perm, z));
-  }
+  __m512i z = _mm512_castsi128_si512(stage16v(st, _mm512_sub_epi32(acc[0], corr[0]), B[0]));
+  z = _mm512_inserti32x4(z, stage16v(st, _mm512_sub_epi32(acc[1], corr[1]), B[1]), 1);
+  z = _mm512_inserti32x4(z, stage16v(st, _mm512_sub_epi32(acc[2], corr[2]), B[2]), 2);
+  z = _mm512_inserti32x4(z, stage16v(st, _mm512_sub_epi32(acc[3], corr[3]), B[3]), 3);
+  _mm512_mask_storeu_epi8(o, om, _mm512_permutexvar_epi32(perm, z));
 }
 
-VNNI_TARGET void dwRowAny(const ConvWeights& W, const DwGeo& g, const Stage& st, int cg, const uint8_t* const* rows, const __m512i* bias, int8_t* orow) {
-  if (W.kh == 3 && W.KW4 == 1) dwRowV<3, 1>(W, g, st, cg, rows, bias, orow);
-  else if (W.kh == 5 && W.KW4 == 2) dwRowV<5, 2>(W, g, st, cg, rows, bias, orow);
-  else dwRowV<0, 0>(W, g, st, cg, rows, bias, orow);
+// output row oy of channel group cg; rows[ky] = expanded row oy·sh + ky·dh. B[m]: the folded bias
+// (f.kind ≥ 0) or the bias (exact path), in the lane order of E_m; corr[m] likewise.
+template <int KH, int KW4>
+VNNI_TARGET void dwRowV(const ConvWeights& W, const DwGeo& g, const Stage& st, const Fold& f, int cg, const uint8_t* const* rows,
+                        const __m512i* B, const __m512i* corr, int8_t* orow) {
+  const int kh = KH ? KH : W.kh, kw4 = KW4 ? KW4 : W.KW4;
+  const int8_t* wq = W.dwq.data() + size_t(cg) * W.kh * W.KW4 * 256;
+  const int c0 = cg * 64, nc = std::min(64, g.C - c0);
+  const __mmask64 om = mask64(nc);
+  const size_t es = size_t(kw4) * 256;  // bytes per output column in an expanded row
+  constexpr int NW = KH && KW4 ? KH * KW4 * 4 : 1;
+  __m512i wr[NW];
+  if constexpr (KH && KW4)
+    for (int i = 0; i < NW; i++) wr[i] = _mm512_loadu_si512(wq + i * 64);
+#define DW_WV(i) (KH && KW4 ? wr[(KH && KW4) ? (i) : 0] : _mm512_loadu_si512(wq + size_t(i) * 64))
+  int ox = 0;
+  for (; ox + 2 <= g.OW; ox += 2) {
+    __m512i a0[4], a1[4];
+    for (int m = 0; m < 4; m++) a0[m] = a1[m] = _mm512_setzero_si512();
+    for (int ky = 0; ky < kh; ky++) {
+      const uint8_t* e = rows[ky] + size_t(ox) * es;
+      for (int gq = 0; gq < kw4; gq++)
+        for (int m = 0; m < 4; m++) {
+          const __m512i w = DW_WV((ky * kw4 + gq) * 4 + m);
+          a0[m] = _mm512_dpbusd_epi32(a0[m], _mm512_loadu_si512(e + gq * 256 + m * 64), w);
+          a1[m] = _mm512_dpbusd_epi32(a1[m], _mm512_loadu_si512(e + es + gq * 256 + m * 64), w);
+        }
+    }
+    dwEmit(st, f, a0, B, corr, orow + size_t(ox) * g.C + c0, om);
+    dwEmit(st, f, a1, B, corr, orow + size_t(ox + 1) * g.C + c0, om);
+  }
+  for (; ox < g.OW; ox++) {
+    __m512i a0[4];
+    for (int m = 0; m < 4; m++) a0[m] = _mm512_setzero_si512();
+    for (int ky = 0; ky < kh; ky++) {
+      const uint8_t* e = rows[ky] + size_t(ox) * es;
+      for (int gq = 0; gq < kw4; gq++)
+        for (int m = 0; m < 4; m++) a0[m] = _mm512_dpbusd_epi32(a0[m], _mm512_loadu_si512(e + gq * 256 + m * 64), DW_WV((ky * kw4 + gq) * 4 + m));
+    }
+    dwEmit(st, f, a0, B, corr, orow + size_t(ox) * g.C + c0, om);
+  }
 }
+#undef DW_WV
+
+VNNI_TARGET void dwRowAny(const ConvWeights& W, const DwGeo& g, const Stage& st, const Fold& f, int cg, const uint8_t* const* rows,
+                          const __m512i* B, const __m512i* corr, int8_t* orow) {
+  if (W.kh == 3 && W.KW4 == 1) dwRowV<3, 1>(W, g, st, f, cg, rows, B, corr, orow);
+  else dwRowV<0, 0>(W, g, st, f, cg, rows, B, corr, orow);
+}
+
 // ---- AVX2 fallback (no VNNI): int16 inputs, vpmaddwd (x_c·w_c + x_c+1·w_c+1 exact in int32) --------
 AVX2_TARGET inline void stage8(const Stage& st, __m256i v, int o, int8_t* out, int n) {
   if (st.fast && st.cut >= 0) {
@@ -671,7 +758,7 @@ struct Snap {
 
 class Context {
  public:
-  Context(int threads, int spinUs) : n(threads < 1 ? 1 : threads), spinUs_(spinUs) {
+  Context(int threads, int spinUs, double chunkNs) : n(threads < 1 ? 1 : threads), chunkNs(chunkNs), spinUs_(spinUs) {
     ring_.resize(size_t(n));
     tags_.resize(size_t(n));
     for (int i = 0; i < n; i++) busy_.emplace_back(new std::mutex());
@@ -687,6 +774,7 @@ class Context {
     for (auto& t : workers_) t.join();
   }
   const int n;
+  const double chunkNs;  // target work per chunk (rough ns), DPUFLOW_NATIVE_CHUNK_NS
   std::vector<std::unique_ptr<Task>> prog;
   std::vector<Task*> progPtr;
   std::vector<std::unique_ptr<Task>> oneoff;
@@ -891,7 +979,8 @@ VNNI_TARGET void dwVnni(const Task& T, uint8_t* mem, uint8_t* ring, int* tags, i
   const size_t rowBytes = size_t(T.OW) * W.KW4 * 256;
   const uint8_t* rows[64];
   int cur = -1;
-  __m512i bias[4];
+  const Fold f = foldOf(st);
+  __m512i B[4], corr[4];
   for (int u = u0; u < u1; u++) {
     const int cg = u / T.OH, oy = u % T.OH;
     if (cg != cur) {
@@ -903,19 +992,23 @@ VNNI_TARGET void dwVnni(const Task& T, uint8_t* mem, uint8_t* ring, int* tags, i
           const int ch = 64 * cg + dwLaneChannel(m, q);
           b[m * 16 + q] = ch < T.C ? st.bias[ch] : 0;
         }
-      for (int m = 0; m < 4; m++) bias[m] = _mm512_load_si512(b + m * 16);
+      for (int m = 0; m < 4; m++) {
+        corr[m] = _mm512_loadu_si512(W.dwcorr.data() + size_t(cg) * 64 + m * 16);
+        B[m] = _mm512_load_si512(b + m * 16);
+        if (f.kind >= 0) B[m] = foldBias(st, f, B[m], corr[m]);
+      }
     }
     for (int ky = 0; ky < T.kh; ky++) {
       const int y = oy * T.sh + ky * T.dh - T.pt;
       const int slot = ((y % R) + R) % R;
       uint8_t* e = ring + size_t(slot) * rowBytes;
       if (tags[slot] != y) {
-        dwExpand(g, W.KW4, y, 64 * cg, e);
+        dwExpand(g, W.KW4, y, 64 * cg, e, ring + size_t(R) * rowBytes);
         tags[slot] = y;
       }
       rows[ky] = e;
     }
-    dwRowAny(W, g, st, cg, rows, bias, g.out + size_t(oy) * T.OW * T.C);
+    dwRowAny(W, g, st, f, cg, rows, B, corr, g.out + size_t(oy) * T.OW * T.C);
   }
 }
 
@@ -1055,10 +1148,11 @@ void Context::loop(int tid) {
   }
 }
 
-// chunks of a task for n threads: about 4 µs of work each (rough rates), at most 4 per thread
-void setChunks(Task& T, int n, double ns) {
+// chunks of a task for n threads: about chunkNs (4 µs) of work each (rough rates), at most 4 per thread
+void setChunks(Task& T, const Context& c, double ns) {
+  const int n = c.n;
   if (n <= 1 || T.units <= 1) { T.chunks = 1; return; }
-  const double k = ns / 4000.0;
+  const double k = ns / c.chunkNs;
   T.chunks = int(std::max(1.0, std::min(k, double(std::min(T.units, 4 * n)))));
 }
 
@@ -1103,7 +1197,6 @@ const char* buildConv(Context& c, const std::shared_ptr<ConvWeights>& Wsp, const
   if (p[P_FAST] != 0 && mode >= 3 && mode != 3) return "bad output stage";
   if (W.depthwise && W.isa == 2 && (W.kh - 1) * dh + 1 > 4096) return "depthwise kernel too tall";
   if (W.depthwise && W.kh > 64) return "depthwise kernel too tall";
-  const int n = c.n;
   auto T = std::make_unique<Task>();
   setGeo(*T, p, W);
   T->W = Wsp;
@@ -1119,7 +1212,7 @@ const char* buildConv(Context& c, const std::shared_ptr<ConvWeights>& Wsp, const
     P->units = Hp;
     P->maxEnd = T->maxEnd;
     c.needScratch(scratchBytes);
-    setChunks(*P, n, double(Hp) * Wp * Cs * bytesPerElem / 4.0);
+    setChunks(*P, c, double(Hp) * Wp * Cs * bytesPerElem / 4.0);
     out.push_back(std::move(P));
   };
   if (W.depthwise) {
@@ -1127,14 +1220,14 @@ const char* buildConv(Context& c, const std::shared_ptr<ConvWeights>& Wsp, const
       T->kind = K_DW_VNNI;
       T->units = W.G64 * OH;
       const int R = (W.kh - 1) * dh + 1;
-      c.needRing(size_t(R) * OW * W.KW4 * 256, R);
-      setChunks(*T, n, macs / 40.0);
+      c.needRing(size_t(R) * OW * W.KW4 * 256 + size_t(dwRowCols(OW, sw, dw, W.KW4)) * 64, R);
+      setChunks(*T, c, macs / 40.0);
     } else {
       pad(K_PAD_DW, W.Cp, size_t(Hp) * Wp * W.Cp + 64, 1);
       T->kind = K_DW_AVX2;
       T->Cs = W.Cp;
       T->units = OH;
-      setChunks(*T, n, macs / 10.0);
+      setChunks(*T, c, macs / 10.0);
     }
   } else if (W.isa == 1) {
     const int Cs = W.C2 * 2;
@@ -1147,9 +1240,11 @@ const char* buildConv(Context& c, const std::shared_ptr<ConvWeights>& Wsp, const
     T->lastNb = W.OB % 2;
     T->lastTiles = T->lastNb ? (npix + 11) / 12 : 0;
     T->units = T->fullGroups * T->tilesFull + T->lastTiles;
-    setChunks(*T, n, macs / 50.0);
+    setChunks(*T, c, macs / 50.0);
   } else {
-    T->direct = W.kh == 1 && W.kw == 1 && pt == 0 && pl == 0 && pb == 0 && pr == 0;
+    // (reading a 1×1 conv's input in place with the offset applied to each broadcast measured slower
+    // than the padded copy: the xor moves the broadcast off the load ports)
+    T->direct = false;
     const int Cs = W.C4 * 4;
     if (!T->direct) pad(K_PAD_U8, Cs, size_t(Hp) * Wp * Cs + 64, 1);
     T->kind = K_CONV_VNNI;
@@ -1161,7 +1256,7 @@ const char* buildConv(Context& c, const std::shared_ptr<ConvWeights>& Wsp, const
     const int lp = T->lastNb == 3 ? 8 : T->lastNb == 2 ? 12 : 16;
     T->lastTiles = T->lastNb ? (npix + lp - 1) / lp : 0;
     T->units = T->fullGroups * T->tilesFull + T->lastTiles;
-    setChunks(*T, n, macs / 200.0);
+    setChunks(*T, c, macs / 200.0);
   }
   out.push_back(std::move(T));
   return nullptr;
@@ -1175,7 +1270,6 @@ const char* buildOp(Context& c, int isa, int kind, const double* p, size_t np, s
     if (!(p[i] == p[i]) || p[i] > 9.0e15 || p[i] < -9.0e15 || p[i] != double(int64_t(p[i]))) return "op parameters must be integers";
   auto T = std::make_unique<Task>();
   T->isa = isa;
-  const int n = c.n;
   switch (kind) {
     case OP_ADD: case OP_MUL: {
       // add: a b out i0 i1 sa sb sub cut relu;  mul: a b out i0 i1 cut relu
@@ -1193,7 +1287,7 @@ const char* buildOp(Context& c, int isa, int kind, const double* p, size_t np, s
       if (T->cut < 0 || T->cut > 30) return "eltwise shift outside [0, 30]";
       T->maxEnd = size_t(T->i1) + std::max({T->x, T->y, T->out});
       T->units = int((T->i1 - T->i0 + 63) / 64);
-      setChunks(*T, n, double(T->i1 - T->i0) / 2.0);
+      setChunks(*T, c, double(T->i1 - T->i0) / 2.0);
       break;
     }
     case OP_RELU: {
@@ -1205,7 +1299,7 @@ const char* buildOp(Context& c, int isa, int kind, const double* p, size_t np, s
       if (T->shift < -30 || T->shift > 30) return "relu shift outside [-30, 30]";
       T->maxEnd = size_t(T->i1) + std::max(T->x, T->out);
       T->units = int((T->i1 - T->i0 + 63) / 64);
-      setChunks(*T, n, double(T->i1 - T->i0) / 8.0);
+      setChunks(*T, c, double(T->i1 - T->i0) / 8.0);
       break;
     }
     case OP_MAXPOOL: case OP_AVGPOOL: {
@@ -1228,7 +1322,7 @@ const char* buildOp(Context& c, int isa, int kind, const double* p, size_t np, s
       T->OH = oy1;
       T->maxEnd = std::max(T->x + size_t(T->H) * T->Wd * T->C, T->out + size_t(oy1) * T->OW * T->C);
       T->units = (oy1 - oy0) * ((T->C + 63) / 64);
-      setChunks(*T, n, double(oy1 - oy0) * T->OW * T->C * T->kh * T->kw / 16.0);
+      setChunks(*T, c, double(oy1 - oy0) * T->OW * T->C * T->kh * T->kw / 16.0);
       break;
     }
     case OP_CONCAT: {
@@ -1252,7 +1346,7 @@ const char* buildOp(Context& c, int isa, int kind, const double* p, size_t np, s
       }
       if (sum != T->total) return "concat widths do not add up to the output's";
       T->units = pixels;
-      setChunks(*T, n, double(pixels) * T->total / 4.0);
+      setChunks(*T, c, double(pixels) * T->total / 4.0);
       break;
     }
     default: return "unknown op kind";
@@ -1348,7 +1442,9 @@ napi_value CreateContext(napi_env env, napi_callback_info info) {
     if (vt == napi_number) NAPI_OK(napi_get_value_int32(env, argv[1], &spin));
     if (spin < 0 || spin > 1000000) return throwErr(env, "spinUs must be 0..1e6");
   }
-  auto* ctx = new Context(threads, spin);
+  double chunkNs = 4000;
+  if (const char* e = std::getenv("DPUFLOW_NATIVE_CHUNK_NS")) chunkNs = std::max(1.0, std::min(1e9, std::atof(e)));
+  auto* ctx = new Context(threads, spin, chunkNs);
   napi_value r;
   NAPI_OK(napi_create_external(env, ctx, [](napi_env, void* d, void*) { delete static_cast<Context*>(d); }, nullptr, &r));
   NAPI_OK(napi_type_tag_object(env, r, &kCtxTag));

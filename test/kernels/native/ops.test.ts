@@ -1,0 +1,159 @@
+// The native program's non-conv ops (add/sub/mul, relu, max/avg pool, concat: native/dpu_kernels.cc
+// through src/kernels/wasm/plan-native.ts) vs the WASM kernels vs the INT8 reference executor
+// (runQuantized, the independent oracle): byte for byte on odd shapes, fix-point shifts of both
+// signs, 1/2/3 threads, both ISA levels, with tiny chunks forced so every op is split many ways.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Attrs, Graph, Op, TensorValue } from '../../../src/ir/types.js';
+import { runQuantized } from '../../../src/kernels/ref/quant-executor.js';
+import { createFastExecutor } from '../../../src/kernels/wasm/executor.js';
+import { loadNativeKernels, nativeStatus } from '../../../src/kernels/native/node.js';
+import type { NativeKernels } from '../../../src/kernels/native/types.js';
+import { mulberry32 } from '../../../src/models/prng.js';
+
+const nk = loadNativeKernels();
+const skip = nk?.run ? false : `native program API unavailable: ${nk ? 'old addon' : nativeStatus().reason}`;
+const ISAS = (['avx512vnni', 'avx2'] as const).map((isa) => loadNativeKernels({ isa })).filter((k): k is NativeKernels => k !== undefined);
+
+const data = (name: string, shape: number[], fp: number): Op => ({ name, type: 'data', inputs: [], attrs: { shape }, output: { shape, dtype: 'int8', fixPoint: fp } });
+const op = (name: string, type: string, inputs: string[], attrs: Attrs, shape: number[], fp: number): Op => ({ name, type, inputs, attrs, output: { shape, dtype: 'int8', fixPoint: fp } });
+
+function feedsFor(g: Graph, seed: number): Record<string, TensorValue> {
+  const r = mulberry32(seed);
+  const feeds: Record<string, TensorValue> = {};
+  for (const name of g.inputs) {
+    const d = g.ops.find((o) => o.name === name)!;
+    const n = d.output.shape.reduce((a, b) => a * b, 1);
+    const v = new Float32Array(n);
+    // the whole int8 range and beyond (saturation), incl. exact −128 and 127
+    for (let i = 0; i < n; i++) v[i] = (i % 97 === 0 ? -128 : i % 89 === 0 ? 127 : Math.round(r() * 300 - 150)) * 2 ** -(d.output.fixPoint as number);
+    feeds[name] = { shape: d.output.shape, data: v };
+  }
+  return feeds;
+}
+
+const same = (a: Int8Array, b: Int8Array): boolean => a.length === b.length && Buffer.compare(Buffer.from(a.buffer, a.byteOffset, a.length), Buffer.from(b.buffer, b.byteOffset, b.length)) === 0;
+
+/** native (each ISA, 1/2/3 threads) == WASM == runQuantized on every op output; the ops ran natively. */
+function check(g: Graph, label: string, minNative: number): void {
+  const feeds = feedsFor(g, 7);
+  const ref = new Map<string, Int8Array>();
+  runQuantized(g, feeds, { onTensor: (o, _v, q) => { if (q) ref.set(o.name, q.slice()); } });
+  const wasm = createFastExecutor(g);
+  wasm.run(feeds);
+  for (const [name, want] of ref) {
+    const b = wasm.tensor(name);
+    if (b) assert.ok(same(b, want), `${label}: wasm ${name} differs from runQuantized`);
+  }
+  for (const K of ISAS) {
+    for (const threads of [1, 2, 3]) {
+      const ex = createFastExecutor(g, { native: { kernels: K, threads } });
+      assert.ok((ex.stats.nativeOps ?? 0) >= minNative, `${label}: ${ex.stats.nativeOps} native ops < ${minNative}`);
+      for (let rep = 0; rep < 2; rep++) {
+        ex.run(feeds);
+        for (const [name, want] of ref) {
+          const a = ex.tensor(name);
+          if (!a) continue;
+          if (!same(a, want)) {
+            let i = 0;
+            while (a[i] === want[i]) i++;
+            assert.fail(`${label} [${K.level} ${threads}T]: ${name} differs at ${i} of ${want.length}: got ${a[i]}, want ${want[i]}`);
+          }
+        }
+        assert.deepEqual(ex.checkBounds(), [], `${label}: out-of-bounds write`);
+      }
+    }
+  }
+}
+
+// every op split into as many chunks as the threads allow (native: DPUFLOW_NATIVE_CHUNK_NS, read per context)
+process.env.DPUFLOW_NATIVE_CHUNK_NS = '1';
+
+test('native add / sub / mul (same shape): channels 1/3/17/33/65, odd sizes, both shifts, NONE and RELU', { skip }, () => {
+  let i = 0;
+  for (const C of [1, 3, 17, 33, 65]) {
+    const H = 3 + (i % 5) * 4, W = 5 + (i % 3) * 6;
+    const shape = [1, H, W, C];
+    const [fa, fb] = [[3, 5], [6, 2], [4, 4], [0, 7], [5, 1]][i % 5]!;
+    const ops: Op[] = [data('a', shape, fa), data('b', shape, fb)];
+    const F = Math.max(fa, fb);
+    ops.push(op('add', 'add', ['a', 'b'], { nonlinear: 'NONE' }, shape, F - 1 - (i % 3)));
+    ops.push(op('addr', 'add', ['a', 'b'], { nonlinear: 'RELU' }, shape, F - (i % 4)));
+    ops.push(op('sub', 'sub', ['a', 'b'], { nonlinear: i % 2 ? 'RELU' : 'NONE' }, shape, F - 2));
+    ops.push(op('mul', 'mul', ['a', 'b'], { nonlinear: 'NONE' }, shape, fa + fb - 5 - (i % 3)));
+    ops.push(op('mulr', 'mul', ['a', 'add'], { nonlinear: 'RELU' }, shape, fa + F - 1 - (i % 3) - 6));
+    const g: Graph = { name: 'elt', ops, inputs: ['a', 'b'], outputs: ['add', 'addr', 'sub', 'mul', 'mulr'], meta: {} };
+    check(g, `eltwise C=${C} ${H}×${W}`, 5);
+    i++;
+  }
+});
+
+test('native relu with fix-point shifts −3..+3 and a big tensor', { skip }, () => {
+  for (const [C, H, W] of [[1, 5, 7], [17, 9, 3], [65, 37, 41]] as [number, number, number][]) {
+    const shape = [1, H, W, C];
+    const ops: Op[] = [data('x', shape, 4)];
+    const outs: string[] = [];
+    for (const s of [-3, -1, 0, 1, 3]) {
+      ops.push(op(`r${s}`, 'relu', ['x'], {}, shape, 4 - s));
+      outs.push(`r${s}`);
+    }
+    check({ name: 'relu', ops, inputs: ['x'], outputs: outs, meta: {} }, `relu C=${C}`, 5);
+  }
+});
+
+test('native maxpool / avgpool: 3×3 s2 pad 1, 2×2 s2, 3×3 s1 pad 1, 5×3 windows, global; channels 1/3/17/33/65/130, shifts', { skip }, () => {
+  let i = 0;
+  for (const C of [1, 3, 17, 33, 65, 130]) {
+    const H = 7 + (i % 3) * 6, W = 9 + (i % 2) * 10;
+    const x = [1, H, W, C];
+    const ops: Op[] = [data('x', x, 5)];
+    const outs: string[] = [];
+    const pool = (name: string, type: string, k: [number, number], s: [number, number], pad: [number, number, number, number], fo: number, global = false): void => {
+      const OH = global ? 1 : Math.floor((H + pad[2] + pad[3] - k[1]) / s[1]) + 1;
+      const OW = global ? 1 : Math.floor((W + pad[0] + pad[1] - k[0]) / s[0]) + 1;
+      ops.push(op(name, type, ['x'], { kernel: k, stride: s, pad, global, count_include_pad: true }, [1, OH, OW, C], fo));
+      outs.push(name);
+    };
+    pool('mp3', 'maxpool2d', [3, 3], [2, 2], [1, 1, 1, 1], 5);
+    pool('mp2', 'maxpool2d', [2, 2], [2, 2], [0, 1, 0, 1], 5 - (i % 3));
+    pool('mps', 'maxpool2d', [5, 3], [1, 2], [2, 2, 1, 1], 7);
+    pool('ap3', 'avgpool2d', [3, 3], [1, 1], [1, 1, 1, 1], 5 + (i % 2));
+    pool('ap2', 'avgpool2d', [2, 2], [2, 2], [0, 0, 0, 0], 4);
+    pool('apg', 'avgpool2d', [W, H], [1, 1], [0, 0, 0, 0], 6, true);
+    pool('mpg', 'maxpool2d', [W, H], [1, 1], [0, 0, 0, 0], 5, true);
+    check({ name: 'pool', ops, inputs: ['x'], outputs: outs, meta: {} }, `pools C=${C} ${H}×${W}`, 7);
+    i++;
+  }
+});
+
+test('native concat along channels: 2 and 3 inputs of widths 1/3/17/33/65, equal and different fix points (requant both ways)', { skip }, () => {
+  const cases: [number[], number[], number][] = [[[17, 33], [4, 4], 4], [[1, 3, 65], [2, 5, 3], 3], [[33, 17, 3], [6, 6, 7], 7], [[65, 65], [3, 5], 4]];
+  for (const [k, [widths, fps, fo]] of cases.entries()) {
+    const H = 5 + k * 9, W = 7 + k * 5;
+    const ops: Op[] = widths.map((c, j) => data(`x${j}`, [1, H, W, c], fps[j]!));
+    const total = widths.reduce((a, b) => a + b, 0);
+    ops.push(op('cat', 'concat', widths.map((_, j) => `x${j}`), { axis: 3 }, [1, H, W, total], fo));
+    check({ name: 'cat', ops, inputs: widths.map((_, j) => `x${j}`), outputs: ['cat'], meta: {} }, `concat ${widths} fps ${fps} → ${fo}`, 1);
+  }
+});
+
+test('native program: bad op arguments are refused (RuntimeError E_NATIVE_KERNEL), memory untouched', { skip }, () => {
+  for (const K of ISAS) {
+    const ctx = K.createContext(2);
+    const mem = new Int8Array(4096).fill(3);
+    const before = mem.slice();
+    const bad = (kind: number, p: number[], re: RegExp): void => {
+      assert.throws(() => K.addOp!(ctx, kind, Float64Array.from(p)), (e: Error & { code?: string }) => e.code === 'E_NATIVE_KERNEL' && re.test(e.message), `${kind} ${p}`);
+    };
+    bad(1, [0, 100, 200, 0, 10, 21, 0, 0, 3, 0], /shifts/); // add sa > 20
+    bad(2, [0, 100, 200, 0, 10, 31, 0], /shift/); // mul cut > 30
+    bad(4, [0, 4, 4, 8, 3, 3, 2, 2, 1, 1, 512, 2, 0, 0, 0], /geometry/); // maxpool oy1 ≤ oy0
+    bad(6, [0, 10, 20, 2, 100, 7, 0, 200, 7, 0], /add up/); // concat widths 7 + 7 ≠ 20
+    bad(9, [0], /unknown/);
+    // an op whose tensors end past the memory: accepted into the program, refused by run (before any write)
+    const end = K.addOp!(ctx, 1, Float64Array.from([0, 1000, 4000, 0, 200, 0, 0, 0, 0, 0]));
+    assert.throws(() => K.run!(ctx, mem, end - 1, end), (e: Error & { code?: string }) => e.code === 'E_NATIVE_KERNEL' && /outside the memory/.test(e.message));
+    assert.throws(() => K.run!(ctx, mem, 0, end + 1), /outside the program/);
+    assert.deepEqual(mem, before, 'memory untouched');
+  }
+});
