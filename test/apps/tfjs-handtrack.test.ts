@@ -24,7 +24,7 @@ import { runFloat } from '../../src/kernels/ref/float-executor.js';
 import { packageDir } from '../../src/runtime/node/assets.js';
 import { readImage } from '../../src/apps/node/image-io.js';
 import { imageToTensor, letterbox } from '../../src/apps/image/image.js';
-import { decodeSsdBoxes, multiscaleGridAnchors, type SsdAnchors } from '../../src/apps/detect/handtrack.js';
+import { decodeSsd, decodeSsdBoxes, multiscaleGridAnchors, ssdOutputs, type SsdAnchors } from '../../src/apps/detect/handtrack.js';
 import { iou } from '../../src/apps/detect/nms.js';
 import type { TensorValue } from '../../src/ir/types.js';
 
@@ -100,6 +100,24 @@ function toImage(box: readonly number[], lb: ReturnType<typeof letterbox>, width
 
 let tfjsModel: Promise<{ tf: Tf; model: GraphModel }> | undefined;
 const tfjs = (): Promise<{ tf: Tf; model: GraphModel }> => (tfjsModel ??= loadTfjsModel());
+
+test('SSD decode by hand: one anchor, box coder 10/10/5/5, sigmoid without background, outputs found by shape', () => {
+  const anchors: SsdAnchors = { yc: Float32Array.of(0.5), xc: Float32Array.of(0.5), h: Float32Array.of(0.2), w: Float32Array.of(0.4) };
+  // ty = 1 → yc + 1/10·0.2 = 0.52; tx = −2 → 0.5 − 2/10·0.4 = 0.42; th = 5·ln 2 → h = 0.4; tw = 0 → w = 0.4
+  const enc = { shape: [1, 1, 4], data: Float32Array.of(1, -2, 5 * Math.LN2, 0) };
+  const b = decodeSsdBoxes(enc, anchors);
+  [0.32, 0.22, 0.72, 0.62].forEach((v, i) => assert.ok(Math.abs(b[i]! - v) < 1e-6, `box[${i}] ${b[i]} vs ${v}`));
+  // logits: background 5 (dropped), class 1 at logit 0 → 0.5, class 2 at −3 → 0.047 (below 0.25)
+  const logits = { shape: [1, 1, 3], data: Float32Array.of(5, 0, -3) };
+  const [bx, lg] = ssdOutputs([logits, enc]);
+  assert.equal(bx, enc);
+  assert.equal(lg, logits);
+  const d = decodeSsd(enc, logits, { width: 100, height: 200, anchors });
+  assert.equal(d.length, 1);
+  assert.equal(d[0]!.classId, 0);
+  assert.ok(Math.abs(d[0]!.score - 0.5) < 1e-9);
+  [22, 64, 62, 144].forEach((v, i) => assert.ok(Math.abs(d[0]!.box[i]! - v) < 1e-4, `pixel box[${i}] ${d[0]!.box[i]} vs ${v}`));
+});
 
 test('handtrack decode: generated anchors = the model\'s Decode constants (within their uint8 step); the box coder on the float IR = TF.js raw_detection_boxes / scores', async () => {
   const { tf, model } = await tfjs();
