@@ -133,9 +133,15 @@ export function ssdOutputs(outs: TensorValue[], where?: string): [TensorValue, T
   return [boxes, logits];
 }
 
+const anchorCache = new Map<string, SsdAnchors>();
+
 /** Decodes SSD outputs to per-class candidates in input pixels ([x0, y0, x1, y1], classId without background). */
 export function decodeSsd(boxEnc: TensorValue, logits: TensorValue, o: SsdDecodeOptions): Detection[] {
-  const anchors = o.anchors ?? multiscaleGridAnchors(o.height, o.width);
+  let anchors = o.anchors ?? anchorCache.get(`${o.height}x${o.width}`);
+  if (!anchors) {
+    anchors = multiscaleGridAnchors(o.height, o.width);
+    if (anchorCache.size < 8) anchorCache.set(`${o.height}x${o.width}`, anchors);
+  }
   const n = anchors.yc.length;
   const C = logits.data.length / n;
   if (!Number.isInteger(C) || C < 1) {
