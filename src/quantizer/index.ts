@@ -11,6 +11,8 @@ export { crossLayerEqualize, cleActivationRanges } from './cle.js';
 export { weightSensitivity } from './sensitivity.js';
 export { splitChannelGroups, scalarAffineToDepthwise } from './split-channels.js';
 export type { SplitChannelsResult } from './split-channels.js';
+export { splitDepthwiseGroups, depthwiseInputRanges, permutationPlan, applyPermutation } from './split-depthwise.js';
+export type { SplitDepthwiseOptions, SplitDepthwiseResult, SplitKey, PermutationPlan } from './split-depthwise.js';
 export type { WeightSensitivity } from './sensitivity.js';
 export { fastFinetune } from './finetune.js';
 export { parseQuantInfo, stringifyQuantInfo, checkQuantInfo, graphMd5, QUANT_INFO_VERSION } from './quant-info.js';
