@@ -28,6 +28,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <condition_variable>
 #include <cstdint>
 #include <cstdlib>
@@ -44,13 +45,17 @@
 namespace {
 
 // ---- CPU level ----------------------------------------------------------------------------------
-int cpuLevel() {
+int cpuLevelDetect() {
   __builtin_cpu_init();
   if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl") &&
       __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vnni"))
     return 2;
   if (__builtin_cpu_supports("avx2")) return 1;
   return 0;
+}
+int cpuLevel() {
+  static const int level = cpuLevelDetect();
+  return level;
 }
 
 // ---- packed weights ------------------------------------------------------------------------------
@@ -1673,6 +1678,103 @@ napi_value Wake(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// ---- feeds and outputs: the executor's float <-> int8 conversions -------------------------------
+// quantize: q = NaN ? 0 : clamp(floor(x·2^fp + 1/2), −128, 127), every step in double exactly as the
+// executor's JS loop (x·2^fp is exact in double, so is + 1/2 wherever the clamp does not decide).
+inline int8_t quantizeOne(float x, double scale) {
+  const double v = double(x) * scale;
+  if (v != v) return 0;
+  const double f = std::floor(v + 0.5);
+  return int8_t(f < -128 ? -128 : f > 127 ? 127 : int(f));
+}
+VNNI_TARGET void quantizeV(const float* x, int8_t* q, size_t n, double scale) {
+  const __m512d sc = _mm512_set1_pd(scale), h = _mm512_set1_pd(0.5), lo = _mm512_set1_pd(-128), hi = _mm512_set1_pd(127);
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const __m512d v = _mm512_mul_pd(_mm512_cvtps_pd(_mm256_loadu_ps(x + i)), sc);
+    const __mmask8 nan = _mm512_cmp_pd_mask(v, v, _CMP_UNORD_Q);
+    __m512d f = _mm512_roundscale_pd(_mm512_add_pd(v, h), _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC);
+    f = _mm512_min_pd(_mm512_max_pd(f, lo), hi);
+    f = _mm512_mask_mov_pd(f, nan, _mm512_setzero_pd());
+    _mm_storel_epi64(reinterpret_cast<__m128i*>(q + i), _mm512_cvtepi32_epi8(_mm512_castsi256_si512(_mm512_cvtpd_epi32(f))));
+  }
+  for (; i < n; i++) q[i] = quantizeOne(x[i], scale);
+}
+// dequantize: x = q · 2^−fp as float32 (exact)
+VNNI_TARGET void dequantizeV(const int8_t* q, float* x, size_t n, float scale) {
+  const __m512 sc = _mm512_set1_ps(scale);
+  size_t i = 0;
+  for (; i + 16 <= n; i += 16)
+    _mm512_storeu_ps(x + i, _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(q + i)))), sc));
+  for (; i < n; i++) x[i] = float(q[i]) * scale;
+}
+
+// optional 6th argument: the ISA level to use (default the CPU's)
+int isaArg(napi_env env, napi_callback_info info) {
+  napi_value argv[6];
+  size_t argc = 6;
+  int32_t isa = cpuLevel();
+  if (napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr) == napi_ok && argc >= 6) {
+    napi_valuetype vt;
+    if (napi_typeof(env, argv[5], &vt) == napi_ok && vt == napi_number) napi_get_value_int32(env, argv[5], &isa);
+  }
+  return std::min(isa, cpuLevel());
+}
+
+bool floatArray(napi_env env, napi_value v, float** p, size_t* n) {
+  void* d;
+  size_t bytes;
+  napi_typedarray_type t;
+  if (!typedArray(env, v, &d, &bytes, &t) || t != napi_float32_array) return false;
+  *p = static_cast<float*>(d);
+  *n = bytes / 4;
+  return true;
+}
+
+// quantize(src: Float32Array, mem, off, n, fp): mem[off .. off+n) = the int8 feed
+napi_value Quantize(napi_env env, napi_callback_info info) {
+  napi_value argv[5];
+  if (!getArgs(env, info, 5, argv)) return nullptr;
+  float* x; size_t xn; uint8_t* mem; size_t memBytes;
+  if (!floatArray(env, argv[0], &x, &xn)) return throwErr(env, "src must be a Float32Array");
+  if (!memArg(env, argv[1], &mem, &memBytes)) return throwErr(env, "memory must be a typed array");
+  double off, n;
+  int32_t fp;
+  NAPI_OK(napi_get_value_double(env, argv[2], &off));
+  NAPI_OK(napi_get_value_double(env, argv[3], &n));
+  NAPI_OK(napi_get_value_int32(env, argv[4], &fp));
+  if (!offsetOk(off) || !offsetOk(n) || size_t(n) > xn || size_t(off) + size_t(n) > memBytes) return throwErr(env, "quantize range outside the arrays");
+  if (fp < -60 || fp > 60) return throwErr(env, "fix point outside [-60, 60]");
+  const double scale = std::ldexp(1.0, fp);
+  int8_t* q = reinterpret_cast<int8_t*>(mem + size_t(off));
+  if (isaArg(env, info) == 2) quantizeV(x, q, size_t(n), scale);
+  else
+    for (size_t i = 0; i < size_t(n); i++) q[i] = quantizeOne(x[i], scale);
+  return nullptr;
+}
+
+// dequantize(mem, off, n, fp, dst: Float32Array): dst[0 .. n) = mem[off ..] · 2^−fp
+napi_value Dequantize(napi_env env, napi_callback_info info) {
+  napi_value argv[5];
+  if (!getArgs(env, info, 5, argv)) return nullptr;
+  uint8_t* mem; size_t memBytes; float* x; size_t xn;
+  if (!memArg(env, argv[0], &mem, &memBytes)) return throwErr(env, "memory must be a typed array");
+  if (!floatArray(env, argv[4], &x, &xn)) return throwErr(env, "dst must be a Float32Array");
+  double off, n;
+  int32_t fp;
+  NAPI_OK(napi_get_value_double(env, argv[1], &off));
+  NAPI_OK(napi_get_value_double(env, argv[2], &n));
+  NAPI_OK(napi_get_value_int32(env, argv[3], &fp));
+  if (!offsetOk(off) || !offsetOk(n) || size_t(n) > xn || size_t(off) + size_t(n) > memBytes) return throwErr(env, "dequantize range outside the arrays");
+  if (fp < -60 || fp > 60) return throwErr(env, "fix point outside [-60, 60]");
+  const float scale = float(std::ldexp(1.0, -fp));
+  const int8_t* q = reinterpret_cast<const int8_t*>(mem + size_t(off));
+  if (isaArg(env, info) == 2) dequantizeV(q, x, size_t(n), scale);
+  else
+    for (size_t i = 0; i < size_t(n); i++) x[i] = float(q[i]) * scale;
+  return nullptr;
+}
+
 // peak(iters): independent vpdpbusd chains (no memory traffic) → MACs done (for the roofline)
 VNNI_TARGET double peakImpl(int64_t iters) {
   __m512i a[12];
@@ -1713,6 +1815,8 @@ napi_value Init(napi_env env, napi_value exports) {
       {"addOp", nullptr, AddOp, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"run", nullptr, Run, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"wake", nullptr, Wake, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"quantize", nullptr, Quantize, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"dequantize", nullptr, Dequantize, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"peak", nullptr, Peak, nullptr, nullptr, nullptr, napi_default, nullptr},
   };
   napi_define_properties(env, exports, sizeof(d) / sizeof(d[0]), d);

@@ -26,7 +26,9 @@ export interface NativeStatus {
 
 let cached: { kernels?: NativeKernels; status: NativeStatus } | undefined;
 const ISA_LEVEL: Record<string, number> = { avx2: 1, avx512vnni: 2 };
-type Addon = Partial<Omit<NativeKernels, 'packConv' | 'addOp'>> & {
+type Addon = Partial<Omit<NativeKernels, 'packConv' | 'addOp' | 'quantize' | 'dequantize'>> & {
+  quantize?: (src: Float32Array, mem: Int8Array, off: number, n: number, fp: number, isa?: number) => void;
+  dequantize?: (mem: Int8Array, off: number, n: number, fp: number, dst: Float32Array, isa?: number) => void;
   cpuLevel?: () => string;
   packConv?: (w: Int8Array, OC: number, kh: number, kw: number, C: number, depthwise: boolean, isa?: number) => ReturnType<NativeKernels['packConv']>;
   addOp?: (ctx: NativeContext, kind: number, params: Float64Array, isa?: number) => number;
@@ -94,6 +96,28 @@ function bind(mod: Addon, level: string): NativeKernels {
     },
     peak: mod.peak!.bind(mod),
     ...(mod.addConv && mod.addOp && mod.run && mod.wake ? program(mod, isa, wrap) : {}),
+    ...(mod.quantize && mod.dequantize ? convert(mod, isa, wrap) : {}),
+  };
+}
+
+/** Feed / output conversions. */
+function convert(mod: Addon, isa: number, wrap: (e: unknown, what: string) => RuntimeError): Pick<NativeKernels, 'quantize' | 'dequantize'> {
+  const q = mod.quantize!, dq = mod.dequantize!;
+  return {
+    quantize: (src, mem, off, n, fp) => {
+      try {
+        q(src, mem, off, n, fp, isa);
+      } catch (e) {
+        throw wrap(e, 'quantize');
+      }
+    },
+    dequantize: (mem, off, n, fp, dst) => {
+      try {
+        dq(mem, off, n, fp, dst, isa);
+      } catch (e) {
+        throw wrap(e, 'dequantize');
+      }
+    },
   };
 }
 

@@ -48,6 +48,10 @@ export interface NativeKernels {
   run?(ctx: NativeContext, mem: Int8Array, from: number, to: number): void;
   /** Wakes the context's idle workers (they spin for a while), e.g. at the start of a frame. */
   wake?(ctx: NativeContext): void;
+  /** Feed quantization: mem[off .. off+n) = clamp(floor(src·2^fp + 1/2)) (NaN → 0), the executor's arithmetic. */
+  quantize?(src: Float32Array, mem: Int8Array, off: number, n: number, fp: number): void;
+  /** Output dequantization: dst[0 .. n) = mem[off ..] · 2^−fp. */
+  dequantize?(mem: Int8Array, off: number, n: number, fp: number, dst: Float32Array): void;
   /** Roofline helper (AVX-512 VNNI CPUs only): runs `iters` × 12 independent 512-bit vpdpbusd, returns the MACs done. */
   peak(iters: number): number;
 }

@@ -142,6 +142,7 @@ export function createFastExecutor(graph: Graph, opts: FastExecutorOptions = {})
   const stats: FastExecutorStats = { wasmOps: 0, refOps: 0, floatOps: 0, arenaBytes: 0, weightBytes: 0, refTypes: {}, fallbacks: [] };
   // native plan (src/kernels/wasm/plan-native.ts): native ops batched into one dispatch per run of them
   const np = nat ? createNativePlan(nat, () => I8) : undefined;
+  const ndq = nat?.kernels.dequantize;
   const nstep = (job: ParallelJob): Step => {
     const s = np?.job(job);
     if (s) stats.nativeOps = (stats.nativeOps ?? 0) + 1;
@@ -485,9 +486,11 @@ export function createFastExecutor(graph: Graph, opts: FastExecutorOptions = {})
         const s = qslot(shape, fp);
         slots.set(op.name, s);
         const scale = 2 ** fp;
+        const nq = nat?.kernels.quantize;
         feedSteps.push((feeds) => {
           const d = feedOf(feeds, op, shape).data;
           const o = s.off;
+          if (nq && d instanceof Float32Array) return nq(d, I8, o, s.n, fp); // native: the same arithmetic
           for (let i = 0; i < s.n; i++) {
             const v = d[i] * scale;
             I8[o + i] = Number.isNaN(v) ? 0 : Math.max(-128, Math.min(127, Math.floor(v + 0.5)));
@@ -588,6 +591,10 @@ export function createFastExecutor(graph: Graph, opts: FastExecutorOptions = {})
       return s.value;
     }
     const out = new Float32Array(s.n);
+    if (ndq) {
+      ndq(I8, s.off, s.n, s.fp, out);
+      return { shape: s.shape.slice(), data: out };
+    }
     const sc = 2 ** -s.fp;
     for (let i = 0; i < s.n; i++) out[i] = I8[s.off + i] * sc;
     return { shape: s.shape.slice(), data: out };

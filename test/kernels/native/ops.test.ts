@@ -157,3 +157,27 @@ test('native program: bad op arguments are refused (RuntimeError E_NATIVE_KERNEL
     assert.deepEqual(mem, before, 'memory untouched');
   }
 });
+
+test('native feed quantization and output dequantization == the executor JS loops and runQuantized (NaN, ±Inf, ties, huge, tiny; fix points −3..9)', { skip: nk?.quantize ? false : 'native quantize unavailable' }, () => {
+  const n = 1000;
+  const special = [NaN, Infinity, -Infinity, 0.5, -0.5, 1.5, -1.5, 2.5, -2.5, 127.5, -128.5, 126.49999, 1e30, -1e30, 1e-30, -1e-30, 0, -0, 3.4e38, 0.49999997];
+  for (const fp of [-3, 0, 1, 4, 9]) {
+    const x = new Float32Array(n);
+    const r = mulberry32(fp + 100);
+    for (let i = 0; i < n; i++) x[i] = i < special.length ? special[i]! * 2 ** -fp : (r() * 400 - 200) * 2 ** -fp * (i % 7 === 0 ? 1 / 3 : 1);
+    const shape = [1, 1, n, 1];
+    const g: Graph = { name: 'q', ops: [data('x', shape, fp), op('y', 'relu', ['x'], {}, shape, fp - 1)], inputs: ['x'], outputs: ['y'], meta: {} };
+    const feeds = { x: { shape, data: x } };
+    const ref = new Map<string, Int8Array>();
+    runQuantized(g, feeds, { onTensor: (o, _v, q) => { if (q) ref.set(o.name, q.slice()); } });
+    const js = createFastExecutor(g);
+    const yjs = js.run(feeds).y!.data;
+    for (const K of ISAS) {
+      const ex = createFastExecutor(g, { native: { kernels: K } });
+      const y = ex.run(feeds).y!.data;
+      assert.ok(same(ex.tensor('x')!, js.tensor('x')!), `fp ${fp} [${K.level}]: quantized feed differs from the JS loop`);
+      assert.ok(same(ex.tensor('x')!, ref.get('x')!), `fp ${fp} [${K.level}]: quantized feed differs from runQuantized`);
+      assert.deepEqual(Array.from(y), Array.from(yjs), `fp ${fp} [${K.level}]: dequantized output`);
+    }
+  }
+});
