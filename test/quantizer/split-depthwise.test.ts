@@ -18,6 +18,13 @@ import { QuantizeError } from '../../src/errors.js';
 import type { Graph, Op, TensorValue } from '../../src/ir/types.js';
 import { constOp, randArray, seeded } from './helpers.js';
 import { checkBitExact } from '../compiler/helpers.js';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import sharp from 'sharp';
+import { assetPath, packageDir } from '../../src/runtime/node/assets.js';
+import { Graph as XGraph, xmodelToIr } from '../../src/xir/index.js';
 
 const C = 4, M = 16, K = 4, R = 4;
 const conv = (name: string, x: string, w: string, b: string, h: number, c: number, k: number, nl?: string): Op => ({
@@ -191,4 +198,29 @@ test('quantized SE block and stem block with splitDepthwiseGroups 4: one DPU sub
   assert.equal(st.graph.ops.filter((o) => o.type === 'conv2d' && o.name.startsWith('stem_g')).length, 4);
   assert.equal(runPipeline(st.graph, toCompilerArch('B4096'), { until: 'partition' }).report.counts.dpu, 1);
   assert.ok(checkBitExact(st.graph, 'B4096') >= 2);
+});
+
+test('dpuflow quantize --split-depthwise-groups 2 (PP-OCR cls): the written model holds the depthwise branches; N = 1 is a usage error', async () => {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'dpuflow-sdw-'));
+  try {
+    const calib = path.join(tmp, 'calib');
+    fs.mkdirSync(calib);
+    await sharp(`${packageDir('@vladmandic/human')}/assets/screenshot-menu.png`).extract({ left: 0, top: 0, width: 200, height: 50 }).png().toFile(path.join(calib, 'c0.png'));
+    const cli = (...a: string[]): { code: number; err: string } => {
+      const r = spawnSync(process.execPath, [path.resolve('bin/dpuflow.js'), 'quantize', assetPath('ppocr-cls'), '--calib', calib, '--preprocess', 'half,resize=192x48', ...a], { encoding: 'utf8' });
+      return { code: r.status ?? -1, err: r.stderr };
+    };
+    const out = path.join(tmp, 'q');
+    const r = cli('--out', out, '--split-depthwise-groups', '2', '--no-bias-correction');
+    assert.equal(r.code, 0, r.err);
+    const ir = xmodelToIr(XGraph.deserialize(new Uint8Array(fs.readFileSync(path.join(out, 'ch_ppocr_mobile_v2.0_cls_infer_int.xmodel')))));
+    const g1 = ir.ops.filter((o) => o.type === 'depthwise-conv2d' && /_g1$/.test(o.name));
+    assert.ok(g1.length >= 5, `${g1.length} depthwise branches <dw>_g1`);
+    for (const b of g1) assert.equal(ir.ops.find((o) => o.name === b.name.replace(/_g1$/, ''))?.type, 'concat', `${b.name} joins its block's concat`);
+    const bad = cli('--out', path.join(tmp, 'bad'), '--split-depthwise-groups', '1');
+    assert.equal(bad.code, 1);
+    assert.match(bad.err, /--split-depthwise-groups must be an integer 2–64/);
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
 });
