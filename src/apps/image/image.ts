@@ -27,58 +27,87 @@ export function checkImage(img: RgbImage, where = 'image'): void {
 export function resizeBilinear(img: RgbImage, width: number, height: number): RgbImage {
   checkImage(img);
   if (!(width >= 1 && height >= 1)) throw new AppError('E_APP_RESIZE', `cannot resize to ${width}×${height}`, { fix: 'use a size ≥ 1×1' });
+  const out = new Uint8Array(width * height * img.channels);
+  resizeInto(img, width, height, out, width, 0);
+  return { width, height, channels: img.channels, data: out };
+}
+
+/**
+ * Math.round for v ≥ 0 without the call: (v + 0.5) | 0 rounds the same for every double in [0, 2³¹)
+ * except 0.5 − 2⁻⁵⁴, where v + 0.5 rounds up to 1.
+ */
+function round0(v: number): number {
+  return v === 0.49999999999999994 ? 0 : (v + 0.5) | 0;
+}
+
+/**
+ * The resize kernel: per output column a precomputed source column pair (byte offsets) and the Float32
+ * weight, per output row a source row pair; the arithmetic per value is the direct formula's,
+ * `top = a + (b − a)·wx`, `bot = …`, `round(top + (bot − top)·wy)` in doubles, so the bytes are the
+ * same as before. Writes `height` rows of `width` pixels into `out` starting at pixel `offset`, rows
+ * `stride` pixels apart (a letterbox canvas or a plain image).
+ */
+function resizeInto(img: RgbImage, width: number, height: number, out: Uint8Array, stride: number, offset: number): void {
   const { channels: c, data } = img;
-  const out = new Uint8Array(width * height * c);
   const sx = img.width / width;
   const sy = img.height / height;
-  const x0s = new Int32Array(width);
-  const x1s = new Int32Array(width);
-  const fxs = new Float32Array(width);
+  const xa = new Int32Array(width);
+  const xb = new Int32Array(width);
+  const wxs = new Float64Array(width);
   for (let x = 0; x < width; x++) {
     let fx = (x + 0.5) * sx - 0.5;
     if (fx < 0) fx = 0;
     const x0 = Math.min(Math.floor(fx), img.width - 1);
-    x0s[x] = x0;
-    x1s[x] = Math.min(x0 + 1, img.width - 1);
-    fxs[x] = fx - x0;
+    xa[x] = x0 * c;
+    xb[x] = Math.min(x0 + 1, img.width - 1) * c;
+    wxs[x] = Math.fround(fx - x0); // the weight as a float32, as it always was
   }
+  const rs = img.width * c;
   for (let y = 0; y < height; y++) {
     let fy = (y + 0.5) * sy - 0.5;
     if (fy < 0) fy = 0;
     const y0 = Math.min(Math.floor(fy), img.height - 1);
     const y1 = Math.min(y0 + 1, img.height - 1);
     const wy = fy - y0;
-    const r0 = y0 * img.width;
-    const r1 = y1 * img.width;
-    for (let x = 0; x < width; x++) {
-      const wx = fxs[x]!;
-      const a = (r0 + x0s[x]!) * c;
-      const b = (r0 + x1s[x]!) * c;
-      const d = (r1 + x0s[x]!) * c;
-      const e = (r1 + x1s[x]!) * c;
-      const o = (y * width + x) * c;
-      for (let k = 0; k < c; k++) {
-        const top = data[a + k]! + (data[b + k]! - data[a + k]!) * wx;
-        const bot = data[d + k]! + (data[e + k]! - data[d + k]!) * wx;
-        out[o + k] = Math.round(top + (bot - top) * wy);
+    const r0 = y0 * rs;
+    const r1 = y1 * rs;
+    let o = (offset + y * stride) * c;
+    if (c === 3) {
+      for (let x = 0; x < width; x++, o += 3) {
+        const wx = wxs[x]!;
+        const a = r0 + xa[x]!, b = r0 + xb[x]!, d = r1 + xa[x]!, e = r1 + xb[x]!;
+        let p = data[a]!, q = data[d]!, t = p + (data[b]! - p) * wx;
+        out[o] = round0(t + (q + (data[e]! - q) * wx - t) * wy);
+        p = data[a + 1]!; q = data[d + 1]!; t = p + (data[b + 1]! - p) * wx;
+        out[o + 1] = round0(t + (q + (data[e + 1]! - q) * wx - t) * wy);
+        p = data[a + 2]!; q = data[d + 2]!; t = p + (data[b + 2]! - p) * wx;
+        out[o + 2] = round0(t + (q + (data[e + 2]! - q) * wx - t) * wy);
+      }
+    } else {
+      for (let x = 0; x < width; x++, o += c) {
+        const wx = wxs[x]!;
+        const a = r0 + xa[x]!, b = r0 + xb[x]!, d = r1 + xa[x]!, e = r1 + xb[x]!;
+        for (let k = 0; k < c; k++) {
+          const p = data[a + k]!, q = data[d + k]!, t = p + (data[b + k]! - p) * wx;
+          out[o + k] = round0(t + (q + (data[e + k]! - q) * wx - t) * wy);
+        }
       }
     }
   }
-  return { width, height, channels: c, data: out };
 }
 
 /** Letterbox (YOLOv5): scale to fit `width×height` keeping the aspect ratio, centre, pad with `pad`. */
 export function letterbox(img: RgbImage, width: number, height: number, pad = 114): { image: RgbImage; scale: number; padX: number; padY: number } {
+  checkImage(img);
   const scale = Math.min(width / img.width, height / img.height);
   const nw = Math.max(1, Math.round(img.width * scale));
   const nh = Math.max(1, Math.round(img.height * scale));
-  const resized = resizeBilinear(img, nw, nh);
+  if (!(width >= 1 && height >= 1)) throw new AppError('E_APP_RESIZE', `cannot letterbox to ${width}×${height}`, { fix: 'use a size ≥ 1×1' });
   const padX = Math.floor((width - nw) / 2);
   const padY = Math.floor((height - nh) / 2);
   const out = new Uint8Array(width * height * img.channels).fill(pad);
-  for (let y = 0; y < nh; y++) {
-    out.set(resized.data.subarray(y * nw * img.channels, (y + 1) * nw * img.channels), ((y + padY) * width + padX) * img.channels);
-  }
+  // the resized image is drawn straight into the padded canvas (nw ≤ width, nh ≤ height: round(side·scale) ≤ target)
+  resizeInto(img, Math.min(nw, width), Math.min(nh, height), out, width, padY * width + padX);
   return { image: { width, height, channels: img.channels, data: out }, scale, padX, padY };
 }
 
@@ -204,13 +233,27 @@ export function imageToTensor(img: RgbImage, o: TensorOptions = {}): TensorValue
   const mean = o.mean ?? new Array<number>(c).fill(0);
   const std = o.std ?? new Array<number>(c).fill(1);
   const W = Math.max(o.padWidth ?? img.width, img.width);
-  const out = new Float32Array(img.height * W * c).fill(o.padValue ?? 0);
+  const out = new Float32Array(img.height * W * c);
+  const padValue = o.padValue ?? 0;
+  if (W > img.width && padValue !== 0) out.fill(padValue);
   const bgr = o.order === 'BGR' && c === 3;
+  // one table per output channel: the float32 of (p·scale − mean)/std for every byte p (same arithmetic)
+  const lut = new Float32Array(c * 256);
+  for (let k = 0; k < c; k++) for (let p = 0; p < 256; p++) lut[k * 256 + p] = (p * scale - mean[k]!) / std[k]!;
+  const data = img.data;
+  const rowIn = img.width * c;
   for (let y = 0; y < img.height; y++) {
-    for (let x = 0; x < img.width; x++) {
-      const s = (y * img.width + x) * c;
-      const d = (y * W + x) * c;
-      for (let k = 0; k < c; k++) out[d + k] = (img.data[s + (bgr ? 2 - k : k)]! * scale - mean[k]!) / std[k]!;
+    let s = y * rowIn;
+    let d = y * W * c;
+    if (c === 3) {
+      const s0 = bgr ? 2 : 0, s2 = bgr ? 0 : 2;
+      for (let x = 0; x < img.width; x++, s += 3, d += 3) {
+        out[d] = lut[data[s + s0]!]!;
+        out[d + 1] = lut[256 + data[s + 1]!]!;
+        out[d + 2] = lut[512 + data[s + s2]!]!;
+      }
+    } else {
+      for (let j = 0; j < rowIn; j++) out[d + j] = lut[(j % c) * 256 + data[s + j]!]!;
     }
   }
   return { shape: [1, img.height, W, c], data: out };

@@ -40,11 +40,23 @@ export function normalizePixels(pixels: Uint8Array, width: number, height: numbe
   }
   const bgr = (opts.order ?? 'RGB') === 'BGR' && channels === 3;
   const out = new Float32Array(pixels.length);
-  for (let p = 0; p < width * height; p++) {
-    for (let c = 0; c < channels; c++) {
-      const src = bgr ? 2 - c : c;
-      out[p * channels + c] = (pixels[p * channels + src] * scale - mean[c]) / std[c];
+  // one table per output channel: the float32 of (p·scale − mean)/std for every byte p (same arithmetic)
+  const lut = new Float32Array(channels * 256);
+  for (let c = 0; c < channels; c++) for (let v = 0; v < 256; v++) lut[c * 256 + v] = (v * scale - mean[c]!) / std[c]!;
+  if (bgr) {
+    for (let i = 0; i < pixels.length; i += 3) {
+      out[i] = lut[pixels[i + 2]!]!;
+      out[i + 1] = lut[256 + pixels[i + 1]!]!;
+      out[i + 2] = lut[512 + pixels[i]!]!;
     }
+  } else if (channels === 3) {
+    for (let i = 0; i < pixels.length; i += 3) {
+      out[i] = lut[pixels[i]!]!;
+      out[i + 1] = lut[256 + pixels[i + 1]!]!;
+      out[i + 2] = lut[512 + pixels[i + 2]!]!;
+    }
+  } else {
+    for (let i = 0; i < pixels.length; i++) out[i] = lut[(i % channels) * 256 + pixels[i]!]!;
   }
   return { shape: [1, height, width, channels], data: out };
 }
