@@ -43,7 +43,11 @@ export function miniBox(points: Point[]): { box: Point[]; sside: number } {
   return { box: [p[i1]!, p[i2]!, p[i3]!, p[i4]!], sside: Math.min(r.width, r.height) };
 }
 
-/** box_score_fast: mean of `pred` over the integer pixels inside the box (bounding window clipped to the map). */
+/**
+ * box_score_fast: mean of `pred` over the integer pixels inside the box (bounding window clipped to the
+ * map). Inside = geometry's inConvexPolygon (eps 1e-6) with each edge's vector and tolerance computed once
+ * instead of per pixel (same expressions, same results); the sum runs in row order as before.
+ */
 export function boxScore(pred: Float32Array, w: number, h: number, box: Point[]): number {
   const clamp = (v: number, hi: number): number => Math.min(Math.max(v, 0), hi);
   const xs = box.map((q) => q[0]);
@@ -53,12 +57,31 @@ export function boxScore(pred: Float32Array, w: number, h: number, box: Point[])
   const ymin = clamp(Math.floor(Math.min(...ys)), h - 1);
   const ymax = clamp(Math.ceil(Math.max(...ys)), h - 1);
   // as PaddleOCR: polygon coordinates relative to the window, truncated to int32
-  const poly: Point[] = box.map((q) => [Math.trunc(q[0] - xmin), Math.trunc(q[1] - ymin)]);
+  const m = box.length;
+  const ax = new Float64Array(m), ay = new Float64Array(m), ex = new Float64Array(m), ey = new Float64Array(m), tol = new Float64Array(m);
+  for (let i = 0; i < m; i++) {
+    const p = box[i]!, q = box[(i + 1) % m]!;
+    const px = Math.trunc(p[0] - xmin), py = Math.trunc(p[1] - ymin);
+    const qx = Math.trunc(q[0] - xmin), qy = Math.trunc(q[1] - ymin);
+    ax[i] = px; ay[i] = py; ex[i] = qx - px; ey[i] = qy - py;
+    tol[i] = 1e-6 * (Math.hypot(qx - px, qy - py) || 1);
+  }
   let sum = 0;
   let n = 0;
   for (let y = ymin; y <= ymax; y++) {
+    const ry = y - ymin;
     for (let x = xmin; x <= xmax; x++) {
-      if (inConvexPolygon(poly, x - xmin, y - ymin, 1e-6)) {
+      const rx = x - xmin;
+      let sign = 0;
+      let inside = true;
+      for (let i = 0; i < m; i++) {
+        const c = ex[i]! * (ry - ay[i]!) - ey[i]! * (rx - ax[i]!);
+        if (Math.abs(c) <= tol[i]!) continue;
+        const sg = c > 0 ? 1 : -1;
+        if (sign === 0) sign = sg;
+        else if (sg !== sign) { inside = false; break; }
+      }
+      if (inside) {
         sum += pred[y * w + x]!;
         n++;
       }
@@ -75,49 +98,57 @@ export function unclip(box: Point[], ratio: number): Point[] {
   return offsetConvexPolygon(box, d);
 }
 
-/** Connected regions of `pred > thresh` (8-connectivity); per region, the extreme pixels of each row. */
+/**
+ * Connected regions of `pred > thresh` (8-connectivity); per region, the extreme pixels of each row, rows
+ * in the order the fill first reaches them. One pass: a bordered byte mask (1 = foreground not yet taken),
+ * an explicit stack of pixel indices, per-row min/max in typed arrays.
+ */
 export function regions(pred: Float32Array, w: number, h: number, thresh: number, maxCandidates = Infinity): Point[][] {
-  const label = new Int32Array(w * h);
+  const W = w + 2; // one pixel of border all round: no bounds checks in the fill
+  const mask = new Uint8Array(W * (h + 2));
+  for (let y = 0; y < h; y++) {
+    const r = y * w, m = (y + 1) * W + 1;
+    for (let x = 0; x < w; x++) if (pred[r + x]! > thresh) mask[m + x] = 1;
+  }
   const stack = new Int32Array(w * h);
+  const rowMin = new Int32Array(h + 2).fill(-1);
+  const rowMax = new Int32Array(h + 2);
+  const rows = new Int32Array(h + 2); // rows of the current region in first-reached order
   const out: Point[][] = [];
-  let next = 0;
-  for (let start = 0; start < w * h && out.length < maxCandidates; start++) {
-    if (label[start] !== 0 || !(pred[start]! > thresh)) continue;
-    next++;
-    label[start] = next;
-    let sp = 0;
-    stack[sp++] = start;
-    const rowMin = new Map<number, number>();
-    const rowMax = new Map<number, number>();
-    while (sp > 0) {
-      const p = stack[--sp]!;
-      const x = p % w;
-      const y = (p - x) / w;
-      const mn = rowMin.get(y);
-      if (mn === undefined || x < mn) rowMin.set(y, x);
-      const mx = rowMax.get(y);
-      if (mx === undefined || x > mx) rowMax.set(y, x);
-      for (let dy = -1; dy <= 1; dy++) {
-        const yy = y + dy;
-        if (yy < 0 || yy >= h) continue;
-        for (let dx = -1; dx <= 1; dx++) {
-          const xx = x + dx;
-          if (xx < 0 || xx >= w || (dx === 0 && dy === 0)) continue;
-          const q = yy * w + xx;
-          if (label[q] === 0 && pred[q]! > thresh) {
-            label[q] = next;
-            stack[sp++] = q;
-          }
-        }
+  // neighbours in the order dy = −1..1, dx = −1..1 (the order they were pushed before)
+  const o0 = -W - 1, o1 = -W, o2 = -W + 1, o3 = -1, o4 = 1, o5 = W - 1, o6 = W, o7 = W + 1;
+  for (let sy = 1; sy <= h && out.length < maxCandidates; sy++) {
+    for (let start = sy * W + 1, end = sy * W + w; start <= end && out.length < maxCandidates; start++) {
+      if (mask[start] === 0) continue;
+      mask[start] = 0;
+      let sp = 0;
+      stack[sp++] = start;
+      let nr = 0;
+      while (sp > 0) {
+        const p = stack[--sp]!;
+        const y = (p / W) | 0;
+        const x = p - y * W;
+        const mn = rowMin[y]!;
+        if (mn < 0) { rowMin[y] = x; rowMax[y] = x; rows[nr++] = y; } else if (x < mn) rowMin[y] = x; else if (x > rowMax[y]!) rowMax[y] = x;
+        let q = p + o0; if (mask[q] === 1) { mask[q] = 0; stack[sp++] = q; }
+        q = p + o1; if (mask[q] === 1) { mask[q] = 0; stack[sp++] = q; }
+        q = p + o2; if (mask[q] === 1) { mask[q] = 0; stack[sp++] = q; }
+        q = p + o3; if (mask[q] === 1) { mask[q] = 0; stack[sp++] = q; }
+        q = p + o4; if (mask[q] === 1) { mask[q] = 0; stack[sp++] = q; }
+        q = p + o5; if (mask[q] === 1) { mask[q] = 0; stack[sp++] = q; }
+        q = p + o6; if (mask[q] === 1) { mask[q] = 0; stack[sp++] = q; }
+        q = p + o7; if (mask[q] === 1) { mask[q] = 0; stack[sp++] = q; }
       }
+      const pts: Point[] = [];
+      for (let i = 0; i < nr; i++) {
+        const y = rows[i]!;
+        const x0 = rowMin[y]! - 1, x1 = rowMax[y]! - 1;
+        pts.push([x0, y - 1]);
+        if (x1 !== x0) pts.push([x1, y - 1]);
+        rowMin[y] = -1;
+      }
+      out.push(pts);
     }
-    const pts: Point[] = [];
-    for (const [y, x0] of rowMin) {
-      pts.push([x0, y]);
-      const x1 = rowMax.get(y)!;
-      if (x1 !== x0) pts.push([x1, y]);
-    }
-    out.push(pts);
   }
   return out;
 }
