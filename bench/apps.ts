@@ -20,7 +20,7 @@ import { ctcGreedyDecode, parseKeys } from '../src/apps/ocr/ctc.js';
 import { recTensor, DET_MEAN, DET_STD } from '../src/apps/ocr/pipeline.js';
 import { ortExecutor } from '../src/apps/node/ort-executor.js';
 import { DPU_ROUND, quantize } from '../src/kernels/ref/int8/arith.js';
-import { onnxModelType, OnnxDataType } from '../src/importers/onnx/schema.js';
+import { nmsModel, onnxBoxes, selectedIndices } from '../test/apps/postprocess-onnx.js';
 
 const GROUP = 'apps';
 const IMAGENET_MEAN = [0.485, 0.456, 0.406];
@@ -37,27 +37,6 @@ function ms(ctx: BenchContext, name: string, t: Timing, details: Record<string, 
 /** sharp on raw RGB pixels, one libvips thread (the dpuflow steps are single-threaded too). */
 async function sharpRaw(img: RgbImage, f: (s: ReturnType<typeof sharp>) => ReturnType<typeof sharp>): Promise<Buffer> {
   return f(sharp(img.data, { raw: { width: img.width, height: img.height, channels: 3 } })).raw().toBuffer();
-}
-
-/** A one-op ONNX model: NonMaxSuppression over n boxes (one class), IoU threshold iouT, keep all. */
-function nmsModel(n: number, iouT: number): Uint8Array {
-  const f = (name: string, dims: number[]) => ({ name, type: { tensor_type: { elem_type: OnnxDataType.FLOAT, shape: { dim: dims.map((d) => ({ dim_value: d })) } } } });
-  const model = {
-    ir_version: 8,
-    opset_import: [{ domain: '', version: 13 }],
-    graph: {
-      name: 'nms',
-      node: [{ op_type: 'NonMaxSuppression', input: ['boxes', 'scores', 'max', 'iou'], output: ['sel'], name: 'n' }],
-      initializer: [
-        { name: 'max', dims: [1], data_type: OnnxDataType.INT64, int64_data: [n] },
-        { name: 'iou', dims: [1], data_type: OnnxDataType.FLOAT, float_data: [iouT] },
-      ],
-      input: [f('boxes', [1, n, 4]), f('scores', [1, 1, n])],
-      output: [{ name: 'sel', type: { tensor_type: { elem_type: OnnxDataType.INT64 } } }],
-    },
-  };
-  const t = onnxModelType();
-  return t.encode(t.fromObject(model)).finish();
 }
 
 /** Deterministic PRNG in [0, 1). */
@@ -142,14 +121,13 @@ async function measure(ctx: BenchContext, out: BenchResult[]): Promise<void> {
   const n = raw.length;
   const boxes = raw.map((d: Detection) => d.box.map((v) => Math.fround(v)));
   const scores = Float32Array.from(raw, (d) => d.score);
-  const flat = new Float32Array(n * 4);
-  boxes.forEach((b, i) => flat.set([b[1]!, b[0]!, b[3]!, b[2]!], i * 4)); // ONNX center_point_box 0: [y1, x1, y2, x2]
+  const flat = onnxBoxes(boxes); // ONNX center_point_box 0: [y1, x1, y2, x2]
   const session = await ort.InferenceSession.create(nmsModel(n, 0.45), { intraOpNumThreads: 1, interOpNumThreads: 1 });
   try {
     const feeds = { boxes: new ort.Tensor('float32', flat, [1, n, 4]), scores: new ort.Tensor('float32', scores, [1, 1, n]) };
-    const sel = (await session.run(feeds))['sel']!.data as BigInt64Array;
+    const sel = selectedIndices((await session.run(feeds))['sel']!.data as BigInt64Array);
     const ours = nms(boxes, scores, 0.45);
-    const same = sel.length / 3 === ours.length && ours.every((k, i) => Number(sel[i * 3 + 2]) === k);
+    const same = sel.length === ours.length && ours.every((k, i) => sel[i] === k);
     const oT = await ctx.time(() => nms(boxes, scores, 0.45));
     const pT = await ctx.time(() => session.run(feeds));
     out.push(ms(ctx, `detect: NMS of ${n} boxes, one class (IoU 0.45)`, oT, { kept: ours.length, sameSelectionAsOrt: same }, { name: 'onnxruntime NonMaxSuppression op (1 thread)', t: pT }));

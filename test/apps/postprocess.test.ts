@@ -10,7 +10,7 @@ import { nms, nmsPerClass, iou } from '../../src/apps/detect/nms.js';
 import { decodeYolo, decodeCenterNet } from '../../src/apps/detect/decode.js';
 import { softmax, topK, parseLabels } from '../../src/apps/classify.js';
 import { AppError } from '../../src/errors.js';
-import { onnxModelType, OnnxDataType } from '../../src/importers/onnx/schema.js';
+import { nmsModel, onnxBoxes, selectedIndices } from './postprocess-onnx.js';
 
 test('CTC greedy decode: repeats merge, blanks split, blank=0, space last', () => {
   const alphabet = parseKeys('a\nb\r\nc\n');
@@ -76,26 +76,6 @@ test('NMS on hand-made boxes (class-aware)', () => {
   assert.deepEqual(nmsPerClass(dets, 0.45).map((d) => d.score), [0.9, 0.8]);
 });
 
-function nmsModel(n: number, iouT: number): Uint8Array {
-  const f = (name: string, dims: number[]) => ({ name, type: { tensor_type: { elem_type: OnnxDataType.FLOAT, shape: { dim: dims.map((d) => ({ dim_value: d })) } } } });
-  const model = {
-    ir_version: 8,
-    opset_import: [{ domain: '', version: 13 }],
-    graph: {
-      name: 'nms',
-      node: [{ op_type: 'NonMaxSuppression', input: ['boxes', 'scores', 'max', 'iou'], output: ['sel'], name: 'n' }],
-      initializer: [
-        { name: 'max', dims: [1], data_type: OnnxDataType.INT64, int64_data: [n] },
-        { name: 'iou', dims: [1], data_type: OnnxDataType.FLOAT, float_data: [iouT] },
-      ],
-      input: [f('boxes', [1, n, 4]), f('scores', [1, 1, n])],
-      output: [{ name: 'sel', type: { tensor_type: { elem_type: OnnxDataType.INT64 } } }],
-    },
-  };
-  const t = onnxModelType();
-  return t.encode(t.fromObject(model)).finish();
-}
-
 test('NMS equals onnxruntime NonMaxSuppression on random boxes', async () => {
   let seed = 12345;
   const rnd = (): number => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
@@ -111,14 +91,71 @@ test('NMS equals onnxruntime NonMaxSuppression on random boxes', async () => {
         boxes.push([x, y, x + bw, y + bh].map((v) => Math.fround(v)));
         scores[i] = rnd();
       }
-      const flat = new Float32Array(n * 4);
-      boxes.forEach((b, i) => flat.set([b[1]!, b[0]!, b[3]!, b[2]!], i * 4));
-      const r = await session.run({ boxes: new ort.Tensor('float32', flat, [1, n, 4]), scores: new ort.Tensor('float32', scores, [1, 1, n]) });
-      const sel = r['sel']!.data as BigInt64Array;
-      const ref: number[] = [];
-      for (let i = 0; i < sel.length; i += 3) ref.push(Number(sel[i + 2]));
+      const r = await session.run({ boxes: new ort.Tensor('float32', onnxBoxes(boxes), [1, n, 4]), scores: new ort.Tensor('float32', scores, [1, 1, n]) });
+      const ref = selectedIndices(r['sel']!.data as BigInt64Array);
       assert.deepEqual(nms(boxes, scores, 0.45), ref, `trial ${trial}`);
     }
+  } finally {
+    await session.release();
+  }
+});
+
+/** Clustered candidates as a detector gives them: `objects` objects, each with `per` jittered boxes. */
+function clustered(rnd: () => number, objects: number, per: number): number[][] {
+  const boxes: number[][] = [];
+  for (let o = 0; o < objects; o++) {
+    const cx = rnd() * 640, cy = rnd() * 640, w = 20 + rnd() * 200, h = 20 + rnd() * 200;
+    for (let i = 0; i < per; i++) {
+      const x = cx + (rnd() - 0.5) * 0.3 * w, y = cy + (rnd() - 0.5) * 0.3 * h, bw = w * (0.7 + 0.6 * rnd()), bh = h * (0.7 + 0.6 * rnd());
+      boxes.push([x - bw / 2, y - bh / 2, x + bw / 2, y + bh / 2].map((v) => Math.fround(v)));
+    }
+  }
+  return boxes;
+}
+
+test('NMS equals onnxruntime NonMaxSuppression on 1,400 clustered boxes (one class; the grid path)', async () => {
+  let seed = 777;
+  const rnd = (): number => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+  const boxes = clustered(rnd, 20, 70);
+  const n = boxes.length;
+  const session = await ort.InferenceSession.create(nmsModel(n, 0.45));
+  try {
+    for (let trial = 0; trial < 3; trial++) {
+      const scores = Float32Array.from({ length: n }, rnd);
+      const r = await session.run({ boxes: new ort.Tensor('float32', onnxBoxes(boxes), [1, n, 4]), scores: new ort.Tensor('float32', scores, [1, 1, n]) });
+      const ref = selectedIndices(r['sel']!.data as BigInt64Array);
+      assert.ok(ref.length > 20 && ref.length < n / 2, `${ref.length} kept`);
+      assert.deepEqual(nms(boxes, scores, 0.45), ref, `trial ${trial}`);
+      // max detections: the first k of the same selection
+      assert.deepEqual(nms(boxes, scores, 0.45, 7), ref.slice(0, 7));
+    }
+  } finally {
+    await session.release();
+  }
+});
+
+test('class-aware NMS equals onnxruntime NonMaxSuppression run per class (scores of other classes below its score threshold)', async () => {
+  let seed = 4242;
+  const rnd = (): number => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+  const boxes = clustered(rnd, 30, 40);
+  const n = boxes.length, C = 5;
+  const dets = boxes.map((b, i) => ({ box: b as [number, number, number, number], score: Math.fround(0.05 + 0.95 * rnd()), classId: (i * 7 + Math.floor(rnd() * 3)) % C }));
+  const scores = new Float32Array(C * n); // 0 for the other classes: ignored at score threshold 0.01
+  dets.forEach((d, i) => { scores[d.classId * n + i] = d.score; });
+  const session = await ort.InferenceSession.create(nmsModel(n, 0.45, C, 0.01));
+  try {
+    const r = await session.run({ boxes: new ort.Tensor('float32', onnxBoxes(boxes), [1, n, 4]), scores: new ort.Tensor('float32', scores, [1, C, n]) });
+    const sel = r['sel']!.data as BigInt64Array;
+    const ours = nmsPerClass(dets, 0.45, n);
+    for (let c = 0; c < C; c++) {
+      const ref = selectedIndices(sel, c);
+      assert.ok(ref.length > 0);
+      assert.deepEqual(ours.filter((d) => d.classId === c).map((d) => dets.indexOf(d)), ref, `class ${c}`);
+    }
+    assert.equal(ours.length, sel.length / 3);
+    for (let i = 1; i < ours.length; i++) assert.ok(ours[i - 1]!.score >= ours[i]!.score);
+    // maxDet: the best-scoring maxDet of the same set
+    assert.deepEqual(nmsPerClass(dets, 0.45, 10), ours.slice(0, 10));
   } finally {
     await session.release();
   }
