@@ -13,6 +13,7 @@
 import type { Op } from '../../ir/types.js';
 import { broadcastShapes, normAxis, numel, stridesOf } from '../ref/float/util.js';
 import { gemmWasm, packGemmB } from '../ref/float/wasm/kernels.js';
+import { layernormRows } from '../ref/float/reduce.js';
 
 /** ins: the op's input values (float; weights included), out: the op's output buffer (numel of its shape). */
 export type FloatKernel = (ins: Float32Array[], out: Float32Array) => void;
@@ -234,22 +235,7 @@ function layernormKernel(op: Op, ins: PlanInput[]): FloatKernel | undefined {
   const G = ins[1], Bt = ins[2];
   if (!simpleParam(G) || !simpleParam(Bt)) return undefined;
   const hasG = !!G, hasB = !!Bt;
-  return (v, o) => layernormLoop(v[0]!, hasG ? v[1]! : undefined, hasB ? v[2]! : undefined, o, nOut, cnt, eps);
-}
-
-/** The reference's trailing-axes layer norm: sums in double, in order; missing gamma/beta as ·1 / +0. */
-function layernormLoop(xd: Float32Array, g: Float32Array | undefined, b: Float32Array | undefined, o: Float32Array, nOut: number, cnt: number, eps: number): void {
-  for (let r = 0; r < nOut; r++) {
-    const base = r * cnt;
-    let s = 0;
-    for (let i = 0; i < cnt; i++) s += xd[base + i]!;
-    const mean = s / cnt;
-    let vr = 0;
-    for (let i = 0; i < cnt; i++) { const d = xd[base + i]! - mean; vr += d * d; }
-    const inv = 1 / Math.sqrt(vr / cnt + eps);
-    if (g && b) for (let i = 0; i < cnt; i++) o[base + i] = (xd[base + i]! - mean) * inv * g[i]! + b[i]!;
-    else for (let i = 0; i < cnt; i++) o[base + i] = (xd[base + i]! - mean) * inv * (g ? g[i]! : 1) + (b ? b[i]! : 0);
-  }
+  return (v, o) => layernormRows(v[0]!, hasG ? v[1]! : undefined, hasB ? v[2]! : undefined, o, nOut, cnt, eps, true);
 }
 
 /** Global average pool, NHWC batch 1 (the reference's summation order: pixels in row order). */

@@ -83,6 +83,27 @@ export const reductionMean = reduceKernel('mean');
 export const reductionMax = reduceKernel('max');
 export const reductionSum = reduceKernel('sum');
 
+/**
+ * Layer norm of `nOut` consecutive rows of `cnt` values (the trailing-axes case): mean and variance summed
+ * in double, in order; `(x − mean)·inv·gamma + beta`, missing gamma/beta as ·1 / +0. Gamma/beta are
+ * indexed like x (`paramsPerRow` false: broadcast to x's shape) or hold one row of `cnt` values
+ * (`paramsPerRow` true). Shared by this reference and the float 'run' backend (the same arithmetic).
+ */
+export function layernormRows(xd: Float32Array, g: Float32Array | undefined, b: Float32Array | undefined, o: Float32Array, nOut: number, cnt: number, eps: number, paramsPerRow: boolean): void {
+  for (let r = 0; r < nOut; r++) {
+    const base = r * cnt;
+    const pb = paramsPerRow ? 0 : base;
+    let s = 0;
+    for (let i = 0; i < cnt; i++) s += xd[base + i]!;
+    const mean = s / cnt;
+    let v = 0;
+    for (let i = 0; i < cnt; i++) { const d = xd[base + i]! - mean; v += d * d; }
+    const inv = 1 / Math.sqrt(v / cnt + eps);
+    if (g && b) for (let i = 0; i < cnt; i++) o[base + i] = (xd[base + i]! - mean) * inv * g[pb + i]! + b[pb + i]!;
+    else for (let i = 0; i < cnt; i++) o[base + i] = (xd[base + i]! - mean) * inv * (g ? g[pb + i]! : 1) + (b ? b[pb + i]! : 0);
+  }
+}
+
 /** Layer normalisation over attrs.axis (any set; usually the trailing ones), gamma/beta broadcast. */
 export function layernorm(inputs: TensorValue[], attrs: Attrs, op?: Op): TensorValue {
   const [x, gamma, beta] = inputs as [TensorValue, TensorValue | undefined, TensorValue | undefined];
@@ -98,19 +119,7 @@ export function layernorm(inputs: TensorValue[], attrs: Attrs, op?: Op): TensorV
   const xd = x.data, o = out.data;
   const trailing = axes.every((a, i) => a === x.shape.length - axes.length + i);
   if (trailing) {
-    for (let r = 0; r < nOut; r++) {
-      const base = r * cnt;
-      let s = 0;
-      for (let i = 0; i < cnt; i++) s += xd[base + i]!;
-      const mean = s / cnt;
-      let v = 0;
-      for (let i = 0; i < cnt; i++) { const d = xd[base + i]! - mean; v += d * d; }
-      const inv = 1 / Math.sqrt(v / cnt + eps);
-      for (let i = 0; i < cnt; i++) {
-        const k = base + i;
-        o[k] = (xd[k]! - mean) * inv * (g ? g[k]! : 1) + (b ? b[k]! : 0);
-      }
-    }
+    layernormRows(xd, g, b, o, nOut, cnt, eps, false);
     return out;
   }
   const map = reduceMap(x.shape, axes);
