@@ -1153,12 +1153,13 @@ void Context::loop(int tid) {
   }
 }
 
-// chunks of a task for n threads: about chunkNs (4 µs) of work each (rough rates), at most 4 per thread
+// chunks of a task for n threads: about chunkNs (4 µs) of work each (rough rates), at most 16 per
+// thread (the last chunk of a task is what the others may wait for)
 void setChunks(Task& T, const Context& c, double ns) {
   const int n = c.n;
   if (n <= 1 || T.units <= 1) { T.chunks = 1; return; }
   const double k = ns / c.chunkNs;
-  T.chunks = int(std::max(1.0, std::min(k, double(std::min(T.units, 4 * n)))));
+  T.chunks = int(std::max(1.0, std::min(k, double(std::min(T.units, 16 * n)))));
 }
 
 // ---- building tasks ---------------------------------------------------------------------------------
