@@ -200,7 +200,7 @@ test('quantized SE block and stem block with splitDepthwiseGroups 4: one DPU sub
   assert.ok(checkBitExact(st.graph, 'B4096') >= 2);
 });
 
-test('dpuflow quantize --split-depthwise-groups 2 (PP-OCR cls): the written model holds the depthwise branches; N = 1 is a usage error', async () => {
+test('dpuflow quantize --split-depthwise-groups 2 [--split-depthwise-by depthwise,input] (PP-OCR cls): the written model holds the depthwise branches; bad N / key → usage error', async () => {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'dpuflow-sdw-'));
   try {
     const calib = path.join(tmp, 'calib');
@@ -220,6 +220,15 @@ test('dpuflow quantize --split-depthwise-groups 2 (PP-OCR cls): the written mode
     const bad = cli('--out', path.join(tmp, 'bad'), '--split-depthwise-groups', '1');
     assert.equal(bad.code, 1);
     assert.match(bad.err, /--split-depthwise-groups must be an integer 2–64/);
+    // two-level key: every block gets 2 × 2 branches (the 'input' ranges come from the calibration image)
+    const out2 = path.join(tmp, 'q2');
+    const r2 = cli('--out', out2, '--split-depthwise-groups', '2', '--split-depthwise-by', 'depthwise,input', '--no-bias-correction');
+    assert.equal(r2.code, 0, r2.err);
+    const ir2 = xmodelToIr(XGraph.deserialize(new Uint8Array(fs.readFileSync(path.join(out2, 'ch_ppocr_mobile_v2.0_cls_infer_int.xmodel')))));
+    assert.equal(ir2.ops.filter((o) => o.type === 'depthwise-conv2d' && /_g3$/.test(o.name)).length, g1.length, 'each split block has branches _g0…_g3');
+    const badKey = cli('--out', path.join(tmp, 'bad'), '--split-depthwise-groups', '2', '--split-depthwise-by', 'size');
+    assert.equal(badKey.code, 1);
+    assert.match(badKey.err, /--split-depthwise-by must be one or two of depthwise\|producer\|input/);
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true });
   }

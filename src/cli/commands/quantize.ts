@@ -11,6 +11,7 @@ import cliProgress from 'cli-progress';
 import { decodeOnnx, importOnnx } from '../../importers/onnx/index.js';
 import { irToXmodel } from '../../xir/from-ir.js';
 import { quantize, type QuantizeResult } from '../../quantizer/quantize.js';
+import type { SplitDepthwiseOptions, SplitKey } from '../../quantizer/split-depthwise.js';
 import { CALIB_METHODS, type CalibMethod } from '../../quantizer/observers/types.js';
 import { parseQuantInfo, stringifyQuantInfo } from '../../quantizer/quant-info.js';
 import { formatReportTable } from '../../quantizer/report.js';
@@ -34,6 +35,16 @@ function groupCount(v: string, flag: string): number {
   return n;
 }
 
+const SPLIT_KEYS = ['depthwise', 'producer', 'input'] as const;
+function splitDepthwiseOption(groups: string, by: string | undefined): SplitDepthwiseOptions {
+  const keys = (by ?? 'depthwise').split(',').map((k) => k.trim());
+  if (keys.length > 2 || keys.some((k) => !(SPLIT_KEYS as readonly string[]).includes(k))) {
+    throw new UsageError('E_USAGE_VALUE', `--split-depthwise-by must be one or two of ${SPLIT_KEYS.join('|')} (comma-separated), got '${by}'`, { fix: 'e.g. --split-depthwise-by depthwise,input' });
+  }
+  const [first, then] = keys as SplitKey[];
+  return { groups: groupCount(groups, '--split-depthwise-groups'), by: first, ...(then ? { thenBy: then } : {}) };
+}
+
 export interface QuantizeCliOptions {
   calib: string;
   out?: string;
@@ -48,6 +59,8 @@ export interface QuantizeCliOptions {
   splitChannelGroups?: string;
   /** --split-depthwise-groups N (depthwise channel-group split by the depthwise conv's own max|w|). */
   splitDepthwiseGroups?: string;
+  /** --split-depthwise-by key[,key2] (depthwise | producer | input; a second key splits each group in 2 again). */
+  splitDepthwiseBy?: string;
   /** --no-affine-as-depthwise turns off the default. */
   affineAsDepthwise?: boolean;
   quantInfo?: string;
@@ -176,7 +189,7 @@ export async function runQuantizeCommand(model: string, o: QuantizeCliOptions, m
       biasCorrection: o.biasCorrection,
       fastFinetune: !!o.fastFinetune,
       ...(o.splitChannelGroups ? { splitChannelGroups: positiveInt(o.splitChannelGroups, '--split-channel-groups') } : {}),
-      ...(o.splitDepthwiseGroups ? { splitDepthwiseGroups: groupCount(o.splitDepthwiseGroups, '--split-depthwise-groups') } : {}),
+      ...(o.splitDepthwiseGroups ? { splitDepthwiseGroups: splitDepthwiseOption(o.splitDepthwiseGroups, o.splitDepthwiseBy) } : {}),
       affineAsDepthwise: o.affineAsDepthwise !== false,
       quantInfo,
       quantInfoFile: o.quantInfo,
@@ -237,6 +250,7 @@ export function addQuantizeOptions(c: Command): Command {
     .option('--fast-finetune', 'AdaQuant fast finetune (pointwise convs)')
     .option('--split-channel-groups <n>', 'split each conv → depthwise block into n output-channel groups, each with its own weight fix point (DPU-legal; PP-OCRv4 rec: 8)')
     .option('--split-depthwise-groups <n>', 'split each conv → depthwise block whose depthwise channel ranges differ ≥ 8× into n groups by the depthwise max|w|, consumers permuted (DPU-legal; MobileNetV3 CenterNet: 8)')
+    .option('--split-depthwise-by <keys>', 'with --split-depthwise-groups: sort key depthwise (default) | producer | input (calibration range of the depthwise input); a second key (e.g. depthwise,input) splits each group in 2 again')
     .option('--no-affine-as-depthwise', 'keep scalar mul → add pairs (learnable affine) as two eltwise ops instead of one 1×1 depthwise conv')
     .option('--quant-info <file>', 'reload hand-edited fix points from quant_info.json')
     .option('--seed <n>', 'seed (fast finetune sampling)', '0')
