@@ -17,6 +17,40 @@ export function iou(a: readonly number[], b: readonly number[]): number {
 }
 
 /**
+ * `idx` (ascending) ordered by score, highest first, ties by index — what sorting with
+ * `scores[b] − scores[a] || a − b` gives. Without NaN scores that comparator is a consistent order and a
+ * stable merge sort on `>` of the scores (no comparator calls) gives the same permutation; with a NaN
+ * (the comparator is then inconsistent) the comparator sort itself runs, as before.
+ */
+function scoreOrder(idx: Int32Array, scores: ArrayLike<number>): Int32Array {
+  const n = idx.length;
+  const key = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const v = scores[idx[i]!]!;
+    if (v !== v) return Int32Array.from(Array.from(idx).sort((a, b) => scores[b]! - scores[a]! || a - b));
+    key[i] = v;
+  }
+  // bottom-up merge sort of positions 0..n−1 by key descending (stable: equal keys keep position order)
+  let a = new Int32Array(n), b = new Int32Array(n);
+  for (let i = 0; i < n; i++) a[i] = i;
+  for (let w = 1; w < n; w *= 2) {
+    for (let lo = 0; lo < n; lo += 2 * w) {
+      const mid = Math.min(lo + w, n), hi = Math.min(lo + 2 * w, n);
+      let i = lo, j = mid, o = lo;
+      while (i < mid && j < hi) {
+        const pi = a[i]!, pj = a[j]!;
+        if (key[pj]! > key[pi]!) { b[o++] = pj; j++; } else { b[o++] = pi; i++; }
+      }
+      while (i < mid) b[o++] = a[i++]!;
+      while (j < hi) b[o++] = a[j++]!;
+    }
+    const t = a; a = b; b = t;
+  }
+  for (let i = 0; i < n; i++) a[i] = idx[a[i]!]!;
+  return a;
+}
+
+/**
  * Greedy NMS over the boxes `idx` (indices into the coordinate arrays), highest score first: a candidate
  * is dropped when its IoU with a kept box is not ≤ iouThresh. The arithmetic is `iou`'s (doubles, the
  * same operations in the same order), so the selection is the same; areas are computed once and kept
@@ -26,8 +60,7 @@ export function iou(a: readonly number[], b: readonly number[]): number {
 function greedy(x0: Float64Array, y0: Float64Array, x1: Float64Array, y1: Float64Array, scores: ArrayLike<number>, idx: Int32Array, iouThresh: number, maxOut: number): number[] {
   const n = idx.length;
   if (maxOut !== maxOut) maxOut = Infinity; // as `keep.length >= NaN`: never reached
-  // sort by score (descending), ties by index (ascending): a stable sort of index-ordered idx
-  const order = Array.from(idx).sort((a, b) => scores[b]! - scores[a]! || a - b);
+  const order = scoreOrder(idx, scores);
   const cap = Math.max(0, Math.min(n, Math.ceil(maxOut)));
   const zeroOk = 0 <= iouThresh;
   const kb = new Float64Array(cap * 5); // kept x0, y0, x1, y1, area
@@ -165,7 +198,11 @@ export function nmsPerClass(dets: Detection[], iouThresh = 0.45, maxDet = 300): 
   const fill = new Int32Array(counts.length);
   for (let i = 0; i < n; i++) { const c = cls[i]!; lists[c]![fill[c]!++] = i; }
   const out: Detection[] = [];
-  // no class can contribute more than maxDet boxes to the top maxDet
-  for (const l of lists) for (const i of greedy(x0, y0, x1, y1, scores, l, iouThresh, maxDet)) out.push(dets[i]!);
+  // no class can contribute more than maxDet boxes to the top maxDet (unless a NaN score makes the final
+  // comparator sort inconsistent: then its input stays what it always was)
+  let nan = false;
+  for (let i = 0; i < n; i++) if (scores[i] !== scores[i]) { nan = true; break; }
+  const cap = nan ? Infinity : maxDet;
+  for (const l of lists) for (const i of greedy(x0, y0, x1, y1, scores, l, iouThresh, cap)) out.push(dets[i]!);
   return out.sort((a, b) => b.score - a.score).slice(0, maxDet);
 }
