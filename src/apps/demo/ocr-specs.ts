@@ -29,7 +29,7 @@ export const REC_WIDTH = 320;
 /**
  * rec INT8 recipe: per-channel-group weight fix points for PP-LCNetV3's wide-range pointwise convs
  * (splitChannelGroups 8), sequential bias correction, the SVTR neck's CPU ops kept float (floatCpuOps), and
- * calibration on the line crops plus their inverted copies (docs/ocr.md).
+ * calibration on the line crops plus inverted and grey-stretched copies (64 inputs; docs/ocr.md).
  */
 export const REC_QUANTIZE = { splitChannelGroups: 8, biasCorrectionMode: 'quantized-upstream' as const };
 
@@ -51,7 +51,7 @@ export function ocrBuildSpecs(i: OcrSpecInput): BuildSpec[] {
   ];
   if (i.onnx.rec) {
     specs.push({
-      name: 'rec', onnx: i.onnx.rec, input: 'x', shapeNchw: [1, 3, 48, REC_WIDTH], calib: recCalibration(i.lineCrops, 48, REC_WIDTH, { invert: true }),
+      name: 'rec', onnx: i.onnx.rec, input: 'x', shapeNchw: [1, 3, 48, REC_WIDTH], calib: recCalibration(i.lineCrops, 48, REC_WIDTH, { invert: true, grey: true }),
       target: i.target, version: i.version, quantize: REC_QUANTIZE, floatCpuOps: true,
     });
   }
