@@ -200,7 +200,7 @@ test('quantized SE block and stem block with splitDepthwiseGroups 4: one DPU sub
   assert.ok(checkBitExact(st.graph, 'B4096') >= 2);
 });
 
-test('dpuflow quantize --split-depthwise-groups 2 [--split-depthwise-by depthwise,input] (PP-OCR cls): the written model holds the depthwise branches; bad N / key → usage error', async () => {
+test('dpuflow quantize --split-depthwise-groups 2 [--split-depthwise-by depthwise,input] (PP-OCR cls): the written model holds the depthwise branches; bad N / key / shared mode → usage error', async () => {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'dpuflow-sdw-'));
   try {
     const calib = path.join(tmp, 'calib');
@@ -229,6 +229,9 @@ test('dpuflow quantize --split-depthwise-groups 2 [--split-depthwise-by depthwis
     const badKey = cli('--out', path.join(tmp, 'bad'), '--split-depthwise-groups', '2', '--split-depthwise-by', 'size');
     assert.equal(badKey.code, 1);
     assert.match(badKey.err, /--split-depthwise-by must be one or two of depthwise\|producer\|input/);
+    const badShared = cli('--out', path.join(tmp, 'bad'), '--split-depthwise-groups', '2', '--split-depthwise-shared', 'merge');
+    assert.equal(badShared.code, 1);
+    assert.match(badShared.err, /--split-depthwise-shared must be one of duplicate\|concat\|skip/);
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true });
   }

@@ -36,13 +36,20 @@ function groupCount(v: string, flag: string): number {
 }
 
 const SPLIT_KEYS = ['depthwise', 'producer', 'input'] as const;
-function splitDepthwiseOption(groups: string, by: string | undefined): SplitDepthwiseOptions {
+const SHARED_MODES = ['duplicate', 'concat', 'skip'] as const;
+function splitDepthwiseOption(groups: string, by: string | undefined, shared?: string): SplitDepthwiseOptions {
+  if (shared !== undefined && !(SHARED_MODES as readonly string[]).includes(shared)) {
+    throw new UsageError('E_USAGE_VALUE', `--split-depthwise-shared must be one of ${SHARED_MODES.join('|')}, got '${shared}'`, { fix: 'e.g. --split-depthwise-shared concat' });
+  }
   const keys = (by ?? 'depthwise').split(',').map((k) => k.trim());
   if (keys.length > 2 || keys.some((k) => !(SPLIT_KEYS as readonly string[]).includes(k))) {
     throw new UsageError('E_USAGE_VALUE', `--split-depthwise-by must be one or two of ${SPLIT_KEYS.join('|')} (comma-separated), got '${by}'`, { fix: 'e.g. --split-depthwise-by depthwise,input' });
   }
   const [first, then] = keys as SplitKey[];
-  return { groups: groupCount(groups, '--split-depthwise-groups'), by: first, ...(then ? { thenBy: then } : {}) };
+  return {
+    groups: groupCount(groups, '--split-depthwise-groups'), by: first, ...(then ? { thenBy: then } : {}),
+    ...(shared ? { sharedProducer: shared as (typeof SHARED_MODES)[number] } : {}),
+  };
 }
 
 export interface QuantizeCliOptions {
@@ -61,6 +68,8 @@ export interface QuantizeCliOptions {
   splitDepthwiseGroups?: string;
   /** --split-depthwise-by key[,key2] (depthwise | producer | input; a second key splits each group in 2 again). */
   splitDepthwiseBy?: string;
+  /** --split-depthwise-shared duplicate|concat|skip (a producer conv that also feeds other ops). */
+  splitDepthwiseShared?: string;
   /** --no-affine-as-depthwise turns off the default. */
   affineAsDepthwise?: boolean;
   quantInfo?: string;
@@ -189,7 +198,7 @@ export async function runQuantizeCommand(model: string, o: QuantizeCliOptions, m
       biasCorrection: o.biasCorrection,
       fastFinetune: !!o.fastFinetune,
       ...(o.splitChannelGroups ? { splitChannelGroups: positiveInt(o.splitChannelGroups, '--split-channel-groups') } : {}),
-      ...(o.splitDepthwiseGroups ? { splitDepthwiseGroups: splitDepthwiseOption(o.splitDepthwiseGroups, o.splitDepthwiseBy) } : {}),
+      ...(o.splitDepthwiseGroups ? { splitDepthwiseGroups: splitDepthwiseOption(o.splitDepthwiseGroups, o.splitDepthwiseBy, o.splitDepthwiseShared) } : {}),
       affineAsDepthwise: o.affineAsDepthwise !== false,
       quantInfo,
       quantInfoFile: o.quantInfo,
@@ -251,6 +260,7 @@ export function addQuantizeOptions(c: Command): Command {
     .option('--split-channel-groups <n>', 'split each conv → depthwise block into n output-channel groups, each with its own weight fix point (DPU-legal; PP-OCRv4 rec: 8)')
     .option('--split-depthwise-groups <n>', 'split each conv → depthwise block whose depthwise channel ranges differ ≥ 8× into n groups by the depthwise max|w|, consumers permuted (DPU-legal; MobileNetV3 CenterNet: 8)')
     .option('--split-depthwise-by <keys>', 'with --split-depthwise-groups: sort key depthwise (default) | producer | input (calibration range of the depthwise input); a second key (e.g. depthwise,input) splits each group in 2 again')
+    .option('--split-depthwise-shared <mode>', 'with --split-depthwise-groups: a producer conv that also feeds other ops is duplicated per group (duplicate, default), split and joined by a concat its other consumers read (concat), or left unsplit (skip)')
     .option('--no-affine-as-depthwise', 'keep scalar mul → add pairs (learnable affine) as two eltwise ops instead of one 1×1 depthwise conv')
     .option('--quant-info <file>', 'reload hand-edited fix points from quant_info.json')
     .option('--seed <n>', 'seed (fast finetune sampling)', '0')

@@ -121,7 +121,7 @@ export function registerRun(program: Command): void {
           : await openModel(model!, mo);
       }
       // handtrack's own pre-processing (in the map/while loop cut off at import) is x·2/255 − 1 = preset half
-      const pre = parsePreprocess(o.preprocess ?? (task === 'detect' && o.head === 'handtrack' ? 'half' : undefined));
+      const pre = parsePreprocess(o.preprocess ?? (task === 'detect' && o.head === 'handtrack' ? 'half' : task === 'detect' && o.head === 'centernet' ? 'scale=1' : undefined));
       const norm = { ...(pre.mean ? { mean: pre.mean } : {}), ...(pre.std ? { std: pre.std } : {}), ...(pre.scale !== undefined ? { scale: pre.scale } : {}), ...(pre.order ? { order: pre.order } : {}) };
       // classify follows the model input's channel count: 1 → BT.601 grey, 3 → RGB, anything else → error
       const channels = task === 'classify' ? classifyChannels(single!) : 3;
