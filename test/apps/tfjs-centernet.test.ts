@@ -94,3 +94,14 @@ test('CenterNet INT8 (B4096, virtual DPU run mode) vs FP32 detections on 5 real 
   assert.ok(total >= 5, `FP32 finds ${total} detections with score ≥ 0.3 on the 5 photos`);
   assert.ok(matched / total >= 0.9, `${matched}/${total} matched`);
 });
+
+test('dpuflow run --task detect --head centernet (float model.json, default pre-processing): the astronaut found where she is', { skip: haveSkimage ? false : 'python3-skimage data not installed' }, async () => {
+  const { spawnSync } = await import('node:child_process');
+  const bin = path.resolve('bin', 'dpuflow.js');
+  const r = spawnSync(process.execPath, [bin, 'run', MODEL, '--output', OUTPUTS.join(','), '--task', 'detect', '--head', 'centernet', '--input', path.join(SKIMAGE, 'astronaut.png'), '--json'], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  const dets = (JSON.parse(r.stdout) as { results: { detect: { detections: Detection[] } }[] }).results[0]!.detect.detections;
+  // hand-measured on the 512×512 photo: the astronaut (COCO class 0, person) spans x 0–380, y 0–512
+  const person = dets.filter((d) => d.classId === 0 && d.score >= 0.3 && iou(d.box, [0, 0, 380, 512]) >= 0.7);
+  assert.equal(person.length, 1, `person detections: ${JSON.stringify(dets.slice(0, 3))}`);
+});
