@@ -16,7 +16,7 @@ import { readImage, writeAnnotatedPng } from '../../apps/node/image-io.js';
 import { readKeys } from '../../apps/node/models.js';
 import { ortExecutor } from '../../apps/node/ort-executor.js';
 import { imageToTensor, resizeBilinear, type RgbImage } from '../../apps/image/image.js';
-import { DET_MEAN, DET_STD, detResizeSize, recTensor, runOcr, type OcrModels, type OcrResult } from '../../apps/ocr/pipeline.js';
+import { DET_MEAN, DET_STD, detResizeSize, runOcr, type OcrModels, type OcrResult } from '../../apps/ocr/pipeline.js';
 import { graphRunnerExecutor } from '../../apps/executor.js';
 import { HOST_TO_A53_FACTOR } from '../../apps/timing.js';
 import { buildModel, type ArtifactCache, type BuiltModel } from '../../apps/demo/build.js';
