@@ -798,12 +798,13 @@ class Context {
   void needRing(size_t bytes, int rows) {
     for (int i = 0; i < n; i++) {
       if (ring_[size_t(i)].size() < bytes + 64) ring_[size_t(i)].resize(bytes + 64);
-      if (tags_[size_t(i)].size() < size_t(rows)) tags_[size_t(i)].resize(size_t(rows));
+      if (tags_[size_t(i)].size() < size_t(rows) + 32) tags_[size_t(i)].resize(size_t(rows) + 32);
     }
   }
   uint8_t* scratch() { return align64(scratch_.data()); }
   uint8_t* ring(int tid) { return align64(ring_[size_t(tid)].data()); }
-  int* tags(int tid) { return tags_[size_t(tid)].data(); }
+  // 64 bytes in from both ends of its own allocation: no cache line shared with another thread's tags
+  int* tags(int tid) { return tags_[size_t(tid)].data() + 16; }
 
   void run(Task* const* tasks, int from, int to, uint8_t* mem);
   void wake() {
@@ -973,8 +974,8 @@ void dwAvx2(const Task& T, uint8_t* mem, const uint8_t* scratch, int u0, int u1)
   for (int oy = u0; oy < u1; oy++) dwRow2(*T.W, g, st, oy);
 }
 
-// VNNI depthwise: units = (channel group of 64, output row), group-major; each thread expands the
-// input rows it needs into its own ring of (kh−1)·dh+1 rows
+// VNNI depthwise: units = (output row, channel group of 64), row-major; each thread expands the
+// input rows it needs into its own ring of (kh−1)·dh+1 rows per channel group
 VNNI_TARGET void dwVnni(const Task& T, uint8_t* mem, uint8_t* ring, int* tags, int u0, int u1) {
   const ConvWeights& W = *T.W;
   const Stage st = stageOf(T, mem);
@@ -987,10 +988,14 @@ VNNI_TARGET void dwVnni(const Task& T, uint8_t* mem, uint8_t* ring, int* tags, i
   const Fold f = foldOf(st);
   __m512i B[4], corr[4];
   for (int u = u0; u < u1; u++) {
-    const int cg = u / T.OH, oy = u % T.OH;
+    // row-major units: threads work on different output rows (channel groups of one row share cache lines)
+    const int oy = u / W.G64, cg = u % W.G64;
+    int* tg = tags + size_t(cg) * R;
+    uint8_t* rg = ring + size_t(cg) * R * rowBytes;
+    if (u == u0)
+      for (int r = 0; r < R * W.G64; r++) tags[r] = INT32_MIN;
     if (cg != cur) {
       cur = cg;
-      for (int r = 0; r < R; r++) tags[r] = INT32_MIN;
       alignas(64) int32_t b[64];
       for (int m = 0; m < 4; m++)
         for (int q = 0; q < 16; q++) {
@@ -1006,10 +1011,10 @@ VNNI_TARGET void dwVnni(const Task& T, uint8_t* mem, uint8_t* ring, int* tags, i
     for (int ky = 0; ky < T.kh; ky++) {
       const int y = oy * T.sh + ky * T.dh - T.pt;
       const int slot = ((y % R) + R) % R;
-      uint8_t* e = ring + size_t(slot) * rowBytes;
-      if (tags[slot] != y) {
-        dwExpand(g, W.KW4, y, 64 * cg, e, ring + size_t(R) * rowBytes);
-        tags[slot] = y;
+      uint8_t* e = rg + size_t(slot) * rowBytes;
+      if (tg[slot] != y) {
+        dwExpand(g, W.KW4, y, 64 * cg, e, ring + size_t(R) * W.G64 * rowBytes);
+        tg[slot] = y;
       }
       rows[ky] = e;
     }
@@ -1226,7 +1231,7 @@ const char* buildConv(Context& c, const std::shared_ptr<ConvWeights>& Wsp, const
       T->kind = K_DW_VNNI;
       T->units = W.G64 * OH;
       const int R = (W.kh - 1) * dh + 1;
-      c.needRing(size_t(R) * OW * W.KW4 * 256 + size_t(dwRowCols(OW, sw, dw, W.KW4)) * 64, R);
+      c.needRing(size_t(R) * W.G64 * OW * W.KW4 * 256 + size_t(dwRowCols(OW, sw, dw, W.KW4)) * 64, R * W.G64);
       setChunks(*T, c, macs / 40.0);
     } else {
       pad(K_PAD_DW, W.Cp, size_t(Hp) * Wp * W.Cp + 64, 1);
