@@ -15,6 +15,12 @@ import type { BuildSpec } from './build.js';
  */
 export const DET_CALIB_FILES = ['screenshot-typedoc.png', 'samples.jpg', 'screenshot-facematch.jpg', 'screenshot-vrm.jpg'] as const;
 
+/**
+ * det INT8 recipe: per-channel-group weight fix points (splitChannelGroups 8) and 2 bias-correction batches. INT8 det
+ * alone (cls, rec FP32) on the 5 OCR test images: 140/213 lines equal FP32's (127 without the split; docs/ocr.md).
+ */
+export const DET_QUANTIZE = { biasCorrectionBatches: 2, splitChannelGroups: 8 };
+
 /** Text-line crops of screenshot-typedoc.png for cls/rec calibration (x, y of 130×24 crops): two columns of its two
  * lists, every other row, rows 21.6 px apart — 16 crops. */
 export function recLineSpots(): Array<[number, number]> {
@@ -46,7 +52,7 @@ export interface OcrSpecInput {
 /** BuildSpecs for det, cls and (when onnx.rec is given) rec, in that order. */
 export function ocrBuildSpecs(i: OcrSpecInput): BuildSpec[] {
   const specs: BuildSpec[] = [
-    { name: 'det', onnx: i.onnx.det, input: 'x', shapeNchw: [1, 3, i.det.h, i.det.w], calib: i.det.calib, target: i.target, version: i.version, quantize: { biasCorrectionBatches: 2 } },
+    { name: 'det', onnx: i.onnx.det, input: 'x', shapeNchw: [1, 3, i.det.h, i.det.w], calib: i.det.calib, target: i.target, version: i.version, quantize: DET_QUANTIZE },
     { name: 'cls', onnx: i.onnx.cls, input: 'x', shapeNchw: [1, 3, 48, 192], calib: recCalibration(i.lineCrops, 48, 192), target: i.target, version: i.version },
   ];
   if (i.onnx.rec) {
