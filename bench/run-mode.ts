@@ -140,6 +140,8 @@ async function interleave(engines: Engine[], rounds: number, per: number, quiet?
     }
     const order = r % 2 ? [...engines].reverse() : engines;
     for (const e of order) for (let i = 0; i < per; i++) {
+      // quiet mode: 20 ms between engines, so no engine's idle-spinning pool threads (ORT's, ours) overlap the next one's run
+      if (quiet && i === 0) await new Promise((res) => setTimeout(res, 20));
       const t0 = performance.now();
       await e.fn();
       out[e.key]!.push(performance.now() - t0);
