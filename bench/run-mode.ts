@@ -22,7 +22,7 @@ import { createThreadedExecutor } from '../src/kernels/wasm/node/pool.js';
 import { loadNativeKernels, nativeStatus } from '../src/kernels/native/node.js';
 import type { BenchContext, BenchResult } from './types.js';
 
-function randomInput(shape: number[], seed: number): TensorValue {
+export function randomInput(shape: number[], seed: number): TensorValue {
   let a = seed >>> 0;
   const n = shape.reduce((x, y) => x * y, 1);
   const data = new Float32Array(n);
@@ -80,13 +80,13 @@ export function convLayer(C: number, OC: number, HW: number, k: number, depthwis
 
 interface Engine { key: string; fn: () => unknown }
 
-function median(a: number[]): number {
+export function median(a: number[]): number {
   const s = [...a].sort((x, y) => x - y);
   const h = s.length >> 1;
   return s.length % 2 ? s[h]! : (s[h - 1]! + s[h]!) / 2;
 }
 
-function toNchw(t: TensorValue): Float32Array {
+export function toNchw(t: TensorValue): Float32Array {
   const [n, h, w, c] = t.shape as [number, number, number, number];
   const src = t.data as Float32Array;
   const out = new Float32Array(src.length);
