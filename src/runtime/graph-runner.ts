@@ -20,6 +20,9 @@ import { Runner } from './runner.js';
 import { graphAsIr, runnerTensorOf } from './subgraph-ir.js';
 import { elementCount, type RunnerTensor, type TensorBuffer } from './tensor.js';
 
+const setImmediateFn = (globalThis as { setImmediate?: (f: () => void) => unknown }).setImmediate;
+const nextTurn = (): Promise<void> => new Promise<void>((resolve) => { if (setImmediateFn) setImmediateFn(resolve); else setTimeout(resolve, 0); });
+
 export interface GraphRunnerOptions {
   /** DPU implementation: 'run' (fast WASM kernels), 'sim' (instruction-level), 'ref' (INT8 reference). Default 'run'. */
   mode?: RunnerMode;
@@ -169,7 +172,8 @@ export class GraphRunner {
   private async execute(ins: Float32Array[], outs: Float32Array[]): Promise<SubgraphTiming[]> {
     // Start on a new turn of the event loop: executeAsync returns at once, a wait(id, 0) right after it
     // sees the job pending, and jobs in flight take turns (the kernels themselves are synchronous).
-    await new Promise<void>((resolve) => setTimeout(resolve, 0));
+    // setImmediate where there is one (Node): setTimeout(0) waits ≥ 1 ms, per frame.
+    await nextTurn();
     const values = new Map<string, Buf>();
     this.inputs.forEach((t, i) => {
       values.set(t.name, t.fixPoint !== undefined ? quantize(ins[i]!, t.fixPoint, DPU_ROUND) : ins[i]!);

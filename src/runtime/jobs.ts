@@ -97,6 +97,7 @@ export class JobTable {
       await p;
       return true;
     }
+    if (timeoutMs === 0) return false; // a poll: the caller saw the job pending, it is pending now
     let timer: ReturnType<typeof setTimeout> | undefined;
     const timeout = new Promise<boolean>((resolve) => {
       timer = setTimeout(() => resolve(false), timeoutMs);

@@ -67,8 +67,13 @@ export interface FastExecutor {
   /** Re-runs the ops on the inputs of the last run, without quantizing feeds or reading outputs
    * (kernel-only timing). */
   rerun(): void;
+  /** Runs on int8 feeds already at the graph inputs' fix points (a DPU subgraph's xint8 inputs are copied
+   * into the arena as they are: no dequantize/quantize round trip); read results with `tensorInto`. */
+  runInt8(feeds: Record<string, Int8Array>): void;
   /** int8 bytes (a copy) of a fixed-point tensor from the last run. */
   tensor(name: string): Int8Array | undefined;
+  /** Copies a fixed-point tensor's int8 bytes of the last run into `dst` (same length); false if there is none. */
+  tensorInto(name: string, dst: Int8Array): boolean;
   /** Any tensor of the last run as float (fixed-point slots dequantized, float ops' values as
    * computed; const ops are not included). For per-tensor reports (quantizer test mode). */
   value(name: string): TensorValue | undefined;
@@ -659,9 +664,26 @@ export function createFastExecutor(graph: Graph, opts: FastExecutorOptions = {})
     rerun() {
       for (const s of runSteps) s();
     },
+    runInt8(feeds) {
+      np?.begin();
+      for (const name of graph.inputs) {
+        const s = slots.get(name);
+        const d = feeds[name];
+        if (!s || s.kind !== 'q') throw new QuantizeError('E_Q_FEED_FLOAT', `graph input '${name}' is not fixed-point: feed it float through run()`, { where: name });
+        if (!d || d.length !== s.n) throw new QuantizeError('E_Q_FEED_SHAPE', `int8 feed '${name}' has ${d?.length ?? 0} values, the graph input needs ${s.n}`, { where: name });
+        I8.set(d, s.off);
+      }
+      for (const s of runSteps) s();
+    },
     tensor(name) {
       const s = slots.get(name);
       return s && s.kind === 'q' ? view(s).slice() : undefined;
+    },
+    tensorInto(name, dst) {
+      const s = slots.get(name);
+      if (!s || s.kind !== 'q' || s.n !== dst.length) return false;
+      dst.set(view(s));
+      return true;
     },
     value(name) {
       const s = slots.get(name);

@@ -123,6 +123,14 @@ export function dequantizeValue(q: number, fp: number): number {
 export function quantize(x: ArrayLike<number>, fp: number, round: RoundFn = DPU_ROUND): Int8Array {
   const out = new Int8Array(x.length);
   const s = 2 ** fp;
+  if (round === dpuRound) {
+    // the same arithmetic with dpuRound inlined (graph inputs every frame): NaN → 0, saturation by compare
+    for (let i = 0; i < x.length; i++) {
+      const r = Math.floor(x[i] * s + 0.5);
+      out[i] = r >= 127 ? 127 : r <= -128 ? -128 : r === r ? r : 0;
+    }
+    return out;
+  }
   for (let i = 0; i < x.length; i++) {
     const v = x[i] * s;
     out[i] = Number.isNaN(v) ? 0 : saturate8(round(v));
