@@ -7,8 +7,7 @@
  * Pairs include depthwise convs on either side. Runs in rounds until the scales settle.
  */
 import type { Graph, Op, TensorValue } from '../ir/types.js';
-import { runFloat } from '../kernels/ref/float-executor.js';
-import { consumerMap, opMap, outChannels, scaleInChannels, scaleOutChannels } from './graph-util.js';
+import { channelMaxAbs, consumerMap, opMap, outChannels, scaleInChannels, scaleOutChannels } from './graph-util.js';
 
 const HOMOGENEOUS = new Set(['NONE', 'RELU', 'LEAKYRELU']);
 const FIRST = new Set(['conv2d', 'depthwise-conv2d']);
@@ -37,24 +36,7 @@ export interface CleOptions {
 
 /** Per-channel max |x| of the intermediate tensor of every CLE pair over `batches` (float inference). */
 export function cleActivationRanges(g: Graph, batches: Record<string, TensorValue>[]): Map<string, Float64Array> {
-  const want = new Set(findPairs(g).map(([first]) => first.name));
-  const out = new Map<string, Float64Array>();
-  if (!want.size) return out;
-  for (const feeds of batches) {
-    runFloat(g, feeds, {
-      onTensor: (op, v) => {
-        if (!want.has(op.name)) return;
-        const C = v.shape[v.shape.length - 1] as number;
-        let r = out.get(op.name);
-        if (!r) out.set(op.name, (r = new Float64Array(C)));
-        for (let i = 0; i < v.data.length; i++) {
-          const x = Math.abs(v.data[i] as number);
-          if (x > (r[i % C] as number)) r[i % C] = x;
-        }
-      },
-    });
-  }
-  return out;
+  return channelMaxAbs(g, batches, new Set(findPairs(g).map(([first]) => first.name)));
 }
 
 function findPairs(g: Graph): [Op, Op][] {

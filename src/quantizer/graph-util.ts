@@ -1,5 +1,6 @@
 /** Small graph helpers used by the quantizer passes (pure, no I/O). */
-import type { Graph, Op } from '../ir/types.js';
+import type { Graph, Op, TensorValue } from '../ir/types.js';
+import { runFloat } from '../kernels/ref/float-executor.js';
 
 export function cloneGraph(g: Graph): Graph {
   return {
@@ -84,4 +85,25 @@ export function outChannels(op: Op, wShape: number[]): number {
 export function scaleInChannels(w: Float32Array, shape: number[], s: ArrayLike<number>): void {
   const ic = shape[shape.length - 1];
   for (let i = 0; i < w.length; i++) w[i] *= s[i % ic];
+}
+
+/** Per-channel (last axis) max |x| of the named tensors over `batches` (float inference with runFloat). */
+export function channelMaxAbs(g: Graph, batches: Record<string, TensorValue>[], names: ReadonlySet<string>): Map<string, Float64Array> {
+  const out = new Map<string, Float64Array>();
+  if (!names.size) return out;
+  for (const feeds of batches) {
+    runFloat(g, feeds, {
+      onTensor: (op, v) => {
+        if (!names.has(op.name)) return;
+        const C = v.shape[v.shape.length - 1] as number;
+        let r = out.get(op.name);
+        if (!r) out.set(op.name, (r = new Float64Array(C)));
+        for (let i = 0; i < v.data.length; i++) {
+          const a = Math.abs(v.data[i] as number);
+          if (a > (r[i % C] as number)) r[i % C] = a;
+        }
+      },
+    });
+  }
+  return out;
 }

@@ -29,9 +29,8 @@
  * weight fix point and X_k its own output fix point; D_k share the concat's (in place on the DPU).
  */
 import type { Graph, Op, TensorValue } from '../ir/types.js';
-import { runFloat } from '../kernels/ref/float-executor.js';
 import { QuantizeError } from '../errors.js';
-import { consumerMap, dropDeadConsts, freshName, opMap } from './graph-util.js';
+import { channelMaxAbs, consumerMap, dropDeadConsts, freshName, opMap } from './graph-util.js';
 
 export interface SplitDepthwiseOptions {
   /** Number of channel groups (≥ 2). */
@@ -70,23 +69,7 @@ export type SplitKey = 'depthwise' | 'producer' | 'input';
 
 /** Per-channel max|x| of every depthwise conv's input tensor over `batches` (float inference). */
 export function depthwiseInputRanges(g: Graph, batches: Record<string, TensorValue>[]): Map<string, Float64Array> {
-  const want = new Set(g.ops.filter((op) => op.type === 'depthwise-conv2d').map((op) => op.inputs[0] as string));
-  const out = new Map<string, Float64Array>();
-  for (const feeds of batches) {
-    runFloat(g, feeds, {
-      onTensor: (op, v) => {
-        if (!want.has(op.name)) return;
-        const C = v.shape[v.shape.length - 1] as number;
-        let r = out.get(op.name);
-        if (!r) out.set(op.name, (r = new Float64Array(C)));
-        for (let i = 0; i < v.data.length; i++) {
-          const a = Math.abs(v.data[i] as number);
-          if (a > (r[i % C] as number)) r[i % C] = a;
-        }
-      },
-    });
-  }
-  return out;
+  return channelMaxAbs(g, batches, new Set(g.ops.filter((op) => op.type === 'depthwise-conv2d').map((op) => op.inputs[0] as string)));
 }
 
 export interface SplitDepthwiseResult {
