@@ -11,7 +11,7 @@
  * Stage code: no I/O.
  */
 import type { Op } from '../../ir/types.js';
-import { broadcastShapes, normAxis, numel, stridesOf } from '../ref/float/util.js';
+import { broadcastShapes, broadcastStrides, normAxis, numel, offsetMap, stridesOf } from '../ref/float/util.js';
 import { gemmWasm, packGemmB } from '../ref/float/wasm/kernels.js';
 import { layernormRows } from '../ref/float/reduce.js';
 
@@ -145,28 +145,7 @@ function binMapped(k: Arith, a: Float32Array, b: Float32Array, o: Float32Array, 
 }
 
 function broadcastIndex(shape: readonly number[], out: readonly number[]): Int32Array {
-  const r = out.length;
-  const st = stridesOf(shape);
-  const bs = new Array<number>(r).fill(0);
-  for (let i = 0; i < shape.length; i++) {
-    const oi = r - shape.length + i;
-    bs[oi] = shape[i] === 1 && out[oi] !== 1 ? 0 : st[i]!;
-  }
-  const n = numel(out);
-  const map = new Int32Array(n);
-  const idx = new Array<number>(r).fill(0);
-  let off = 0;
-  for (let i = 0; i < n; i++) {
-    map[i] = off;
-    for (let d = r - 1; d >= 0; d--) {
-      idx[d]!++;
-      off += bs[d]!;
-      if (idx[d]! < out[d]!) break;
-      off -= bs[d]! * idx[d]!;
-      idx[d] = 0;
-    }
-  }
-  return map;
+  return offsetMap(out, broadcastStrides(shape, out));
 }
 
 function binaryKernel(k: Arith, A: readonly number[], B: readonly number[]): FloatKernel | undefined {

@@ -1,6 +1,6 @@
 /** Reductions and normalisations: softmax, reduction_{mean,max,sum}, layernorm, batchnorm. */
 import type { Attrs, Op, TensorValue } from '../../../ir/types.js';
-import { attrBool, attrNum, attrNums, broadcastShapes, broadcastTo, fail, normAxis, numel, stridesOf, tensor } from './util.js';
+import { attrBool, attrNum, attrNums, broadcastShapes, broadcastTo, fail, normAxis, numel, offsetMap, stridesOf, tensor } from './util.js';
 
 /** Softmax along one axis, max-subtracted (stable), sums in double. */
 export function softmax(inputs: TensorValue[], attrs: Attrs, op?: Op): TensorValue {
@@ -43,22 +43,8 @@ export function reduceShape(shape: readonly number[], attrs: Attrs, op?: Op): nu
  * offsets; reduced axes contribute 0). Calls visit(inputIndex, outputOffset).
  */
 function reduceMap(shape: readonly number[], axes: readonly number[]): Int32Array {
-  const r = shape.length;
   const keptShape = shape.map((d, i) => (axes.includes(i) ? 1 : d));
-  const ks = stridesOf(keptShape).map((s, i) => (axes.includes(i) ? 0 : s));
-  const n = numel(shape);
-  const map = new Int32Array(n);
-  const idx = new Array<number>(r).fill(0);
-  let off = 0;
-  for (let i = 0; i < n; i++) {
-    map[i] = off;
-    for (let d = r - 1; d >= 0; d--) {
-      idx[d]!++; off += ks[d]!;
-      if (idx[d]! < shape[d]!) break;
-      off -= ks[d]! * idx[d]!; idx[d] = 0;
-    }
-  }
-  return map;
+  return offsetMap(shape, stridesOf(keptShape).map((s, i) => (axes.includes(i) ? 0 : s)));
 }
 
 function reduceKernel(kind: 'mean' | 'max' | 'sum') {

@@ -97,6 +97,26 @@ export function broadcastStrides(shape: readonly number[], outShape: readonly nu
   return out;
 }
 
+/** For every element of `shape` in row-major order, its offset under `strides` (broadcast or reduce maps). */
+export function offsetMap(shape: readonly number[], strides: readonly number[]): Int32Array {
+  const r = shape.length;
+  const n = numel(shape);
+  const map = new Int32Array(n);
+  const idx = new Array<number>(r).fill(0);
+  let off = 0;
+  for (let i = 0; i < n; i++) {
+    map[i] = off;
+    for (let d = r - 1; d >= 0; d--) {
+      idx[d]!++;
+      off += strides[d]!;
+      if (idx[d]! < shape[d]!) break;
+      off -= strides[d]! * idx[d]!;
+      idx[d] = 0;
+    }
+  }
+  return map;
+}
+
 /** Materialises `t` broadcast to `outShape` (used for small params such as layernorm gamma). */
 export function broadcastTo(t: TensorValue, outShape: number[]): Float32Array {
   if (numel(t.shape) === numel(outShape) && t.shape.length <= outShape.length) {
