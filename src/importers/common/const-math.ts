@@ -5,22 +5,10 @@
  * the value's kind).
  */
 
-export function numel(dims: readonly number[]): number {
-  let n = 1;
-  for (const d of dims) n *= d;
-  return n;
-}
+// element count and row-major strides: the float reference kernels' helpers (one copy in the tree)
+import { numel, stridesOf } from '../../kernels/ref/float/util.js';
 
-/** Row-major strides of `dims` (in elements). */
-export function stridesOf(dims: readonly number[]): number[] {
-  const s = new Array<number>(dims.length);
-  let acc = 1;
-  for (let i = dims.length - 1; i >= 0; i--) {
-    s[i] = acc;
-    acc *= dims[i]!;
-  }
-  return s;
-}
+export { numel, stridesOf };
 
 /** numpy broadcast of two shapes; undefined when they don't broadcast. */
 export function broadcastDims(a: readonly number[], b: readonly number[]): number[] | undefined {

@@ -2,6 +2,7 @@
 import type { Attrs, AttrValue } from '../../../ir/types.js';
 import { QuantizeError } from '../../../errors.js';
 import { checkShift } from './arith.js';
+import { numel, stridesOf as strides } from '../float/util.js';
 
 /** A fixed-point tensor: value[i] = data[i] · 2^-fixPoint. Dense row-major (NHWC for 4-D). */
 export interface QTensor {
@@ -10,21 +11,7 @@ export interface QTensor {
   fixPoint: number;
 }
 
-export function numel(shape: readonly number[]): number {
-  let n = 1;
-  for (const d of shape) n *= d;
-  return n;
-}
-
-export function strides(shape: readonly number[]): number[] {
-  const s = new Array<number>(shape.length);
-  let acc = 1;
-  for (let i = shape.length - 1; i >= 0; i--) {
-    s[i] = acc;
-    acc *= shape[i];
-  }
-  return s;
-}
+export { numel, strides };
 
 export function qerr(code: string, msg: string, where: string, fix?: string): QuantizeError {
   return new QuantizeError(code, msg, { where, fix });
