@@ -5,8 +5,9 @@
  * the value's kind).
  */
 
-// element count and row-major strides: the float reference kernels' helpers (one copy in the tree)
-import { numel, stridesOf } from '../../kernels/ref/float/util.js';
+// element count, row-major strides and the strided-offset odometer: the float reference kernels' helpers
+// (one copy in the tree)
+import { numel, offsetMap, stridesOf } from '../../kernels/ref/float/util.js';
 
 export { numel, stridesOf };
 
@@ -25,24 +26,10 @@ export function broadcastDims(a: readonly number[], b: readonly number[]): numbe
 
 /** Transpose any typed array laid out row-major with `dims` by `perm`. */
 export function transposeData<T extends Float64Array | Float32Array>(data: T, dims: readonly number[], perm: readonly number[]): T {
-  const rank = dims.length;
-  const outDims = perm.map((p) => dims[p]!);
   const inStr = stridesOf(dims);
-  const n = numel(dims);
-  const out = new (data.constructor as { new (n: number): T })(n);
-  const idx = new Array<number>(rank).fill(0);
-  const srcStr = perm.map((p) => inStr[p]!);
-  let src = 0;
-  for (let i = 0; i < n; i++) {
-    out[i] = data[src]!;
-    for (let a = rank - 1; a >= 0; a--) {
-      idx[a]!++;
-      src += srcStr[a]!;
-      if (idx[a]! < outDims[a]!) break;
-      src -= srcStr[a]! * outDims[a]!;
-      idx[a] = 0;
-    }
-  }
+  const src = offsetMap(perm.map((p) => dims[p]!), perm.map((p) => inStr[p]!));
+  const out = new (data.constructor as { new (n: number): T })(src.length);
+  for (let i = 0; i < src.length; i++) out[i] = data[src[i]!]!;
   return out;
 }
 
@@ -50,42 +37,21 @@ export function transposeData<T extends Float64Array | Float32Array>(data: T, di
 export function expandData(data: Float64Array, dims: readonly number[], to: readonly number[]): Float64Array {
   const n = numel(to);
   if (numel(dims) === n && dims.length === to.length) return data;
-  const r = to.length;
-  const vd = [...new Array<number>(r - dims.length).fill(1), ...dims];
-  const vs = stridesOf(vd).map((s, i) => (vd[i] === 1 ? 0 : s));
+  const vd = [...new Array<number>(to.length - dims.length).fill(1), ...dims];
+  const src = offsetMap(to, stridesOf(vd).map((s, i) => (vd[i] === 1 ? 0 : s)));
   const out = new Float64Array(n);
-  const idx = new Array<number>(r).fill(0);
-  let src = 0;
-  for (let i = 0; i < n; i++) {
-    out[i] = data[src]!;
-    for (let a = r - 1; a >= 0; a--) {
-      idx[a]!++;
-      src += vs[a]!;
-      if (idx[a]! < to[a]!) break;
-      src -= vs[a]! * to[a]!;
-      idx[a] = 0;
-    }
-  }
+  for (let i = 0; i < n; i++) out[i] = data[src[i]!]!;
   return out;
 }
 
 /** out[idx] = data[Σ_d (starts_d + idx_d·steps_d)·stride_d] for every idx of `outDims`. */
 export function sliceData(data: Float64Array, dims: readonly number[], starts: readonly number[], steps: readonly number[], outDims: readonly number[]): Float64Array {
-  const r = dims.length;
   const st = stridesOf(dims);
-  const n = numel(outDims);
-  const out = new Float64Array(n);
-  const idx = new Array<number>(r).fill(0);
-  for (let i = 0; i < n; i++) {
-    let src = 0;
-    for (let a = 0; a < r; a++) src += (starts[a]! + idx[a]! * steps[a]!) * st[a]!;
-    out[i] = data[src]!;
-    for (let a = r - 1; a >= 0; a--) {
-      idx[a]!++;
-      if (idx[a]! < outDims[a]!) break;
-      idx[a] = 0;
-    }
-  }
+  let base = 0;
+  for (let a = 0; a < dims.length; a++) base += starts[a]! * st[a]!;
+  const src = offsetMap(outDims, st.map((s, a) => steps[a]! * s));
+  const out = new Float64Array(src.length);
+  for (let i = 0; i < src.length; i++) out[i] = data[base + src[i]!]!;
   return out;
 }
 
@@ -128,27 +94,20 @@ export type ReduceFn = 'sum' | 'prod' | 'max' | 'min' | 'mean';
 
 /** Reduction over `axes` (non-negative); the result has the keep-dims shape (reduced axes → 1). */
 export function reduceData(data: Float64Array, dims: readonly number[], axes: readonly number[], fn: ReduceFn): { keepDims: number[]; data: Float64Array } {
-  const r = dims.length;
   const reduced = dims.map((_, i) => axes.includes(i));
   const keepDims = dims.map((d, i) => (reduced[i] ? 1 : d));
   const n = numel(keepDims);
   const init = fn === 'prod' ? 1 : fn === 'max' ? -Infinity : fn === 'min' ? Infinity : 0;
   const out = new Float64Array(n).fill(init);
-  const st = stridesOf(keepDims);
-  const idx = new Array<number>(r).fill(0);
+  // each input element's output offset: keep-dims strides, 0 on the reduced axes
+  const dst = offsetMap(dims, stridesOf(keepDims).map((s, k) => (reduced[k] ? 0 : s)));
   for (let i = 0; i < data.length; i++) {
-    let o = 0;
-    for (let k = 0; k < r; k++) o += (reduced[k] ? 0 : idx[k]!) * st[k]!;
+    const o = dst[i]!;
     const v = data[i]!;
     if (fn === 'prod') out[o] *= v;
     else if (fn === 'max') out[o] = Math.max(out[o]!, v);
     else if (fn === 'min') out[o] = Math.min(out[o]!, v);
     else out[o] += v;
-    for (let k = r - 1; k >= 0; k--) {
-      idx[k]!++;
-      if (idx[k]! < dims[k]!) break;
-      idx[k] = 0;
-    }
   }
   if (fn === 'mean') {
     const cnt = data.length / n;

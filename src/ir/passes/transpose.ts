@@ -4,29 +4,8 @@
  */
 import type { Graph, Op } from '../types.js';
 import { opMap, replaceUses, usersOf } from './util.js';
-
-function transposeData(data: Float32Array, dims: readonly number[], perm: readonly number[]): Float32Array {
-  const r = dims.length;
-  const st = new Array<number>(r);
-  let acc = 1;
-  for (let i = r - 1; i >= 0; i--) { st[i] = acc; acc *= dims[i]!; }
-  const out = new Float32Array(data.length);
-  const od = perm.map((p) => dims[p]!);
-  const ss = perm.map((p) => st[p]!);
-  const idx = new Array<number>(r).fill(0);
-  let src = 0;
-  for (let i = 0; i < out.length; i++) {
-    out[i] = data[src]!;
-    for (let a = r - 1; a >= 0; a--) {
-      idx[a]!++;
-      src += ss[a]!;
-      if (idx[a]! < od[a]!) break;
-      src -= ss[a]! * od[a]!;
-      idx[a] = 0;
-    }
-  }
-  return out;
-}
+// the importers' constant folding transposes data the same way: one copy
+import { transposeData } from '../../importers/common/const-math.js';
 
 const order = (op: Op): number[] => op.attrs['order'] as number[];
 
