@@ -97,10 +97,18 @@ function counts(g: Graph): { dpu: number; cpu: number } {
   return { dpu, cpu };
 }
 
+/**
+ * The cache key of a spec: its name + the content hash of model, calibration feeds, input shape (so each compiled
+ * rec width is its own entry), target, quantizer options and version.
+ */
+export function buildSpecKey(spec: BuildSpec): string {
+  const options = { shape: spec.shapeNchw, target: spec.target, quantize: spec.quantize ?? {}, ...(spec.floatCpuOps ? { floatCpuOps: true } : {}) };
+  return `${spec.name}-${buildKey(spec.onnx, spec.calib, options, spec.version)}`;
+}
+
 /** Quantizes and compiles one model, or takes it from the cache. */
 export async function buildModel(spec: BuildSpec, cache?: ArtifactCache): Promise<BuiltModel> {
-  const options = { shape: spec.shapeNchw, target: spec.target, quantize: spec.quantize ?? {}, ...(spec.floatCpuOps ? { floatCpuOps: true } : {}) };
-  const key = `${spec.name}-${buildKey(spec.onnx, spec.calib, options, spec.version)}`;
+  const key = buildSpecKey(spec);
   let rebuiltCorrupt = false;
   const hit = cache?.get(key);
   if (hit) {

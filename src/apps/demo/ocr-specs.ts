@@ -29,8 +29,20 @@ export function recLineSpots(): Array<[number, number]> {
   return spots;
 }
 
-/** Rec input width of the compiled model (PaddleOCR's rec_image_shape 3×48×320). */
+/** Rec input width of the narrowest compiled rec (PaddleOCR's rec_image_shape 3×48×320). */
 export const REC_WIDTH = 320;
+
+/**
+ * Rec is compiled at these widths (a DPU needs static shapes): each line goes to the smallest width that holds it at
+ * its aspect, padded right as PaddleOCR's resize_norm_img does (src/apps/ocr/pipeline.ts chooseRecWidth); only lines
+ * wider than 960 are squeezed. On the 5 OCR test images (FP32, 243 lines): 201 fit 320, 19 need 640, 23 go to 960.
+ */
+export const REC_WIDTHS: readonly number[] = [320, 640, 960];
+
+/** Build name of the rec compiled at width W: 'rec' for a single width, 'rec@W' in a set (the pipeline's stage name). */
+export function recSpecName(width: number, widths: readonly number[]): string {
+  return widths.length > 1 ? `rec@${width}` : 'rec';
+}
 
 /**
  * rec INT8 recipe: per-channel-group weight fix points for PP-LCNetV3's wide-range pointwise convs
@@ -47,19 +59,25 @@ export interface OcrSpecInput {
   lineCrops: RgbImage[];
   target: string;
   version: string;
+  /** Rec widths to compile (default REC_WIDTHS); [320] gives the single-width build. */
+  recWidths?: readonly number[];
 }
 
-/** BuildSpecs for det, cls and (when onnx.rec is given) rec, in that order. */
+/** BuildSpecs for det, cls and (when onnx.rec is given) rec at each width of `recWidths`, in that order. */
 export function ocrBuildSpecs(i: OcrSpecInput): BuildSpec[] {
   const specs: BuildSpec[] = [
     { name: 'det', onnx: i.onnx.det, input: 'x', shapeNchw: [1, 3, i.det.h, i.det.w], calib: i.det.calib, target: i.target, version: i.version, quantize: DET_QUANTIZE },
     { name: 'cls', onnx: i.onnx.cls, input: 'x', shapeNchw: [1, 3, 48, 192], calib: recCalibration(i.lineCrops, 48, 192), target: i.target, version: i.version },
   ];
   if (i.onnx.rec) {
-    specs.push({
-      name: 'rec', onnx: i.onnx.rec, input: 'x', shapeNchw: [1, 3, 48, REC_WIDTH], calib: recCalibration(i.lineCrops, 48, REC_WIDTH, { invert: true, grey: true }),
-      target: i.target, version: i.version, quantize: REC_QUANTIZE, floatCpuOps: true,
-    });
+    const widths = [...(i.recWidths ?? REC_WIDTHS)].sort((a, b) => a - b);
+    for (const w of widths) {
+      // each width calibrated on the same crops at their aspect, padded right to w (never squeezed: they are 260 px wide at 48)
+      specs.push({
+        name: recSpecName(w, widths), onnx: i.onnx.rec, input: 'x', shapeNchw: [1, 3, 48, w], calib: recCalibration(i.lineCrops, 48, w, { invert: true, grey: true }),
+        target: i.target, version: i.version, quantize: REC_QUANTIZE, floatCpuOps: true,
+      });
+    }
   }
   return specs;
 }

@@ -19,7 +19,17 @@ export interface OcrModels {
   det: ModelExecutor;
   /** Direction classifier; omit to skip the 180° check. */
   cls?: ModelExecutor;
+  /**
+   * Recognizer. A model with a free input width (ONNX on onnxruntime / the float executor) runs at every width
+   * of `OcrOptions.recWidths`; a fixed-width one (a compiled .xmodel) at its own width.
+   */
   rec: ModelExecutor;
+  /**
+   * The same recognizer at other fixed widths (e.g. rec compiled at 48×640 and 48×960 next to `rec` at 48×320,
+   * as a DPU needs static shapes). With `rec` they form the width set: each line goes to the smallest width that
+   * holds it at its aspect (`chooseRecWidth`), padded right; only lines wider than the widest are squeezed.
+   */
+  recByWidth?: ModelExecutor[];
   /** Decode alphabet from parseKeys(ppocr_keys_v1.txt): [blank, …keys, ' ']. */
   alphabet: string[];
 }
@@ -34,6 +44,11 @@ export interface OcrOptions extends DbOptions {
   /** rec_image_shape H×W when the rec model has free dims (48×320). */
   recHeight?: number;
   recWidth?: number;
+  /**
+   * Widths a free-width rec model runs at (default [recWidth]): give a compiled set's widths here so an
+   * onnxruntime FP32 reference feeds exactly the crops the fixed-width set sees.
+   */
+  recWidths?: number[];
   /** cls_image_shape H×W when the cls model has free dims (48×192). */
   clsHeight?: number;
   clsWidth?: number;
@@ -54,6 +69,8 @@ export interface OcrLine {
   /** 180 when the direction classifier flipped the crop. */
   angle: 0 | 180;
   angleScore?: number;
+  /** Rec input width the line was read at (the width set's choice for its crop). */
+  recWidth?: number;
 }
 
 export interface OcrResult {
@@ -76,12 +93,58 @@ export function detResizeSize(width: number, height: number, limitSideLen = 960)
 
 /** resize_norm_img of predict_rec / predict_cls: height H, width ceil(H·w/h) capped at W, pad right with 0. */
 export function recTensor(img: RgbImage, H: number, W: number): TensorValue {
-  const rw = Math.min(W, Math.ceil(H * (img.width / img.height)));
+  const rw = Math.min(W, recNaturalWidth(img.width, img.height, H));
   const r = resizeBilinear(img, Math.max(1, rw), H);
   return imageToTensor(r, { mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5], order: 'BGR', padWidth: W, padValue: 0 });
 }
 
 const fixedOr = (d: number | undefined, dflt: number): number => (d !== undefined && d > 0 ? d : dflt);
+
+/** Width of a crop resized to height H at its aspect: ceil(H·w/h), as resize_norm_img computes it. */
+export function recNaturalWidth(cropWidth: number, cropHeight: number, H: number): number {
+  return Math.ceil(H * (cropWidth / cropHeight));
+}
+
+/**
+ * The rec input width for one crop: the smallest of `widths` that holds it at its aspect (natural width ≤ W), else
+ * the widest (the crop is squeezed into it). `widths` need not be sorted.
+ */
+export function chooseRecWidth(cropWidth: number, cropHeight: number, H: number, widths: readonly number[]): number {
+  if (!widths.length) throw new AppError('E_APP_REC_WIDTHS', 'no rec widths to choose from', { fix: 'give at least one rec width' });
+  const sorted = [...widths].sort((a, b) => a - b);
+  const nat = recNaturalWidth(cropWidth, cropHeight, H);
+  return sorted.find((w) => nat <= w) ?? sorted[sorted.length - 1]!;
+}
+
+/** One recognizer of the width set: its input H×W, executor, input name and the stage name it is timed under. */
+export interface RecSlot {
+  width: number;
+  height: number;
+  ex: ModelExecutor;
+  input: string;
+  /** 'rec' for a single width, 'rec@W' when there are several (each is its own DPU subgraph on the board). */
+  stage: string;
+}
+
+/** The width set of `models.rec` (+ `recByWidth`), widest last. Two fixed executors at one width are an error. */
+export function recWidthSet(models: Pick<OcrModels, 'rec' | 'recByWidth'>, o: Pick<OcrOptions, 'recHeight' | 'recWidth' | 'recWidths'> = {}): RecSlot[] {
+  const byW = new Map<number, Omit<RecSlot, 'stage'>>();
+  for (const ex of [models.rec, ...(models.recByWidth ?? [])]) {
+    const inp = firstInput(ex);
+    const height = fixedOr(inp.shape[1], o.recHeight ?? 48);
+    const fixedW = inp.shape[2] !== undefined && inp.shape[2] > 0 ? inp.shape[2] : undefined;
+    const widths = fixedW !== undefined ? [fixedW] : (o.recWidths?.length ? o.recWidths : [o.recWidth ?? 320]);
+    for (const width of widths) {
+      if (!Number.isInteger(width) || width < 1) throw new AppError('E_APP_REC_WIDTHS', `rec width ${width} is not a positive integer`, { where: ex.name, fix: 'give widths like 320, 640, 960' });
+      const prev = byW.get(width);
+      if (prev && prev.ex !== ex) throw new AppError('E_APP_REC_WIDTHS', `two rec models have input width ${width}`, { where: `${prev.ex.name}, ${ex.name}`, fix: 'give one recognizer per width' });
+      byW.set(width, { width, height, ex, input: inp.name });
+    }
+  }
+  const slots = [...byW.values()].sort((a, b) => a.width - b.width);
+  if (new Set(slots.map((s) => s.height)).size > 1) throw new AppError('E_APP_REC_WIDTHS', `rec models differ in input height (${slots.map((s) => s.height).join(', ')})`, { fix: 'compile every width at the same height (48)' });
+  return slots.map((s) => ({ ...s, stage: slots.length > 1 ? `rec@${s.width}` : 'rec' }));
+}
 
 /** Runs OCR on one decoded RGB image. */
 export async function runOcr(img: RgbImage, models: OcrModels, o: OcrOptions = {}): Promise<OcrResult> {
@@ -101,11 +164,10 @@ export async function runOcr(img: RgbImage, models: OcrModels, o: OcrOptions = {
 
   const lines: OcrLine[] = [];
   const clsIn = models.cls ? firstInput(models.cls) : undefined;
-  const recIn = firstInput(models.rec);
+  const recSet = recWidthSet(models, o);
+  const recWidths = recSet.map((r) => r.width);
   const clsH = fixedOr(clsIn?.shape[1], o.clsHeight ?? 48);
   const clsW = fixedOr(clsIn?.shape[2], o.clsWidth ?? 192);
-  const recH = fixedOr(recIn.shape[1], o.recHeight ?? 48);
-  const recW = fixedOr(recIn.shape[2], o.recWidth ?? 320);
   const todo = boxes.slice(0, o.maxLines ?? boxes.length);
   for (const b of todo) {
     let crop = timer.time('crop (perspective)', 'pre', () => cropQuad(img, b.points));
@@ -123,11 +185,13 @@ export async function runOcr(img: RgbImage, models: OcrModels, o: OcrOptions = {
         crop = timer.time('cls post-processing', 'post', () => rotate180(crop));
       }
     }
-    const feed = timer.time('rec pre-processing', 'pre', () => recTensor(crop, recH, recW));
-    const out = outputAt(models.rec, await timer.model('rec', models.rec, { [recIn.name]: feed }));
+    const rw = chooseRecWidth(crop.width, crop.height, recSet[0]!.height, recWidths);
+    const slot = recSet.find((r) => r.width === rw)!;
+    const feed = timer.time('rec pre-processing', 'pre', () => recTensor(crop, slot.height, slot.width));
+    const out = outputAt(slot.ex, await timer.model(slot.stage, slot.ex, { [slot.input]: feed }));
     const r = timer.time('CTC decode', 'post', () => ctcGreedyDecode(out, models.alphabet));
     if (r.score < (o.dropScore ?? 0.5)) continue;
-    lines.push({ text: r.text, score: r.score, box: b.points, boxScore: b.score, angle, ...(angleScore !== undefined ? { angleScore } : {}) });
+    lines.push({ text: r.text, score: r.score, box: b.points, boxScore: b.score, angle, recWidth: slot.width, ...(angleScore !== undefined ? { angleScore } : {}) });
   }
   return { width: img.width, height: img.height, detInput: [dw, dh], boxes: boxes.length, lines, timings: timer.rows() };
 }
