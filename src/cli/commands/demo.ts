@@ -20,7 +20,7 @@ import { DET_MEAN, DET_STD, detResizeSize, runOcr, type OcrModels, type OcrResul
 import { graphRunnerExecutor } from '../../apps/executor.js';
 import { HOST_TO_A53_FACTOR } from '../../apps/timing.js';
 import { buildModel, type ArtifactCache, type BuiltModel } from '../../apps/demo/build.js';
-import { DET_CALIB_FILES, ocrBuildSpecs, recLineSpots } from '../../apps/demo/ocr-specs.js';
+import { DET_CALIB_FILES, REC_WIDTHS, ocrBuildSpecs, recLineSpots } from '../../apps/demo/ocr-specs.js';
 import { lineAgreement, pipelineSummary, type LineAgreement, type PipelineSummary } from '../../apps/demo/report.js';
 import { GraphRunner } from '../../runtime/graph-runner.js';
 import { profileModel } from '../../profile/index.js';
@@ -339,19 +339,22 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
   const profiles = new Map(built.map((b) => [b.name, profileModel(b.graph, board)]));
   const prof0 = profiles.get('det')!;
   const alphabet = readKeys(assetPath('ppocr-keys'));
-  const [bDet, bCls, bRec] = built as [BuiltModel, BuiltModel, BuiltModel | undefined];
+  const [bDet, bCls, ...bRecs] = built as [BuiltModel, BuiltModel, ...BuiltModel[]];
   const ex = (b: BuiltModel) => graphRunnerExecutor(GraphRunner.create(b.graph, { mode: 'run' }), b.name);
   // --rec-on cpu: FP32 rec on onnxruntime-node (an optimized CPU library, as a board would run it; its host ms
   // feed the A53 estimate). dpuflow's own float executor gives the same strings (test/apps/ocr-e2e) but ~6× slower.
-  const int8: OcrModels = { det: ex(bDet), cls: ex(bCls), rec: bRec ? ex(bRec) : await ortExecutor(readAsset('ppocr-rec'), { name: 'rec' }), alphabet };
-  const ocrOpts = { maxLines: opts.maxLines ?? 12, limitSideLen: opts.limitSideLen ?? 960, a53Factor };
+  // rec at every compiled width (--rec-on dpu: one .xmodel per width); FP32 rec runs the free-width ONNX at the same widths
+  const int8: OcrModels = {
+    det: ex(bDet), cls: ex(bCls), rec: bRecs[0] ? ex(bRecs[0]) : await ortExecutor(readAsset('ppocr-rec'), { name: 'rec' }), recByWidth: bRecs.slice(1).map(ex), alphabet,
+  };
+  const ocrOpts = { maxLines: opts.maxLines ?? 12, limitSideLen: opts.limitSideLen ?? 960, a53Factor, recWidths: [...REC_WIDTHS] };
   let r: OcrResult;
   let tr = performance.now();
   try {
     step(`run det → cls → rec (${recOn === 'dpu' ? 'all on the virtual DPU' : 'rec FP32 on the CPU (onnxruntime)'})`);
     r = await runOcr(img, int8, ocrOpts);
   } finally {
-    int8.det.close?.(); int8.cls?.close?.(); int8.rec.close?.();
+    int8.det.close?.(); int8.cls?.close?.(); int8.rec.close?.(); for (const e of int8.recByWidth ?? []) e.close?.();
   }
   const int8Ms = performance.now() - tr;
 
@@ -423,7 +426,7 @@ function formatDemo(r: DemoResult): string {
   L.push(`image ${r.image.file} (${r.image.width}×${r.image.height})`, '');
   L.push('models (quantized with calibration crops of shipped screenshots, compiled for the board):');
   for (const m of r.models) {
-    L.push(`  ${m.name.padEnd(4)} ${m.inputShape.join('×').padEnd(14)} ${m.cached ? 'cache hit ' : `built: quantize ${(m.quantizeMs / 1000).toFixed(1)} s (${m.calibInputs} calib inputs), compile ${(m.compileMs / 1000).toFixed(1)} s`}` +
+    L.push(`  ${m.name.padEnd(7)} ${m.inputShape.join('×').padEnd(14)} ${m.cached ? 'cache hit ' : `built: quantize ${(m.quantizeMs / 1000).toFixed(1)} s (${m.calibInputs} calib inputs), compile ${(m.compileMs / 1000).toFixed(1)} s`}` +
       `${m.rebuiltCorruptCache ? ' (corrupt cache entry rebuilt)' : ''}  ${m.dpuSubgraphs} DPU + ${m.cpuSubgraphs} CPU subgraphs`);
   }
   L.push('', `recognized text (${r.lines.length} lines; ${r.detBoxes} boxes detected) — virtual DPU pipeline | FP32 onnxruntime (same pre/post code):`);
