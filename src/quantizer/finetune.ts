@@ -1,122 +1,379 @@
 /**
- * Fast finetune (AdaQuant, Hubara et al. 2020), kept small: per layer, a few Adam iterations on
- * the float weights and bias so that the layer with fake-quantized input and weights (straight-
- * through estimator for the rounding) matches the float layer's pre-activation output on
- * calibration data. Implemented for pointwise conv2d (1×1, stride 1, group 1) — the bulk of the
- * parameters in MobileNet-style nets; other layers are left as they are (reported count only
- * includes finetuned layers). A layer is only changed when its loss went down.
+ * Fast finetune (AdaQuant, Hubara et al. 2020; Vitis AI's `fast_finetune`), kept fast: every weighted layer —
+ * conv2d (any kernel, stride, dilation, pad, group), depthwise-conv2d, transposed-conv2d and matmul with a
+ * constant 2-D weight — in graph order, **sequentially**: the quantized graph runs op by op on the calibration
+ * batches with the bit-exact INT8 kernels (runQuantized's rules), and before a layer runs, its float weights and
+ * bias are optimised by a few Adam steps so that the layer on its *quantized* input (the output of the already
+ * quantized and finetuned upstream) with fake-quantized weights and bias (straight-through estimator for the
+ * rounding; the fused activation's derivative) matches the float layer's output on the *float* input (the float
+ * reference graph's activation) at sampled output positions. The result is kept only when the loss on held-out
+ * sampled positions (not used for the steps) drops; the best step by that loss is kept. Fix points do not change.
+ *
+ * Cost per layer: ≈ iterations × 2 × samples × (output channels × weights per output channel) MACs, the samples
+ * limited by `macBudget`; plus one float and one INT8 pass over the graph per batch.
  */
 import type { Graph, Op, TensorValue } from '../ir/types.js';
-import { runFloat } from '../kernels/ref/float-executor.js';
-import { ACT_ROUND, PARAM_ROUND, fakeQuant } from './fixpoint.js';
+import { getOpDef } from '../ir/registry.js';
+import { QuantizeError } from '../errors.js';
+import { PARAM_ROUND, fakeQuant } from './fixpoint.js';
 import { opMap } from './graph-util.js';
 import type { FixPoints } from './quantize.js';
 import { mulberry32 } from '../models/prng.js';
+import { DPU_ROUND, dequantize, quantize as quantizeQ } from '../kernels/ref/int8/arith.js';
+import type { QTensor } from '../kernels/ref/int8/common.js';
+import { INT8_KERNELS, hasInt8Kernel } from '../kernels/ref/int8/index.js';
+import { constToQ } from '../kernels/ref/quant-executor.js';
 
 export interface FinetuneOptions {
   seed: number;
+  /** Adam steps per layer (default 32). */
   iterations?: number;
-  /** Pixel positions sampled per layer. */
+  /** About this many sampled output positions per layer (default 1024; distinct; a fifth of them held out to decide what is kept). */
   samples?: number;
+  /** MACs of one forward pass over the samples (default 4e6): bounds the samples of big layers. */
+  macBudget?: number;
+  /** Adam step size in units of the weight's quantization step (bias: the output's step), cosine-decayed. Default 0.05
+   * (0.25 overshoots: the first steps move every weight at once and the held-out loss rises). */
   learningRate?: number;
+  /** Calibration batches used (default 4). */
+  batches?: number;
+  /** Only these layers (default: every weighted layer with fix points). */
+  layers?: ReadonlySet<string>;
   onProgress?: (stage: string, done: number, total: number) => void;
+}
+
+export interface FinetuneLayer {
+  layer: string;
+  type: string;
+  samples: number;
+  /** Held-out MSE vs the float layer output before and after (the kept parameters). */
+  before: number;
+  after: number;
+  kept: boolean;
+}
+
+export interface FinetuneResult {
+  /** Layers whose parameters changed. */
+  layers: number;
+  details: FinetuneLayer[];
 }
 
 /** mulberry32 (src/models/prng.ts). */
 export const prng = mulberry32;
 
-function isPointwise(op: Op, ops: Map<string, Op>): boolean {
-  if (op.type !== 'conv2d') return false;
-  const k = op.attrs['kernel'];
-  const s = op.attrs['stride'];
-  const p = op.attrs['pad'];
-  const w = ops.get(op.inputs[1]);
-  return Array.isArray(k) && k[0] === 1 && k[1] === 1 && (!Array.isArray(s) || (s[0] === 1 && s[1] === 1))
-    && (!Array.isArray(p) || (p as number[]).every((v) => v === 0)) && (op.attrs['group'] ?? 1) === 1
-    && w?.type === 'const' && !!w.data && !!op.inputs[2] && ops.get(op.inputs[2])?.type === 'const';
+const FINETUNED = new Set(['conv2d', 'depthwise-conv2d', 'transposed-conv2d', 'matmul']);
+
+/**
+ * A weighted layer as a linear map per output position: y[o] = act(b[o] + Σ_j Wc[o·K + j] · col[grp(o)·K + j]),
+ * grp(o) = floor(o / ocg); `col` (G·K values) gathered from the input at one output position.
+ */
+interface LinearView {
+  OC: number; K: number; G: number; ocg: number;
+  /** Output positions per batch. */
+  positions: number;
+  /** Fills col (G·K) for output position p of input x. */
+  gather(x: Float32Array, p: number, col: Float32Array): void;
+  /** Weights (stored layout) → canonical [OC][K], and back. */
+  toCanon(w: Float32Array): Float32Array;
+  fromCanon(c: Float32Array): Float32Array;
 }
 
-/** Finetunes in place (weights/bias float data of `g`). */
-export function fastFinetune(g: Graph, fps: FixPoints, batches: Record<string, TensorValue>[], opts: FinetuneOptions): { layers: number } {
-  const ops = opMap(g);
-  const layers = g.ops.filter((op) => fps.act.has(op.name) && isPointwise(op, ops) && fps.act.has(op.inputs[0]) && fps.param.has(op.inputs[1]));
-  const iters = opts.iterations ?? 20;
-  const nS = opts.samples ?? 512;
-  const lr = opts.learningRate ?? 1e-3;
-  const rnd = prng(opts.seed);
-  let changed = 0;
-  // sample input rows for every layer from a few batches
-  const nb = Math.min(batches.length, 4);
-  const inputsOf = new Map<string, Float32Array[]>();
-  const needed = new Set(layers.map((l) => l.inputs[0]));
-  for (let i = 0; i < nb; i++) {
-    runFloat(g, batches[i], { onTensor: (op, v) => { if (needed.has(op.name)) { const a = inputsOf.get(op.name) ?? []; a.push(v.data); inputsOf.set(op.name, a); } } });
-  }
-  layers.forEach((op, li) => {
-    const wOp = ops.get(op.inputs[1]) as Op;
-    const bOp = ops.get(op.inputs[2]) as Op;
-    const [oc, , , ic] = wOp.output.shape;
-    const W = wOp.data as Float32Array;
-    const B = bOp.data as Float32Array;
-    const fi = fps.act.get(op.inputs[0]) as number;
-    const fw = fps.param.get(wOp.name) as number;
-    const fb = fps.param.get(bOp.name) as number;
-    const pool = inputsOf.get(op.inputs[0]) ?? [];
-    if (!pool.length) return;
-    // X: nS × ic sampled pixel rows (float); Xq fake-quantized; T: float target rows.
-    const X = new Float32Array(nS * ic);
-    for (let s = 0; s < nS; s++) {
-      const src = pool[Math.floor(rnd() * pool.length)];
-      const p = Math.floor(rnd() * (src.length / ic));
-      X.set(src.subarray(p * ic, p * ic + ic), s * ic);
-    }
-    const Xq = fakeQuant(X, fi, ACT_ROUND);
-    const T = new Float64Array(nS * oc);
-    for (let s = 0; s < nS; s++) for (let o = 0; o < oc; o++) {
-      let a = B[o];
-      for (let i = 0; i < ic; i++) a += X[s * ic + i] * W[o * ic + i];
-      T[s * oc + o] = a;
-    }
-    const w = new Float32Array(W);
-    const b = new Float32Array(B);
-    const loss = (ww: Float32Array, bb: Float32Array, grad?: { w: Float64Array; b: Float64Array }): number => {
-      const wq = fakeQuant(ww, fw, PARAM_ROUND);
-      const bq = fakeQuant(bb, fb, PARAM_ROUND);
-      let L = 0;
-      for (let s = 0; s < nS; s++) for (let o = 0; o < oc; o++) {
-        let a = bq[o];
-        for (let i = 0; i < ic; i++) a += Xq[s * ic + i] * wq[o * ic + i];
-        const e = a - T[s * oc + o];
-        L += e * e;
-        if (grad) {
-          grad.b[o] += 2 * e;
-          for (let i = 0; i < ic; i++) grad.w[o * ic + i] += 2 * e * Xq[s * ic + i];
-        }
-      }
-      return L / (nS * oc);
+const num = (v: unknown, i: number, d: number): number => (Array.isArray(v) && typeof v[i] === 'number' ? v[i] as number : d);
+
+function linearView(op: Op, x: readonly number[], w: readonly number[], out: readonly number[]): LinearView | undefined {
+  const a = op.attrs;
+  if (op.type === 'matmul') {
+    if (a['transpose_a'] === true || w.length !== 2 || x.length < 1) return undefined;
+    const tb = a['transpose_b'] === true;
+    const K = tb ? w[1]! : w[0]!, N = tb ? w[0]! : w[1]!;
+    if (x[x.length - 1] !== K) return undefined;
+    const rows = x.reduce((p, v) => p * v, 1) / K;
+    return {
+      OC: N, K, G: 1, ocg: N, positions: rows,
+      gather: (xd, p, col) => col.set(xd.subarray(p * K, p * K + K)),
+      toCanon: (wd) => { if (tb) return new Float32Array(wd); const c = new Float32Array(N * K); for (let k = 0; k < K; k++) for (let n = 0; n < N; n++) c[n * K + k] = wd[k * N + n]!; return c; },
+      fromCanon: (c) => { if (tb) return new Float32Array(c); const wd = new Float32Array(N * K); for (let k = 0; k < K; k++) for (let n = 0; n < N; n++) wd[k * N + n] = c[n * K + k]!; return wd; },
     };
-    const L0 = loss(w, b);
-    const m = { w: new Float64Array(w.length), b: new Float64Array(b.length) };
-    const v = { w: new Float64Array(w.length), b: new Float64Array(b.length) };
-    const b1 = 0.9, b2 = 0.999, eps = 1e-8;
-    for (let t = 1; t <= iters; t++) {
-      const gr = { w: new Float64Array(w.length), b: new Float64Array(b.length) };
-      loss(w, b, gr);
-      for (const [p, gg, mm, vv] of [[w, gr.w, m.w, v.w], [b, gr.b, m.b, v.b]] as [Float32Array, Float64Array, Float64Array, Float64Array][]) {
-        for (let i = 0; i < p.length; i++) {
-          const gi = gg[i] / (nS * oc);
-          mm[i] = b1 * mm[i] + (1 - b1) * gi;
-          vv[i] = b2 * vv[i] + (1 - b2) * gi * gi;
-          p[i] -= (lr * (mm[i] / (1 - b1 ** t))) / (Math.sqrt(vv[i] / (1 - b2 ** t)) + eps);
+  }
+  if (x.length !== 4 || w.length !== 4 || out.length !== 4) return undefined;
+  const [, H, W, C] = x as [number, number, number, number];
+  const [, OH, OW] = out as [number, number, number, number];
+  const KH = w[1]!, KW = w[2]!;
+  const sw = num(a['stride'], 0, 1), sh = num(a['stride'], 1, 1), dw = num(a['dilation'], 0, 1), dh = num(a['dilation'], 1, 1);
+  const pl = num(a['pad'], 0, 0), pt = num(a['pad'], 2, 0);
+  const T = KH * KW;
+  const positions = OH * OW;
+  const same = (v: Float32Array): Float32Array => new Float32Array(v);
+  if (op.type === 'depthwise-conv2d') {
+    if (w[3] !== C || out[3] !== C) return undefined;
+    return {
+      OC: C, K: T, G: C, ocg: 1, positions,
+      gather: (xd, p, col) => {
+        const oy = Math.floor(p / OW), ox = p % OW;
+        for (let ky = 0; ky < KH; ky++) for (let kx = 0; kx < KW; kx++) {
+          const iy = oy * sh - pt + ky * dh, ix = ox * sw - pl + kx * dw, t = ky * KW + kx;
+          const inside = iy >= 0 && iy < H && ix >= 0 && ix < W;
+          const base = (iy * W + ix) * C;
+          for (let c = 0; c < C; c++) col[c * T + t] = inside ? xd[base + c]! : 0;
+        }
+      },
+      toCanon: (wd) => { const c = new Float32Array(C * T); for (let t = 0; t < T; t++) for (let ch = 0; ch < C; ch++) c[ch * T + t] = wd[t * C + ch]!; return c; },
+      fromCanon: (c) => { const wd = new Float32Array(C * T); for (let t = 0; t < T; t++) for (let ch = 0; ch < C; ch++) wd[t * C + ch] = c[ch * T + t]!; return wd; },
+    };
+  }
+  const OC = w[0]!, ICg = w[3]!;
+  if (op.type === 'conv2d') {
+    const G = num([a['group']], 0, 1);
+    if (ICg * G !== C || OC % G !== 0) return undefined;
+    const K = T * ICg;
+    return {
+      OC, K, G, ocg: OC / G, positions,
+      gather: (xd, p, col) => {
+        const oy = Math.floor(p / OW), ox = p % OW;
+        for (let ky = 0; ky < KH; ky++) for (let kx = 0; kx < KW; kx++) {
+          const iy = oy * sh - pt + ky * dh, ix = ox * sw - pl + kx * dw, t = ky * KW + kx;
+          const inside = iy >= 0 && iy < H && ix >= 0 && ix < W;
+          const base = (iy * W + ix) * C;
+          for (let g = 0; g < G; g++) {
+            const dst = g * K + t * ICg;
+            if (inside) col.set(xd.subarray(base + g * ICg, base + (g + 1) * ICg), dst);
+            else col.fill(0, dst, dst + ICg);
+          }
+        }
+      },
+      toCanon: same, fromCanon: same,
+    };
+  }
+  if (op.type === 'transposed-conv2d') {
+    if (ICg !== C) return undefined;
+    const K = T * C;
+    return {
+      OC, K, G: 1, ocg: OC, positions,
+      gather: (xd, p, col) => {
+        col.fill(0);
+        const oy = Math.floor(p / OW), ox = p % OW;
+        for (let ky = 0; ky < KH; ky++) {
+          const ny = oy + pt - ky * dh;
+          if (ny < 0 || ny % sh !== 0 || ny / sh >= H) continue;
+          for (let kx = 0; kx < KW; kx++) {
+            const nx = ox + pl - kx * dw;
+            if (nx < 0 || nx % sw !== 0 || nx / sw >= W) continue;
+            const base = ((ny / sh) * W + nx / sw) * C;
+            col.set(xd.subarray(base, base + C), (ky * KW + kx) * C);
+          }
+        }
+      },
+      toCanon: same, fromCanon: same,
+    };
+  }
+  return undefined;
+}
+
+/** The fused activation (float kernels' definition, kernels/ref/float/conv.ts) and its derivative. */
+function activation(op: Op): { f: (a: number) => number; d: (a: number) => number } {
+  const nl = String(op.attrs['nonlinear'] ?? 'NONE').toUpperCase();
+  const alpha = typeof op.attrs['alpha'] === 'number' ? op.attrs['alpha'] as number : 0.01;
+  switch (nl) {
+    case 'RELU': return { f: (a) => (a < 0 ? 0 : a), d: (a) => (a > 0 ? 1 : 0) };
+    case 'RELU6': return { f: (a) => (a < 0 ? 0 : a > 6 ? 6 : a), d: (a) => (a > 0 && a < 6 ? 1 : 0) };
+    case 'LEAKYRELU': return { f: (a) => (a < 0 ? a * alpha : a), d: (a) => (a > 0 ? 1 : alpha) };
+    case 'HSIGMOID': return { f: (a) => Math.min(6, Math.max(0, a + 3)) / 6, d: (a) => (a > -3 && a < 3 ? 1 / 6 : 0) };
+    case 'HSWISH': return { f: (a) => (a * Math.min(6, Math.max(0, a + 3))) / 6, d: (a) => (a <= -3 ? 0 : a >= 3 ? 1 : (2 * a + 3) / 6) };
+    default: return { f: (a) => a, d: () => 1 };
+  }
+}
+
+type Slot = { f?: TensorValue; q?: QTensor };
+
+/**
+ * Finetunes in place, sequentially (see the file comment). `g`: the float graph whose weight/bias data are
+ * optimised (already bias-corrected: the starting point); `qg`: the quantized graph built from it
+ * (applyFixPoints; its weight/bias consts are updated as layers are finetuned, so later layers see the
+ * finetuned upstream); `ref`: the float reference graph (before bias correction) whose activations are the
+ * targets. All three have the same ops in the same order. The caller rebuilds `qg` from `g` afterwards.
+ */
+export function fastFinetune(g: Graph, qg: Graph, ref: Graph, fps: FixPoints, batches: Record<string, TensorValue>[], opts: FinetuneOptions): FinetuneResult {
+  if (g.ops.length !== qg.ops.length || g.ops.length !== ref.ops.length || g.ops.some((o, i) => o.name !== qg.ops[i]!.name || o.name !== ref.ops[i]!.name)) {
+    throw new QuantizeError('E_Q_FINETUNE_GRAPHS', 'fast finetune needs the float, quantized and reference graphs with the same ops in the same order', {
+      fix: 'a quantizer bug: report it with the model; quantize without fastFinetune meanwhile',
+    });
+  }
+  const iters = opts.iterations ?? 32;
+  const maxS = opts.samples ?? 1024;
+  const budget = opts.macBudget ?? 4e6;
+  const lrScale = opts.learningRate ?? 0.05;
+  const rnd = prng(opts.seed);
+  const nb = Math.min(batches.length, opts.batches ?? 4);
+  const use = batches.slice(0, nb);
+  const gOps = opMap(g);
+  const qOps = opMap(qg);
+  const isLayer = (op: Op): boolean => {
+    if (!FINETUNED.has(op.type) || op.output.fixPoint === undefined || (opts.layers && !opts.layers.has(op.name))) return false;
+    const w = qOps.get(op.inputs[1]!);
+    const b = op.inputs[2] ? qOps.get(op.inputs[2]) : undefined;
+    const x = qOps.get(op.inputs[0]!);
+    return w?.type === 'const' && w.output.fixPoint !== undefined && x?.output.fixPoint !== undefined && (!b || (b.type === 'const' && b.output.fixPoint !== undefined));
+  };
+  const total = qg.ops.filter(isLayer).length;
+  const lastUse = new Map<string, number>();
+  qg.ops.forEach((op, i) => { for (const n of op.inputs) lastUse.set(n, i); });
+  for (const o of qg.outputs) lastUse.set(o, Infinity);
+  const fSlots = use.map(() => new Map<string, TensorValue>());
+  const qSlots = use.map(() => new Map<string, Slot>());
+  const floatOf = (s: Slot): TensorValue => {
+    if (!s.f) s.f = { shape: (s.q as QTensor).shape.slice(), data: dequantize((s.q as QTensor).data, (s.q as QTensor).fixPoint) };
+    return s.f;
+  };
+  const details: FinetuneLayer[] = [];
+  let changed = 0;
+
+  const tune = (op: Op, li: number): void => {
+    const wq = qOps.get(op.inputs[1]!) as Op;
+    const bq = op.inputs[2] ? qOps.get(op.inputs[2]) : undefined;
+    const wOp = gOps.get(wq.name) as Op;
+    const bOp = bq ? gOps.get(bq.name) : undefined;
+    const x0 = floatOf(qSlots[0]!.get(op.inputs[0]!) as Slot);
+    const y0 = fSlots[0]!.get(op.name) as TensorValue;
+    const view = linearView(op, x0.shape, wq.output.shape, y0.shape);
+    if (!view || !wOp.data) return;
+    const { OC, K, G, ocg } = view;
+    const GK = G * K;
+    const perSample = OC * K;
+    // distinct sampled (batch, position) pairs: the first nS for the steps, the rest (a fifth) held out
+    const avail = use.length * view.positions;
+    const all = Math.min(avail, Math.floor(1.25 * Math.max(16, Math.min(maxS, Math.floor(budget / perSample)))));
+    const nS = all - Math.max(1, Math.floor(all / 5));
+    const picks = new Set<number>();
+    if (all === avail) for (let i = 0; i < avail; i++) picks.add(i);
+    else while (picks.size < all) picks.add(Math.floor(rnd() * avail));
+    const order = [...picks];
+    for (let i = order.length - 1; i > 0; i--) { const j = Math.floor(rnd() * (i + 1)); [order[i], order[j]] = [order[j]!, order[i]!]; }
+    // quantized-input columns and float targets
+    const cols = new Float32Array(all * GK);
+    const T = new Float32Array(all * OC);
+    const col = new Float32Array(GK);
+    for (let s = 0; s < all; s++) {
+      const bi = Math.floor(order[s]! / view.positions);
+      const p = order[s]! % view.positions;
+      view.gather(floatOf(qSlots[bi]!.get(op.inputs[0]!) as Slot).data, p, col);
+      cols.set(col, s * GK);
+      T.set((fSlots[bi]!.get(op.name) as TensorValue).data.subarray(p * OC, p * OC + OC), s * OC);
+    }
+    const fw = wq.output.fixPoint as number;
+    const fb = bq?.output.fixPoint;
+    const act = activation(op);
+    const w = view.toCanon(wOp.data);
+    const b = bOp?.data ? new Float32Array(bOp.data) : new Float32Array(OC);
+    const gw = new Float64Array(w.length), gb = new Float64Array(OC);
+    // loss over samples [s0, s1); with grad: accumulates into gw/gb
+    const loss = (wc: Float32Array, bc: Float32Array, s0: number, s1: number, grad: boolean): number => {
+      const wQ = fakeQuant(wc, fw, PARAM_ROUND);
+      const bQ = fb === undefined ? bc : fakeQuant(bc, fb, PARAM_ROUND);
+      let L = 0;
+      for (let s = s0; s < s1; s++) {
+        const cb = s * GK, tb = s * OC;
+        for (let o = 0; o < OC; o++) {
+          const xb = cb + Math.floor(o / ocg) * K, wb = o * K;
+          let a = bQ[o]!;
+          for (let j = 0; j < K; j++) a += wQ[wb + j]! * cols[xb + j]!;
+          const e = act.f(a) - T[tb + o]!;
+          L += e * e;
+          if (grad) {
+            const ga = 2 * e * act.d(a);
+            if (ga === 0) continue;
+            gb[o] += ga;
+            for (let j = 0; j < K; j++) gw[wb + j] += ga * cols[xb + j]!;
+          }
         }
       }
+      return L / ((s1 - s0) * OC);
+    };
+    const before = loss(w, b, nS, all, false);
+    let best = before, bestW = w, bestB = b;
+    const lrW = lrScale * 2 ** -fw;
+    const lrB = lrScale * 2 ** -(op.output.fixPoint as number);
+    const mw = new Float64Array(w.length), vw = new Float64Array(w.length), mb = new Float64Array(OC), vb = new Float64Array(OC);
+    const b1 = 0.9, b2 = 0.999, eps = 1e-12;
+    const cw = new Float32Array(w), cb = new Float32Array(b);
+    for (let t = 1; t <= iters; t++) {
+      gw.fill(0);
+      gb.fill(0);
+      loss(cw, cb, 0, nS, true);
+      const decay = 0.5 * (1 + Math.cos((Math.PI * (t - 1)) / iters));
+      const step = (p: Float32Array, gg: Float64Array, m: Float64Array, v: Float64Array, lr: number): void => {
+        for (let i = 0; i < p.length; i++) {
+          const gi = gg[i]! / nS;
+          m[i] = b1 * m[i]! + (1 - b1) * gi;
+          v[i] = b2 * v[i]! + (1 - b2) * gi * gi;
+          const mh = m[i]! / (1 - b1 ** t), vh = v[i]! / (1 - b2 ** t);
+          p[i] = p[i]! - (lr * decay * mh) / (Math.sqrt(vh) + eps);
+        }
+      };
+      step(cw, gw, mw, vw, lrW);
+      if (bOp?.data) step(cb, gb, mb, vb, lrB);
+      const lv = loss(cw, cb, nS, all, false);
+
+      if (lv < best) { best = lv; bestW = new Float32Array(cw); bestB = new Float32Array(cb); }
     }
-    if (loss(w, b) < L0) {
-      wOp.data = w;
-      bOp.data = b;
+    const kept = best < before;
+    if (kept) {
+      wOp.data = view.fromCanon(bestW);
+      wq.data = fakeQuant(wOp.data, fw, PARAM_ROUND);
+      if (bOp && bq && fb !== undefined) {
+        bOp.data = bestB;
+        bq.data = fakeQuant(bestB, fb, PARAM_ROUND);
+      }
       changed++;
+      // the consts ran before this op: their slots hold the old values
+      for (const sl of qSlots) {
+        sl.set(wq.name, { q: constToQ(wq) });
+        if (bq) sl.set(bq.name, { q: constToQ(bq) });
+      }
     }
-    opts.onProgress?.('fast-finetune', li + 1, layers.length);
+    details.push({ layer: op.name, type: op.type, samples: nS, before, after: best, kept });
+    opts.onProgress?.('fast-finetune', li, total);
+  };
+
+  let li = 0;
+  qg.ops.forEach((op, idx) => {
+    const rop = ref.ops[idx] as Op;
+    // float reference pass (targets)
+    for (let bi = 0; bi < use.length; bi++) {
+      const sl = fSlots[bi]!;
+      let v: TensorValue;
+      if (rop.type === 'data') {
+        const feed = use[bi]![rop.name] as TensorValue;
+        v = { shape: rop.output.shape.length ? rop.output.shape.slice() : feed.shape.slice(), data: feed.data };
+      } else if (rop.type === 'const') v = { shape: rop.output.shape.slice(), data: rop.data as Float32Array };
+      else v = getOpDef(rop.type).float(rop.inputs.map((n) => sl.get(n) as TensorValue), rop.attrs, rop);
+      sl.set(rop.name, v);
+    }
+    if (isLayer(op)) tune(op, ++li);
+    // quantized pass (what the DPU computes), as sequentialBiasCorrection runs it
+    const fp = op.output.fixPoint;
+    for (let bi = 0; bi < use.length; bi++) {
+      const sl = qSlots[bi]!;
+      let s: Slot;
+      if (op.type === 'data') {
+        const feed = use[bi]![op.name] as TensorValue;
+        const shape = op.output.shape.length ? op.output.shape.slice() : feed.shape.slice();
+        s = fp === undefined ? { f: { shape, data: feed.data } } : { q: { shape, data: quantizeQ(feed.data, fp, DPU_ROUND), fixPoint: fp } };
+      } else if (op.type === 'const') {
+        s = fp === undefined ? { f: { shape: op.output.shape.slice(), data: op.data as Float32Array } } : { q: constToQ(op) };
+      } else {
+        const ins = op.inputs.map((n) => sl.get(n) as Slot);
+        if (fp !== undefined && hasInt8Kernel(op.type)) {
+          const q = INT8_KERNELS[op.type](ins.map((x) => x.q as QTensor), op);
+          if (op.output.shape.length) q.shape = op.output.shape.slice();
+          s = { q };
+        } else {
+          const y = getOpDef(op.type).float(ins.map(floatOf), op.attrs, op);
+          s = fp === undefined ? { f: y } : { q: { shape: y.shape.slice(), data: quantizeQ(y.data, fp, DPU_ROUND), fixPoint: fp } };
+        }
+      }
+      sl.set(op.name, s);
+      for (const n of op.inputs) if ((lastUse.get(n) ?? -1) <= idx) { sl.delete(n); fSlots[bi]!.delete(n); }
+    }
   });
-  return { layers: changed };
+  return { layers: changed, details };
 }

@@ -34,7 +34,7 @@ import { QUANT_INFO_VERSION, type QuantInfo, checkQuantInfo, graphMd5 } from './
 import { type FixAdjustment, type QuantReport, sortWorstFirst, suggestionFor, tensorReport } from './report.js';
 import { type ReportExecutor, reportPass } from './report-pass.js';
 import { type BiasStats, accumulateBiasError, floatLayerMeans, sequentialBiasCorrection } from './bias-correction.js';
-import { fastFinetune } from './finetune.js';
+import { type FinetuneOptions, type FinetuneResult, fastFinetune } from './finetune.js';
 
 export type CalibBatch = Record<string, TensorValue>;
 export type CalibSource = AsyncIterable<CalibBatch> | Iterable<CalibBatch>;
@@ -67,8 +67,9 @@ export interface QuantizeOptions {
   affineAsDepthwise?: boolean;
   /** Ops kept float although the DPU could run them: the ops a compile places on CPU subgraphs (keep-float.ts). */
   floatOps?: string[];
-  /** AdaQuant fast finetune (default false). */
-  fastFinetune?: boolean;
+  /** AdaQuant fast finetune of every conv / depthwise / transposed conv / const matmul, sequential on the quantized
+   * upstream (finetune.ts; default false); an object sets its parameters (iterations, samples, macBudget, …). */
+  fastFinetune?: boolean | Omit<FinetuneOptions, 'seed' | 'onProgress'>;
   /** Reloaded quant_info.json: its fix points override the calibrated ones. */
   quantInfo?: QuantInfo;
   /** File name of quantInfo (for errors). */
@@ -99,6 +100,8 @@ export interface QuantizeResult {
   /** Wall time of each phase in ms (not part of the report: it would make quant_report.json
    * non-deterministic). calibFloat/calibObserve split the calibration loop. */
   timings: QuantizeTimings;
+  /** Per-layer fast-finetune losses (when opts.fastFinetune). */
+  finetune?: FinetuneResult;
 }
 
 export interface QuantizeTimings {
@@ -454,9 +457,11 @@ export async function quantize(graph: Graph, calib: CalibSource, opts: QuantizeO
   timings.biasCorrection = lap();
   // fast finetune (AdaQuant)
   let ftLayers = 0;
+  let ftResult: FinetuneResult | undefined;
   if (opts.fastFinetune) {
-    const r = fastFinetune(g, fps, batches, { seed: opts.seed ?? 0, onProgress: progress });
-    ftLayers = r.layers;
+    const ftOpts = typeof opts.fastFinetune === 'object' ? opts.fastFinetune : {};
+    ftResult = fastFinetune(g, qg, gRef, fps, batches, { ...ftOpts, seed: opts.seed ?? 0, onProgress: progress });
+    ftLayers = ftResult.layers;
     adjustments.push(...legalizeFixPoints(g, fps));
     qg = applyFixPoints(g, fps);
   }
@@ -513,7 +518,7 @@ export async function quantize(graph: Graph, calib: CalibSource, opts: QuantizeO
     hardSigmoid: fuse.hsigmoid,
     cle: { enabled: opts.cle !== false, pairs: cle.pairs.length, rounds: cle.rounds },
     biasCorrection: { enabled: opts.biasCorrection !== false, layers: bcLayers, maxAbsCorrection: bcMax },
-    fastFinetune: { enabled: !!opts.fastFinetune, layers: ftLayers },
+    fastFinetune: { enabled: !!opts.fastFinetune, layers: ftLayers, ...(ftResult ? { note: `${ftLayers} of ${ftResult.details.length} layers changed (held-out loss dropped)` } : {}) },
     adjustments,
     quantInfoOverrides: overrides,
     floatOps,
@@ -521,5 +526,5 @@ export async function quantize(graph: Graph, calib: CalibSource, opts: QuantizeO
     outputs,
   };
   timings.total = performance.now() - tStart;
-  return { graph: qg, floatGraph: gRef, quantInfo, report, timings };
+  return { graph: qg, floatGraph: gRef, quantInfo, report, timings, ...(ftResult ? { finetune: ftResult } : {}) };
 }
