@@ -1,6 +1,10 @@
 // Helpers for benchmark modules (not a benchmark itself: it exports no `run`).
 import ort from 'onnxruntime-node';
-import { exposeAllTensors, foldBatchNorm, toQdq, type TensorRanges } from '../src/models/index.js';
+import { buildModel, exposeAllTensors, foldBatchNorm, toQdq, type TensorRanges } from '../src/models/index.js';
+import { importOnnx } from '../src/importers/onnx/index.js';
+import { quantize } from '../src/quantizer/index.js';
+import { compile } from '../src/compiler/index.js';
+import type { Graph, TensorValue } from '../src/ir/types.js';
 import type { BenchContext, Timing } from './types.js';
 
 /** Deterministic noise in [-2, 2). */
@@ -54,4 +58,49 @@ export async function timeOrt(ctx: BenchContext, onnx: Uint8Array, inputName: st
   } finally {
     await session.release();
   }
+}
+
+/** NHWC → NCHW (the IR's feeds are NHWC, onnxruntime's NCHW). */
+export function nhwcToNchw(t: TensorValue): Float32Array {
+  const [n, h, w, c] = t.shape as [number, number, number, number];
+  const src = t.data;
+  const out = new Float32Array(src.length);
+  for (let b = 0; b < n; b++) for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) for (let k = 0; k < c; k++)
+    out[((b * c + k) * h + y) * w + x] = src[((b * h + y) * w + x) * c + k]!;
+  return out;
+}
+
+/** One of the bench networks, built, imported, quantized (and compiled) the same way for every module. */
+export interface BenchModel {
+  /** The float ONNX model and its input (NCHW), for onnxruntime. */
+  onnx: Uint8Array;
+  onnxInput: string;
+  onnxShape: number[];
+  /** The IR input (NHWC) and the deterministic feed used for calibration and timing (noiseInput, seed 7). */
+  input: string;
+  feed: TensorValue;
+  /** The same feed in NCHW. */
+  nchw: Float32Array;
+  /** The quantized IR graph (maxmin, no CLE / bias correction). */
+  graph: Graph;
+  /** The compiled .xmodel (B4096), when asked for. */
+  xmodel?: Uint8Array;
+}
+
+/**
+ * Builds `name` (src/models, seed 1) at `size`², imports it, quantizes it on one noise frame (maxmin,
+ * cle off, bias correction off) and, with `compileXmodel`, compiles it for B4096 — what bench/throughput.ts
+ * and bench/run-mode.ts time.
+ */
+export async function benchModel(name: string, size: number, opts: { compileXmodel?: boolean } = {}): Promise<BenchModel> {
+  const m = buildModel(name, { seed: 1, inputSize: size });
+  const fg = importOnnx(m.onnx);
+  const input = fg.inputs[0]!;
+  const shape = fg.ops.find((o) => o.name === input)?.output.shape ?? [1, size, size, 3];
+  const feed: TensorValue = { shape, data: noiseInput(shape.reduce((a, b) => a * b, 1), 7) };
+  const { graph } = await quantize(fg, [{ [input]: feed }], { method: 'maxmin', cle: false, biasCorrection: false, skipReport: true });
+  return {
+    onnx: m.onnx, onnxInput: m.inputName, onnxShape: m.inputShape, input, feed, nchw: nhwcToNchw(feed), graph,
+    ...(opts.compileXmodel ? { xmodel: compile(graph, 'B4096').xmodel } : {}),
+  };
 }

@@ -24,3 +24,10 @@ export function allocBuffers(tensors: readonly RunnerTensor[]): TensorBuffer[] {
     data: tensor.dtype === 'xint8' ? new Int8Array(elementCount(tensor.dims)) : new Float32Array(elementCount(tensor.dims)),
   }));
 }
+
+/** An xint8 tensor value: int8 data at a fix point (value = q · 2^-fixPoint), as VART hands them out. */
+export interface XintValue {
+  shape: number[];
+  data: Int8Array;
+  fixPoint: number;
+}
