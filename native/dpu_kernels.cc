@@ -33,6 +33,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -731,7 +732,7 @@ struct Part {
 // ---- tasks -----------------------------------------------------------------------------------------
 enum Kind {
   K_PAD_U8 = 1, K_CONV_VNNI, K_PAD_I16, K_CONV_AVX2, K_DW_VNNI, K_PAD_DW, K_DW_AVX2,
-  K_ADD, K_MUL, K_RELU, K_MAXPOOL, K_AVGPOOL, K_CONCAT,
+  K_ADD, K_MUL, K_RELU, K_MAXPOOL, K_AVGPOOL, K_CONCAT, K_QUANT, K_DEQUANT,
 };
 
 struct Task {
@@ -749,7 +750,17 @@ struct Task {
   int64_t mult = 0;
   std::vector<Part> parts;
   int total = 0;
+  const float* fsrc = nullptr;  // K_QUANT: the float feed; K_DEQUANT: fdst the float output
+  float* fdst = nullptr;
+  double scale = 1;
   size_t maxEnd = 0;  // one past the last byte read or written
+  // DPUFLOW_NATIVE_PROFILE=1: per task wall ns (caller thread, task start to all chunks done),
+  // busy ns per thread (tid < 4, each written by its own thread only), chunks run per thread, runs
+  double profWall = 0;
+  double profBusy[4] = {0, 0, 0, 0};
+  double profChunks[4] = {0, 0, 0, 0};
+  double profCpu[4] = {0, 0, 0, 0};  // thread CPU ns inside the kernel (CLOCK_THREAD_CPUTIME_ID: no preemption)
+  double profRuns = 0;
   alignas(64) std::atomic<uint64_t> next{0};
   alignas(64) std::atomic<uint64_t> done{0};
 };
@@ -763,7 +774,7 @@ struct Snap {
 
 class Context {
  public:
-  Context(int threads, int spinUs, double chunkNs) : n(threads < 1 ? 1 : threads), chunkNs(chunkNs), spinUs_(spinUs) {
+  Context(int threads, int spinUs, double chunkNs, bool prof) : n(threads < 1 ? 1 : threads), chunkNs(chunkNs), prof(prof), spinUs_(spinUs) {
     ring_.resize(size_t(n));
     tags_.resize(size_t(n));
     for (int i = 0; i < n; i++) busy_.emplace_back(new std::mutex());
@@ -780,10 +791,13 @@ class Context {
   }
   const int n;
   const double chunkNs;  // target work per chunk (rough ns), DPUFLOW_NATIVE_CHUNK_NS
+  const bool prof;       // per-task timing (DPUFLOW_NATIVE_PROFILE=1 when the context was created)
   std::vector<std::unique_ptr<Task>> prog;
   std::vector<Task*> progPtr;
   std::vector<std::unique_ptr<Task>> oneoff;
   std::vector<Task*> oneoffPtr;
+  Task conv;                  // the feed quantization / output dequantization task (convertPar)
+  Task* convPtr[1] = {&conv};
 
   // every worker out of any segment while the caller holds the returned locks (program edits)
   std::vector<std::unique_lock<std::mutex>> quiesce() {
@@ -1022,6 +1036,11 @@ VNNI_TARGET void dwVnni(const Task& T, uint8_t* mem, uint8_t* ring, int* tags, i
   }
 }
 
+inline int8_t quantizeOne(float x, double scale);
+VNNI_TARGET void quantizeV(const float* x, int8_t* q, size_t n, double scale);
+VNNI_TARGET void dequantizeV(const int8_t* q, float* x, size_t n, float scale);
+constexpr int64_t kConvBlock = 16384;  // elements per unit of K_QUANT / K_DEQUANT
+
 void execTask(Context& c, Task& T, uint8_t* mem, int u0, int u1, int tid) {
   int8_t* m8 = reinterpret_cast<int8_t*>(mem);
   switch (T.kind) {
@@ -1075,6 +1094,22 @@ void execTask(Context& c, Task& T, uint8_t* mem, int u0, int u1, int tid) {
       }
       break;
     }
+    case K_QUANT: case K_DEQUANT: {
+      const int64_t a = int64_t(u0) * kConvBlock, b = std::min(T.i1, int64_t(u1) * kConvBlock);
+      if (b <= a) break;
+      int8_t* q = m8 + T.out;
+      if (T.kind == K_QUANT) {
+        if (T.isa == 2) quantizeV(T.fsrc + a, q + a, size_t(b - a), T.scale);
+        else
+          for (int64_t i = a; i < b; i++) q[i] = quantizeOne(T.fsrc[i], T.scale);
+      } else {
+        const float sc = float(T.scale);
+        if (T.isa == 2) dequantizeV(q + a, T.fdst + a, size_t(b - a), sc);
+        else
+          for (int64_t i = a; i < b; i++) T.fdst[i] = float(q[i]) * sc;
+      }
+      break;
+    }
     default: break;
   }
 }
@@ -1096,11 +1131,20 @@ inline bool waitDone(const Task& T, uint64_t want, uint32_t g) {
   }
 }
 
+inline double threadCpuNs() {
+  timespec ts;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return double(ts.tv_sec) * 1e9 + double(ts.tv_nsec);
+}
+inline double nsSince(Clock::time_point t) { return double(std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - t).count()); }
+
 // thread tid's part of segment g: chunks of each task taken from the task's counter
 void work(Context& c, int tid, uint32_t g, Task* const* tasks, int from, int to, uint8_t* mem) {
   const uint64_t tag = uint64_t(g) << 32;
+  const bool prof = c.prof && tid < 4;
   for (int t = from; t < to; t++) {
     Task& T = *tasks[t];
+    const Clock::time_point tw = prof ? Clock::now() : Clock::time_point{};
     for (;;) {
       uint64_t v = T.next.load(std::memory_order_acquire);
       if ((v & ~uint64_t(0xffffffff)) != tag) return;
@@ -1108,10 +1152,23 @@ void work(Context& c, int tid, uint32_t g, Task* const* tasks, int from, int to,
       if (k >= uint32_t(T.chunks)) break;
       if (!T.next.compare_exchange_weak(v, v + 1, std::memory_order_acq_rel)) continue;
       const int u0 = int(int64_t(T.units) * k / T.chunks), u1 = int(int64_t(T.units) * (k + 1) / T.chunks);
-      execTask(c, T, mem, u0, u1, tid);
+      if (prof) {
+        const double c0 = threadCpuNs();
+        const Clock::time_point tb = Clock::now();
+        execTask(c, T, mem, u0, u1, tid);
+        T.profBusy[tid] += nsSince(tb);
+        T.profCpu[tid] += threadCpuNs() - c0;
+        T.profChunks[tid] += 1;
+      } else {
+        execTask(c, T, mem, u0, u1, tid);
+      }
       T.done.fetch_add(1, std::memory_order_acq_rel);
     }
     if (!waitDone(T, tag | uint32_t(T.chunks), g)) return;
+    if (prof && tid == 0) {
+      T.profWall += nsSince(tw);
+      T.profRuns += 1;
+    }
   }
 }
 
@@ -1120,7 +1177,22 @@ void Context::run(Task* const* tasks, int from, int to, uint8_t* mem) {
   bool split = false;
   for (int t = from; t < to && !split; t++) split = tasks[t]->chunks > 1;
   if (n == 1 || !split) {
-    for (int t = from; t < to; t++) execTask(*this, *tasks[t], mem, 0, tasks[t]->units, 0);
+    for (int t = from; t < to; t++) {
+      Task& T = *tasks[t];
+      if (!prof) {
+        execTask(*this, T, mem, 0, T.units, 0);
+        continue;
+      }
+      const double c0 = threadCpuNs();
+      const Clock::time_point tb = Clock::now();
+      execTask(*this, T, mem, 0, T.units, 0);
+      const double ns = nsSince(tb);
+      T.profCpu[0] += threadCpuNs() - c0;
+      T.profWall += ns;
+      T.profBusy[0] += ns;
+      T.profChunks[0] += 1;
+      T.profRuns += 1;
+    }
     return;
   }
   const uint32_t g = gen_.load(std::memory_order_relaxed) + 1;
@@ -1455,7 +1527,8 @@ napi_value CreateContext(napi_env env, napi_callback_info info) {
   }
   double chunkNs = 4000;
   if (const char* e = std::getenv("DPUFLOW_NATIVE_CHUNK_NS")) chunkNs = std::max(1.0, std::min(1e9, std::atof(e)));
-  auto* ctx = new Context(threads, spin, chunkNs);
+  const char* pe = std::getenv("DPUFLOW_NATIVE_PROFILE");
+  auto* ctx = new Context(threads, spin, chunkNs, pe && pe[0] == '1');
   napi_value r;
   NAPI_OK(napi_create_external(env, ctx, [](napi_env, void* d, void*) { delete static_cast<Context*>(d); }, nullptr, &r));
   NAPI_OK(napi_type_tag_object(env, r, &kCtxTag));
@@ -1684,6 +1757,36 @@ napi_value Wake(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// profile(ctx, reset): per program task [kind, units, chunks, wallNs, runs, busyNs t0..t3, chunksRun t0..t3, cpuNs t0..t3]
+// (zeros unless the context was created with DPUFLOW_NATIVE_PROFILE=1); reset zeroes the counters
+constexpr int kProfCols = 17;
+napi_value Profile(napi_env env, napi_callback_info info) {
+  napi_value argv[2];
+  if (!getArgs(env, info, 2, argv)) return nullptr;
+  Context* ctx = tagged<Context>(env, argv[0], kCtxTag);
+  if (!ctx) return throwErr(env, "context handle expected");
+  bool reset = false;
+  NAPI_OK(napi_get_value_bool(env, argv[1], &reset));
+  auto lock = ctx->quiesce();
+  const size_t nt = ctx->prog.size();
+  napi_value ab, arr;
+  void* data = nullptr;
+  NAPI_OK(napi_create_arraybuffer(env, nt * kProfCols * 8, &data, &ab));
+  double* d = static_cast<double*>(data);
+  for (size_t i = 0; i < nt; i++) {
+    Task& T = *ctx->prog[i];
+    double* r = d + i * kProfCols;
+    r[0] = T.kind; r[1] = T.units; r[2] = T.chunks; r[3] = T.profWall; r[4] = T.profRuns;
+    for (int j = 0; j < 4; j++) { r[5 + j] = T.profBusy[j]; r[9 + j] = T.profChunks[j]; r[13 + j] = T.profCpu[j]; }
+    if (reset) {
+      T.profWall = T.profRuns = 0;
+      for (int j = 0; j < 4; j++) T.profBusy[j] = T.profChunks[j] = T.profCpu[j] = 0;
+    }
+  }
+  NAPI_OK(napi_create_typedarray(env, napi_float64_array, nt * kProfCols, ab, 0, &arr));
+  return arr;
+}
+
 // ---- feeds and outputs: the executor's float <-> int8 conversions -------------------------------
 // quantize: q = NaN ? 0 : clamp(floor(x·2^fp + 1/2), −128, 127), every step in double exactly as the
 // executor's JS loop (x·2^fp is exact in double, so is + 1/2 wherever the clamp does not decide).
@@ -1713,6 +1816,17 @@ VNNI_TARGET void dequantizeV(const int8_t* q, float* x, size_t n, float scale) {
   for (; i + 16 <= n; i += 16)
     _mm512_storeu_ps(x + i, _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(q + i)))), sc));
   for (; i < n; i++) x[i] = float(q[i]) * scale;
+}
+
+// the conversion split over the context's threads (blocks of kConvBlock values)
+void convertPar(Context& ctx, int kind, int isa, const float* src, float* dst, uint8_t* mem, size_t off, size_t n, double scale) {
+  auto lock = ctx.quiesce();
+  Task& T = ctx.conv;
+  T.kind = kind; T.isa = isa; T.fsrc = src; T.fdst = dst; T.out = off; T.i0 = 0; T.i1 = int64_t(n); T.scale = scale;
+  T.units = int((int64_t(n) + kConvBlock - 1) / kConvBlock);
+  T.chunks = ctx.n <= 1 ? 1 : std::min(T.units, 4 * ctx.n);
+  lock.clear();
+  ctx.run(ctx.convPtr, 0, 1, mem);
 }
 
 // optional 6th argument: the ISA level to use (default the CPU's)
@@ -1758,6 +1872,38 @@ napi_value Quantize(napi_env env, napi_callback_info info) {
     for (size_t i = 0; i < size_t(n); i++) q[i] = quantizeOne(x[i], scale);
   return nullptr;
 }
+
+// quantizeIn(ctx, src, mem, off, n, fp, isa?) / dequantizeIn(ctx, mem, off, n, fp, dst, isa?): the same
+// conversions, split over the context's threads
+napi_value ConvertIn(napi_env env, napi_callback_info info, bool quant) {
+  napi_value argv[7];
+  size_t argc = 7;
+  if (napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr) != napi_ok || argc < 6) return throwErr(env, "too few arguments");
+  Context* ctx = tagged<Context>(env, argv[0], kCtxTag);
+  if (!ctx) return throwErr(env, "context handle expected");
+  float* x; size_t xn; uint8_t* mem; size_t memBytes;
+  if (!floatArray(env, argv[quant ? 1 : 5], &x, &xn)) return throwErr(env, quant ? "src must be a Float32Array" : "dst must be a Float32Array");
+  if (!memArg(env, argv[quant ? 2 : 1], &mem, &memBytes)) return throwErr(env, "memory must be a typed array");
+  double off, n;
+  int32_t fp;
+  NAPI_OK(napi_get_value_double(env, argv[quant ? 3 : 2], &off));
+  NAPI_OK(napi_get_value_double(env, argv[quant ? 4 : 3], &n));
+  NAPI_OK(napi_get_value_int32(env, argv[quant ? 5 : 4], &fp));
+  if (!offsetOk(off) || !offsetOk(n) || size_t(n) > xn || size_t(off) + size_t(n) > memBytes) return throwErr(env, "conversion range outside the arrays");
+  if (fp < -60 || fp > 60) return throwErr(env, "fix point outside [-60, 60]");
+  int32_t isa = cpuLevel();
+  if (argc >= 7) {
+    napi_valuetype vt;
+    NAPI_OK(napi_typeof(env, argv[6], &vt));
+    if (vt == napi_number) NAPI_OK(napi_get_value_int32(env, argv[6], &isa));
+  }
+  if (isa < 1 || isa > cpuLevel()) return throwErr(env, "requested ISA level not supported by this CPU");
+  if (quant) convertPar(*ctx, K_QUANT, isa, x, nullptr, mem, size_t(off), size_t(n), std::ldexp(1.0, fp));
+  else convertPar(*ctx, K_DEQUANT, isa, nullptr, x, mem, size_t(off), size_t(n), double(float(std::ldexp(1.0, -fp))));
+  return nullptr;
+}
+napi_value QuantizeIn(napi_env env, napi_callback_info info) { return ConvertIn(env, info, true); }
+napi_value DequantizeIn(napi_env env, napi_callback_info info) { return ConvertIn(env, info, false); }
 
 // dequantize(mem, off, n, fp, dst: Float32Array): dst[0 .. n) = mem[off ..] · 2^−fp
 napi_value Dequantize(napi_env env, napi_callback_info info) {
@@ -1824,6 +1970,9 @@ napi_value Init(napi_env env, napi_value exports) {
       {"quantize", nullptr, Quantize, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"dequantize", nullptr, Dequantize, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"peak", nullptr, Peak, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"profile", nullptr, Profile, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"quantizeIn", nullptr, QuantizeIn, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"dequantizeIn", nullptr, DequantizeIn, nullptr, nullptr, nullptr, napi_default, nullptr},
   };
   napi_define_properties(env, exports, sizeof(d) / sizeof(d[0]), d);
   return exports;

@@ -26,7 +26,9 @@ export interface NativeStatus {
 
 let cached: { kernels?: NativeKernels; status: NativeStatus } | undefined;
 const ISA_LEVEL: Record<string, number> = { avx2: 1, avx512vnni: 2 };
-type Addon = Partial<Omit<NativeKernels, 'packConv' | 'addOp' | 'quantize' | 'dequantize'>> & {
+type Addon = Partial<Omit<NativeKernels, 'packConv' | 'addOp' | 'quantize' | 'dequantize' | 'quantizeIn' | 'dequantizeIn'>> & {
+  quantizeIn?: (ctx: NativeContext, src: Float32Array, mem: Int8Array, off: number, n: number, fp: number, isa?: number) => void;
+  dequantizeIn?: (ctx: NativeContext, mem: Int8Array, off: number, n: number, fp: number, dst: Float32Array, isa?: number) => void;
   quantize?: (src: Float32Array, mem: Int8Array, off: number, n: number, fp: number, isa?: number) => void;
   dequantize?: (mem: Int8Array, off: number, n: number, fp: number, dst: Float32Array, isa?: number) => void;
   cpuLevel?: () => string;
@@ -95,8 +97,10 @@ function bind(mod: Addon, level: string): NativeKernels {
       }
     },
     peak: mod.peak!.bind(mod),
+    ...(mod.profile ? { profile: mod.profile.bind(mod) } : {}),
     ...(mod.addConv && mod.addOp && mod.run && mod.wake ? program(mod, isa, wrap) : {}),
     ...(mod.quantize && mod.dequantize ? convert(mod, isa, wrap) : {}),
+    ...(mod.quantizeIn && mod.dequantizeIn ? convertIn(mod, isa, wrap) : {}),
   };
 }
 
@@ -116,6 +120,27 @@ function convert(mod: Addon, isa: number, wrap: (e: unknown, what: string) => Ru
         dq(mem, off, n, fp, dst, isa);
       } catch (e) {
         throw wrap(e, 'dequantize');
+      }
+    },
+  };
+}
+
+/** Feed / output conversions split over a context's threads. */
+function convertIn(mod: Addon, isa: number, wrap: (e: unknown, what: string) => RuntimeError): Pick<NativeKernels, 'quantizeIn' | 'dequantizeIn'> {
+  const q = mod.quantizeIn!, dq = mod.dequantizeIn!;
+  return {
+    quantizeIn: (ctx, src, mem, off, n, fp) => {
+      try {
+        q(ctx, src, mem, off, n, fp, isa);
+      } catch (e) {
+        throw wrap(e, 'quantizeIn');
+      }
+    },
+    dequantizeIn: (ctx, mem, off, n, fp, dst) => {
+      try {
+        dq(ctx, mem, off, n, fp, dst, isa);
+      } catch (e) {
+        throw wrap(e, 'dequantizeIn');
       }
     },
   };

@@ -30,6 +30,10 @@ export const NATIVE_CONV_PARAMS = 25;
  */
 export const NATIVE_OP = { addq: 1, mulq: 2, reluq: 3, maxpool: 4, avgpool: 5, concat: 6 } as const;
 export type NativeOpName = keyof typeof NATIVE_OP;
+/** Numbers per task in `profile()`. */
+export const NATIVE_PROFILE_COLS = 17;
+/** Task kinds in `profile()` (native/dpu_kernels.cc enum Kind). */
+export const NATIVE_TASK_KIND = ['', 'pad-u8', 'conv', 'pad-i16', 'conv-avx2', 'depthwise', 'pad-dw', 'depthwise-avx2', 'add', 'mul', 'relu', 'maxpool', 'avgpool', 'concat'] as const;
 
 export interface NativeKernels {
   /** Instruction set the kernels run with: 'avx512vnni' or 'avx2'. */
@@ -52,6 +56,14 @@ export interface NativeKernels {
   quantize?(src: Float32Array, mem: Int8Array, off: number, n: number, fp: number): void;
   /** Output dequantization: dst[0 .. n) = mem[off ..] · 2^−fp. */
   dequantize?(mem: Int8Array, off: number, n: number, fp: number, dst: Float32Array): void;
+  /** `quantize` split over a context's threads (the same bytes). */
+  quantizeIn?(ctx: NativeContext, src: Float32Array, mem: Int8Array, off: number, n: number, fp: number): void;
+  /** `dequantize` split over a context's threads (the same floats). */
+  dequantizeIn?(ctx: NativeContext, mem: Int8Array, off: number, n: number, fp: number, dst: Float32Array): void;
+  /** Per program task: [kind, units, chunks, wallNs, runs, busyNs of threads 0..3, chunks run by threads 0..3,
+   * thread CPU ns inside the kernel of threads 0..3]
+   * (NATIVE_PROFILE_COLS numbers each; zeros unless the context was created with DPUFLOW_NATIVE_PROFILE=1). */
+  profile?(ctx: NativeContext, reset: boolean): Float64Array;
   /** Roofline helper (AVX-512 VNNI CPUs only): runs `iters` × 12 independent 512-bit vpdpbusd, returns the MACs done. */
   peak(iters: number): number;
 }

@@ -30,7 +30,7 @@ import '../../ops/index.js';
 import { NATIVE_CONV_PARAMS, NP, type NativeContext, type NativeOption } from '../native/types.js';
 import { constInt8 } from '../../xir/to-ir.js';
 import { type ExtraContext, planBroadcastEltwise, planResize, planTranspose, planTransposedConv } from './plan-extra.js';
-import { createNativePlan } from './plan-native.js';
+import { createNativePlan, type NativeTaskProfile } from './plan-native.js';
 
 export interface FastExecutorOptions {
   /** Memory to run in (node/pool.ts passes a shared one); default: a new memory. */
@@ -80,6 +80,8 @@ export interface FastExecutor {
   readonly stats: FastExecutorStats;
   readonly threads: number;
   readonly memory: WasmMemory;
+  /** Native per-task timing since the last reset (only with DPUFLOW_NATIVE_PROFILE=1 and native kernels). */
+  nativeProfile?(reset?: boolean): NativeTaskProfile[] | undefined;
 }
 
 interface QSlot {
@@ -147,7 +149,7 @@ export function createFastExecutor(graph: Graph, opts: FastExecutorOptions = {})
   const stats: FastExecutorStats = { wasmOps: 0, refOps: 0, floatOps: 0, arenaBytes: 0, weightBytes: 0, refTypes: {}, fallbacks: [] };
   // native plan (src/kernels/wasm/plan-native.ts): native ops batched into one dispatch per run of them
   const np = nat ? createNativePlan(nat, () => I8) : undefined;
-  const ndq = nat?.kernels.dequantize;
+  const ndq = np ? np.dequantize : nat?.kernels.dequantize;
   const nstep = (job: ParallelJob): Step => {
     const s = np?.job(job);
     if (s) stats.nativeOps = (stats.nativeOps ?? 0) + 1;
@@ -491,7 +493,7 @@ export function createFastExecutor(graph: Graph, opts: FastExecutorOptions = {})
         const s = qslot(shape, fp);
         slots.set(op.name, s);
         const scale = 2 ** fp;
-        const nq = nat?.kernels.quantize;
+        const nq = np ? np.quantize : nat?.kernels.quantize;
         feedSteps.push((feeds) => {
           const d = feedOf(feeds, op, shape).data;
           const o = s.off;
@@ -549,6 +551,7 @@ export function createFastExecutor(graph: Graph, opts: FastExecutorOptions = {})
       if (!step) stats.refTypes[op.type] = (stats.refTypes[op.type] ?? 0) + 1;
       if (!step) step = planRef(op, op.inputs.map((name, i) => qs[i] ?? (resolve(name, op) as QSlot)));
       steps.push(step);
+      np?.label(step, op.name, op.type);
       stepTypes.push(op.type + (stats.fallbacks.some((f) => f.op === op.name) ? '(ref)' : ''));
     } else {
       stepTypes.push(op.type + '(float)');
@@ -633,6 +636,7 @@ export function createFastExecutor(graph: Graph, opts: FastExecutorOptions = {})
     stats,
     threads: par.threads,
     memory,
+    ...(np ? { nativeProfile: (reset?: boolean) => np.profile(reset) } : {}),
     run(feeds) {
       np?.begin();
       for (const f of feedSteps) f(feeds);

@@ -7,7 +7,7 @@
  * The arithmetic is the WASM kernels' (the job arguments are passed as they are); ops the plan does
  * not take stay on the WASM kernels. Stage code: no Node imports.
  */
-import { NATIVE_OP, type NativeContext, type NativeKernels, type NativeOption, type NativeWeights } from '../native/types.js';
+import { NATIVE_OP, NATIVE_PROFILE_COLS, NATIVE_TASK_KIND, type NativeContext, type NativeKernels, type NativeOption, type NativeWeights } from '../native/types.js';
 import type { ParallelJob } from './parallel.js';
 
 export type Step = () => void;
@@ -25,6 +25,33 @@ export interface NativePlan {
   fuse(steps: Step[]): Step[];
   /** Call at the start of a frame: idle workers start spinning while the feeds are quantized. */
   begin(): void;
+  /** Feed quantization / output dequantization (the kernels' arithmetic) on the plan's threads when the
+   * tensor is large, else on the calling thread; undefined when the kernels have no conversion. */
+  quantize?: (src: Float32Array, mem: Int8Array, off: number, n: number, fp: number) => void;
+  dequantize?: (mem: Int8Array, off: number, n: number, fp: number, dst: Float32Array) => void;
+  /** Names the op a step was planned for (its native tasks carry the name in `profile()`). */
+  label(step: Step, op: string, type: string): void;
+  /** Per-task timing (DPUFLOW_NATIVE_PROFILE=1 when the plan was made), or undefined without it. */
+  profile(reset?: boolean): NativeTaskProfile[] | undefined;
+}
+
+/** One native task's accumulated timing (ns, summed over the frames run since the last reset). */
+export interface NativeTaskProfile {
+  task: number;
+  op: string;
+  type: string;
+  /** pad-u8, conv, depthwise, add, … (the addon's task kind) */
+  kind: string;
+  units: number;
+  chunks: number;
+  runs: number;
+  /** caller thread: from the task's start to all of its chunks done */
+  wallNs: number;
+  /** time inside the kernel, per thread (threads 0..3) */
+  busyNs: number[];
+  chunksRun: number[];
+  /** thread CPU time inside the kernel (excludes time the thread was preempted), per thread */
+  cpuNs: number[];
 }
 
 const JOB_KIND: Partial<Record<ParallelJob['fn'], number>> = {
@@ -43,6 +70,7 @@ export function createNativePlan(nat: NativeOption, mem: () => Int8Array): Nativ
   if (!hasProgram(k)) return undefined;
   const ctx = k.createContext(nat.threads ?? 1);
   let end = 0;
+  const labels: { from: number; to: number; op: string; type: string }[] = [];
   const step = (start: number, stop: number): Step => {
     const s: NativeStep = () => k.run(ctx, mem(), start, stop);
     s.nativeTasks = [start, stop];
@@ -85,5 +113,37 @@ export function createNativePlan(nat: NativeOption, mem: () => Int8Array): Nativ
       return out;
     },
     begin: () => k.wake(ctx),
+    ...conversions(k, ctx, nat.threads ?? 1),
+    label(s, op, type) {
+      const t = (s as NativeStep).nativeTasks;
+      if (t) labels.push({ from: t[0], to: t[1], op, type });
+    },
+    profile(reset = false) {
+      const p = k.profile?.(ctx, reset);
+      if (!p) return undefined;
+      const rows: NativeTaskProfile[] = [];
+      for (let i = 0; i * NATIVE_PROFILE_COLS < p.length; i++) {
+        const r = p.subarray(i * NATIVE_PROFILE_COLS, (i + 1) * NATIVE_PROFILE_COLS);
+        const l = labels.find((x) => x.from <= i && i < x.to);
+        rows.push({
+          task: i, op: l?.op ?? '?', type: l?.type ?? '?', kind: NATIVE_TASK_KIND[r[0]!] ?? String(r[0]), units: r[1]!, chunks: r[2]!,
+          wallNs: r[3]!, runs: r[4]!, busyNs: Array.from(r.subarray(5, 9)), chunksRun: Array.from(r.subarray(9, 13)), cpuNs: Array.from(r.subarray(13, 17)),
+        });
+      }
+      return rows;
+    },
+  };
+}
+
+/** Below this many values a conversion stays on the calling thread (a dispatch costs more than it saves). */
+const SPLIT_CONVERSION_MIN = 1 << 16;
+
+function conversions(k: NativeKernels, ctx: NativeContext, threads: number): Pick<NativePlan, 'quantize' | 'dequantize'> {
+  const q = k.quantize, dq = k.dequantize, qi = k.quantizeIn, dqi = k.dequantizeIn;
+  if (!q || !dq) return {};
+  if (threads < 2 || !qi || !dqi) return { quantize: q, dequantize: dq };
+  return {
+    quantize: (src, mem, off, n, fp) => (n >= SPLIT_CONVERSION_MIN ? qi(ctx, src, mem, off, n, fp) : q(src, mem, off, n, fp)),
+    dequantize: (mem, off, n, fp, dst) => (n >= SPLIT_CONVERSION_MIN ? dqi(ctx, mem, off, n, fp, dst) : dq(mem, off, n, fp, dst)),
   };
 }

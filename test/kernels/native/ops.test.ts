@@ -181,3 +181,37 @@ test('native feed quantization and output dequantization == the executor JS loop
     }
   }
 });
+
+test('native feed quantization / output dequantization split over 2 and 3 threads (large tensors) == the JS loops and runQuantized', { skip: nk?.quantizeIn ? false : 'native quantizeIn unavailable' }, () => {
+  // > 2^16 values: the executor's native plan splits the conversion in 16384-value blocks over its threads
+  const n = 150_001;
+  const special = [NaN, Infinity, -Infinity, 0.5, -0.5, 1.5, -1.5, 2.5, -2.5, 127.5, -128.5, 126.49999, 1e30, -1e30, 1e-30, -0, 0.49999997];
+  for (const fp of [-2, 3, 7]) {
+    const x = new Float32Array(n);
+    const r = mulberry32(fp + 300);
+    for (let i = 0; i < n; i++) {
+      // special values everywhere, incl. around the 16384-value block edges and the tail
+      const s = i % 16384 < 3 || i % 16384 > 16381 || i > n - 20 || i % 61 === 0;
+      x[i] = (s ? special[i % special.length]! : r() * 400 - 200) * 2 ** -fp;
+    }
+    const shape = [1, 1, n, 1];
+    const g: Graph = { name: 'q', ops: [data('x', shape, fp), op('y', 'relu', ['x'], {}, shape, fp - 1)], inputs: ['x'], outputs: ['y'], meta: {} };
+    const feeds = { x: { shape, data: x } };
+    const ref = new Map<string, Int8Array>();
+    runQuantized(g, feeds, { onTensor: (o, _v, q) => { if (q) ref.set(o.name, q.slice()); } });
+    const js = createFastExecutor(g);
+    const yjs = js.run(feeds).y!.data as Float32Array;
+    for (const K of ISAS) {
+      for (const threads of [2, 3]) {
+        const ex = createFastExecutor(g, { native: { kernels: K, threads } });
+        for (let rep = 0; rep < 2; rep++) {
+          const y = ex.run(feeds).y!.data as Float32Array;
+          assert.ok(same(ex.tensor('x')!, ref.get('x')!), `fp ${fp} [${K.level} ${threads}T]: quantized feed differs from runQuantized`);
+          assert.ok(same(ex.tensor('x')!, js.tensor('x')!), `fp ${fp} [${K.level} ${threads}T]: quantized feed differs from the JS loop`);
+          assert.ok(Buffer.from(y.buffer, y.byteOffset, y.byteLength).equals(Buffer.from(yjs.buffer, yjs.byteOffset, yjs.byteLength)), `fp ${fp} [${K.level} ${threads}T]: dequantized output`);
+        }
+        assert.deepEqual(ex.checkBounds(), [], 'out-of-bounds write');
+      }
+    }
+  }
+});
