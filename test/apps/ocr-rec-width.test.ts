@@ -77,7 +77,7 @@ test('recWidthSet: fixed executors sorted by width, a free-width one at recWidth
   assert.deepEqual(set.map((s) => [s.width, s.stage, s.ex.name]), [[320, 'rec@320', 'fake@320'], [640, 'rec@640', 'fake@640'], [960, 'rec@960', 'fake@960']]);
   assert.deepEqual(recWidthSet({ rec: b }).map((s) => [s.width, s.stage]), [[320, 'rec']], 'single width keeps the stage name rec');
   const free: ModelExecutor = { ...fakeRec(320, 1, seen), inputs: [{ name: 'x', shape: [-1, 48, -1, 3] }] };
-  assert.deepEqual(recWidthSet({ rec: free }, { recWidths: [960, 320, 640] }).map((s) => [s.width, s.height, s.ex === free]), [[320, 48, true], [640, 48, true], [960, 48, true]]);
+  assert.deepEqual(recWidthSet({ rec: free }, { recWidths: [960, 320, 640] }).map((s) => [s.width, s.height, s.ex === free, s.stage]), [[320, 48, true, 'rec'], [640, 48, true, 'rec'], [960, 48, true, 'rec']], 'one free-width model: one stage');
   assert.deepEqual(recWidthSet({ rec: free }).map((s) => s.width), [320], 'default width 320');
   assert.deepEqual(recWidthSet({ rec: free }, { recWidth: 400 }).map((s) => s.width), [400]);
   assert.throws(() => recWidthSet({ rec: b, recByWidth: [fakeRec(320, 2, seen)] }), (e: unknown) => e instanceof AppError && /two rec models have input width 320/.test(e.message));

@@ -122,7 +122,7 @@ export interface RecSlot {
   height: number;
   ex: ModelExecutor;
   input: string;
-  /** 'rec' for a single width, 'rec@W' when there are several (each is its own DPU subgraph on the board). */
+  /** 'rec' for one model (one fixed width, or a free-width model at any widths), 'rec@W' when several models form the set (each compiled width is its own DPU subgraph on the board). */
   stage: string;
 }
 
@@ -143,7 +143,9 @@ export function recWidthSet(models: Pick<OcrModels, 'rec' | 'recByWidth'>, o: Pi
   }
   const slots = [...byW.values()].sort((a, b) => a.width - b.width);
   if (new Set(slots.map((s) => s.height)).size > 1) throw new AppError('E_APP_REC_WIDTHS', `rec models differ in input height (${slots.map((s) => s.height).join(', ')})`, { fix: 'compile every width at the same height (48)' });
-  return slots.map((s) => ({ ...s, stage: slots.length > 1 ? `rec@${s.width}` : 'rec' }));
+  // one free-width model is one stage ('rec'); separate fixed-width models (compiled per width) get a row each
+  const several = new Set(slots.map((s) => s.ex)).size > 1;
+  return slots.map((s) => ({ ...s, stage: several ? `rec@${s.width}` : 'rec' }));
 }
 
 /** Runs OCR on one decoded RGB image. */
