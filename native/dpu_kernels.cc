@@ -990,7 +990,7 @@ void dwAvx2(const Task& T, uint8_t* mem, const uint8_t* scratch, int u0, int u1)
 
 // VNNI depthwise: units = (output row, channel group of 64), row-major; each thread expands the
 // input rows it needs into its own ring of (kh−1)·dh+1 rows per channel group
-VNNI_TARGET void dwVnni(const Task& T, uint8_t* mem, uint8_t* ring, int* tags, int u0, int u1) {
+VNNI_TARGET void dwVnni(const Task& T, uint8_t* mem, uint8_t* ring, int* tags, int u0, int u1, bool first) {
   const ConvWeights& W = *T.W;
   const Stage st = stageOf(T, mem);
   const DwGeo g{reinterpret_cast<const int8_t*>(mem + T.x), T.H, T.Wd, T.C, T.pt, T.pl, T.sh, T.sw, T.dh, T.dw, T.kh, T.kw, T.OH, T.OW,
@@ -1006,7 +1006,8 @@ VNNI_TARGET void dwVnni(const Task& T, uint8_t* mem, uint8_t* ring, int* tags, i
     const int oy = u / W.G64, cg = u % W.G64;
     int* tg = tags + size_t(cg) * R;
     uint8_t* rg = ring + size_t(cg) * R * rowBytes;
-    if (u == u0)
+    // the ring keeps the rows expanded by this thread's earlier chunks of the same task (tags = input row)
+    if (u == u0 && first)
       for (int r = 0; r < R * W.G64; r++) tags[r] = INT32_MIN;
     if (cg != cur) {
       cur = cg;
@@ -1041,14 +1042,15 @@ VNNI_TARGET void quantizeV(const float* x, int8_t* q, size_t n, double scale);
 VNNI_TARGET void dequantizeV(const int8_t* q, float* x, size_t n, float scale);
 constexpr int64_t kConvBlock = 16384;  // elements per unit of K_QUANT / K_DEQUANT
 
-void execTask(Context& c, Task& T, uint8_t* mem, int u0, int u1, int tid) {
+// first: the thread's first chunk of this task in this segment (its depthwise ring holds nothing of it yet)
+void execTask(Context& c, Task& T, uint8_t* mem, int u0, int u1, int tid, bool first) {
   int8_t* m8 = reinterpret_cast<int8_t*>(mem);
   switch (T.kind) {
     case K_PAD_U8: padU8(T, mem, c.scratch(), u0, u1); break;
     case K_CONV_VNNI: convVnni(T, mem, c.scratch(), u0, u1); break;
     case K_PAD_I16: padI16(T, mem, reinterpret_cast<int16_t*>(c.scratch()), u0, u1); break;
     case K_CONV_AVX2: convAvx2(T, mem, c.scratch(), u0, u1); break;
-    case K_DW_VNNI: dwVnni(T, mem, c.ring(tid), c.tags(tid), u0, u1); break;
+    case K_DW_VNNI: dwVnni(T, mem, c.ring(tid), c.tags(tid), u0, u1, first); break;
     case K_PAD_DW: padDw(T, mem, reinterpret_cast<int8_t*>(c.scratch()), u0, u1); break;
     case K_DW_AVX2: dwAvx2(T, mem, c.scratch(), u0, u1); break;
     case K_ADD: case K_MUL: case K_RELU: {
@@ -1145,23 +1147,31 @@ void work(Context& c, int tid, uint32_t g, Task* const* tasks, int from, int to,
   for (int t = from; t < to; t++) {
     Task& T = *tasks[t];
     const Clock::time_point tw = prof ? Clock::now() : Clock::time_point{};
+    // chunks are taken from both ends: thread 1 from the back (descending), the others from the front,
+    // so each thread works through one contiguous range of units (the depthwise row ring, the conv
+    // groups' weights and the output cache lines stay with one thread) until the two ends meet.
+    // next = generation << 32 | taken from the back << 16 | taken from the front
+    const bool back = tid == 1;
+    bool first = true;
     for (;;) {
       uint64_t v = T.next.load(std::memory_order_acquire);
       if ((v & ~uint64_t(0xffffffff)) != tag) return;
-      const uint32_t k = uint32_t(v);
-      if (k >= uint32_t(T.chunks)) break;
-      if (!T.next.compare_exchange_weak(v, v + 1, std::memory_order_acq_rel)) continue;
+      const uint32_t f = uint32_t(v) & 0xffff, b = (uint32_t(v) >> 16) & 0xffff;
+      if (f + b >= uint32_t(T.chunks)) break;
+      if (!T.next.compare_exchange_weak(v, v + (back ? 0x10000 : 1), std::memory_order_acq_rel)) continue;
+      const uint32_t k = back ? uint32_t(T.chunks) - 1 - b : f;
       const int u0 = int(int64_t(T.units) * k / T.chunks), u1 = int(int64_t(T.units) * (k + 1) / T.chunks);
       if (prof) {
         const double c0 = threadCpuNs();
         const Clock::time_point tb = Clock::now();
-        execTask(c, T, mem, u0, u1, tid);
+        execTask(c, T, mem, u0, u1, tid, first);
         T.profBusy[tid] += nsSince(tb);
         T.profCpu[tid] += threadCpuNs() - c0;
         T.profChunks[tid] += 1;
       } else {
-        execTask(c, T, mem, u0, u1, tid);
+        execTask(c, T, mem, u0, u1, tid, first);
       }
+      first = false;
       T.done.fetch_add(1, std::memory_order_acq_rel);
     }
     if (!waitDone(T, tag | uint32_t(T.chunks), g)) return;
@@ -1180,12 +1190,12 @@ void Context::run(Task* const* tasks, int from, int to, uint8_t* mem) {
     for (int t = from; t < to; t++) {
       Task& T = *tasks[t];
       if (!prof) {
-        execTask(*this, T, mem, 0, T.units, 0);
+        execTask(*this, T, mem, 0, T.units, 0, true);
         continue;
       }
       const double c0 = threadCpuNs();
       const Clock::time_point tb = Clock::now();
-      execTask(*this, T, mem, 0, T.units, 0);
+      execTask(*this, T, mem, 0, T.units, 0, true);
       const double ns = nsSince(tb);
       T.profCpu[0] += threadCpuNs() - c0;
       T.profWall += ns;
