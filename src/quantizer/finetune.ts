@@ -6,7 +6,8 @@
  * bias are optimised by a few Adam steps so that the layer on its *quantized* input (the output of the already
  * quantized and finetuned upstream) with fake-quantized weights and bias (straight-through estimator for the
  * rounding; the fused activation's derivative) matches the float layer's output on the *float* input (the float
- * reference graph's activation) at sampled output positions. The result is kept only when the loss on held-out
+ * reference graph's activation) at sampled output positions, both clipped to the output fix point's range (the DPU
+ * saturates there: values beyond it carry no gradient). The result is kept only when the loss on held-out
  * sampled positions (not used for the steps) drops; the best step by that loss is kept. Fix points do not change.
  *
  * Cost per layer: ≈ iterations × 2 × samples × (output channels × weights per output channel) MACs, the samples
@@ -262,6 +263,7 @@ export function fastFinetune(g: Graph, qg: Graph, ref: Graph, fps: FixPoints, ba
     const fw = wq.output.fixPoint as number;
     const fb = bq?.output.fixPoint;
     const act = activation(op);
+    const lo = -128 * 2 ** -(op.output.fixPoint as number), hi = 127 * 2 ** -(op.output.fixPoint as number);
     const w = view.toCanon(wOp.data);
     const b = bOp?.data ? new Float32Array(bOp.data) : new Float32Array(OC);
     const gw = new Float64Array(w.length), gb = new Float64Array(OC);
@@ -276,9 +278,13 @@ export function fastFinetune(g: Graph, qg: Graph, ref: Graph, fps: FixPoints, ba
           const xb = cb + Math.floor(o / ocg) * K, wb = o * K;
           let a = bQ[o]!;
           for (let j = 0; j < K; j++) a += wQ[wb + j]! * cols[xb + j]!;
-          const e = act.f(a) - T[tb + o]!;
+          // the DPU output saturates at the output fix point: compare clipped values (no gradient where clipped)
+          const y = act.f(a);
+          const yc = y < lo ? lo : y > hi ? hi : y;
+          const tv = T[tb + o]!;
+          const e = yc - (tv < lo ? lo : tv > hi ? hi : tv);
           L += e * e;
-          if (grad) {
+          if (grad && yc === y) {
             const ga = 2 * e * act.d(a);
             if (ga === 0) continue;
             gb[o] += ga;

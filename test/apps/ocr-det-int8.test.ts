@@ -127,6 +127,7 @@ test('OCR: INT8 det alone (cls + rec FP32) vs all-FP32 on 5 whole images: ≥ 90
     rows.push(`${path.basename(file)} ${ag.sameLines}/${ag.reference.length} lines (${ag.matched} paired); boxes FP32 ${bs.fp32} INT8 ${bs.int8}, missing ${bs.missing}, extra ${bs.extra}, `
       + `IoU median ${pct(bs.ious, 0.5).toFixed(3)} min ${Math.min(...bs.ious).toFixed(3)}, <0.9: ${bs.ious.filter((v) => v < 0.9).length}, edge move median ${pct(bs.edge, 0.5).toFixed(1)} px p90 ${pct(bs.edge, 0.9).toFixed(1)}; `
       + `p>0.3 flips ${flips} px (${(100 * flips / mf.length).toFixed(2)} %), logit RMS error near the threshold ${Math.sqrt(nearSq / Math.max(1, near)).toFixed(3)} (${near} px), logit fix point ${logitFp}; finetuned layers ${r.report.fastFinetune.layers}`);
+    console.log(`[${new Date().toISOString().slice(11, 19)}] ${rows[rows.length - 1]}`);
     if (process.env.DPUFLOW_OCR_DET_REPORT === '1') {
       const rp = reportPass(r.floatGraph, r.graph, [{ x: feed }], 'fast');
       const worst = [...rp.stats.entries()].map(([k, v]) => [k, v.sqnrDb()] as const).filter(([, d]) => Number.isFinite(d));
