@@ -16,8 +16,9 @@
 //
 // Execution: a context owns a program (a list of tasks: pad, conv, depthwise, add, mul, relu,
 // pools, concat) and a thread pool. run(from, to) executes a range of tasks with ONE dispatch: the
-// threads take chunks of each task from a shared counter and wait for the task to finish before
-// the next (a task reads what the previous ones wrote). Idle workers spin briefly, then sleep.
+// threads claim runs of each task's units from a shared counter (guided, from both ends) and wait
+// for the task to finish before the next (a task reads what the previous ones wrote). Idle workers
+// spin briefly, then sleep.
 //
 // The kernels read and write the caller's memory (the WebAssembly arena) through a typed array:
 // nothing is copied in or out except into the native scratch (padded conv input, depthwise rows).
@@ -737,7 +738,8 @@ enum Kind {
 
 struct Task {
   int kind = 0, isa = 2;
-  int units = 1, chunks = 1;
+  int units = 1, chunks = 1;  // chunks: the finest split (1 = the task runs whole on the caller thread)
+  int slots = 1, minSlots = 1;  // claims are counted in slots (≤ 65535, each a run of units); smallest claim
   std::shared_ptr<ConvWeights> W;
   size_t x = 0, y = 0, out = 0, bias = 0;  // byte offsets in the memory (y: eltwise b)
   int H = 0, Wd = 0, C = 0, OH = 0, OW = 0, OC = 0, sh = 1, sw = 1, dh = 1, dw = 1, pt = 0, pl = 0, pb = 0, pr = 0, Hp = 0, Wp = 0, kh = 1, kw = 1;
@@ -1147,20 +1149,25 @@ void work(Context& c, int tid, uint32_t g, Task* const* tasks, int from, int to,
   for (int t = from; t < to; t++) {
     Task& T = *tasks[t];
     const Clock::time_point tw = prof ? Clock::now() : Clock::time_point{};
-    // chunks are taken from both ends: thread 1 from the back (descending), the others from the front,
-    // so each thread works through one contiguous range of units (the depthwise row ring, the conv
-    // groups' weights and the output cache lines stay with one thread) until the two ends meet.
-    // next = generation << 32 | taken from the back << 16 | taken from the front
+    // Guided claims from both ends: thread 1 takes from the back (descending), the others from the
+    // front, each claim a share of what is left (remaining / 2n, at least minSlots), so each thread
+    // works through one contiguous range (the depthwise row ring, the conv groups' weights and the
+    // output cache lines stay with one thread), claims are few and big at first and shrink to the
+    // smallest chunk where the two ends meet (the other thread waits at most about one small chunk).
+    // next = generation << 32 | slots taken from the back << 16 | slots taken from the front
     const bool back = tid == 1;
     bool first = true;
+    const uint32_t S = uint32_t(T.slots);
     for (;;) {
       uint64_t v = T.next.load(std::memory_order_acquire);
       if ((v & ~uint64_t(0xffffffff)) != tag) return;
       const uint32_t f = uint32_t(v) & 0xffff, b = (uint32_t(v) >> 16) & 0xffff;
-      if (f + b >= uint32_t(T.chunks)) break;
-      if (!T.next.compare_exchange_weak(v, v + (back ? 0x10000 : 1), std::memory_order_acq_rel)) continue;
-      const uint32_t k = back ? uint32_t(T.chunks) - 1 - b : f;
-      const int u0 = int(int64_t(T.units) * k / T.chunks), u1 = int(int64_t(T.units) * (k + 1) / T.chunks);
+      if (f + b >= S) break;
+      const uint32_t r = S - f - b;
+      const uint32_t gsz = std::min(r, std::max(uint32_t(T.minSlots), r / uint32_t(2 * c.n)));
+      if (!T.next.compare_exchange_weak(v, v + (back ? uint64_t(gsz) << 16 : uint64_t(gsz)), std::memory_order_acq_rel)) continue;
+      const uint32_t s0 = back ? S - b - gsz : f, s1 = s0 + gsz;
+      const int u0 = int(int64_t(T.units) * s0 / S), u1 = int(int64_t(T.units) * s1 / S);
       if (prof) {
         const double c0 = threadCpuNs();
         const Clock::time_point tb = Clock::now();
@@ -1172,9 +1179,9 @@ void work(Context& c, int tid, uint32_t g, Task* const* tasks, int from, int to,
         execTask(c, T, mem, u0, u1, tid, first);
       }
       first = false;
-      T.done.fetch_add(1, std::memory_order_acq_rel);
+      T.done.fetch_add(gsz, std::memory_order_acq_rel);
     }
-    if (!waitDone(T, tag | uint32_t(T.chunks), g)) return;
+    if (!waitDone(T, tag | S, g)) return;
     if (prof && tid == 0) {
       T.profWall += nsSince(tw);
       T.profRuns += 1;
@@ -1240,13 +1247,22 @@ void Context::loop(int tid) {
   }
 }
 
-// chunks of a task for n threads: about chunkNs (4 µs) of work each (rough rates), at most 16 per
-// thread (the last chunk of a task is what the others may wait for)
+// the split of a task over n threads: at most `fine` chunks (≥ 1), in slots of whole units
+void setSplit(Task& T, int n, double fine) {
+  if (n <= 1 || T.units <= 1 || fine < 2) {
+    T.chunks = T.slots = T.minSlots = 1;
+    return;
+  }
+  T.chunks = int(std::min(fine, double(T.units)));
+  T.slots = std::min(T.units, 65535);
+  T.minSlots = std::max(1, int(double(T.slots) / T.chunks));
+}
+
+// the smallest claim of a task for n threads: about chunkNs (4 µs) of work (rough rates); claims start
+// bigger (guided, see work()) and shrink to this where the threads meet
 void setChunks(Task& T, const Context& c, double ns) {
   const int n = c.n;
-  if (n <= 1 || T.units <= 1) { T.chunks = 1; return; }
-  const double k = ns / c.chunkNs;
-  T.chunks = int(std::max(1.0, std::min(k, double(std::min(T.units, 16 * n)))));
+  setSplit(T, n, ns / c.chunkNs);
 }
 
 // ---- building tasks ---------------------------------------------------------------------------------
@@ -1834,7 +1850,7 @@ void convertPar(Context& ctx, int kind, int isa, const float* src, float* dst, u
   Task& T = ctx.conv;
   T.kind = kind; T.isa = isa; T.fsrc = src; T.fdst = dst; T.out = off; T.i0 = 0; T.i1 = int64_t(n); T.scale = scale;
   T.units = int((int64_t(n) + kConvBlock - 1) / kConvBlock);
-  T.chunks = ctx.n <= 1 ? 1 : std::min(T.units, 4 * ctx.n);
+  setSplit(T, ctx.n, double(4 * ctx.n));
   lock.clear();
   ctx.run(ctx.convPtr, 0, 1, mem);
 }
