@@ -1,5 +1,7 @@
 // Helpers for benchmark modules (not a benchmark itself: it exports no `run`).
 import ort from 'onnxruntime-node';
+import os from 'node:os';
+import { readFileSync } from 'node:fs';
 import { buildModel, exposeAllTensors, foldBatchNorm, toQdq, type TensorRanges } from '../src/models/index.js';
 import { importOnnx } from '../src/importers/onnx/index.js';
 import { quantize } from '../src/quantizer/index.js';
@@ -103,4 +105,30 @@ export async function benchModel(name: string, size: number, opts: { compileXmod
     onnx: m.onnx, onnxInput: m.inputName, onnxShape: m.inputShape, input, feed, nchw: nhwcToNchw(feed), graph,
     ...(opts.compileXmodel ? { xmodel: compile(graph, 'B4096').xmodel } : {}),
   };
+}
+
+/** Idle cores of this machine over `ms` (Linux /proc/stat; undefined elsewhere). */
+export async function idleCores(ms: number): Promise<number | undefined> {
+  const read = (): number[] | undefined => {
+    try {
+      return readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+    } catch {
+      return undefined;
+    }
+  };
+  const a = read();
+  await new Promise((r) => setTimeout(r, ms));
+  const b = read();
+  if (!a || !b) return undefined;
+  const idle = b[3]! + b[4]! - a[3]! - a[4]!;
+  const total = b.reduce((x, y) => x + y, 0) - a.reduce((x, y) => x + y, 0);
+  return total > 0 ? (os.cpus().length * idle) / total : undefined;
+}
+
+/** Before a timing: wait (up to maxWaitMs) until ≥ want cores were idle over 250 ms; returns the idle cores seen. */
+export async function waitQuiet(want: number, maxWaitMs: number): Promise<number | undefined> {
+  const end = Date.now() + maxWaitMs;
+  let idle = await idleCores(250);
+  while (idle !== undefined && idle < want && Date.now() < end) idle = await idleCores(250);
+  return idle;
 }
