@@ -181,6 +181,7 @@ export class GraphRunner {
     const outputs = this.outputs.map((t) => ({ tensor: t, data: new Float32Array(elementCount(t.dims)) }));
     const [id] = this.executeAsync(inputs, outputs);
     await this.wait(id, -1);
+    this.results.delete(id); // lastTimings() has them; nobody will take them by id
     return Object.fromEntries(outputs.map((b) => [b.tensor.name, { shape: [...b.tensor.dims], data: b.data }]));
   }
 
@@ -196,6 +197,7 @@ export class GraphRunner {
     }));
     const [id] = this.executeAsync(inputs, outputs);
     await this.wait(id, -1);
+    this.results.delete(id);
     const r: Int8RunResult = { xint8: {}, outputs: {} };
     for (const b of outputs) {
       if (b.data instanceof Int8Array) r.xint8[b.tensor.name] = { shape: [...b.tensor.dims], data: b.data, fixPoint: b.tensor.fixPoint! };
