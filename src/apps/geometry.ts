@@ -35,33 +35,64 @@ export interface RotatedRect {
   height: number;
 }
 
-/** Minimum-area enclosing rectangle of a point set (rotating calipers over the hull edges). */
+const dot = (q: Point, dx: number, dy: number): number => q[0] * dx + q[1] * dy;
+
+/**
+ * The hull point farthest in direction sign·(dx, dy): from index `from`, step forward around the hull while the
+ * next point lies at least as far (a lap at most: a guard, on a convex hull it stops at the extreme); with
+ * from < 0, the first farthest of a scan of every point.
+ */
+function extreme(hull: Point[], from: number, dx: number, dy: number, sign: 1 | -1): number {
+  const n = hull.length;
+  if (from < 0) {
+    let k = 0;
+    for (let j = 1; j < n; j++) if (sign * dot(hull[j]!, dx, dy) > sign * dot(hull[k]!, dx, dy)) k = j;
+    return k;
+  }
+  let k = from;
+  let far = sign * dot(hull[k]!, dx, dy);
+  for (let s = 0; s < n; s++) {
+    const j = k + 1 === n ? 0 : k + 1;
+    const d = sign * dot(hull[j]!, dx, dy);
+    if (d < far) break;
+    k = j;
+    far = d;
+  }
+  // of two equally far points (a side parallel to the caliper) the lower index, as the scan picks: only the
+  // sign of a zero could tell their values apart
+  const p = k === 0 ? n - 1 : k - 1;
+  return p < k && dot(hull[p]!, dx, dy) === dot(hull[k]!, dx, dy) ? p : k;
+}
+
+/**
+ * Minimum-area enclosing rectangle of a point set: rotating calipers over the hull edges, O(hull). For each edge
+ * (direction u, normal v) the four extreme hull points — min/max of u, min/max of v — only move forward around
+ * the hull as the edge turns, so each starts from where it stood for the previous edge; the first edge with the
+ * smallest area (1e-9 tolerance) wins. Fewer than two distinct points: a zero-size rectangle at the point.
+ */
 export function minAreaRect(points: Point[]): RotatedRect {
   const hull = convexHull(points);
   if (hull.length === 0) return { corners: [[0, 0], [0, 0], [0, 0], [0, 0]], width: 0, height: 0 };
-  if (hull.length === 1) {
-    const q = hull[0]!;
-    return { corners: [q, q, q, q], width: 0, height: 0 };
-  }
+  const q0 = hull[0]!;
+  if (hull.every((q) => q[0] === q0[0] && q[1] === q0[1])) return { corners: [q0, q0, q0, q0], width: 0, height: 0 };
+  const n = hull.length;
   let best: RotatedRect | undefined;
   let bestArea = Infinity;
-  const n = hull.length;
+  let iMinU = -1, iMaxU = -1, iMinV = -1, iMaxV = -1; // -1: the first edge scans the whole hull
   for (let i = 0; i < (n === 2 ? 1 : n); i++) {
     const a = hull[i]!;
-    const b = hull[(i + 1) % n]!;
+    const b = hull[i + 1 === n ? 0 : i + 1]!;
     const len = Math.hypot(b[0] - a[0], b[1] - a[1]);
     if (len === 0) continue;
     const ux = (b[0] - a[0]) / len;
     const uy = (b[1] - a[1]) / len;
-    let minU = Infinity, maxU = -Infinity, minV = Infinity, maxV = -Infinity;
-    for (const q of hull) {
-      const u = q[0] * ux + q[1] * uy;
-      const v = -q[0] * uy + q[1] * ux;
-      if (u < minU) minU = u;
-      if (u > maxU) maxU = u;
-      if (v < minV) minV = v;
-      if (v > maxV) maxV = v;
-    }
+    // v = (−uy, ux)·q: bit for bit −q₀·uy + q₁·ux (negation is exact)
+    iMinU = extreme(hull, iMinU, ux, uy, -1);
+    iMaxU = extreme(hull, iMaxU, ux, uy, 1);
+    iMinV = extreme(hull, iMinV, -uy, ux, -1);
+    iMaxV = extreme(hull, iMaxV, -uy, ux, 1);
+    const minU = dot(hull[iMinU]!, ux, uy), maxU = dot(hull[iMaxU]!, ux, uy);
+    const minV = dot(hull[iMinV]!, -uy, ux), maxV = dot(hull[iMaxV]!, -uy, ux);
     const area = (maxU - minU) * (maxV - minV);
     if (area < bestArea - 1e-9) {
       bestArea = area;
