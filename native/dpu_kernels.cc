@@ -237,22 +237,34 @@ VNNI_TARGET void xor80(uint8_t* dst, const uint8_t* src, size_t n) {
 
 // ---- conv (VNNI) --------------------------------------------------------------------------------
 struct ConvGeo {
-  const uint8_t* xp;  // u8 input: the padded copy Hp×Wp×(C4·4), or (XOR) the int8 tensor itself (1×1, no padding)
-  int Wp, Cs;         // pixels per row, bytes per pixel
+  const uint8_t* xp;  // u8 input: the padded copy Hp×Wp×(C4·4), or (GATHER) the int8 tensor itself (1×1, no padding)
+  int Wp, Cs;         // pixels per row, bytes per pixel (GATHER: the int8 tensor's W and C)
+  uint8_t* tbuf;      // GATHER: this thread's tile buffer, P pixels × Cs4 u8 (x + 128, channels past C 128)
+  int Cs4;            // GATHER: C4·4
   int sh, sw, dh, dw;
   int8_t* out;
   int OH, OW;
 };
 
 // P output pixels pix0 .. pix0+P-1 (flattened oy·OW + ox, so a tile may span rows) × NB blocks of
-// 16 output channels starting at block ob. XOR: the input is the raw int8 tensor, offset here.
-template <int NB, int P, bool XOR>
+// 16 output channels starting at block ob. GATHER (1×1, no padding): the P input pixels are read from
+// the int8 tensor, offset (x ^ 0x80) into the thread's tile buffer first — no padded-copy task.
+template <int NB, int P, bool GATHER>
 VNNI_TARGET void convTile(const ConvWeights& W, const ConvGeo& g, const Stage& st, int pix0, int ob) {
   __m512i acc[P][NB];
   const uint8_t* xb[P];
   for (int p = 0; p < P; p++) {
     const int oy = (pix0 + p) / g.OW, ox = (pix0 + p) % g.OW;
     xb[p] = g.xp + (size_t(oy) * g.sh * g.Wp + size_t(ox) * g.sw) * g.Cs;
+    if constexpr (GATHER) {
+      const __m512i k80 = _mm512_set1_epi8(char(0x80));
+      uint8_t* d = g.tbuf + size_t(p) * g.Cs4;
+      for (int c = 0; c < g.Cs4; c += 64) {
+        const __mmask64 lm = mask64(g.Cs - c), sm = mask64(g.Cs4 - c);
+        _mm512_mask_storeu_epi8(d + c, sm, _mm512_xor_si512(_mm512_maskz_loadu_epi8(lm, xb[p] + c), k80));
+      }
+      xb[p] = d;
+    }
     for (int b = 0; b < NB; b++) acc[p][b] = _mm512_setzero_si512();
   }
   const int C4 = W.C4;
@@ -271,7 +283,6 @@ VNNI_TARGET void convTile(const ConvWeights& W, const ConvGeo& g, const Stage& s
         for (int p = 0; p < P; p++) {
           uint32_t xv;
           std::memcpy(&xv, xb[p] + off + size_t(j) * 4, 4);
-          if (XOR) xv ^= 0x80808080u;
           const __m512i xbc = _mm512_set1_epi32(int32_t(xv));
           for (int b = 0; b < NB; b++) acc[p][b] = _mm512_dpbusd_epi32(acc[p][b], xbc, wv[b]);
         }
@@ -318,33 +329,33 @@ VNNI_TARGET void convTile(const ConvWeights& W, const ConvGeo& g, const Stage& s
 
 template <int NB> constexpr int tileP() { return NB >= 4 ? 6 : NB == 3 ? 8 : NB == 2 ? 12 : 16; }
 
-template <int NB, int R, bool XOR>
+template <int NB, int R, bool GATHER>
 VNNI_TARGET void convTail(const ConvWeights& W, const ConvGeo& g, const Stage& st, int pix0, int ob, int r) {
   if constexpr (R > 0) {
-    if (r == R) convTile<NB, R, XOR>(W, g, st, pix0, ob);
-    else convTail<NB, R - 1, XOR>(W, g, st, pix0, ob, r);
+    if (r == R) convTile<NB, R, GATHER>(W, g, st, pix0, ob);
+    else convTail<NB, R - 1, GATHER>(W, g, st, pix0, ob, r);
   }
 }
 
 // tiles [t0, t1) of the group of NB blocks at ob
-template <int NB, bool XOR>
+template <int NB, bool GATHER>
 VNNI_TARGET void convTiles(const ConvWeights& W, const ConvGeo& g, const Stage& st, int ob, int t0, int t1) {
   constexpr int P = tileP<NB>();
   const int npix = g.OH * g.OW;
   for (int t = t0; t < t1; t++) {
     const int pix0 = t * P;
-    if (pix0 + P <= npix) convTile<NB, P, XOR>(W, g, st, pix0, ob);
-    else convTail<NB, P - 1, XOR>(W, g, st, pix0, ob, npix - pix0);
+    if (pix0 + P <= npix) convTile<NB, P, GATHER>(W, g, st, pix0, ob);
+    else convTail<NB, P - 1, GATHER>(W, g, st, pix0, ob, npix - pix0);
   }
 }
 
-template <bool XOR>
+template <bool GATHER>
 VNNI_TARGET void convGroupTiles(const ConvWeights& W, const ConvGeo& g, const Stage& st, int nb, int ob, int t0, int t1) {
   switch (nb) {
-    case 4: convTiles<4, XOR>(W, g, st, ob, t0, t1); break;
-    case 3: convTiles<3, XOR>(W, g, st, ob, t0, t1); break;
-    case 2: convTiles<2, XOR>(W, g, st, ob, t0, t1); break;
-    default: convTiles<1, XOR>(W, g, st, ob, t0, t1); break;
+    case 4: convTiles<4, GATHER>(W, g, st, ob, t0, t1); break;
+    case 3: convTiles<3, GATHER>(W, g, st, ob, t0, t1); break;
+    case 2: convTiles<2, GATHER>(W, g, st, ob, t0, t1); break;
+    default: convTiles<1, GATHER>(W, g, st, ob, t0, t1); break;
   }
 }
 
@@ -744,7 +755,7 @@ struct Task {
   size_t x = 0, y = 0, out = 0, bias = 0;  // byte offsets in the memory (y: eltwise b)
   int H = 0, Wd = 0, C = 0, OH = 0, OW = 0, OC = 0, sh = 1, sw = 1, dh = 1, dw = 1, pt = 0, pl = 0, pb = 0, pr = 0, Hp = 0, Wp = 0, kh = 1, kw = 1;
   Stage st{};  // st.bias is set per run
-  bool direct = false;  // VNNI conv reads the int8 input directly (1×1, no padding)
+  bool direct = false;  // VNNI conv gathers its tiles' pixels from the int8 input (1×1, no padding): no padded copy
   int Cs = 0;           // bytes (int16 for AVX2) per pixel of the padded copy
   int tilesFull = 0, fullGroups = 0, lastNb = 0, lastTiles = 0, groupBlocks = 4;
   int64_t i0 = 0, i1 = 0;
@@ -779,6 +790,7 @@ class Context {
   Context(int threads, int spinUs, double chunkNs, bool prof) : n(threads < 1 ? 1 : threads), chunkNs(chunkNs), prof(prof), spinUs_(spinUs) {
     ring_.resize(size_t(n));
     tags_.resize(size_t(n));
+    tile_.resize(size_t(n));
     for (int i = 0; i < n; i++) busy_.emplace_back(new std::mutex());
     for (int i = 1; i < n; i++) workers_.emplace_back([this, i] { loop(i); });
   }
@@ -817,7 +829,14 @@ class Context {
       if (tags_[size_t(i)].size() < size_t(rows) + 32) tags_[size_t(i)].resize(size_t(rows) + 32);
     }
   }
+  void needTile(size_t bytes) {
+    for (int i = 0; i < n; i++)
+      if (tile_[size_t(i)].size() < bytes + 128) tile_[size_t(i)].resize(bytes + 128);
+  }
   uint8_t* scratch() { return align64(scratch_.data()); }
+  // 64 bytes in from the start: no cache line shared with another allocation
+  uint8_t* tile(int tid) { return align64(tile_[size_t(tid)].data()) + 64; }
+  bool noGather = false;  // DPUFLOW_NATIVE_GATHER=0: every VNNI conv through the padded copy (comparisons)
   uint8_t* ring(int tid) { return align64(ring_[size_t(tid)].data()); }
   // 64 bytes in from both ends of its own allocation: no cache line shared with another thread's tags
   int* tags(int tid) { return tags_[size_t(tid)].data() + 16; }
@@ -869,6 +888,7 @@ class Context {
   std::vector<uint8_t> scratch_;
   std::vector<std::vector<uint8_t>> ring_;
   std::vector<std::vector<int>> tags_;
+  std::vector<std::vector<uint8_t>> tile_;
   std::mutex m_;
   std::condition_variable cv_;
   alignas(64) std::atomic<uint32_t> gen_{0};
@@ -936,9 +956,10 @@ void forGroupTiles(const Task& T, int u0, int u1, F f) {
   }
 }
 
-VNNI_TARGET void convVnni(const Task& T, uint8_t* mem, const uint8_t* scratch, int u0, int u1) {
+VNNI_TARGET void convVnni(const Task& T, uint8_t* mem, const uint8_t* scratch, uint8_t* tbuf, int u0, int u1) {
   const Stage st = stageOf(T, mem);
-  const ConvGeo g{T.direct ? mem + T.x : scratch, T.direct ? T.Wd : T.Wp, T.Cs, T.sh, T.sw, T.dh, T.dw, reinterpret_cast<int8_t*>(mem + T.out), T.OH, T.OW};
+  const ConvGeo g{T.direct ? mem + T.x : scratch, T.direct ? T.Wd : T.Wp, T.direct ? T.C : T.Cs, tbuf, T.Cs, T.sh, T.sw, T.dh, T.dw,
+                  reinterpret_cast<int8_t*>(mem + T.out), T.OH, T.OW};
   forGroupTiles(T, u0, u1, [&](int nb, int ob, int t0, int t1) {
     if (T.direct) convGroupTiles<true>(*T.W, g, st, nb, ob, t0, t1);
     else convGroupTiles<false>(*T.W, g, st, nb, ob, t0, t1);
@@ -1049,7 +1070,7 @@ void execTask(Context& c, Task& T, uint8_t* mem, int u0, int u1, int tid, bool f
   int8_t* m8 = reinterpret_cast<int8_t*>(mem);
   switch (T.kind) {
     case K_PAD_U8: padU8(T, mem, c.scratch(), u0, u1); break;
-    case K_CONV_VNNI: convVnni(T, mem, c.scratch(), u0, u1); break;
+    case K_CONV_VNNI: convVnni(T, mem, c.scratch(), c.tile(tid), u0, u1); break;
     case K_PAD_I16: padI16(T, mem, reinterpret_cast<int16_t*>(c.scratch()), u0, u1); break;
     case K_CONV_AVX2: convAvx2(T, mem, c.scratch(), u0, u1); break;
     case K_DW_VNNI: dwVnni(T, mem, c.ring(tid), c.tags(tid), u0, u1, first); break;
@@ -1351,13 +1372,15 @@ const char* buildConv(Context& c, const std::shared_ptr<ConvWeights>& Wsp, const
     T->units = T->fullGroups * T->tilesFull + T->lastTiles;
     setChunks(*T, c, macs / 50.0);
   } else {
-    // (reading a 1×1 conv's input in place with the offset applied to each broadcast measured slower
-    // than the padded copy: the xor moves the broadcast off the load ports)
-    T->direct = false;
+    // 1×1 without padding: each tile gathers its pixels (offset by +128) into a per-thread buffer, so
+    // there is no padded-copy task (and no wait for it). (Applying the offset to each broadcast instead
+    // measured slower than the padded copy: the xor moves the broadcast off the load ports.)
+    T->direct = W.kh == 1 && W.kw == 1 && pt == 0 && pl == 0 && pb == 0 && pr == 0 && !c.noGather;
     const int Cs = W.C4 * 4;
     if (!T->direct) pad(K_PAD_U8, Cs, size_t(Hp) * Wp * Cs + 64, 1);
+    else c.needTile(size_t(16) * Cs + 64);
     T->kind = K_CONV_VNNI;
-    T->Cs = T->direct ? C : Cs;
+    T->Cs = Cs;
     T->groupBlocks = 4;
     T->tilesFull = (npix + 5) / 6;
     T->fullGroups = W.OB / 4;
@@ -1555,6 +1578,7 @@ napi_value CreateContext(napi_env env, napi_callback_info info) {
   if (const char* e = std::getenv("DPUFLOW_NATIVE_CHUNK_NS")) chunkNs = std::max(1.0, std::min(1e9, std::atof(e)));
   const char* pe = std::getenv("DPUFLOW_NATIVE_PROFILE");
   auto* ctx = new Context(threads, spin, chunkNs, pe && pe[0] == '1');
+  if (const char* e = std::getenv("DPUFLOW_NATIVE_GATHER")) ctx->noGather = e[0] == '0';
   napi_value r;
   NAPI_OK(napi_create_external(env, ctx, [](napi_env, void* d, void*) { delete static_cast<Context*>(d); }, nullptr, &r));
   NAPI_OK(napi_type_tag_object(env, r, &kCtxTag));

@@ -67,10 +67,11 @@ test('native depthwise, 1-ns chunks on 2/3 threads, two feeds: channels 65/130/1
   }
 });
 
-test('native conv, 1-ns chunks on 2/3 threads, two feeds: several 64-channel groups, 1×1 / 3×3, stride 2 == runQuantized', { skip }, () => {
+test('native conv, 1-ns chunks on 2/3 threads, two feeds: several 64-channel groups, C 17/64/96/201, 1×1 (gathered tiles) / 3×3, stride 2 == runQuantized', { skip }, () => {
   let j = 0;
-  for (const [C, OC] of [[17, 130], [64, 200], [96, 72]] as [number, number][]) {
-    for (const [k, s] of [[1, 1], [3, 1], [3, 2]] as [number, number][]) {
+  for (const [C, OC] of [[17, 130], [64, 200], [96, 72], [201, 40]] as [number, number][]) {
+    // 1×1 without padding: the tiles gather their pixels (no padded copy), stride 1 and 2
+    for (const [k, s] of [[1, 1], [1, 2], [3, 1], [3, 2]] as [number, number][]) {
       const p = k >> 1;
       check({ C, OC, H: 9 + (j % 3), W: 6 + (j % 4), k: [k, k], s: [s, s], d: [1, 1], pad: [p, p, p, p], nl: NLS[(j + 1) % 6]!, bias: (['neg', 'pos', 'none'] as const)[j % 3] }, 950 + j, `conv ${C}→${OC} k=${k} s=${s}`);
       j++;
