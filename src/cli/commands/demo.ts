@@ -390,6 +390,8 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
   else if (!agreement.identical && agreement.charAccuracy < 0.5) notes.push('INT8 rec is far from FP32 (a quantizer accuracy gap for the PP-OCRv4 rec model, see docs/quantizer.md); `--rec-on cpu` runs rec in FP32 on the CPU instead');
   if (r.boxes > r.lines.length) notes.push(`${r.boxes} text boxes detected; ${Math.min(r.boxes, ocrOpts.maxLines)} recognized (--max-lines ${ocrOpts.maxLines}), ${r.lines.length} kept (CTC score ≥ 0.5)`);
   if (!agreement.identical) notes.push(`the virtual-DPU pipeline's text differs from the FP32 reference: ${agreement.sameLines}/${agreement.reference.length} lines equal (${agreement.matched} paired by box), character accuracy ${(agreement.charAccuracy * 100).toFixed(1)}%`);
+  const perW = REC_WIDTHS.map((w) => `${r.lines.filter((l) => l.recWidth === w).length} at 48×${w}`).join(', ');
+  notes.push(`rec reads each line at the smallest of ${REC_WIDTHS.join('/')} px that holds it at its aspect (padded; ${recOn === 'dpu' ? 'one compiled model per width' : 'the FP32 model at the same widths'}): ${perW}`);
   notes.push(`board CPU times are estimates (host ms × ${a53Factor}, docs/apps.md); DPU times come from the cycle model`);
   const cores = os.cpus().length;
   const loadEnd = os.loadavg()[0] ?? 0;
