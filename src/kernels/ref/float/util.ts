@@ -123,21 +123,8 @@ export function broadcastTo(t: TensorValue, outShape: number[]): Float32Array {
     const bs = broadcastShapes(t.shape, outShape);
     if (bs && bs.every((d, i) => d === outShape[i])) return t.data;
   }
-  const st = broadcastStrides(t.shape, outShape);
-  const n = numel(outShape);
-  const out = new Float32Array(n);
-  const r = outShape.length;
-  const idx = new Array<number>(r).fill(0);
-  let off = 0;
-  for (let i = 0; i < n; i++) {
-    out[i] = t.data[off]!;
-    for (let d = r - 1; d >= 0; d--) {
-      idx[d]!++;
-      off += st[d]!;
-      if (idx[d]! < outShape[d]!) break;
-      off -= st[d]! * idx[d]!;
-      idx[d] = 0;
-    }
-  }
+  const src = offsetMap(outShape, broadcastStrides(t.shape, outShape));
+  const out = new Float32Array(src.length);
+  for (let i = 0; i < src.length; i++) out[i] = t.data[src[i]!]!;
   return out;
 }
