@@ -1011,7 +1011,7 @@ void dwAvx2(const Task& T, uint8_t* mem, const uint8_t* scratch, int u0, int u1)
   for (int oy = u0; oy < u1; oy++) dwRow2(*T.W, g, st, oy);
 }
 
-// VNNI depthwise: units = (output row, channel group of 64), row-major; each thread expands the
+// VNNI depthwise: units = (channel group of 64, output row), group-major; each thread expands the
 // input rows it needs into its own ring of (kh−1)·dh+1 rows per channel group
 VNNI_TARGET void dwVnni(const Task& T, uint8_t* mem, uint8_t* ring, int* tags, int u0, int u1, bool first) {
   const ConvWeights& W = *T.W;
@@ -1025,8 +1025,11 @@ VNNI_TARGET void dwVnni(const Task& T, uint8_t* mem, uint8_t* ring, int* tags, i
   const Fold f = foldOf(st);
   __m512i B[4], corr[4];
   for (int u = u0; u < u1; u++) {
-    // row-major units: threads work on different output rows (channel groups of one row share cache lines)
-    const int oy = u / W.G64, cg = u % W.G64;
+    // channel-group-major units: a thread's contiguous range crosses a row ring warm-up only where it
+    // starts and at a group change (row-major expanded the first rows of every group again per range);
+    // the two threads start at opposite ends (first group top rows / last group bottom rows), so they
+    // write different output rows until they meet
+    const int cg = u / T.OH, oy = u % T.OH;
     int* tg = tags + size_t(cg) * R;
     uint8_t* rg = ring + size_t(cg) * R * rowBytes;
     // the ring keeps the rows expanded by this thread's earlier chunks of the same task (tags = input row)
