@@ -19,6 +19,7 @@ import { buildModel as buildOnnxModel } from '../src/models/index.js';
 import { assetPath } from '../src/runtime/node/assets.js';
 import { buildModel, nchwToNhwc, permute, rand } from '../test/kernels/float/onnx-model.js';
 import type { BenchContext, BenchResult } from './types.js';
+import { noiseInput } from './util.js';
 
 interface ConvBench { label: string; ic: number; oc: number; hw: number; k: number; s: number; group: number }
 
@@ -95,16 +96,6 @@ async function ortTime(ctx: BenchContext, model: Uint8Array, feeds: Record<strin
   return t.medianMs;
 }
 
-function randomInput(n: number): Float32Array {
-  const a = new Float32Array(n);
-  let s = 12345;
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    a[i] = (s / 4294967296) * 4 - 2;
-  }
-  return a;
-}
-
 export async function run(ctx: BenchContext): Promise<BenchResult[]> {
   const results: BenchResult[] = [];
   const kernels = [...CASES.map(prepareConv), ...MM.map(prepareMatmul)];
@@ -141,7 +132,7 @@ export async function run(ctx: BenchContext): Promise<BenchResult[]> {
   ];
   for (const m of models) {
     const [n, c, h, w] = m.nchw as [number, number, number, number];
-    const data = randomInput(n * c * h * w);
+    const data = noiseInput(n * c * h * w);
     // layout-independent noise: the same array serves as NHWC for the IR
     const feeds = { [m.graph.inputs[0]!]: { shape: [n, h, w, c], data } };
     for (const threads of [1, 2]) {

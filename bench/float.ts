@@ -10,16 +10,7 @@ import { buildModel } from '../src/models/index.js';
 import { assetPath } from '../src/runtime/node/assets.js';
 import type { Graph } from '../src/ir/types.js';
 import type { BenchContext, BenchResult } from './types.js';
-
-function randomInput(n: number): Float32Array {
-  const a = new Float32Array(n);
-  let s = 12345;
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    a[i] = (s / 4294967296) * 4 - 2;
-  }
-  return a;
-}
+import { noiseInput } from './util.js';
 
 async function floatVsOrt(
   ctx: BenchContext,
@@ -30,7 +21,7 @@ async function floatVsOrt(
   nchw: number[],
 ): Promise<BenchResult[]> {
   const [n, c, h, w] = nchw as [number, number, number, number];
-  const data = randomInput(n * c * h * w);
+  const data = noiseInput(n * c * h * w);
   // Values are layout-independent noise, so the same array serves as NHWC for the IR.
   const feeds = { [graph.inputs[0]!]: { shape: [n, h, w, c], data } };
   // Before/after optimizeForInference (batchnorm/affine folding, activation fusion), same run as ORT.
