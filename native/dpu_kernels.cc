@@ -744,7 +744,7 @@ struct Part {
 // ---- tasks -----------------------------------------------------------------------------------------
 enum Kind {
   K_PAD_U8 = 1, K_CONV_VNNI, K_PAD_I16, K_CONV_AVX2, K_DW_VNNI, K_PAD_DW, K_DW_AVX2,
-  K_ADD, K_MUL, K_RELU, K_MAXPOOL, K_AVGPOOL, K_CONCAT, K_QUANT, K_DEQUANT,
+  K_ADD, K_MUL, K_RELU, K_MAXPOOL, K_AVGPOOL, K_CONCAT, K_QUANT, K_DEQUANT, K_RESIZE,
 };
 
 struct Task {
@@ -763,6 +763,7 @@ struct Task {
   int64_t mult = 0;
   std::vector<Part> parts;
   int total = 0;
+  std::vector<int32_t> ys, xs;  // K_RESIZE: source row / column of every output row / column
   const float* fsrc = nullptr;  // K_QUANT: the float feed; K_DEQUANT: fdst the float output
   float* fdst = nullptr;
   double scale = 1;
@@ -1122,6 +1123,21 @@ void execTask(Context& c, Task& T, uint8_t* mem, int u0, int u1, int tid, bool f
       }
       break;
     }
+    case K_RESIZE: {
+      // nearest resize: out (oy, ox) = x (ys[oy], xs[ox]), re-quantized by shift (the WASM requant)
+      const size_t C = size_t(T.C);
+      for (int oy = u0; oy < u1; oy++) {
+        const int8_t* srow = m8 + T.x + size_t(T.ys[size_t(oy)]) * T.Wd * C;
+        int8_t* d = m8 + T.out + size_t(oy) * T.OW * C;
+        for (int ox = 0; ox < T.OW; ox++, d += C) {
+          const int8_t* sp = srow + size_t(T.xs[size_t(ox)]) * C;
+          if (T.shift == 0) std::memcpy(d, sp, C);
+          else
+            for (size_t i = 0; i < C; i++) d[i] = int8_t(sat(sr(sp[i], T.shift)));
+        }
+      }
+      break;
+    }
     case K_QUANT: case K_DEQUANT: {
       const int64_t a = int64_t(u0) * kConvBlock, b = std::min(T.i1, int64_t(u1) * kConvBlock);
       if (b <= a) break;
@@ -1398,7 +1414,7 @@ const char* buildConv(Context& c, const std::shared_ptr<ConvWeights>& Wsp, const
 }
 
 // op kinds of addOp (src/kernels/native/types.ts NATIVE_OP); params = the WASM kernel's arguments
-enum { OP_ADD = 1, OP_MUL = 2, OP_RELU = 3, OP_MAXPOOL = 4, OP_AVGPOOL = 5, OP_CONCAT = 6 };
+enum { OP_ADD = 1, OP_MUL = 2, OP_RELU = 3, OP_MAXPOOL = 4, OP_AVGPOOL = 5, OP_CONCAT = 6, OP_RESIZE = 7 };
 
 const char* buildOp(Context& c, int isa, int kind, const double* p, size_t np, std::vector<std::unique_ptr<Task>>& out) {
   for (size_t i = 0; i < np; i++)
@@ -1482,6 +1498,31 @@ const char* buildOp(Context& c, int isa, int kind, const double* p, size_t np, s
       if (sum != T->total) return "concat widths do not add up to the output's";
       T->units = pixels;
       setChunks(*T, c, double(pixels) * T->total / 4.0);
+      break;
+    }
+    case OP_RESIZE: {
+      // x H W C out OH OW shift, then OH source rows, then OW source columns
+      if (np < 8) return "too few op parameters";
+      if (!offsetOk(p[0]) || !offsetOk(p[4])) return "op tensor outside the memory";
+      T->kind = K_RESIZE;
+      T->x = size_t(p[0]); T->H = int(p[1]); T->Wd = int(p[2]); T->C = int(p[3]); T->out = size_t(p[4]); T->OH = int(p[5]); T->OW = int(p[6]);
+      T->shift = int(p[7]);
+      if (T->H < 1 || T->Wd < 1 || T->C < 1 || T->OH < 1 || T->OW < 1 || T->H > (1 << 20) || T->Wd > (1 << 20) || T->OH > (1 << 20) || T->OW > (1 << 20) ||
+          T->C > (1 << 24) || double(T->OH) * T->OW * T->C > 4.0e9)
+        return "resize geometry";
+      if (T->shift < -30 || T->shift > 30) return "resize shift outside [-30, 30]";
+      if (np < size_t(8 + T->OH + T->OW)) return "too few op parameters";
+      for (int i = 0; i < T->OH; i++) {
+        if (!intIn(p[8 + i], 0, T->H - 1)) return "resize source row outside the input";
+        T->ys.push_back(int32_t(p[8 + i]));
+      }
+      for (int i = 0; i < T->OW; i++) {
+        if (!intIn(p[8 + T->OH + i], 0, T->Wd - 1)) return "resize source column outside the input";
+        T->xs.push_back(int32_t(p[8 + T->OH + i]));
+      }
+      T->maxEnd = std::max(T->x + size_t(T->H) * T->Wd * T->C, T->out + size_t(T->OH) * T->OW * T->C);
+      T->units = T->OH;
+      setChunks(*T, c, double(T->OH) * T->OW * T->C / 4.0);
       break;
     }
     default: return "unknown op kind";

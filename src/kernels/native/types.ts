@@ -27,13 +27,15 @@ export const NATIVE_CONV_PARAMS = 25;
  * - avgpool: x H W C kh kw sh sw pt pl out OW mult shift oy0 oy1
  * - concat (along the last axis, per pixel): out pixels total nParts, then per part: src width shift
  *   (shift = fix point in − out, the WASM `requant` of each run; 0 = plain copy)
+ * - resize (nearest, NHWC batch 1): x H W C out OH OW shift, then the source row of each output row (OH
+ *   numbers), then the source column of each output column (OW numbers); shift as for concat
  */
-export const NATIVE_OP = { addq: 1, mulq: 2, reluq: 3, maxpool: 4, avgpool: 5, concat: 6 } as const;
+export const NATIVE_OP = { addq: 1, mulq: 2, reluq: 3, maxpool: 4, avgpool: 5, concat: 6, resize: 7 } as const;
 export type NativeOpName = keyof typeof NATIVE_OP;
 /** Numbers per task in `profile()`. */
 export const NATIVE_PROFILE_COLS = 17;
 /** Task kinds in `profile()` (native/dpu_kernels.cc enum Kind). */
-export const NATIVE_TASK_KIND = ['', 'pad-u8', 'conv', 'pad-i16', 'conv-avx2', 'depthwise', 'pad-dw', 'depthwise-avx2', 'add', 'mul', 'relu', 'maxpool', 'avgpool', 'concat'] as const;
+export const NATIVE_TASK_KIND = ['', 'pad-u8', 'conv', 'pad-i16', 'conv-avx2', 'depthwise', 'pad-dw', 'depthwise-avx2', 'add', 'mul', 'relu', 'maxpool', 'avgpool', 'concat', 'quantize', 'dequantize', 'resize'] as const;
 
 export interface NativeKernels {
   /** Instruction set the kernels run with: 'avx512vnni' or 'avx2'. */

@@ -31,6 +31,7 @@ import { NATIVE_CONV_PARAMS, NP, type NativeContext, type NativeOption } from '.
 import { constInt8 } from '../../xir/to-ir.js';
 import { type ExtraContext, planBroadcastEltwise, planResize, planTranspose, planTransposedConv } from './plan-extra.js';
 import { createNativePlan, type NativeTaskProfile } from './plan-native.js';
+import { planNativeResize } from './plan-native-resize.js';
 
 export interface FastExecutorOptions {
   /** Memory to run in (node/pool.ts passes a shared one); default: a new memory. */
@@ -537,7 +538,7 @@ export function createFastExecutor(graph: Graph, opts: FastExecutorOptions = {})
           case 'avgpool2d': step = planPool(op, qs[0] as QSlot, true); break;
           case 'add': case 'sub': case 'mul': step = sameShape((qs[0] as QSlot).shape, (qs[1] as QSlot).shape) ? planEltwise(op, qs[0] as QSlot, qs[1] as QSlot) : planBroadcastEltwise(extra, op, qs[0] as QSlot, qs[1] as QSlot); break;
           case 'transposed-conv2d': step = planTransposedConv(extra, op, qs[0] as QSlot, ...convInputs(op)); break;
-          case 'resize': step = planResize(extra, op, qs[0] as QSlot); break;
+          case 'resize': step = planNativeResize(np, extra, op, qs[0] as QSlot); if (step) stats.nativeOps = (stats.nativeOps ?? 0) + 1; else step = planResize(extra, op, qs[0] as QSlot); break;
           case 'transpose': step = planTranspose(extra, op, qs[0] as QSlot); break;
           case 'reshape': case 'identity': step = planAlias(op, qs[0] as QSlot); break;
           case 'concat': step = planConcat(op, qs as QSlot[]); break;

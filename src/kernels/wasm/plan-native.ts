@@ -21,6 +21,8 @@ export interface NativePlan {
   job(job: ParallelJob): Step | undefined;
   /** Concat along the last axis: parts are [src offset, width, shift (fix point in − out)]. */
   concat(out: number, pixels: number, total: number, parts: [number, number, number][]): Step | undefined;
+  /** Nearest resize (NHWC batch 1): source row per output row, source column per output column, shift = fix point in − out. */
+  resize(x: number, H: number, W: number, C: number, out: number, OH: number, OW: number, shift: number, ys: number[], xs: number[]): Step | undefined;
   /** The steps with every run of consecutive native steps merged into one dispatch. */
   fuse(steps: Step[]): Step[];
   /** Call at the start of a frame: idle workers start spinning while the feeds are quantized. */
@@ -92,6 +94,9 @@ export function createNativePlan(nat: NativeOption, mem: () => Int8Array): Nativ
       const p = [out, pixels, total, parts.length];
       for (const [src, width, shift] of parts) p.push(src, width, shift);
       return add(k.addOp(ctx, NATIVE_OP.concat, Float64Array.from(p)));
+    },
+    resize(x, H, W, C, out, OH, OW, shift, ys, xs) {
+      return add(k.addOp(ctx, NATIVE_OP.resize, Float64Array.from([x, H, W, C, out, OH, OW, shift, ...ys, ...xs])));
     },
     fuse(steps) {
       const out: Step[] = [];

@@ -215,3 +215,24 @@ test('native feed quantization / output dequantization split over 2 and 3 thread
     }
   }
 });
+
+test('native nearest resize: ×2 up (YOLO), odd up/down sizes, every coordinate × nearest mode, fo ≠ fi, channels 1/3/17/65 == runQuantized', { skip }, () => {
+  const r = mulberry32(4242);
+  const ri = (lo: number, hi: number): number => lo + Math.floor(r() * (hi - lo + 1));
+  let i = 0;
+  for (const C of [1, 3, 17, 65]) {
+    for (const coordinate of ['half_pixel', 'asymmetric', 'align_corners', 'pytorch_half_pixel']) {
+      const nearest_mode = (['round_prefer_floor', 'round_prefer_ceil', 'floor', 'ceil'] as const)[i % 4];
+      const [H, W] = [ri(1, 7), ri(1, 9)];
+      const [OH, OW] = i % 2 ? [2 * H, 2 * W] : [ri(1, 13), ri(1, 11)];
+      const fi = ri(2, 6);
+      const fo = i % 3 === 0 ? fi : fi + ri(-2, 2);
+      const g: Graph = {
+        name: 'rs', inputs: ['x'], outputs: ['y'], meta: {},
+        ops: [data('x', [1, H, W, C], fi), op('y', 'resize', ['x'], { size: [OW, OH], mode: 'NEAREST', coordinate, nearest_mode }, [1, OH, OW, C], fo)],
+      };
+      check(g, `resize C ${C} ${H}×${W}→${OH}×${OW} ${coordinate} ${nearest_mode} fi ${fi} fo ${fo}`, 1);
+      i++;
+    }
+  }
+});
