@@ -7,7 +7,7 @@
  * scikit-image's page.png (python3-skimage, installed by .ci/run); calibration uses other images only
  * (screenshot-typedoc lines for cls/rec, typedoc + samples.jpg for det).
  *
- * Rec is compiled at REC_WIDTHS (320, 640, 960): each line goes to the smallest width that holds it at its aspect
+ * Rec is compiled at REC_WIDTHS (320, 640): each line goes to the smallest width that holds it at its aspect
  * (padded right); the FP32 reference runs the free-width ONNX at the same widths, so both see the same crops.
  * DPUFLOW_OCR_REC_WIDTHS=320 gives the single-width build (lines squeezed into 320 px) for comparison.
  *
@@ -28,11 +28,15 @@ import { buildModel } from '../../src/apps/demo/build.js';
 import { lineAgreement } from '../../src/apps/demo/report.js';
 import { DET_CALIB_FILES, REC_WIDTHS, ocrBuildSpecs, recLineSpots } from '../../src/apps/demo/ocr-specs.js';
 import { GraphRunner } from '../../src/runtime/graph-runner.js';
+import { fileCache } from '../../src/cli/commands/demo.js';
 import { assetPath, packageDir, readAsset } from '../../src/runtime/node/assets.js';
 
 const SKIMAGE_PAGE = '/usr/lib/python3/dist-packages/skimage/data/page.png';
 const enabled = process.env.DPUFLOW_OCR_INT8 === '1';
 const recWidths = process.env.DPUFLOW_OCR_REC_WIDTHS ? process.env.DPUFLOW_OCR_REC_WIDTHS.split(',').map(Number) : [...REC_WIDTHS];
+// DPUFLOW_OCR_CACHE=<dir>: keep the compiled models there (the demo's file cache) to re-measure without rebuilding.
+// The key covers model, calibration and options but not dpuflow's own code: use an empty folder after changing it.
+const cache = process.env.DPUFLOW_OCR_CACHE ? fileCache(process.env.DPUFLOW_OCR_CACHE) : undefined;
 
 function cropImage(img: RgbImage, x0: number, y0: number, w: number, h: number): RgbImage {
   const W = Math.min(w, img.width - x0), H = Math.min(h, img.height - y0);
@@ -66,10 +70,10 @@ test('OCR INT8 (det + cls + rec on the virtual DPU) vs onnxruntime FP32 on 5 who
     const s = detResizeSize(img.width, img.height, 960);
     const calib = detCalibImgs.map((c) => imageToTensor(resizeBilinear(c, s.w, s.h), { mean: DET_MEAN, std: DET_STD, order: 'BGR' }));
     const specs = ocrBuildSpecs({ onnx: cls ? { det: onnx.det, cls: onnx.cls } : onnx, det: { h: s.h, w: s.w, calib }, lineCrops, target: 'kv260', version: 'test', recWidths });
-    const det = ex((await buildModel(specs[0]!)).graph, 'det');
+    const det = ex((await buildModel(specs[0]!, cache)).graph, 'det');
     if (!cls) {
-      cls = ex((await buildModel(specs[1]!)).graph, 'cls');
-      for (const sp of specs.slice(2)) recs.push(ex((await buildModel(sp)).graph, sp.name));
+      cls = ex((await buildModel(specs[1]!, cache)).graph, 'cls');
+      for (const sp of specs.slice(2)) recs.push(ex((await buildModel(sp, cache)).graph, sp.name));
       assert.deepEqual(recs.map((r) => r.inputs[0]!.shape[2]), recWidths, 'one compiled rec per width');
     }
     const opts = { maxLines: 1000, recWidths };

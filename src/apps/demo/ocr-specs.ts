@@ -35,9 +35,12 @@ export const REC_WIDTH = 320;
 /**
  * Rec is compiled at these widths (a DPU needs static shapes): each line goes to the smallest width that holds it at
  * its aspect, padded right as PaddleOCR's resize_norm_img does (src/apps/ocr/pipeline.ts chooseRecWidth); only lines
- * wider than 960 are squeezed. On the 5 OCR test images (FP32, 243 lines): 201 fit 320, 19 need 640, 23 go to 960.
+ * wider than 640 are squeezed (at most 1.5× for the lines of the OCR test images). INT8 rec alone (det + cls FP32) on
+ * the 5 OCR test images: 320 only 121/213 lines, 80.1 % chars; 320/640 128/218, 87.6 %; 320/640/960 130/221, 86.9 %
+ * (docs/ocr.md "Rec width") — a third width costs a third compiled model (+36.6 ms DPU per line it reads on KV260)
+ * for no gain.
  */
-export const REC_WIDTHS: readonly number[] = [320, 640, 960];
+export const REC_WIDTHS: readonly number[] = [320, 640];
 
 /** Build name of the rec compiled at width W: 'rec' for a single width, 'rec@W' in a set (the pipeline's stage name). */
 export function recSpecName(width: number, widths: readonly number[]): string {
