@@ -610,15 +610,17 @@ AVX2_TARGET void dwRow2(const ConvWeights& W, const DwGeo2& g, const Stage& st, 
 // ---- element-wise, pooling, concat: the WASM kernels' arithmetic (assembly/kernels.ts) -------------
 // Scalar versions are the exact reference (AVX2 level and tails); the AVX-512 ones compute the same
 // values in int32 lanes (the executor keeps every intermediate below 2^30, as for the WASM kernels).
-inline void addS(const int8_t* a, const int8_t* b, int8_t* o, int64_t i0, int64_t i1, int sa, int sb, int sub, int cut, int relu) {
+// o2 (optional): a relu with shift 0 of the add's output, fused into the same pass (relu(q) = max(q, 0))
+inline void addS(const int8_t* a, const int8_t* b, int8_t* o, int64_t i0, int64_t i1, int sa, int sb, int sub, int cut, int relu, int8_t* o2 = nullptr) {
   for (int64_t i = i0; i < i1; i++) {
     const int64_t x = int64_t(a[i]) * (int64_t(1) << sa), y = int64_t(b[i]) * (int64_t(1) << sb);
     int64_t s = sub ? x - y : x + y;
     if (relu && s <= 0) s = 0;
     o[i] = int8_t(sat(sr(s, cut)));
+    if (o2) o2[i] = o[i] > 0 ? o[i] : 0;
   }
 }
-VNNI_TARGET void addV(const int8_t* a, const int8_t* b, int8_t* o, int64_t i0, int64_t i1, int sa, int sb, int sub, int cut, int relu) {
+VNNI_TARGET void addV(const int8_t* a, const int8_t* b, int8_t* o, int64_t i0, int64_t i1, int sa, int sb, int sub, int cut, int relu, int8_t* o2 = nullptr) {
   const __m128i csa = _mm_cvtsi32_si128(sa), csb = _mm_cvtsi32_si128(sb), cc = _mm_cvtsi32_si128(cut);
   const __m512i half = _mm512_set1_epi32(cut > 0 ? 1 << (cut - 1) : 0), z = _mm512_setzero_si512();
   int64_t i = i0;
@@ -628,9 +630,11 @@ VNNI_TARGET void addV(const int8_t* a, const int8_t* b, int8_t* o, int64_t i0, i
     __m512i s = sub ? _mm512_sub_epi32(x, y) : _mm512_add_epi32(x, y);
     if (relu) s = _mm512_max_epi32(s, z);
     s = _mm512_sra_epi32(_mm512_add_epi32(s, half), cc);
-    _mm_storeu_si128(reinterpret_cast<__m128i*>(o + i), _mm512_cvtsepi32_epi8(s));
+    const __m128i q = _mm512_cvtsepi32_epi8(s);
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(o + i), q);
+    if (o2) _mm_storeu_si128(reinterpret_cast<__m128i*>(o2 + i), _mm_max_epi8(q, _mm_setzero_si128()));
   }
-  addS(a, b, o, i, i1, sa, sb, sub, cut, relu);
+  addS(a, b, o, i, i1, sa, sb, sub, cut, relu, o2);
 }
 inline void mulS(const int8_t* a, const int8_t* b, int8_t* o, int64_t i0, int64_t i1, int cut, int relu) {
   for (int64_t i = i0; i < i1; i++) {
@@ -753,6 +757,7 @@ struct Task {
   int slots = 1, minSlots = 1;  // claims are counted in slots (≤ 65535, each a run of units); smallest claim
   std::shared_ptr<ConvWeights> W;
   size_t x = 0, y = 0, out = 0, bias = 0;  // byte offsets in the memory (y: eltwise b)
+  size_t reluOut = SIZE_MAX;                 // K_ADD: a following relu (shift 0) of its output, fused in
   int H = 0, Wd = 0, C = 0, OH = 0, OW = 0, OC = 0, sh = 1, sw = 1, dh = 1, dw = 1, pt = 0, pl = 0, pb = 0, pr = 0, Hp = 0, Wp = 0, kh = 1, kw = 1;
   Stage st{};  // st.bias is set per run
   bool direct = false;  // VNNI conv gathers its tiles' pixels from the int8 input (1×1, no padding): no padded copy
@@ -838,6 +843,7 @@ class Context {
   // 64 bytes in from the start: no cache line shared with another allocation
   uint8_t* tile(int tid) { return align64(tile_[size_t(tid)].data()) + 64; }
   bool noGather = false;  // DPUFLOW_NATIVE_GATHER=0: every VNNI conv through the padded copy (comparisons)
+  bool noFuse = false;    // DPUFLOW_NATIVE_FUSE=0: a relu after an add stays a task of its own
   uint8_t* ring(int tid) { return align64(ring_[size_t(tid)].data()); }
   // 64 bytes in from both ends of its own allocation: no cache line shared with another thread's tags
   int* tags(int tid) { return tags_[size_t(tid)].data() + 16; }
@@ -1083,8 +1089,9 @@ void execTask(Context& c, Task& T, uint8_t* mem, int u0, int u1, int tid, bool f
     case K_ADD: case K_MUL: case K_RELU: {
       const int64_t a = T.i0 + int64_t(u0) * 64, b = std::min(T.i1, T.i0 + int64_t(u1) * 64);
       if (T.kind == K_ADD) {
-        if (T.isa == 2) addV(m8 + T.x, m8 + T.y, m8 + T.out, a, b, T.sa, T.sb, T.sub, T.cut, T.relu);
-        else addS(m8 + T.x, m8 + T.y, m8 + T.out, a, b, T.sa, T.sb, T.sub, T.cut, T.relu);
+        int8_t* o2 = T.reluOut != SIZE_MAX ? m8 + T.reluOut : nullptr;
+        if (T.isa == 2) addV(m8 + T.x, m8 + T.y, m8 + T.out, a, b, T.sa, T.sb, T.sub, T.cut, T.relu, o2);
+        else addS(m8 + T.x, m8 + T.y, m8 + T.out, a, b, T.sa, T.sb, T.sub, T.cut, T.relu, o2);
       } else if (T.kind == K_MUL) {
         if (T.isa == 2) mulV(m8 + T.x, m8 + T.y, m8 + T.out, a, b, T.cut, T.relu);
         else mulS(m8 + T.x, m8 + T.y, m8 + T.out, a, b, T.cut, T.relu);
@@ -1618,11 +1625,12 @@ napi_value CreateContext(napi_env env, napi_callback_info info) {
     if (vt == napi_number) NAPI_OK(napi_get_value_int32(env, argv[1], &spin));
     if (spin < 0 || spin > 1000000) return throwErr(env, "spinUs must be 0..1e6");
   }
-  double chunkNs = 4000;
+  double chunkNs = 2000;
   if (const char* e = std::getenv("DPUFLOW_NATIVE_CHUNK_NS")) chunkNs = std::max(1.0, std::min(1e9, std::atof(e)));
   const char* pe = std::getenv("DPUFLOW_NATIVE_PROFILE");
   auto* ctx = new Context(threads, spin, chunkNs, pe && pe[0] == '1');
   if (const char* e = std::getenv("DPUFLOW_NATIVE_GATHER")) ctx->noGather = e[0] == '0';
+  if (const char* e = std::getenv("DPUFLOW_NATIVE_FUSE")) ctx->noFuse = e[0] == '0';
   napi_value r;
   NAPI_OK(napi_create_external(env, ctx, [](napi_env, void* d, void*) { delete static_cast<Context*>(d); }, nullptr, &r));
   NAPI_OK(napi_type_tag_object(env, r, &kCtxTag));
@@ -1819,6 +1827,20 @@ napi_value AddOp(napi_env env, napi_callback_info info) {
   auto lock = ctx->quiesce();
   std::vector<std::unique_ptr<Task>> tasks;
   if (const char* err = buildOp(*ctx, isa, kind, p, np, tasks)) return throwErr(env, err);
+  // a relu (shift 0) right after an add of the whole range it reads: written by the add's pass (one task,
+  // one wait less); the relu adds no task
+  if (tasks.size() == 1 && tasks[0]->kind == K_RELU && tasks[0]->shift == 0 && !ctx->prog.empty() && !ctx->noFuse) {
+    Task& A = *ctx->prog.back();
+    const Task& R = *tasks[0];
+    if (A.kind == K_ADD && A.reluOut == SIZE_MAX && A.isa == R.isa && R.x == A.out && R.i0 == A.i0 && R.i1 == A.i1 &&
+        (R.out + size_t(R.i1) <= A.x + size_t(A.i0) || R.out + size_t(R.i0) >= A.x + size_t(A.i1)) &&
+        (R.out + size_t(R.i1) <= A.y + size_t(A.i0) || R.out + size_t(R.i0) >= A.y + size_t(A.i1)) &&
+        (R.out + size_t(R.i1) <= A.out + size_t(A.i0) || R.out + size_t(R.i0) >= A.out + size_t(A.i1))) {
+      A.reluOut = R.out;
+      A.maxEnd = std::max(A.maxEnd, R.maxEnd);
+      return ProgramLength(env, ctx);
+    }
+  }
   appendProgram(ctx, tasks);
   return ProgramLength(env, ctx);
 }

@@ -236,3 +236,25 @@ test('native nearest resize: ×2 up (YOLO), odd up/down sizes, every coordinate 
     }
   }
 });
+
+test('native add/sub followed by relu (ResNet): the relu fused into the add pass (shift 0) or kept (shift ≠ 0, not right after), every tensor == runQuantized', { skip }, () => {
+  let i = 0;
+  for (const C of [1, 17, 64, 65]) {
+    const H = 5 + (i % 3) * 7, W = 3 + (i % 2) * 9;
+    const shape = [1, H, W, C];
+    const [fa, fb] = [[3, 5], [6, 2], [4, 4], [5, 1]][i]!;
+    const F = Math.max(fa, fb) - 1;
+    const ops: Op[] = [data('a', shape, fa), data('b', shape, fb)];
+    ops.push(op('add', 'add', ['a', 'b'], { nonlinear: 'NONE' }, shape, F));
+    ops.push(op('relu', 'relu', ['add'], {}, shape, F)); // shift 0, right after the add: fused
+    ops.push(op('sub', 'sub', ['relu', 'b'], { nonlinear: 'NONE' }, shape, F - 1));
+    ops.push(op('relu2', 'relu', ['sub'], {}, shape, F - 2)); // shift 1: a task of its own
+    ops.push(op('add3', 'add', ['relu2', 'a'], { nonlinear: 'RELU' }, shape, F - 1));
+    ops.push(op('relu3', 'relu', ['add'], {}, shape, F)); // shift 0 but not right after its add
+    ops.push(op('add4', 'add', ['relu3', 'add3'], { nonlinear: 'NONE' }, shape, F - 1));
+    ops.push(op('relu4', 'relu', ['add4'], {}, shape, F - 1)); // the last op: fused
+    const g: Graph = { name: 'addrelu', ops, inputs: ['a', 'b'], outputs: ['relu4'], meta: {} };
+    check(g, `add→relu C=${C} ${H}×${W}`, 8);
+    i++;
+  }
+});
