@@ -760,6 +760,7 @@ struct Task {
   size_t reluOut = SIZE_MAX;                 // K_ADD: a following relu (shift 0) of its output, fused in
   int H = 0, Wd = 0, C = 0, OH = 0, OW = 0, OC = 0, sh = 1, sw = 1, dh = 1, dw = 1, pt = 0, pl = 0, pb = 0, pr = 0, Hp = 0, Wp = 0, kh = 1, kw = 1;
   Stage st{};  // st.bias is set per run
+  bool pixelMajor = false;  // VNNI conv units: pixel tiles × all groups (else group-major: group × tiles)
   bool direct = false;  // VNNI conv gathers its tiles' pixels from the int8 input (1×1, no padding): no padded copy
   int Cs = 0;           // bytes (int16 for AVX2) per pixel of the padded copy
   int tilesFull = 0, fullGroups = 0, lastNb = 0, lastTiles = 0, groupBlocks = 4;
@@ -844,6 +845,7 @@ class Context {
   uint8_t* tile(int tid) { return align64(tile_[size_t(tid)].data()) + 64; }
   bool noGather = false;  // DPUFLOW_NATIVE_GATHER=0: every VNNI conv through the padded copy (comparisons)
   bool noFuse = false;    // DPUFLOW_NATIVE_FUSE=0: a relu after an add stays a task of its own
+  bool noPixelMajor = false;  // DPUFLOW_NATIVE_PIXEL_MAJOR=0: every conv split by output-channel groups
   uint8_t* ring(int tid) { return align64(ring_[size_t(tid)].data()); }
   // 64 bytes in from both ends of its own allocation: no cache line shared with another thread's tags
   int* tags(int tid) { return tags_[size_t(tid)].data() + 16; }
@@ -963,10 +965,38 @@ void forGroupTiles(const Task& T, int u0, int u1, F f) {
   }
 }
 
+// P = 6 pixels from pix0 (r ≤ 6 of them) × the group of nb blocks at ob
+template <bool GATHER>
+VNNI_TARGET void convPixGroup(const ConvWeights& W, const ConvGeo& g, const Stage& st, int nb, int ob, int pix0, int r) {
+  switch (nb) {
+    case 4: convTail<4, 6, GATHER>(W, g, st, pix0, ob, r); break;
+    case 3: convTail<3, 6, GATHER>(W, g, st, pix0, ob, r); break;
+    case 2: convTail<2, 6, GATHER>(W, g, st, pix0, ob, r); break;
+    default: convTail<1, 6, GATHER>(W, g, st, pix0, ob, r); break;
+  }
+}
+
 VNNI_TARGET void convVnni(const Task& T, uint8_t* mem, const uint8_t* scratch, uint8_t* tbuf, int u0, int u1) {
   const Stage st = stageOf(T, mem);
   const ConvGeo g{T.direct ? mem + T.x : scratch, T.direct ? T.Wd : T.Wp, T.direct ? T.C : T.Cs, tbuf, T.Cs, T.sh, T.sw, T.dh, T.dw,
                   reinterpret_cast<int8_t*>(mem + T.out), T.OH, T.OW};
+  if (T.pixelMajor) {
+    // units = tiles of 6 output pixels, every output-channel group per tile: a thread's band of pixels
+    // reads only the input rows under it (written by the same thread in the task before, mostly)
+    const int npix = T.OH * T.OW;
+    for (int t = u0; t < u1; t++) {
+      const int pix0 = t * 6, r = std::min(6, npix - pix0);
+      for (int gi = 0; gi < T.fullGroups; gi++) {
+        if (T.direct) convPixGroup<true>(*T.W, g, st, 4, gi * 4, pix0, r);
+        else convPixGroup<false>(*T.W, g, st, 4, gi * 4, pix0, r);
+      }
+      if (T.lastNb) {
+        if (T.direct) convPixGroup<true>(*T.W, g, st, T.lastNb, T.fullGroups * 4, pix0, r);
+        else convPixGroup<false>(*T.W, g, st, T.lastNb, T.fullGroups * 4, pix0, r);
+      }
+    }
+    return;
+  }
   forGroupTiles(T, u0, u1, [&](int nb, int ob, int t0, int t1) {
     if (T.direct) convGroupTiles<true>(*T.W, g, st, nb, ob, t0, t1);
     else convGroupTiles<false>(*T.W, g, st, nb, ob, t0, t1);
@@ -1018,7 +1048,7 @@ void dwAvx2(const Task& T, uint8_t* mem, const uint8_t* scratch, int u0, int u1)
   for (int oy = u0; oy < u1; oy++) dwRow2(*T.W, g, st, oy);
 }
 
-// VNNI depthwise: units = (channel group of 64, output row), group-major; each thread expands the
+// VNNI depthwise: units = (output row, channel group of 64), row-major; each thread expands the
 // input rows it needs into its own ring of (kh−1)·dh+1 rows per channel group
 VNNI_TARGET void dwVnni(const Task& T, uint8_t* mem, uint8_t* ring, int* tags, int u0, int u1, bool first) {
   const ConvWeights& W = *T.W;
@@ -1032,11 +1062,10 @@ VNNI_TARGET void dwVnni(const Task& T, uint8_t* mem, uint8_t* ring, int* tags, i
   const Fold f = foldOf(st);
   __m512i B[4], corr[4];
   for (int u = u0; u < u1; u++) {
-    // channel-group-major units: a thread's contiguous range crosses a row ring warm-up only where it
-    // starts and at a group change (row-major expanded the first rows of every group again per range);
-    // the two threads start at opposite ends (first group top rows / last group bottom rows), so they
-    // write different output rows until they meet
-    const int cg = u / T.OH, oy = u % T.OH;
+    // row-major units: with claims from both ends each thread works through one contiguous band of
+    // rows (top / bottom), as the tasks before and after it do, so it reads rows it wrote itself (its
+    // own L2) — the ring re-expands (kh−1)·dh rows per group once per band start
+    const int oy = u / W.G64, cg = u % W.G64;
     int* tg = tags + size_t(cg) * R;
     uint8_t* rg = ring + size_t(cg) * R * rowBytes;
     // the ring keeps the rows expanded by this thread's earlier chunks of the same task (tags = input row)
@@ -1414,6 +1443,13 @@ const char* buildConv(Context& c, const std::shared_ptr<ConvWeights>& Wsp, const
     const int lp = T->lastNb == 3 ? 8 : T->lastNb == 2 ? 12 : 16;
     T->lastTiles = T->lastNb ? (npix + lp - 1) / lp : 0;
     T->units = T->fullGroups * T->tilesFull + T->lastTiles;
+    // more than one thread and weights no bigger than the input: split by pixels (each thread a band of
+    // rows, matching the split of the tasks around it); else by output-channel groups (each thread
+    // reads only its groups' weights: ResNet's 14² / 7² layers)
+    if (c.n > 1 && !c.noPixelMajor && double(W.packed.size()) <= double(H) * Wd * C) {
+      T->pixelMajor = true;
+      T->units = (npix + 5) / 6;
+    }
     setChunks(*T, c, macs / 200.0);
   }
   out.push_back(std::move(T));
@@ -1631,6 +1667,7 @@ napi_value CreateContext(napi_env env, napi_callback_info info) {
   auto* ctx = new Context(threads, spin, chunkNs, pe && pe[0] == '1');
   if (const char* e = std::getenv("DPUFLOW_NATIVE_GATHER")) ctx->noGather = e[0] == '0';
   if (const char* e = std::getenv("DPUFLOW_NATIVE_FUSE")) ctx->noFuse = e[0] == '0';
+  if (const char* e = std::getenv("DPUFLOW_NATIVE_PIXEL_MAJOR")) ctx->noPixelMajor = e[0] == '0';
   napi_value r;
   NAPI_OK(napi_create_external(env, ctx, [](napi_env, void* d, void*) { delete static_cast<Context*>(d); }, nullptr, &r));
   NAPI_OK(napi_type_tag_object(env, r, &kCtxTag));

@@ -96,7 +96,15 @@ export function createNativePlan(nat: NativeOption, mem: () => Int8Array): Nativ
       return add(k.addOp(ctx, NATIVE_OP.concat, Float64Array.from(p)));
     },
     resize(x, H, W, C, out, OH, OW, shift, ys, xs) {
-      return add(k.addOp(ctx, NATIVE_OP.resize, Float64Array.from([x, H, W, C, out, OH, OW, shift, ...ys, ...xs])));
+      let stop: number;
+      try {
+        stop = k.addOp(ctx, NATIVE_OP.resize, Float64Array.from([x, H, W, C, out, OH, OW, shift, ...ys, ...xs]));
+      } catch (e) {
+        // an addon built before the resize op: keep the WASM/JS step
+        if (/unknown op kind/.test(String((e as Error).message))) return undefined;
+        throw e;
+      }
+      return add(stop);
     },
     fuse(steps) {
       const out: Step[] = [];
