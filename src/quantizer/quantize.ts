@@ -70,6 +70,9 @@ export interface QuantizeOptions {
   /** AdaQuant fast finetune of every conv / depthwise / transposed conv / const matmul, sequential on the quantized
    * upstream (finetune.ts; default false); an object sets its parameters (iterations, samples, macBudget, …). */
   fastFinetune?: boolean | Omit<FinetuneOptions, 'seed' | 'onProgress'>;
+  /** Least fix point of a tensor read only by sigmoid (default 4: range ±8, where sigmoid is within 3.4e-4 of 0/1).
+   * Higher: finer logits, clipped sooner (5: ±4, p in [0.018, 0.982]) — PP-OCR det's DB threshold p = 0.3 is logit −0.85. */
+  sigmoidInputFixPoint?: number;
   /** Reloaded quant_info.json: its fix points override the calibrated ones. */
   quantInfo?: QuantInfo;
   /** File name of quantInfo (for errors). */
@@ -377,7 +380,7 @@ export async function quantize(graph: Graph, calib: CalibSource, opts: QuantizeO
     for (const t of actTensors) {
       const users = (cons.get(t) ?? []).map((c) => ops.get(c)?.type);
       if (!users.length || users.some((u) => u !== 'sigmoid' && u !== 'tanh')) continue;
-      const minFp = users.every((u) => u === 'sigmoid') ? 4 : 5;
+      const minFp = users.every((u) => u === 'sigmoid') ? (opts.sigmoidInputFixPoint ?? 4) : 5;
       const fp = fps.act.get(t) as number;
       if (fp < minFp) {
         fps.act.set(t, minFp);
