@@ -40,6 +40,8 @@ export interface FinetuneOptions {
   batches?: number;
   /** Only these layers (default: every weighted layer with fix points). */
   layers?: ReadonlySet<string>;
+  /** Only the last N of them in graph order (e.g. a detector's head). */
+  lastLayers?: number;
   onProgress?: (stage: string, done: number, total: number) => void;
 }
 
@@ -215,7 +217,10 @@ export function fastFinetune(g: Graph, qg: Graph, ref: Graph, fps: FixPoints, ba
     const x = qOps.get(op.inputs[0]!);
     return w?.type === 'const' && w.output.fixPoint !== undefined && x?.output.fixPoint !== undefined && (!b || (b.type === 'const' && b.output.fixPoint !== undefined));
   };
-  const total = qg.ops.filter(isLayer).length;
+  let eligible = qg.ops.filter(isLayer);
+  if (opts.lastLayers !== undefined) eligible = eligible.slice(Math.max(0, eligible.length - opts.lastLayers));
+  const chosen = new Set(eligible.map((o) => o.name));
+  const total = eligible.length;
   const lastUse = new Map<string, number>();
   qg.ops.forEach((op, i) => { for (const n of op.inputs) lastUse.set(n, i); });
   for (const o of qg.outputs) lastUse.set(o, Infinity);
@@ -244,10 +249,24 @@ export function fastFinetune(g: Graph, qg: Graph, ref: Graph, fps: FixPoints, ba
     const avail = use.length * view.positions;
     const all = Math.min(avail, Math.floor(1.25 * Math.max(16, Math.min(maxS, Math.floor(budget / perSample)))));
     const nS = all - Math.max(1, Math.floor(all / 5));
+    // candidates (up to 4× as many): positions whose float output is saturated in every channel (beyond the output
+    // fix point's range: det's background logits) go last — they carry no gradient while the prediction saturates too
+    const lo = -128 * 2 ** -(op.output.fixPoint as number), hi = 127 * 2 ** -(op.output.fixPoint as number);
+    const nCand = Math.min(avail, 4 * all);
     const picks = new Set<number>();
-    if (all === avail) for (let i = 0; i < avail; i++) picks.add(i);
-    else while (picks.size < all) picks.add(Math.floor(rnd() * avail));
-    const order = [...picks];
+    if (nCand === avail) for (let i = 0; i < avail; i++) picks.add(i);
+    else while (picks.size < nCand) picks.add(Math.floor(rnd() * avail));
+    const cand = [...picks];
+    for (let i = cand.length - 1; i > 0; i--) { const j = Math.floor(rnd() * (i + 1)); [cand[i], cand[j]] = [cand[j]!, cand[i]!]; }
+    const inside: number[] = [], saturated: number[] = [];
+    for (const c of cand) {
+      const y = (fSlots[Math.floor(c / view.positions)]!.get(op.name) as TensorValue).data;
+      const b0 = (c % view.positions) * OC;
+      let any = false;
+      for (let o = 0; o < OC && !any; o++) any = y[b0 + o]! > lo && y[b0 + o]! < hi;
+      (any ? inside : saturated).push(c);
+    }
+    const order = inside.concat(saturated).slice(0, all);
     for (let i = order.length - 1; i > 0; i--) { const j = Math.floor(rnd() * (i + 1)); [order[i], order[j]] = [order[j]!, order[i]!]; }
     // quantized-input columns and float targets
     const cols = new Float32Array(all * GK);
@@ -263,7 +282,6 @@ export function fastFinetune(g: Graph, qg: Graph, ref: Graph, fps: FixPoints, ba
     const fw = wq.output.fixPoint as number;
     const fb = bq?.output.fixPoint;
     const act = activation(op);
-    const lo = -128 * 2 ** -(op.output.fixPoint as number), hi = 127 * 2 ** -(op.output.fixPoint as number);
     const w = view.toCanon(wOp.data);
     const b = bOp?.data ? new Float32Array(bOp.data) : new Float32Array(OC);
     const gw = new Float64Array(w.length), gb = new Float64Array(OC);
@@ -354,7 +372,7 @@ export function fastFinetune(g: Graph, qg: Graph, ref: Graph, fps: FixPoints, ba
       else v = getOpDef(rop.type).float(rop.inputs.map((n) => sl.get(n) as TensorValue), rop.attrs, rop);
       sl.set(rop.name, v);
     }
-    if (isLayer(op)) tune(op, ++li);
+    if (chosen.has(op.name)) tune(op, ++li);
     // quantized pass (what the DPU computes), as sequentialBiasCorrection runs it
     const fp = op.output.fixPoint;
     for (let bi = 0; bi < use.length; bi++) {
