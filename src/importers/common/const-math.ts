@@ -5,9 +5,9 @@
  * the value's kind).
  */
 
-// element count, row-major strides and the strided-offset odometer: the float reference kernels' helpers
-// (one copy in the tree)
-import { numel, offsetMap, stridesOf } from '../../kernels/ref/float/util.js';
+// element count, row-major strides, the strided-offset odometer and the strided gather built on it: the float
+// reference kernels' helpers (one copy in the tree)
+import { gatherStrided, numel, offsetMap, stridesOf } from '../../kernels/ref/float/util.js';
 
 export { numel, stridesOf };
 
@@ -27,9 +27,8 @@ export function broadcastDims(a: readonly number[], b: readonly number[]): numbe
 /** Transpose any typed array laid out row-major with `dims` by `perm`. */
 export function transposeData<T extends Float64Array | Float32Array>(data: T, dims: readonly number[], perm: readonly number[]): T {
   const inStr = stridesOf(dims);
-  const src = offsetMap(perm.map((p) => dims[p]!), perm.map((p) => inStr[p]!));
-  const out = new (data.constructor as { new (n: number): T })(src.length);
-  for (let i = 0; i < src.length; i++) out[i] = data[src[i]!]!;
+  const out = new (data.constructor as { new (n: number): T })(numel(dims));
+  gatherStrided(data, out, perm.map((p) => dims[p]!), perm.map((p) => inStr[p]!));
   return out;
 }
 
@@ -38,9 +37,8 @@ export function expandData(data: Float64Array, dims: readonly number[], to: read
   const n = numel(to);
   if (numel(dims) === n && dims.length === to.length) return data;
   const vd = [...new Array<number>(to.length - dims.length).fill(1), ...dims];
-  const src = offsetMap(to, stridesOf(vd).map((s, i) => (vd[i] === 1 ? 0 : s)));
   const out = new Float64Array(n);
-  for (let i = 0; i < n; i++) out[i] = data[src[i]!]!;
+  gatherStrided(data, out, to, stridesOf(vd).map((s, i) => (vd[i] === 1 ? 0 : s)));
   return out;
 }
 
@@ -49,9 +47,8 @@ export function sliceData(data: Float64Array, dims: readonly number[], starts: r
   const st = stridesOf(dims);
   let base = 0;
   for (let a = 0; a < dims.length; a++) base += starts[a]! * st[a]!;
-  const src = offsetMap(outDims, st.map((s, a) => steps[a]! * s));
-  const out = new Float64Array(src.length);
-  for (let i = 0; i < src.length; i++) out[i] = data[base + src[i]!]!;
+  const out = new Float64Array(numel(outDims));
+  gatherStrided(data, out, outDims, st.map((s, a) => steps[a]! * s), base);
   return out;
 }
 

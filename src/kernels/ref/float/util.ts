@@ -117,14 +117,29 @@ export function offsetMap(shape: readonly number[], strides: readonly number[]):
   return map;
 }
 
+/**
+ * dst[i] = src[base + Σ_d idx_d·strides_d] for every element i (index idx) of `shape` in row-major order: a
+ * strided gather (transpose, broadcast, slice). offsetMap over all but the last axis, a plain loop along it.
+ */
+export function gatherStrided(src: ArrayLike<number>, dst: { [i: number]: number }, shape: readonly number[], strides: readonly number[], base = 0): void {
+  const r = shape.length;
+  const inner = r > 0 ? shape[r - 1]! : 1;
+  const step = r > 0 ? strides[r - 1]! : 0;
+  const rows = offsetMap(shape.slice(0, Math.max(0, r - 1)), strides.slice(0, Math.max(0, r - 1)));
+  let o = 0;
+  for (let i = 0; i < rows.length; i++) {
+    let s = base + rows[i]!;
+    for (let k = 0; k < inner; k++, s += step) dst[o++] = src[s]!;
+  }
+}
+
 /** Materialises `t` broadcast to `outShape` (used for small params such as layernorm gamma). */
 export function broadcastTo(t: TensorValue, outShape: number[]): Float32Array {
   if (numel(t.shape) === numel(outShape) && t.shape.length <= outShape.length) {
     const bs = broadcastShapes(t.shape, outShape);
     if (bs && bs.every((d, i) => d === outShape[i])) return t.data;
   }
-  const src = offsetMap(outShape, broadcastStrides(t.shape, outShape));
-  const out = new Float32Array(src.length);
-  for (let i = 0; i < src.length; i++) out[i] = t.data[src[i]!]!;
+  const out = new Float32Array(numel(outShape));
+  gatherStrided(t.data, out, outShape, broadcastStrides(t.shape, outShape));
   return out;
 }
