@@ -249,14 +249,15 @@ struct ConvGeo {
 // P output pixels pix0 .. pix0+P-1 (flattened oy·OW + ox, so a tile may span rows) × NB blocks of
 // 16 output channels starting at block ob. GATHER (1×1, no padding): the P input pixels are read from
 // the int8 tensor, offset (x ^ 0x80) into the thread's tile buffer first — no padded-copy task.
-template <int NB, int P, bool GATHER>
+template <int NB, int P, int GATHER>
 VNNI_TARGET void convTile(const ConvWeights& W, const ConvGeo& g, const Stage& st, int pix0, int ob) {
   __m512i acc[P][NB];
   const uint8_t* xb[P];
   for (int p = 0; p < P; p++) {
     const int oy = (pix0 + p) / g.OW, ox = (pix0 + p) % g.OW;
     xb[p] = g.xp + (size_t(oy) * g.sh * g.Wp + size_t(ox) * g.sw) * g.Cs;
-    if constexpr (GATHER) {
+    if constexpr (GATHER == 2) xb[p] = g.tbuf + size_t(p) * g.Cs4;  // gathered by the tile's first group
+    if constexpr (GATHER == 1) {
       const __m512i k80 = _mm512_set1_epi8(char(0x80));
       uint8_t* d = g.tbuf + size_t(p) * g.Cs4;
       for (int c = 0; c < g.Cs4; c += 64) {
@@ -329,7 +330,7 @@ VNNI_TARGET void convTile(const ConvWeights& W, const ConvGeo& g, const Stage& s
 
 template <int NB> constexpr int tileP() { return NB >= 4 ? 6 : NB == 3 ? 8 : NB == 2 ? 12 : 16; }
 
-template <int NB, int R, bool GATHER>
+template <int NB, int R, int GATHER>
 VNNI_TARGET void convTail(const ConvWeights& W, const ConvGeo& g, const Stage& st, int pix0, int ob, int r) {
   if constexpr (R > 0) {
     if (r == R) convTile<NB, R, GATHER>(W, g, st, pix0, ob);
@@ -338,7 +339,7 @@ VNNI_TARGET void convTail(const ConvWeights& W, const ConvGeo& g, const Stage& s
 }
 
 // tiles [t0, t1) of the group of NB blocks at ob
-template <int NB, bool GATHER>
+template <int NB, int GATHER>
 VNNI_TARGET void convTiles(const ConvWeights& W, const ConvGeo& g, const Stage& st, int ob, int t0, int t1) {
   constexpr int P = tileP<NB>();
   const int npix = g.OH * g.OW;
@@ -349,7 +350,7 @@ VNNI_TARGET void convTiles(const ConvWeights& W, const ConvGeo& g, const Stage& 
   }
 }
 
-template <bool GATHER>
+template <int GATHER>
 VNNI_TARGET void convGroupTiles(const ConvWeights& W, const ConvGeo& g, const Stage& st, int nb, int ob, int t0, int t1) {
   switch (nb) {
     case 4: convTiles<4, GATHER>(W, g, st, ob, t0, t1); break;
@@ -966,7 +967,7 @@ void forGroupTiles(const Task& T, int u0, int u1, F f) {
 }
 
 // P = 6 pixels from pix0 (r ≤ 6 of them) × the group of nb blocks at ob
-template <bool GATHER>
+template <int GATHER>
 VNNI_TARGET void convPixGroup(const ConvWeights& W, const ConvGeo& g, const Stage& st, int nb, int ob, int pix0, int r) {
   switch (nb) {
     case 4: convTail<4, 6, GATHER>(W, g, st, pix0, ob, r); break;
@@ -986,20 +987,23 @@ VNNI_TARGET void convVnni(const Task& T, uint8_t* mem, const uint8_t* scratch, u
     const int npix = T.OH * T.OW;
     for (int t = u0; t < u1; t++) {
       const int pix0 = t * 6, r = std::min(6, npix - pix0);
+      // gathered (1×1) pixels: once per tile, by its first group; the others read the tile buffer
       for (int gi = 0; gi < T.fullGroups; gi++) {
-        if (T.direct) convPixGroup<true>(*T.W, g, st, 4, gi * 4, pix0, r);
-        else convPixGroup<false>(*T.W, g, st, 4, gi * 4, pix0, r);
+        if (!T.direct) convPixGroup<0>(*T.W, g, st, 4, gi * 4, pix0, r);
+        else if (gi == 0) convPixGroup<1>(*T.W, g, st, 4, gi * 4, pix0, r);
+        else convPixGroup<2>(*T.W, g, st, 4, gi * 4, pix0, r);
       }
       if (T.lastNb) {
-        if (T.direct) convPixGroup<true>(*T.W, g, st, T.lastNb, T.fullGroups * 4, pix0, r);
-        else convPixGroup<false>(*T.W, g, st, T.lastNb, T.fullGroups * 4, pix0, r);
+        if (!T.direct) convPixGroup<0>(*T.W, g, st, T.lastNb, T.fullGroups * 4, pix0, r);
+        else if (T.fullGroups == 0) convPixGroup<1>(*T.W, g, st, T.lastNb, T.fullGroups * 4, pix0, r);
+        else convPixGroup<2>(*T.W, g, st, T.lastNb, T.fullGroups * 4, pix0, r);
       }
     }
     return;
   }
   forGroupTiles(T, u0, u1, [&](int nb, int ob, int t0, int t1) {
-    if (T.direct) convGroupTiles<true>(*T.W, g, st, nb, ob, t0, t1);
-    else convGroupTiles<false>(*T.W, g, st, nb, ob, t0, t1);
+    if (T.direct) convGroupTiles<1>(*T.W, g, st, nb, ob, t0, t1);
+    else convGroupTiles<0>(*T.W, g, st, nb, ob, t0, t1);
   });
 }
 
@@ -1430,7 +1434,8 @@ const char* buildConv(Context& c, const std::shared_ptr<ConvWeights>& Wsp, const
     // 1×1 without padding: each tile gathers its pixels (offset by +128) into a per-thread buffer, so
     // there is no padded-copy task (and no wait for it). (Applying the offset to each broadcast instead
     // measured slower than the padded copy: the xor moves the broadcast off the load ports.)
-    T->direct = W.kh == 1 && W.kw == 1 && pt == 0 && pl == 0 && pb == 0 && pr == 0 && !c.noGather;
+    // (on one thread the padded copy stays: with no wait to save, one copy beats a gather per group)
+    T->direct = c.n > 1 && W.kh == 1 && W.kw == 1 && pt == 0 && pl == 0 && pb == 0 && pr == 0 && !c.noGather;
     const int Cs = W.C4 * 4;
     if (!T->direct) pad(K_PAD_U8, Cs, size_t(Hp) * Wp * Cs + 64, 1);
     else c.needTile(size_t(16) * Cs + 64);
