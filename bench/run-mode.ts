@@ -427,7 +427,9 @@ export async function run(ctx: BenchContext): Promise<BenchResult[]> {
     }
     ctx.progress(`${tag}: interleaved timing (run WASM 1T/2T, run native 1T/2T, ORT FP32 1T/2T, ORT INT8 1T/2T)`);
     // full runs wait (≤ 20 s) before each round for the shared machine to have ~1.6 of its cores idle
-    const quiet = ctx.quick || process.env.DPUFLOW_BENCH_NO_WAIT ? undefined : { cores: Math.min(1.6, os.cpus().length * 0.8), maxWaitMs: 20000 };
+    // (DPUFLOW_BENCH_QUIET_WAIT_MS: the longest wait per round, e.g. 0 when the run has real-time priority
+    // (chrt) on a busy machine — the 20 ms gaps between engines stay)
+    const quiet = ctx.quick || process.env.DPUFLOW_BENCH_NO_WAIT ? undefined : { cores: Math.min(1.6, os.cpus().length * 0.8), maxWaitMs: Number(process.env.DPUFLOW_BENCH_QUIET_WAIT_MS ?? 20000) };
     const t = await interleave(engines, ctx.quick ? 2 : 5, ctx.quick ? 1 : 2, quiet);
     const idleInfo = { idleCoresBeforeRounds: roundIdle.join(' '), loadAvg1m: Number(os.loadavg()[0]!.toFixed(2)) };
     for (const s of sessions) await s.release();
