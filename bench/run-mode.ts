@@ -17,6 +17,7 @@ import { importOnnx } from '../src/importers/onnx/index.js';
 import { quantize } from '../src/quantizer/index.js';
 import type { Graph, Op, TensorValue } from '../src/ir/types.js';
 import { createFastExecutor } from '../src/kernels/wasm/executor.js';
+import type { NativeTaskProfile } from '../src/kernels/wasm/plan-native.js';
 import { createKernelMemory, instantiateKernels } from '../src/kernels/wasm/loader.js';
 import { createThreadedExecutor } from '../src/kernels/wasm/node/pool.js';
 import { loadNativeKernels, nativeStatus } from '../src/kernels/native/node.js';
@@ -311,8 +312,14 @@ async function profileChild(want: number): Promise<void> {
     if (!frames) continue;
     const p = acc;
     const per = (x: number): number => x / frames / 1e6;
-    const rows = p[0]!.map((a, i) => {
-      const b = p[1]![i]!;
+    // 1T and 2T programs may differ (a 1×1 conv gathers its tiles on 2 threads, copies on 1): pair by op and kind
+    const zero = (r: NativeTaskProfile): NativeTaskProfile => ({ ...r, wallNs: 0, busyNs: [0, 0, 0, 0], chunksRun: [0, 0, 0, 0], cpuNs: [0, 0, 0, 0], units: 0, chunks: 0 });
+    const key = (r: NativeTaskProfile): string => `${r.op}\u0000${r.kind}`;
+    const by2 = new Map(p[1]!.map((r) => [key(r), r]));
+    const by1 = new Map(p[0]!.map((r) => [key(r), r]));
+    const pairs: [NativeTaskProfile, NativeTaskProfile][] = [...p[0]!.map((a) => [a, by2.get(key(a)) ?? zero(a)] as [NativeTaskProfile, NativeTaskProfile]),
+      ...p[1]!.filter((b) => !by1.has(key(b))).map((b) => [zero(b), b] as [NativeTaskProfile, NativeTaskProfile])];
+    const rows = pairs.map(([a, b]) => {
       const w1 = per(a.wallNs), w2 = per(b.wallNs);
       return { op: a.op, type: a.type, kind: a.kind, units: b.units, chunks: b.chunks, w1, w2, b2: b.busyNs.slice(0, 2).map(per), c2: b.chunksRun.slice(0, 2).map((c) => c / frames),
         cpu1: per(a.cpuNs[0]!), cpu2: b.cpuNs.slice(0, 2).map(per) };

@@ -1451,7 +1451,8 @@ const char* buildConv(Context& c, const std::shared_ptr<ConvWeights>& Wsp, const
     // more than one thread and weights no bigger than the input: split by pixels (each thread a band of
     // rows, matching the split of the tasks around it); else by output-channel groups (each thread
     // reads only its groups' weights: ResNet's 14² / 7² layers)
-    if (c.n > 1 && !c.noPixelMajor && double(W.packed.size()) <= double(H) * Wd * C) {
+    // (one group — OC ≤ 64, as MobileNetV2's projections — is pixel order already, with its own wider tiles)
+    if (c.n > 1 && !c.noPixelMajor && T->fullGroups + (T->lastNb ? 1 : 0) >= 2 && double(W.packed.size()) <= double(H) * Wd * C) {
       T->pixelMajor = true;
       T->units = (npix + 5) / 6;
     }
