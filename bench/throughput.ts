@@ -12,7 +12,7 @@
 // way it offers — one session with intraOpNumThreads N (onnxruntime-node runs a session's frames one at a
 // time on the calling thread, so N sessions in one process do not overlap: measured 0.73–0.92× of one
 // session, kept as a detail). Rounds alternate the engines; the figure is the median round. Before every
-// timing the bench waits up to 10 s for ~1.6 idle cores (the machine is shared) and records what it saw. Intra-op
+// timing the bench waits up to 6 s for ~1.6 idle cores (the machine is shared) and records what it saw. Intra-op
 // figures (one frame split over 2 threads) are in run-mode.ts.
 import ort from 'onnxruntime-node';
 import os from 'node:os';
@@ -94,8 +94,8 @@ export async function run(ctx: BenchContext): Promise<BenchResult[]> {
           const fwd = ['dpu', 'fp', 'dpuS', 'q', 'dpuQ', 'fpN'];
           const order = r % 2 === 0 ? fwd : [...fwd].reverse();
           for (const e of order) {
-            // the machine is shared: wait (up to 10 s) until ~1.6 cores are idle, and record what was seen
-            const seen = await waitQuiet(1.6, ctx.quick ? 0 : 10000);
+            // the machine is shared: wait (up to 6 s) until ~1.6 cores are idle, and record what was seen
+            const seen = await waitQuiet(1.6, ctx.quick ? 0 : 6000);
             if (seen !== undefined) idle.push(seen);
             const fps = e in DPU_ENGINES
               ? await lanesFps(lanes, seconds, dpu[e as DpuEngine])
