@@ -13,6 +13,7 @@ import { runOcr } from './ocr/pipeline.js';
 export const pipelines = { ocr: runOcr, classify: runClassify, detect: runDetect } as const;
 
 export { runOcr, detResizeSize, recTensor, DET_MEAN, DET_STD, type OcrModels, type OcrOptions, type OcrLine, type OcrResult } from './ocr/pipeline.js';
+export { chooseRecWidth, recNaturalWidth, recWidthSet, type RecSlot } from './ocr/pipeline.js';
 export { dbPostprocess, miniBox, boxScore, unclip, sortBoxes, type DbOptions, type TextBox } from './ocr/db.js';
 export { ctcGreedyDecode, parseKeys, type CtcResult } from './ocr/ctc.js';
 export { runClassify, softmax, topK, parseLabels, type ClassifyOptions, type ClassifyResult } from './classify.js';
