@@ -86,6 +86,14 @@ export async function fp32Models(): Promise<OcrModels> {
 
 export interface Agreement { lines: number; same: number; chars: number; errs: number }
 
+/** The reference lines read differently: [reference text, other text or null when no box paired]. */
+export function differing(a: OcrLine[], b: OcrLine[]): Array<[string, string | null]> {
+  // lineAgreement lists the reference lines' pairs first, in reference order
+  return lineAgreement(a, b).pairs.slice(0, a.length)
+    .filter((p) => p.dpu === null || p.dpu.trim() !== (p.reference ?? '').trim())
+    .map((p) => [p.reference ?? '', p.dpu]);
+}
+
 /** lineAgreement of `b` against the reference `a`, characters counted as the INT8 proof counts them. */
 export function agreement(a: OcrLine[], b: OcrLine[]): Agreement {
   const ag = lineAgreement(a, b);
