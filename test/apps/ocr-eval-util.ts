@@ -86,7 +86,7 @@ export async function fp32Models(): Promise<OcrModels> {
 
 export interface Agreement { lines: number; same: number; chars: number; errs: number }
 
-/** The reference lines read differently: [reference text, other text or null when no box paired]. */
+/** The reference lines read differently: [reference text, other text — null when no line pairs with it: no box with IoU ≥ 0.5, or its read fell below drop_score]. */
 export function differing(a: OcrLine[], b: OcrLine[]): Array<[string, string | null]> {
   // lineAgreement lists the reference lines' pairs first, in reference order
   return lineAgreement(a, b).pairs.slice(0, a.length)

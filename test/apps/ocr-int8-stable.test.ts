@@ -81,7 +81,7 @@ test('OCR INT8 (det + cls + rec on the virtual DPU) vs onnxruntime FP32 on the F
     const r = agreement(a.lines, b.lines);
     addAgreement(total, r);
     const diff = differing(a.lines, b.lines);
-    rows.push(`| ${name} | ${img.width}×${img.height} | ${fmtAgreement(r)} | ${diff.map(([f, q]) => `${JSON.stringify(f)} → ${q === null ? '(no box)' : JSON.stringify(q)}`).join(', ')} |`);
+    rows.push(`| ${name} | ${img.width}×${img.height} | ${fmtAgreement(r)} | ${diff.map(([f, q]) => `${JSON.stringify(f)} → ${q === null ? '(none)' : JSON.stringify(q)}`).join(', ')} |`);
   }
   for (const e of [ref.det, ref.cls, ref.rec, cls, ...recs, ...dets.values()]) e?.close?.();
   const charAcc = 1 - total.errs / total.chars;
