@@ -150,10 +150,14 @@ test('NaN in weights or activations → QuantizeError naming the tensor; empty c
   await assert.rejects(quantize(convBnReluConv(seeded(6)), []), (e: unknown) => e instanceof QuantizeError && e.code === 'E_Q_CALIB_EMPTY');
 });
 
-test('fast finetune (AdaQuant) runs on pointwise convs and is reported', async () => {
+test('fast finetune (AdaQuant) runs on both convs and is reported', async () => {
   const r = await quantTiny(convBnReluConv(seeded(7)), { fastFinetune: true, seed: 3 });
   assert.equal(r.quantInfo.fast_finetuned, true);
-  assert.ok(r.report.fastFinetune.layers <= 1);
+  // every conv kind is finetuned now: both convs of this graph are tried; only those whose held-out loss dropped count
+  assert.deepEqual(r.finetune?.details.map((d) => d.layer).sort(), ['conv1', 'conv2']);
+  const kept = r.finetune!.details.filter((d) => d.kept);
+  assert.ok(kept.every((d) => d.after < d.before));
+  assert.equal(r.report.fastFinetune.layers, kept.length);
   const plan = quantizationPlan(convBnReluConv(seeded(7)));
   assert.equal(plan.get('conv1')?.quantize, true);
 });
