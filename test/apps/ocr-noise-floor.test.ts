@@ -25,17 +25,19 @@ import path from 'node:path';
 import { ortExecutor } from '../../src/apps/node/ort-executor.js';
 import { readImage } from '../../src/apps/node/image-io.js';
 import { readKeys } from '../../src/apps/node/models.js';
-import { DET_MEAN, DET_STD, detResizeSize, recTensor, runOcr, type OcrLine, type OcrModels } from '../../src/apps/ocr/pipeline.js';
+import { DET_MEAN, DET_STD, chooseRecWidth, detResizeSize, recTensor, runOcr, type OcrLine, type OcrModels } from '../../src/apps/ocr/pipeline.js';
 import { dbPostprocess } from '../../src/apps/ocr/db.js';
 import { ctcGreedyDecode } from '../../src/apps/ocr/ctc.js';
 import { cropQuad, imageToTensor, resizeBilinear, rotate180, type Point, type RgbImage } from '../../src/apps/image/image.js';
 import { firstInput, outputAt } from '../../src/apps/executor.js';
 import { lineAgreement } from '../../src/apps/demo/report.js';
 import { assetPath, packageDir, readAsset } from '../../src/runtime/node/assets.js';
+import { REC_WIDTHS } from '../../src/apps/demo/ocr-specs.js';
 
 const SKIMAGE_PAGE = '/usr/lib/python3/dist-packages/skimage/data/page.png';
 const enabled = process.env.DPUFLOW_OCR_NOISE === '1';
-const OPTS = { maxLines: 1000 };
+// the proof's rec width set (a line goes to the smallest width that holds it, padded), as the INT8 proof runs it
+const OPTS = { maxLines: 1000, recWidths: [...REC_WIDTHS] };
 
 /** ±1 grey level per pixel from a seeded LCG (same sign on the three channels), clamped to 0–255. */
 function addNoise(img: RgbImage, seed: number): RgbImage {
@@ -92,7 +94,7 @@ function offsetQuad(q: Point[], d: number): Point[] {
 }
 
 /**
- * runOcr's steps (det → DB → crop → cls → rec → CTC, default options, one rec width 320) with every box offset by
+ * runOcr's steps (det → DB → crop → cls → rec → CTC, the proof's rec width set) with every box offset by
  * `d` px before cropping. With d = 0 it must read exactly what runOcr reads (asserted below).
  */
 async function readWithBoxes(img: RgbImage, m: OcrModels, d: number): Promise<OcrLine[]> {
@@ -108,7 +110,7 @@ async function readWithBoxes(img: RgbImage, m: OcrModels, d: number): Promise<Oc
     const c = outputAt(m.cls!, await m.cls!.run({ [clsIn.name]: recTensor(crop, 48, 192) })).data;
     if (c[1]! > c[0]! && c[1]! > 0.9) { angle = 180; crop = rotate180(crop); }
     const recIn = firstInput(m.rec);
-    const r = ctcGreedyDecode(outputAt(m.rec, await m.rec.run({ [recIn.name]: recTensor(crop, 48, 320) })), m.alphabet);
+    const r = ctcGreedyDecode(outputAt(m.rec, await m.rec.run({ [recIn.name]: recTensor(crop, 48, chooseRecWidth(crop.width, crop.height, 48, OPTS.recWidths)) })), m.alphabet);
     if (r.score < 0.5) continue;
     lines.push({ text: r.text, score: r.score, box: b.points, boxScore: b.score, angle });
   }
