@@ -11,7 +11,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { irToXmodel, xmodelToIr, Graph as XirGraph } from '../src/xir/index.js';
-import { ortQdqPeer } from './util.js';
+import { noiseInput, ortQdqPeer, waitQuiet } from './util.js';
 import { buildModel } from '../src/models/index.js';
 import { importOnnx } from '../src/importers/onnx/index.js';
 import { quantize } from '../src/quantizer/index.js';
@@ -23,15 +23,9 @@ import { createThreadedExecutor } from '../src/kernels/wasm/node/pool.js';
 import { loadNativeKernels, nativeStatus } from '../src/kernels/native/node.js';
 import type { BenchContext, BenchResult } from './types.js';
 
+/** A seeded uniform [-2, 2) input tensor (bench/util.ts noiseInput). */
 export function randomInput(shape: number[], seed: number): TensorValue {
-  let a = seed >>> 0;
-  const n = shape.reduce((x, y) => x * y, 1);
-  const data = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    a = (Math.imul(a, 1664525) + 1013904223) >>> 0;
-    data[i] = (a / 2 ** 32) * 4 - 2;
-  }
-  return { shape, data };
+  return { shape, data: noiseInput(shape.reduce((x, y) => x * y, 1), seed) };
 }
 
 /** Multiply-accumulates of the conv / depthwise / matmul ops of a graph. */
@@ -94,32 +88,6 @@ export function toNchw(t: TensorValue): Float32Array {
   for (let b = 0; b < n; b++) for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) for (let k = 0; k < c; k++)
     out[((b * c + k) * h + y) * w + x] = src[((b * h + y) * w + x) * c + k]!;
   return out;
-}
-
-/** Idle cores of this machine over `ms` (Linux /proc/stat; undefined elsewhere). */
-async function idleCores(ms: number): Promise<number | undefined> {
-  const read = (): number[] | undefined => {
-    try {
-      return readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
-    } catch {
-      return undefined;
-    }
-  };
-  const a = read();
-  await new Promise((r) => setTimeout(r, ms));
-  const b = read();
-  if (!a || !b) return undefined;
-  const idle = b[3]! + b[4]! - a[3]! - a[4]!;
-  const total = b.reduce((x, y) => x + y, 0) - a.reduce((x, y) => x + y, 0);
-  return total > 0 ? (os.cpus().length * idle) / total : undefined;
-}
-
-/** Before a timing round: wait (up to maxWaitMs) until ≥ want cores were idle over 250 ms; returns the idle cores seen. */
-async function waitQuiet(want: number, maxWaitMs: number): Promise<number | undefined> {
-  const end = Date.now() + maxWaitMs;
-  let idle = await idleCores(250);
-  while (idle !== undefined && idle < want && Date.now() < end) idle = await idleCores(250);
-  return idle;
 }
 
 /** Idle cores measured before each round of the last interleave() (the machine is shared). */
