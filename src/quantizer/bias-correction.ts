@@ -10,10 +10,7 @@ import type { Graph, Op, TensorValue } from '../ir/types.js';
 import { getOpDef } from '../ir/registry.js';
 import { fakeQuant, ACT_ROUND } from './fixpoint.js';
 import { outChannels, opMap } from './graph-util.js';
-import { DPU_ROUND, dequantize, quantize as quantizeQ } from '../kernels/ref/int8/arith.js';
-import type { QTensor } from '../kernels/ref/int8/common.js';
-import { INT8_KERNELS, hasInt8Kernel } from '../kernels/ref/int8/index.js';
-import { constToQ } from '../kernels/ref/quant-executor.js';
+import { type QSlot, constSlot, quantizedStep, slotFloat } from './quantized-step.js';
 
 export interface BiasStats {
   /** per op: Σ over batches of per-channel mean difference (float − quantized) */
@@ -85,15 +82,9 @@ export function sequentialBiasCorrection(
   const lastUse = new Map<string, number>();
   qG.ops.forEach((op, i) => { for (const n of op.inputs) lastUse.set(n, i); });
   for (const o of qG.outputs) lastUse.set(o, Infinity);
-  type Slot = { f?: TensorValue; q?: QTensor };
-  const slots = batches.map(() => new Map<string, Slot>());
-  const floatOf = (s: Slot): TensorValue => {
-    if (!s.f) s.f = { shape: (s.q as QTensor).shape.slice(), data: dequantize((s.q as QTensor).data, (s.q as QTensor).fixPoint) };
-    return s.f;
-  };
+  const slots = batches.map(() => new Map<string, QSlot>());
   let maxCorr = 0;
   qG.ops.forEach((op, idx) => {
-    const fp = op.output.fixPoint;
     if (layers.has(op.name) && floatMeans.has(op.name)) {
       const mf = floatMeans.get(op.name) as Float64Array;
       const w = ops.get(op.inputs[1]) as Op;
@@ -103,7 +94,7 @@ export function sequentialBiasCorrection(
       const oc = mf.length;
       const diff = new Float64Array(oc);
       for (const sl of slots) {
-        const x = floatOf(sl.get(op.inputs[0]) as Slot);
+        const x = slotFloat(sl.get(op.inputs[0]) as QSlot);
         const y = def.float([x, { shape: w.output.shape, data: w.data as Float32Array }, { shape: b.output.shape, data: b.data as Float32Array }], attrs, op);
         const mq = channelMeans(y, oc);
         for (let c = 0; c < oc; c++) diff[c] += (mf[c] - mq[c]) / slots.length;
@@ -112,28 +103,11 @@ export function sequentialBiasCorrection(
       for (let c = 0; c < oc; c++) { nb[c] += diff[c]; maxCorr = Math.max(maxCorr, Math.abs(diff[c])); }
       requantBias(op, b, nb);
       // the bias const ran before this op: its slots hold the old values
-      for (const sl of slots) sl.set(b.name, b.output.fixPoint === undefined ? { f: { shape: b.output.shape.slice(), data: b.data as Float32Array } } : { q: constToQ(b) });
+      for (const sl of slots) sl.set(b.name, constSlot(b));
     }
     for (let bi = 0; bi < slots.length; bi++) {
       const sl = slots[bi];
-      let s: Slot;
-      if (op.type === 'data') {
-        const feed = batches[bi][op.name];
-        const shape = op.output.shape.length ? op.output.shape.slice() : feed.shape.slice();
-        s = fp === undefined ? { f: { shape, data: feed.data } } : { q: { shape, data: quantizeQ(feed.data, fp, DPU_ROUND), fixPoint: fp } };
-      } else if (op.type === 'const') {
-        s = fp === undefined ? { f: { shape: op.output.shape.slice(), data: op.data as Float32Array } } : { q: constToQ(op) };
-      } else {
-        const ins = op.inputs.map((n) => sl.get(n) as Slot);
-        if (fp !== undefined && hasInt8Kernel(op.type)) {
-          const q = INT8_KERNELS[op.type](ins.map((x) => x.q as QTensor), op);
-          if (op.output.shape.length) q.shape = op.output.shape.slice();
-          s = { q };
-        } else {
-          const y = getOpDef(op.type).float(ins.map(floatOf), op.attrs, op);
-          s = fp === undefined ? { f: y } : { q: { shape: y.shape.slice(), data: quantizeQ(y.data, fp, DPU_ROUND), fixPoint: fp } };
-        }
-      }
+      const s = quantizedStep(op, (n) => sl.get(n) as QSlot, batches[bi][op.name]);
       sl.set(op.name, s);
       for (const n of op.inputs) if ((lastUse.get(n) ?? -1) <= idx) sl.delete(n);
     }

@@ -20,10 +20,7 @@ import { PARAM_ROUND, fakeQuant } from './fixpoint.js';
 import { opMap } from './graph-util.js';
 import type { FixPoints } from './quantize.js';
 import { mulberry32 } from '../models/prng.js';
-import { DPU_ROUND, dequantize, quantize as quantizeQ } from '../kernels/ref/int8/arith.js';
-import type { QTensor } from '../kernels/ref/int8/common.js';
-import { INT8_KERNELS, hasInt8Kernel } from '../kernels/ref/int8/index.js';
-import { constToQ } from '../kernels/ref/quant-executor.js';
+import { type QSlot, constSlot, quantizedStep, slotFloat } from './quantized-step.js';
 
 export interface FinetuneOptions {
   seed: number;
@@ -186,7 +183,6 @@ function activation(op: Op): { f: (a: number) => number; d: (a: number) => numbe
   }
 }
 
-type Slot = { f?: TensorValue; q?: QTensor };
 
 /**
  * Finetunes in place, sequentially (see the file comment). `g`: the float graph whose weight/bias data are
@@ -225,11 +221,7 @@ export function fastFinetune(g: Graph, qg: Graph, ref: Graph, fps: FixPoints, ba
   qg.ops.forEach((op, i) => { for (const n of op.inputs) lastUse.set(n, i); });
   for (const o of qg.outputs) lastUse.set(o, Infinity);
   const fSlots = use.map(() => new Map<string, TensorValue>());
-  const qSlots = use.map(() => new Map<string, Slot>());
-  const floatOf = (s: Slot): TensorValue => {
-    if (!s.f) s.f = { shape: (s.q as QTensor).shape.slice(), data: dequantize((s.q as QTensor).data, (s.q as QTensor).fixPoint) };
-    return s.f;
-  };
+  const qSlots = use.map(() => new Map<string, QSlot>());
   const details: FinetuneLayer[] = [];
   let changed = 0;
 
@@ -238,7 +230,7 @@ export function fastFinetune(g: Graph, qg: Graph, ref: Graph, fps: FixPoints, ba
     const bq = op.inputs[2] ? qOps.get(op.inputs[2]) : undefined;
     const wOp = gOps.get(wq.name) as Op;
     const bOp = bq ? gOps.get(bq.name) : undefined;
-    const x0 = floatOf(qSlots[0]!.get(op.inputs[0]!) as Slot);
+    const x0 = slotFloat(qSlots[0]!.get(op.inputs[0]!) as QSlot);
     const y0 = fSlots[0]!.get(op.name) as TensorValue;
     const view = linearView(op, x0.shape, wq.output.shape, y0.shape);
     if (!view || !wOp.data) return;
@@ -275,7 +267,7 @@ export function fastFinetune(g: Graph, qg: Graph, ref: Graph, fps: FixPoints, ba
     for (let s = 0; s < all; s++) {
       const bi = Math.floor(order[s]! / view.positions);
       const p = order[s]! % view.positions;
-      view.gather(floatOf(qSlots[bi]!.get(op.inputs[0]!) as Slot).data, p, col);
+      view.gather(slotFloat(qSlots[bi]!.get(op.inputs[0]!) as QSlot).data, p, col);
       cols.set(col, s * GK);
       T.set((fSlots[bi]!.get(op.name) as TensorValue).data.subarray(p * OC, p * OC + OC), s * OC);
     }
@@ -350,8 +342,8 @@ export function fastFinetune(g: Graph, qg: Graph, ref: Graph, fps: FixPoints, ba
       changed++;
       // the consts ran before this op: their slots hold the old values
       for (const sl of qSlots) {
-        sl.set(wq.name, { q: constToQ(wq) });
-        if (bq) sl.set(bq.name, { q: constToQ(bq) });
+        sl.set(wq.name, constSlot(wq));
+        if (bq) sl.set(bq.name, constSlot(bq));
       }
     }
     details.push({ layer: op.name, type: op.type, samples: nS, before, after: best, kept });
@@ -374,27 +366,9 @@ export function fastFinetune(g: Graph, qg: Graph, ref: Graph, fps: FixPoints, ba
     }
     if (chosen.has(op.name)) tune(op, ++li);
     // quantized pass (what the DPU computes), as sequentialBiasCorrection runs it
-    const fp = op.output.fixPoint;
     for (let bi = 0; bi < use.length; bi++) {
       const sl = qSlots[bi]!;
-      let s: Slot;
-      if (op.type === 'data') {
-        const feed = use[bi]![op.name] as TensorValue;
-        const shape = op.output.shape.length ? op.output.shape.slice() : feed.shape.slice();
-        s = fp === undefined ? { f: { shape, data: feed.data } } : { q: { shape, data: quantizeQ(feed.data, fp, DPU_ROUND), fixPoint: fp } };
-      } else if (op.type === 'const') {
-        s = fp === undefined ? { f: { shape: op.output.shape.slice(), data: op.data as Float32Array } } : { q: constToQ(op) };
-      } else {
-        const ins = op.inputs.map((n) => sl.get(n) as Slot);
-        if (fp !== undefined && hasInt8Kernel(op.type)) {
-          const q = INT8_KERNELS[op.type](ins.map((x) => x.q as QTensor), op);
-          if (op.output.shape.length) q.shape = op.output.shape.slice();
-          s = { q };
-        } else {
-          const y = getOpDef(op.type).float(ins.map(floatOf), op.attrs, op);
-          s = fp === undefined ? { f: y } : { q: { shape: y.shape.slice(), data: quantizeQ(y.data, fp, DPU_ROUND), fixPoint: fp } };
-        }
-      }
+      const s = quantizedStep(op, (n) => sl.get(n) as QSlot, use[bi]![op.name]);
       sl.set(op.name, s);
       for (const n of op.inputs) if ((lastUse.get(n) ?? -1) <= idx) { sl.delete(n); fSlots[bi]!.delete(n); }
     }
