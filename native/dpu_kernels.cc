@@ -1594,6 +1594,24 @@ napi_value throwErr(napi_env env, const char* msg) {
   return nullptr;
 }
 
+// The optional ISA level argument argv[idx] (absent or not a number: the CPU's best). False, with a JS error
+// thrown, when it is not a level this CPU supports.
+static bool isaArg(napi_env env, napi_value* argv, size_t argc, size_t idx, int32_t* isa) {
+  *isa = cpuLevel();
+  if (argc > idx) {
+    napi_valuetype vt;
+    if (napi_typeof(env, argv[idx], &vt) != napi_ok || (vt == napi_number && napi_get_value_int32(env, argv[idx], isa) != napi_ok)) {
+      napi_throw_error(env, "E_NATIVE_NAPI", "N-API call failed: reading the ISA argument");
+      return false;
+    }
+  }
+  if (*isa < 1 || *isa > cpuLevel()) {
+    throwErr(env, "requested ISA level not supported by this CPU");
+    return false;
+  }
+  return true;
+}
+
 bool getArgs(napi_env env, napi_callback_info info, size_t want, napi_value* argv) {
   size_t argc = want;
   if (napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr) != napi_ok || argc < want) {
@@ -1685,13 +1703,8 @@ napi_value PackConv(napi_env env, napi_callback_info info) {
   napi_value argv[7];
   size_t argc = 7;
   if (napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr) != napi_ok || argc < 6) return throwErr(env, "too few arguments");
-  int32_t isa = cpuLevel();
-  if (argc >= 7) {
-    napi_valuetype vt;
-    NAPI_OK(napi_typeof(env, argv[6], &vt));
-    if (vt == napi_number) NAPI_OK(napi_get_value_int32(env, argv[6], &isa));
-  }
-  if (isa < 1 || isa > cpuLevel()) return throwErr(env, "requested ISA level not supported by this CPU");
+  int32_t isa;
+  if (!isaArg(env, argv, argc, 6, &isa)) return nullptr;
   void* data;
   size_t bytes;
   napi_typedarray_type t;
@@ -1860,13 +1873,8 @@ napi_value AddOp(napi_env env, napi_callback_info info) {
   NAPI_OK(napi_get_value_int32(env, argv[1], &kind));
   const double* p; size_t np;
   if (!paramsArg(env, argv[2], &p, &np)) return throwErr(env, "params must be a Float64Array");
-  int32_t isa = cpuLevel();
-  if (argc >= 4) {
-    napi_valuetype vt;
-    NAPI_OK(napi_typeof(env, argv[3], &vt));
-    if (vt == napi_number) NAPI_OK(napi_get_value_int32(env, argv[3], &isa));
-  }
-  if (isa < 1 || isa > cpuLevel()) return throwErr(env, "requested ISA level not supported by this CPU");
+  int32_t isa;
+  if (!isaArg(env, argv, argc, 3, &isa)) return nullptr;
   auto lock = ctx->quiesce();
   std::vector<std::unique_ptr<Task>> tasks;
   if (const char* err = buildOp(*ctx, isa, kind, p, np, tasks)) return throwErr(env, err);
@@ -2050,13 +2058,8 @@ napi_value ConvertIn(napi_env env, napi_callback_info info, bool quant) {
   NAPI_OK(napi_get_value_int32(env, argv[quant ? 5 : 4], &fp));
   if (!offsetOk(off) || !offsetOk(n) || size_t(n) > xn || size_t(off) + size_t(n) > memBytes) return throwErr(env, "conversion range outside the arrays");
   if (fp < -60 || fp > 60) return throwErr(env, "fix point outside [-60, 60]");
-  int32_t isa = cpuLevel();
-  if (argc >= 7) {
-    napi_valuetype vt;
-    NAPI_OK(napi_typeof(env, argv[6], &vt));
-    if (vt == napi_number) NAPI_OK(napi_get_value_int32(env, argv[6], &isa));
-  }
-  if (isa < 1 || isa > cpuLevel()) return throwErr(env, "requested ISA level not supported by this CPU");
+  int32_t isa;
+  if (!isaArg(env, argv, argc, 6, &isa)) return nullptr;
   if (quant) convertPar(*ctx, K_QUANT, isa, x, nullptr, mem, size_t(off), size_t(n), std::ldexp(1.0, fp));
   else convertPar(*ctx, K_DEQUANT, isa, nullptr, x, mem, size_t(off), size_t(n), double(float(std::ldexp(1.0, -fp))));
   return nullptr;
