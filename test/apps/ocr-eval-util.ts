@@ -50,12 +50,37 @@ export function pngSize(file: string): { width: number; height: number } {
   }
 }
 
-/** The candidate list, sorted by file name: top-level PNGs of GIMP_DIALOGS with both sides ≥ MIN_SIDE. */
-export function candidateImages(): string[] {
-  return fs.readdirSync(GIMP_DIALOGS).filter((n) => n.endsWith('.png')).sort()
-    .map((n) => path.join(GIMP_DIALOGS, n))
+/** The candidate list, sorted by file name: top-level PNGs of `dir` (GIMP_DIALOGS) with both sides ≥ MIN_SIDE. */
+export function candidateImages(dir: string = GIMP_DIALOGS): string[] {
+  return fs.readdirSync(dir).filter((n) => n.endsWith('.png')).sort()
+    .map((n) => path.join(dir, n))
     .filter((f) => fs.statSync(f).isFile())
     .filter((f) => { const s = pngSize(f); return s.width >= MIN_SIDE && s.height >= MIN_SIDE; });
+}
+
+/**
+ * A development set for choosing quantization recipes, disjoint from the evaluation sets: the same candidate rule and
+ * STABLE_RULE over two other folders of the GIMP manual (Preferences pages and menu screenshots). Recipes are compared
+ * here first, so that neither STABLE_SET nor the 5-image proof is used to pick them.
+ */
+export const GIMP_DEV_DIRS = ['/usr/share/gimp/2.0/help/en/images/preferences', '/usr/share/gimp/2.0/help/en/images/menus'] as const;
+
+/** Every development candidate (both folders, each sorted by name). */
+export function devCandidateImages(): string[] {
+  return GIMP_DEV_DIRS.flatMap((d) => candidateImages(d));
+}
+
+/**
+ * The development images the rule kept: 5 of 36 candidates, 97 FP32 lines (file names; recorded Nov 27 04:52, before
+ * any INT8 run on them; `DPUFLOW_OCR_STABLE_DEV=1 node --test dist/test/apps/ocr-stable-select.test.js`, 172 s).
+ */
+export const DEV_SET: readonly string[] = ['prefs-default-grid.png', 'prefs-display.png', 'prefs-theme.png', 'local-windows-submenu.png', 'tools.png'];
+
+/** The path of a DEV_SET file name (the first GIMP_DEV_DIRS folder that has it). */
+export function devImagePath(name: string): string {
+  const dir = GIMP_DEV_DIRS.find((d) => fs.existsSync(path.join(d, name)));
+  if (!dir) throw new Error(`${name}: not in ${GIMP_DEV_DIRS.join(' or ')} (gimp-help-en)`);
+  return path.join(dir, name);
 }
 
 /** A copy with every pixel moved by ±1 grey level (one seeded xorshift32 bit per pixel, same on R, G, B), clamped. */

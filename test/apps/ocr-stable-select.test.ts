@@ -12,15 +12,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { readImage } from '../../src/apps/node/image-io.js';
 import { runOcr } from '../../src/apps/ocr/pipeline.js';
-import { EVAL_OPTS, GIMP_DIALOGS, STABLE_RULE, STABLE_SET, agreement, candidateImages, fmtAgreement, fp32Models, greyNoise } from './ocr-eval-util.js';
+import { DEV_SET, EVAL_OPTS, GIMP_DIALOGS, STABLE_RULE, STABLE_SET, agreement, candidateImages, devCandidateImages, fmtAgreement, fp32Models, greyNoise } from './ocr-eval-util.js';
 
 const enabled = process.env.DPUFLOW_OCR_STABLE === '1';
 
-test('OCR evaluation set: the FP32 noise rule over the gimp-help-en dialog screenshots keeps exactly STABLE_SET', {
-  skip: enabled ? false : 'opt-in: DPUFLOW_OCR_STABLE=1 (a minute or two)',
-}, async () => {
-  assert.ok(fs.existsSync(GIMP_DIALOGS), 'gimp-help-en is installed (.ci/run)');
-  const files = candidateImages();
+/** The rule over `files`: prints one row per candidate and returns the kept names. */
+async function select(files: string[]): Promise<string[]> {
   const m = await fp32Models();
   const kept: string[] = [];
   const rows = ['| candidate | size | FP32 lines | noise seed 1 | noise seed 2 | kept? |', '|---|---|---:|---:|---:|---|'];
@@ -37,6 +34,23 @@ test('OCR evaluation set: the FP32 noise rule over the gimp-help-en dialog scree
   for (const e of [m.det, m.cls, m.rec]) e?.close?.();
   console.log(`FP32 selection rule (≥ ${STABLE_RULE.minLines} lines, ≥ ${100 * STABLE_RULE.minSame} % of lines identical under ±1 grey noise, seeds ${STABLE_RULE.noiseSeeds.join(', ')}); ` +
     `${files.length} candidates, ${kept.length} kept:\n${rows.join('\n')}\nkept: ${JSON.stringify(kept)}`);
+  return kept;
+}
+
+test('OCR evaluation set: the FP32 noise rule over the gimp-help-en dialog screenshots keeps exactly STABLE_SET', {
+  skip: enabled ? false : 'opt-in: DPUFLOW_OCR_STABLE=1 (a minute or two)',
+}, async () => {
+  assert.ok(fs.existsSync(GIMP_DIALOGS), 'gimp-help-en is installed (.ci/run)');
+  const kept = await select(candidateImages());
   assert.ok(kept.length >= 5, `only ${kept.length} candidates qualify`);
   assert.deepEqual(kept, [...STABLE_SET], 'the rule keeps exactly the recorded STABLE_SET');
+});
+
+test('OCR development set: the same rule over the Preferences and menu screenshots keeps exactly DEV_SET', {
+  skip: process.env.DPUFLOW_OCR_STABLE_DEV === '1' ? false : 'opt-in: DPUFLOW_OCR_STABLE_DEV=1 (a minute or two)',
+}, async () => {
+  const files = devCandidateImages();
+  assert.ok(files.length > 0, 'gimp-help-en is installed (.ci/run)');
+  const kept = await select(files);
+  assert.deepEqual(kept, [...DEV_SET], 'the rule keeps exactly the recorded DEV_SET');
 });
