@@ -11,7 +11,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { irToXmodel, xmodelToIr, Graph as XirGraph } from '../src/xir/index.js';
-import { noiseInput, ortQdqPeer, waitQuiet } from './util.js';
+import { noiseInput, ortQdqPeer, settleSpinners, waitQuiet } from './util.js';
 import { buildModel } from '../src/models/index.js';
 import { importOnnx } from '../src/importers/onnx/index.js';
 import { quantize } from '../src/quantizer/index.js';
@@ -90,33 +90,48 @@ export function toNchw(t: TensorValue): Float32Array {
   return out;
 }
 
-/** Idle cores measured before each round of the last interleave() (the machine is shared). */
+/** Idle cores measured before each round of the last interleave() (the machine is shared), and the longest wait for
+ * the previous engine's spinning threads to stop. */
 let roundIdle: number[] = [];
+let maxSettleMs = 0;
 
-/** One warm-up per engine, then `rounds` rounds in which every engine runs `per` times: ms per run.
+/** One warm-up per engine, then `rounds` rounds in which every engine runs `per` times: ms per run, per round
+ * (out[key][round] = that round's times). Before each engine's turn the process waits until its own threads are idle
+ * (settleSpinners: ORT's pool spins for tens of ms after a run and would take a core from the next engine).
  * quiet: before every round wait up to quiet.maxWaitMs for quiet.cores idle cores (same for every engine). */
-async function interleave(engines: Engine[], rounds: number, per: number, quiet?: { cores: number; maxWaitMs: number }): Promise<Record<string, number[]>> {
-  const out: Record<string, number[]> = {};
+async function interleave(engines: Engine[], rounds: number, per: number, quiet?: { cores: number; maxWaitMs: number }): Promise<Record<string, number[][]>> {
+  const out: Record<string, number[][]> = {};
   for (const e of engines) {
     await e.fn();
     out[e.key] = [];
   }
   roundIdle = [];
+  maxSettleMs = 0;
   for (let r = 0; r < rounds; r++) {
     if (quiet) {
       const idle = await waitQuiet(quiet.cores, quiet.maxWaitMs);
       if (idle !== undefined) roundIdle.push(Number(idle.toFixed(2)));
     }
     const order = r % 2 ? [...engines].reverse() : engines;
-    for (const e of order) for (let i = 0; i < per; i++) {
-      // quiet mode: 20 ms between engines, so no engine's idle-spinning pool threads (ORT's, ours) overlap the next one's run
-      if (quiet && i === 0) await new Promise((res) => setTimeout(res, 20));
-      const t0 = performance.now();
-      await e.fn();
-      out[e.key]!.push(performance.now() - t0);
+    for (const e of order) {
+      maxSettleMs = Math.max(maxSettleMs, await settleSpinners());
+      const times: number[] = [];
+      for (let i = 0; i < per; i++) {
+        const t0 = performance.now();
+        await e.fn();
+        times.push(performance.now() - t0);
+      }
+      out[e.key]!.push(times);
     }
   }
   return out;
+}
+
+/** Scaling of engine a over b from the rounds: the median over rounds of (a's median ÷ b's median in that round).
+ * Both run within a second of each other in every round, so slow drifts of a shared host cancel. */
+function pairedRatio(t: Record<string, number[][]>, slow: string, fast: string): number {
+  const r = t[slow]!.map((s, i) => median(s) / median(t[fast]![i]!));
+  return median(r);
 }
 
 interface RssReport { native?: boolean; maxRss: number; baseRss: number; arenaBytes: number; weightBytes: number; int8WeightBytes: number; activationBytes: number; xmodelBytes: number }
@@ -405,8 +420,9 @@ export async function run(ctx: BenchContext): Promise<BenchResult[]> {
     // (DPUFLOW_BENCH_QUIET_WAIT_MS: the longest wait per round, e.g. 0 when the run has real-time priority
     // (chrt) on a busy machine — the 20 ms gaps between engines stay)
     const quiet = ctx.quick || process.env.DPUFLOW_BENCH_NO_WAIT ? undefined : { cores: Math.min(1.6, os.cpus().length * 0.8), maxWaitMs: Number(process.env.DPUFLOW_BENCH_QUIET_WAIT_MS ?? 20000) };
-    const t = await interleave(engines, ctx.quick ? 2 : 5, ctx.quick ? 1 : 2, quiet);
-    const idleInfo = { idleCoresBeforeRounds: roundIdle.join(' '), loadAvg1m: Number(os.loadavg()[0]!.toFixed(2)) };
+    const rounds = await interleave(engines, ctx.quick ? 2 : 7, ctx.quick ? 1 : 3, quiet);
+    const t = Object.fromEntries(Object.entries(rounds).map(([k, v]) => [k, v.flat()]));
+    const idleInfo = { idleCoresBeforeRounds: roundIdle.join(' '), loadAvg1m: Number(os.loadavg()[0]!.toFixed(2)), maxSpinSettleMs: Number(maxSettleMs.toFixed(1)) };
     for (const s of sessions) await s.release();
     const fps = (k: string): number => 1000 / median(t[k]!);
     const best = (k: string): number => 1000 / Math.min(...t[k]!);
@@ -447,7 +463,11 @@ export async function run(ctx: BenchContext): Promise<BenchResult[]> {
       }
       results.push(ctx.result({
         group: 'dpu-run', name: `${tag} run mode (native) scaling 1→2 threads`, value: fps('nat2') / fps('nat1'), unit: '×', higherIsBetter: true, threads: 2,
-        details: { target: 1.8, bestOfScaling: Number((best('nat2') / best('nat1')).toFixed(2)), ortFp32Scaling: Number((fps('fp2') / fps('fp1')).toFixed(2)), ortInt8Scaling: Number((fps('q2') / fps('q1')).toFixed(2)), ...idleInfo },
+        details: {
+          target: 1.8, bestOfScaling: Number((best('nat2') / best('nat1')).toFixed(2)), pairedScaling: Number(pairedRatio(rounds, 'nat1', 'nat2').toFixed(2)),
+          ortFp32Scaling: Number((fps('fp2') / fps('fp1')).toFixed(2)), ortInt8Scaling: Number((fps('q2') / fps('q1')).toFixed(2)),
+          ortFp32PairedScaling: Number(pairedRatio(rounds, 'fp1', 'fp2').toFixed(2)), ortInt8PairedScaling: Number(pairedRatio(rounds, 'q1', 'q2').toFixed(2)), ...idleInfo,
+        },
       }));
     }
     results.push(ctx.result({

@@ -19,7 +19,7 @@ import os from 'node:os';
 import { RunnerPool, type PoolBuffers } from '../src/runtime/node/pool.js';
 import { nativeStatus } from '../src/runtime/node/native-run.js';
 import { hostQuantIo } from '../src/runtime/quant-io.js';
-import { benchModel, ortQdqPeer, waitQuiet } from './util.js';
+import { benchModel, ortQdqPeer, settleSpinners, waitQuiet } from './util.js';
 import type { BenchContext, BenchResult } from './types.js';
 
 /** Frames per second with `lanes` frames kept in flight for `seconds` (the clock starts after a warm-up frame per lane). */
@@ -103,7 +103,7 @@ export async function run(ctx: BenchContext): Promise<BenchResult[]> {
                 ? await lanesFps(lanes, seconds, (i) => sessions.fpN![i]!.run({ [bm.onnxInput]: ortIn }))
                 : await lanesFps(1, seconds, () => sessions[e]![0]!.run({ [bm.onnxInput]: ortIn }));
             add(`${e}${lanes}`, fps);
-            await new Promise((res) => setTimeout(res, 50)); // let ORT's spinning threads settle
+            await settleSpinners(); // ORT's intra-op threads spin for tens of ms after a run
           }
         }
       } finally {

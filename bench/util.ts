@@ -132,3 +132,23 @@ export async function waitQuiet(want: number, maxWaitMs: number): Promise<number
   while (idle !== undefined && idle < want && Date.now() < end) idle = await idleCores(250);
   return idle;
 }
+
+/**
+ * Wait until this process's own threads are idle: onnxruntime's intra-op pool keeps spinning for tens of ms after a
+ * run (measured: MobileNetV2 native 2T frames right after an ORT 2-thread run took 6.8–7.8 ms instead of 3.5, still
+ * 3.6 ms after 50 ms of sleep, clean from ~75–100 ms), and so do worker pools of other engines; an engine timed
+ * while they spin loses a core. Samples process CPU time over `windowMs` windows until it uses < 5 % of one core
+ * (≥ minMs, ≤ maxMs); returns the ms waited. Worker threads of this process count (process.cpuUsage covers them).
+ */
+export async function settleSpinners(minMs = 5, maxMs = 1000, windowMs = 5): Promise<number> {
+  const t0 = performance.now();
+  await new Promise((r) => setTimeout(r, minMs));
+  for (;;) {
+    const c0 = process.cpuUsage();
+    const w0 = performance.now();
+    await new Promise((r) => setTimeout(r, windowMs));
+    const c = process.cpuUsage(c0);
+    const wallUs = (performance.now() - w0) * 1000;
+    if (c.user + c.system < 0.05 * wallUs || performance.now() - t0 >= maxMs) return performance.now() - t0;
+  }
+}
