@@ -116,6 +116,13 @@ export function chooseRecWidth(cropWidth: number, cropHeight: number, H: number,
   return sorted.find((w) => nat <= w) ?? sorted[sorted.length - 1]!;
 }
 
+/** chooseRecWidth's choice as a slot of a prepared width set (recWidthSet: sorted, widest last): runOcr's per-line lookup, no re-sort. */
+export function recSlotFor(set: readonly RecSlot[], cropWidth: number, cropHeight: number): RecSlot {
+  if (!set.length) throw new AppError('E_APP_REC_WIDTHS', 'no rec widths to choose from', { fix: 'give at least one rec width' });
+  const nat = recNaturalWidth(cropWidth, cropHeight, set[0]!.height);
+  return set.find((s) => nat <= s.width) ?? set[set.length - 1]!;
+}
+
 /** One recognizer of the width set: its input H×W, executor, input name and the stage name it is timed under. */
 export interface RecSlot {
   width: number;
@@ -167,7 +174,6 @@ export async function runOcr(img: RgbImage, models: OcrModels, o: OcrOptions = {
   const lines: OcrLine[] = [];
   const clsIn = models.cls ? firstInput(models.cls) : undefined;
   const recSet = recWidthSet(models, o);
-  const recWidths = recSet.map((r) => r.width);
   const clsH = fixedOr(clsIn?.shape[1], o.clsHeight ?? 48);
   const clsW = fixedOr(clsIn?.shape[2], o.clsWidth ?? 192);
   const todo = boxes.slice(0, o.maxLines ?? boxes.length);
@@ -187,8 +193,7 @@ export async function runOcr(img: RgbImage, models: OcrModels, o: OcrOptions = {
         crop = timer.time('cls post-processing', 'post', () => rotate180(crop));
       }
     }
-    const rw = chooseRecWidth(crop.width, crop.height, recSet[0]!.height, recWidths);
-    const slot = recSet.find((r) => r.width === rw)!;
+    const slot = recSlotFor(recSet, crop.width, crop.height);
     const feed = timer.time('rec pre-processing', 'pre', () => recTensor(crop, slot.height, slot.width));
     const out = outputAt(slot.ex, await timer.model(slot.stage, slot.ex, { [slot.input]: feed }));
     const r = timer.time('CTC decode', 'post', () => ctcGreedyDecode(out, models.alphabet));
