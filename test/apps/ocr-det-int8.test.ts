@@ -24,16 +24,17 @@ import { ortExecutor } from '../../src/apps/node/ort-executor.js';
 import { readImage } from '../../src/apps/node/image-io.js';
 import { readKeys } from '../../src/apps/node/models.js';
 import { DET_MEAN, DET_STD, detResizeSize, runOcr, type OcrModels } from '../../src/apps/ocr/pipeline.js';
-import { dbPostprocess, type TextBox } from '../../src/apps/ocr/db.js';
+import { dbPostprocess } from '../../src/apps/ocr/db.js';
 import { imageToTensor, resizeBilinear } from '../../src/apps/image/image.js';
 import type { ModelExecutor } from '../../src/apps/executor.js';
-import { boxIoU, lineAgreement } from '../../src/apps/demo/report.js';
+import { lineAgreement } from '../../src/apps/demo/report.js';
 import { DET_CALIB_FILES, DET_QUANTIZE } from '../../src/apps/demo/ocr-specs.js';
 import { importOnnx } from '../../src/importers/onnx/index.js';
 import { quantize, type QuantizeOptions } from '../../src/quantizer/quantize.js';
 import { reportPass } from '../../src/quantizer/report-pass.js';
 import { createFastExecutor } from '../../src/kernels/wasm/executor.js';
 import { assetPath, packageDir, readAsset } from '../../src/runtime/node/assets.js';
+import { compareBoxes, pct } from './ocr-det-util.js';
 
 const SKIMAGE_PAGE = '/usr/lib/python3/dist-packages/skimage/data/page.png';
 const enabled = process.env.DPUFLOW_OCR_PART === 'det';
@@ -48,32 +49,6 @@ function fastExecutor(q: Graph, name: string): ModelExecutor {
     run: async (feeds) => fx.run(feeds),
   };
 }
-
-const bounds = (b: TextBox['points']): number[] => {
-  const xs = b.map((p) => p[0]), ys = b.map((p) => p[1]);
-  return [Math.min(...xs), Math.min(...ys), Math.max(...xs), Math.max(...ys)];
-};
-
-interface BoxStats { fp32: number; int8: number; missing: number; extra: number; ious: number[]; edge: number[] }
-
-/** Pairs every FP32 box with the unpaired INT8 box of highest IoU (≥ 0.5). */
-function compareBoxes(a: TextBox[], b: TextBox[]): BoxStats {
-  const used = new Set<number>();
-  const s: BoxStats = { fp32: a.length, int8: b.length, missing: 0, extra: 0, ious: [], edge: [] };
-  for (const ra of a) {
-    let best = -1, bi = 0.5;
-    b.forEach((rb, k) => { if (!used.has(k)) { const v = boxIoU(ra.points, rb.points); if (v >= bi) { bi = v; best = k; } } });
-    if (best < 0) { s.missing++; continue; }
-    used.add(best);
-    s.ious.push(bi);
-    const x = bounds(ra.points), y = bounds(b[best]!.points);
-    s.edge.push(Math.max(...x.map((v, i) => Math.abs(v - y[i]!))));
-  }
-  s.extra = b.length - used.size;
-  return s;
-}
-
-const pct = (a: number[], q: number): number => { const s = [...a].sort((x, y) => x - y); return s.length ? s[Math.min(s.length - 1, Math.floor(q * s.length))]! : NaN; };
 
 test('OCR: INT8 det alone (cls + rec FP32) vs all-FP32 on 5 whole images: ≥ 90 % lines equal', {
   skip: enabled ? false : 'opt-in: DPUFLOW_OCR_PART=det (minutes)',
