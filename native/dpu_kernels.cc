@@ -40,6 +40,8 @@
 #include <thread>
 #include <vector>
 
+#include "amx_conv.h"  // AMX-INT8 hook (native/amx_conv.cc)
+
 #define VNNI_TARGET __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx512vnni")))
 #define AVX2_TARGET __attribute__((target("avx2")))
 #define VNNI_INLINE VNNI_TARGET inline __attribute__((always_inline))
@@ -77,6 +79,7 @@ struct ConvWeights {
   int KW4 = 0, G64 = 0;          // VNNI depthwise: groups of 4 taps per kernel row, groups of 64 channels
   std::vector<int8_t> dwq;       // VNNI depthwise: [cg][ky][g][m 0..3][64 bytes], lane-scrambled (see dwExpand)
   std::vector<int32_t> dwcorr;   // VNNI depthwise: [cg][m][16] 128·Σw, same lane order
+  std::unique_ptr<dpuflow_amx::Packed> amx;  // AMX-INT8 hook: B tiles when the CPU + kernel allow AMX (else none)
 };
 
 // ---- output stage -------------------------------------------------------------------------------
@@ -750,6 +753,8 @@ struct Part {
 enum Kind {
   K_PAD_U8 = 1, K_CONV_VNNI, K_PAD_I16, K_CONV_AVX2, K_DW_VNNI, K_PAD_DW, K_DW_AVX2,
   K_ADD, K_MUL, K_RELU, K_MAXPOOL, K_AVGPOOL, K_CONCAT, K_QUANT, K_DEQUANT, K_RESIZE,
+  K_DW_PROJ,  // a VNNI depthwise with the 1×1 projection that reads it (and the residual add after it) fused in
+  K_CONV_AMX,  // AMX-INT8 hook: conv through native/amx_conv.cc (units: its position tiles × channel groups)
 };
 
 struct Task {
@@ -775,6 +780,10 @@ struct Task {
   float* fdst = nullptr;
   double scale = 1;
   size_t maxEnd = 0;  // one past the last byte read or written
+  // K_DW_PROJ (units = output rows): the depthwise (this task's fields) of a band of rows, then the 1×1
+  // stride-1 projection `proj` (a K_CONV_VNNI, direct) of the same rows, then the residual add `radd` (a
+  // K_ADD over the projection's whole output, or none) of the same pixels — one task, no barrier between
+  std::unique_ptr<Task> proj, radd;
   // DPUFLOW_NATIVE_PROFILE=1: per task wall ns (caller thread, task start to all chunks done),
   // busy ns per thread (tid < 4, each written by its own thread only), chunks run per thread, runs
   double profWall = 0;
@@ -847,6 +856,10 @@ class Context {
   bool noGather = false;  // DPUFLOW_NATIVE_GATHER=0: every VNNI conv through the padded copy (comparisons)
   bool noFuse = false;    // DPUFLOW_NATIVE_FUSE=0: a relu after an add stays a task of its own
   bool noPixelMajor = false;  // DPUFLOW_NATIVE_PIXEL_MAJOR=0: every conv split by output-channel groups
+  // DPUFLOW_NATIVE_DWFUSE=1: a depthwise, the 1×1 projection reading it and the residual add after it run as one
+  // task (K_DW_PROJ). Off by default: it measured 1–3 % slower at 2 threads on MobileNetV2 (docs/perf.md, session 5)
+  bool dwFuse = false;
+  int dwFuseRows = 1;  // only depthwise layers of at least this many output rows (DPUFLOW_NATIVE_DWFUSE_ROWS)
   uint8_t* ring(int tid) { return align64(ring_[size_t(tid)].data()); }
   // 64 bytes in from both ends of its own allocation: no cache line shared with another thread's tags
   int* tags(int tid) { return tags_[size_t(tid)].data() + 16; }
@@ -925,6 +938,25 @@ VNNI_TARGET void padU8(const Task& T, const uint8_t* mem, uint8_t* xp, int r0, i
     uint8_t* dd = d + size_t(T.pl) * Cs;
     if (Cs == C) {
       xor80(dd, s, size_t(Wd) * C);
+    } else if (C == 3 && Cs == 4) {
+      // 16 pixels of 3 bytes → 16 of 4 (the 4th byte 0x80): lane L takes source bytes 12L.. (dword permute),
+      // an in-lane byte shuffle spreads them 3 + 1 with zeros, the xor makes x + 128 and the zeros 0x80
+      const __m512i idx = _mm512_setr_epi32(0, 1, 2, 3, 3, 4, 5, 6, 6, 7, 8, 9, 9, 10, 11, 12);
+      const __m512i shuf = _mm512_broadcast_i32x4(_mm_setr_epi8(0, 1, 2, -1, 3, 4, 5, -1, 6, 7, 8, -1, 9, 10, 11, -1));
+      const __m512i k80 = _mm512_set1_epi8(char(0x80));
+      int xx = 0;
+      for (; xx + 16 <= Wd; xx += 16) {
+        const __m512i v = _mm512_permutexvar_epi32(idx, _mm512_maskz_loadu_epi8(mask64(48), s + size_t(xx) * 3));
+        _mm512_storeu_si512(dd + size_t(xx) * 4, _mm512_xor_si512(_mm512_shuffle_epi8(v, shuf), k80));
+      }
+      for (; xx < Wd; xx++)
+        for (int c = 0; c < 4; c++) dd[size_t(xx) * 4 + c] = c < 3 ? s[size_t(xx) * 3 + c] ^ 0x80 : 0x80;
+    } else if (Cs <= 64) {
+      // one pixel at a time: its C bytes (the rest loaded as 0), xor 0x80, Cs bytes stored
+      const __m512i k80 = _mm512_set1_epi8(char(0x80));
+      const __mmask64 lm = mask64(C), sm = mask64(Cs);
+      for (int xx = 0; xx < Wd; xx++)
+        _mm512_mask_storeu_epi8(dd + size_t(xx) * Cs, sm, _mm512_xor_si512(_mm512_maskz_loadu_epi8(lm, s + size_t(xx) * C), k80));
     } else {
       for (int xx = 0; xx < Wd; xx++) {
         for (int c = 0; c < C; c++) dd[size_t(xx) * Cs + c] = s[size_t(xx) * C + c] ^ 0x80;
@@ -1005,6 +1037,45 @@ VNNI_TARGET void convVnni(const Task& T, uint8_t* mem, const uint8_t* scratch, u
     if (T.direct) convGroupTiles<1>(*T.W, g, st, nb, ob, t0, t1);
     else convGroupTiles<0>(*T.W, g, st, nb, ob, t0, t1);
   });
+}
+
+// pixels [p0, p1) of one group of NB blocks at ob, tiles of tileP<NB> pixels, each gathered (x + 128)
+template <int NB>
+VNNI_TARGET void convRun(const ConvWeights& W, const ConvGeo& g, const Stage& st, int ob, int p0, int p1) {
+  constexpr int P = tileP<NB>();
+  for (int pix0 = p0; pix0 < p1; pix0 += P) {
+    const int r = std::min(P, p1 - pix0);
+    if (r == P) convTile<NB, P, 1>(W, g, st, pix0, ob);
+    else convTail<NB, P - 1, 1>(W, g, st, pix0, ob, r);
+  }
+}
+
+// output pixels [p0, p1) of a direct (gathered 1×1, no padding) VNNI conv, every output-channel group:
+// one group → its own wide tiles; more → 6-pixel tiles, gathered once by the first group
+VNNI_TARGET void convRange(const Task& T, uint8_t* mem, uint8_t* tbuf, int p0, int p1) {
+  const Stage st = stageOf(T, mem);
+  const ConvGeo g{mem + T.x, T.Wd, T.C, tbuf, T.Cs, T.sh, T.sw, T.dh, T.dw, reinterpret_cast<int8_t*>(mem + T.out), T.OH, T.OW};
+  const ConvWeights& W = *T.W;
+  if (T.fullGroups + (T.lastNb ? 1 : 0) == 1) {
+    switch (T.fullGroups ? 4 : T.lastNb) {
+      case 4: convRun<4>(W, g, st, 0, p0, p1); break;
+      case 3: convRun<3>(W, g, st, 0, p0, p1); break;
+      case 2: convRun<2>(W, g, st, 0, p0, p1); break;
+      default: convRun<1>(W, g, st, 0, p0, p1); break;
+    }
+    return;
+  }
+  for (int pix0 = p0; pix0 < p1; pix0 += 6) {
+    const int r = std::min(6, p1 - pix0);
+    for (int gi = 0; gi < T.fullGroups; gi++) {
+      if (gi == 0) convPixGroup<1>(W, g, st, 4, 0, pix0, r);
+      else convPixGroup<2>(W, g, st, 4, gi * 4, pix0, r);
+    }
+    if (T.lastNb) {
+      if (T.fullGroups == 0) convPixGroup<1>(W, g, st, T.lastNb, 0, pix0, r);
+      else convPixGroup<2>(W, g, st, T.lastNb, T.fullGroups * 4, pix0, r);
+    }
+  }
 }
 
 AVX2_TARGET void padI16(const Task& T, const uint8_t* mem, int16_t* xp, int r0, int r1) {
@@ -1103,6 +1174,40 @@ VNNI_TARGET void dwVnni(const Task& T, uint8_t* mem, uint8_t* ring, int* tags, i
   }
 }
 
+// ---- AMX-INT8 hook (native/amx_conv.cc): A = the int8 tensor (1×1 without padding, TDPBSSD) or the padded
+// x + 128 copy (TDPBUSD, 128·Σw corrected); its C tiles of 16 pixels × 16 channels go through this output stage
+dpuflow_amx::Geo amxGeo(const Task& T, const uint8_t* mem, const uint8_t* scratch) {
+  if (T.direct) return {mem ? mem + T.x : nullptr, size_t(T.H) * T.Wd * T.C, T.Wd, T.C, T.sh, T.sw, 1, T.OH, T.OW, true};
+  return {scratch, size_t(T.Hp) * T.Wp * T.Cs, T.Wp, T.Cs, T.sh, T.sw, T.dh, T.OH, T.OW, false};
+}
+struct AmxOut {
+  Stage st;
+  Fold f;
+  const int32_t* corr;  // null: no offset (s8 A)
+  int8_t* out;
+  int OC;
+};
+VNNI_TARGET void amxStore(const void* self, const int32_t* acc, const int* pix, int ob) {
+  const AmxOut& a = *static_cast<const AmxOut*>(self);
+  const int o = ob * 16, n = std::min(16, a.OC - o);
+  const __mmask16 m = n >= 16 ? __mmask16(0xffff) : __mmask16((1u << n) - 1);
+  const __m512i corr = a.corr ? _mm512_loadu_si512(a.corr + o) : _mm512_setzero_si512();
+  if (a.f.kind < 0) {
+    for (int r = 0; r < 16; r++)
+      if (pix[r] >= 0) stage16(a.st, _mm512_sub_epi32(_mm512_loadu_si512(acc + 16 * r), corr), o, a.out + size_t(pix[r]) * a.OC + o, n);
+    return;
+  }
+  const __m512i B = foldBias(a.st, a.f, _mm512_maskz_loadu_epi32(m, a.st.bias + o), corr);
+  for (int r = 0; r < 16; r++)
+    if (pix[r] >= 0)
+      _mm_mask_storeu_epi8(a.out + size_t(pix[r]) * a.OC + o, m, _mm512_cvtsepi32_epi8(foldStage(a.st, a.f, _mm512_add_epi32(_mm512_loadu_si512(acc + 16 * r), B))));
+}
+VNNI_TARGET void convAmx(const Task& T, uint8_t* mem, const uint8_t* scratch, int u0, int u1) {
+  const Stage st = stageOf(T, mem);
+  const AmxOut a{st, foldOf(st), T.direct ? nullptr : T.W->corr.data(), reinterpret_cast<int8_t*>(mem + T.out), T.OC};
+  dpuflow_amx::run(*T.W->amx, amxGeo(T, mem, scratch), u0, u1, amxStore, &a);
+}
+
 inline int8_t quantizeOne(float x, double scale);
 VNNI_TARGET void quantizeV(const float* x, int8_t* q, size_t n, double scale);
 VNNI_TARGET void dequantizeV(const int8_t* q, float* x, size_t n, float scale);
@@ -1114,9 +1219,24 @@ void execTask(Context& c, Task& T, uint8_t* mem, int u0, int u1, int tid, bool f
   switch (T.kind) {
     case K_PAD_U8: padU8(T, mem, c.scratch(), u0, u1); break;
     case K_CONV_VNNI: convVnni(T, mem, c.scratch(), c.tile(tid), u0, u1); break;
+    case K_CONV_AMX: convAmx(T, mem, c.scratch(), u0, u1); break;  // AMX-INT8 hook
     case K_PAD_I16: padI16(T, mem, reinterpret_cast<int16_t*>(c.scratch()), u0, u1); break;
     case K_CONV_AVX2: convAvx2(T, mem, c.scratch(), u0, u1); break;
     case K_DW_VNNI: dwVnni(T, mem, c.ring(tid), c.tags(tid), u0, u1, first); break;
+    case K_DW_PROJ: {
+      // rows [u0, u1): depthwise rows (every channel group), then the projection's pixels of those rows
+      // (they read only those rows, which this thread just wrote), then the residual add of those pixels
+      const int G = T.W->G64;
+      dwVnni(T, mem, c.ring(tid), c.tags(tid), u0 * G, u1 * G, first);
+      const Task& P = *T.proj;
+      convRange(P, mem, c.tile(tid), u0 * P.OW, u1 * P.OW);
+      if (T.radd) {
+        const Task& A = *T.radd;
+        const int64_t a = int64_t(u0) * P.OW * P.OC, b = int64_t(u1) * P.OW * P.OC;
+        addV(m8 + A.x, m8 + A.y, m8 + A.out, a, b, A.sa, A.sb, A.sub, A.cut, A.relu);
+      }
+      break;
+    }
     case K_PAD_DW: padDw(T, mem, reinterpret_cast<int8_t*>(c.scratch()), u0, u1); break;
     case K_DW_AVX2: dwAvx2(T, mem, c.scratch(), u0, u1); break;
     case K_ADD: case K_MUL: case K_RELU: {
@@ -1430,6 +1550,15 @@ const char* buildConv(Context& c, const std::shared_ptr<ConvWeights>& Wsp, const
     T->lastTiles = T->lastNb ? (npix + 11) / 12 : 0;
     T->units = T->fullGroups * T->tilesFull + T->lastTiles;
     setChunks(*T, c, macs / 50.0);
+  } else if (W.amx && dw == 1) {
+    // AMX-INT8 hook (native/amx_conv.cc): 1×1 without padding reads the int8 tensor itself, any other conv
+    // (dilation 1 in x) the padded x + 128 copy; DPUFLOW_NATIVE_AMX=0 at pack time keeps the VNNI path below
+    T->direct = W.kh == 1 && W.kw == 1 && pt == 0 && pl == 0 && pb == 0 && pr == 0;
+    T->Cs = W.C4 * 4;
+    if (!T->direct) pad(K_PAD_U8, T->Cs, size_t(Hp) * Wp * T->Cs + 64, 1);
+    T->kind = K_CONV_AMX;
+    T->units = dpuflow_amx::units(*W.amx, amxGeo(*T, nullptr, nullptr));
+    setChunks(*T, c, macs / 600.0);
   } else {
     // 1×1 without padding: each tile gathers its pixels (offset by +128) into a per-thread buffer, so
     // there is no padded-copy task (and no wait for it). (Applying the offset to each broadcast instead
@@ -1692,6 +1821,8 @@ napi_value CreateContext(napi_env env, napi_callback_info info) {
   if (const char* e = std::getenv("DPUFLOW_NATIVE_GATHER")) ctx->noGather = e[0] == '0';
   if (const char* e = std::getenv("DPUFLOW_NATIVE_FUSE")) ctx->noFuse = e[0] == '0';
   if (const char* e = std::getenv("DPUFLOW_NATIVE_PIXEL_MAJOR")) ctx->noPixelMajor = e[0] == '0';
+  if (const char* e = std::getenv("DPUFLOW_NATIVE_DWFUSE")) ctx->dwFuse = e[0] == '1';
+  if (const char* e = std::getenv("DPUFLOW_NATIVE_DWFUSE_ROWS")) ctx->dwFuseRows = std::max(1, std::atoi(e));
   napi_value r;
   NAPI_OK(napi_create_external(env, ctx, [](napi_env, void* d, void*) { delete static_cast<Context*>(d); }, nullptr, &r));
   NAPI_OK(napi_type_tag_object(env, r, &kCtxTag));
@@ -1781,6 +1912,7 @@ napi_value PackConv(napi_env env, napi_callback_info info) {
           }
       W->corr[o] = 128 * sum;
     }
+    if (dpuflow_amx::enabled()) W->amx = dpuflow_amx::pack(w, OC, kh, kw, C);  // AMX-INT8 hook: B tiles once
   }
   const int64_t held = int64_t(W->packed.size() + W->packed2.size() * 2 + W->dw.size() * 4 + W->corr.size() * 4 + W->dwq.size() + W->dwcorr.size() * 4);
   auto* holder = new std::shared_ptr<ConvWeights>(std::move(W));
@@ -1846,6 +1978,55 @@ void appendProgram(Context* ctx, std::vector<std::unique_ptr<Task>>& tasks) {
   }
 }
 
+// [a, a + an) and [b, b + bn) share no byte
+inline bool disjoint(size_t a, size_t an, size_t b, size_t bn) { return a + an <= b || b + bn <= a; }
+
+// A 1×1 stride-1 conv without padding (direct: gathered tiles, > 1 thread) that reads exactly the output
+// of the VNNI depthwise right before it in the program becomes part of that task (K_DW_PROJ): each thread
+// computes a band of depthwise rows and then the projection of the same rows — no barrier between them and
+// the depthwise rows are read back from the thread's own cache. Only when no tensor written by the fused
+// task overlaps one it reads (the executor never reuses slots, so this always holds there).
+bool fuseProjection(Context& c, std::vector<std::unique_ptr<Task>>& tasks) {
+  if (c.n < 2 || !c.dwFuse || tasks.size() != 1 || c.prog.empty()) return false;
+  Task& D = *c.prog.back();
+  Task& P = *tasks[0];
+  if (D.OH < c.dwFuseRows) return false;
+  if (D.kind != K_DW_VNNI || D.proj || P.kind != K_CONV_VNNI || !P.direct || P.isa != 2 || P.kh != 1 || P.kw != 1 || P.sh != 1 || P.sw != 1) return false;
+  if (P.x != D.out || P.C != D.C || P.H != D.OH || P.Wd != D.OW || P.OH != D.OH || P.OW != D.OW) return false;
+  const size_t din = size_t(D.H) * D.Wd * D.C, dout = size_t(D.OH) * D.OW * D.C, pout = size_t(P.OH) * P.OW * P.OC;
+  if (!disjoint(D.x, din, D.out, dout) || !disjoint(P.out, pout, D.x, din) || !disjoint(P.out, pout, D.out, dout)) return false;
+  D.kind = K_DW_PROJ;
+  D.units = D.OH;
+  const double macs = double(D.OH) * D.OW * D.C * D.kh * D.kw / 40.0 + double(P.OH) * P.OW * P.OC * P.C / 200.0;
+  setChunks(D, c, macs);
+  D.maxEnd = std::max(D.maxEnd, P.maxEnd);
+  D.proj = std::move(tasks[0]);
+  return true;
+}
+
+// An add over the whole output of a fused projection (K_DW_PROJ's, the add right after it in the program)
+// joins that task: each band adds its own pixels. Only when each input of the add is the projection's
+// output itself or overlaps nothing the task writes, and the add's output overlaps nothing the task reads
+// (other than in place, index for index).
+bool fuseResidual(Context& c, std::vector<std::unique_ptr<Task>>& tasks) {
+  if (c.n < 2 || !c.dwFuse || tasks.size() != 1 || c.prog.empty()) return false;
+  Task& D = *c.prog.back();
+  Task& A = *tasks[0];
+  if (D.kind != K_DW_PROJ || D.radd || A.kind != K_ADD || A.isa != 2 || A.reluOut != SIZE_MAX) return false;
+  const Task& P = *D.proj;
+  const size_t din = size_t(D.H) * D.Wd * D.C, dout = size_t(D.OH) * D.OW * D.C, pout = size_t(P.OH) * P.OW * P.OC;
+  if (A.i0 != 0 || A.i1 != int64_t(pout) || (A.x != P.out && A.y != P.out)) return false;
+  for (size_t in : {A.x, A.y})
+    if (in != P.out && in != A.out && (!disjoint(in, pout, D.out, dout) || !disjoint(in, pout, P.out, pout) || !disjoint(in, pout, A.out, pout))) return false;
+  if (A.out != P.out && !disjoint(A.out, pout, P.out, pout)) return false;
+  if (!disjoint(A.out, pout, D.x, din) || !disjoint(A.out, pout, D.out, dout)) return false;
+  for (size_t in : {A.x, A.y})
+    if (in != A.out && !disjoint(in, pout, A.out, pout)) return false;
+  D.maxEnd = std::max(D.maxEnd, A.maxEnd);
+  D.radd = std::move(tasks[0]);
+  return true;
+}
+
 // addConv(ctx, weights, params) → program length after adding the conv's tasks
 napi_value AddConv(napi_env env, napi_callback_info info) {
   napi_value argv[3];
@@ -1858,6 +2039,7 @@ napi_value AddConv(napi_env env, napi_callback_info info) {
   auto lock = ctx->quiesce();
   std::vector<std::unique_ptr<Task>> tasks;
   if (const char* err = buildConv(*ctx, *W, p, tasks)) return throwErr(env, err);
+  if (fuseProjection(*ctx, tasks)) return ProgramLength(env, ctx);
   appendProgram(ctx, tasks);
   return ProgramLength(env, ctx);
 }
@@ -1878,6 +2060,7 @@ napi_value AddOp(napi_env env, napi_callback_info info) {
   auto lock = ctx->quiesce();
   std::vector<std::unique_ptr<Task>> tasks;
   if (const char* err = buildOp(*ctx, isa, kind, p, np, tasks)) return throwErr(env, err);
+  if (fuseResidual(*ctx, tasks)) return ProgramLength(env, ctx);
   // a relu (shift 0) right after an add of the whole range it reads: written by the add's pass (one task,
   // one wait less); the relu adds no task
   if (tasks.size() == 1 && tasks[0]->kind == K_RELU && tasks[0]->shift == 0 && !ctx->prog.empty() && !ctx->noFuse) {
@@ -2113,6 +2296,17 @@ napi_value Peak(napi_env env, napi_callback_info info) {
   return r;
 }
 
+// amxStatus() → [status ("on" / "off: why"), AMX units run since load]: the AMX-INT8 hook (native/amx_conv.cc)
+napi_value AmxStatus(napi_env env, napi_callback_info) {
+  napi_value r, s, u;
+  NAPI_OK(napi_create_array_with_length(env, 2, &r));
+  NAPI_OK(napi_create_string_utf8(env, dpuflow_amx::status(), NAPI_AUTO_LENGTH, &s));
+  NAPI_OK(napi_create_double(env, double(dpuflow_amx::unitsRun()), &u));
+  NAPI_OK(napi_set_element(env, r, 0, s));
+  NAPI_OK(napi_set_element(env, r, 1, u));
+  return r;
+}
+
 napi_value Init(napi_env env, napi_value exports) {
   if (cpuLevel() < 1) {
     // the kernels need AVX2 at least: export only cpuLevel so the loader can say why it refuses
@@ -2135,6 +2329,7 @@ napi_value Init(napi_env env, napi_value exports) {
       {"profile", nullptr, Profile, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"quantizeIn", nullptr, QuantizeIn, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"dequantizeIn", nullptr, DequantizeIn, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"amxStatus", nullptr, AmxStatus, nullptr, nullptr, nullptr, napi_default, nullptr},
   };
   napi_define_properties(env, exports, sizeof(d) / sizeof(d[0]), d);
   return exports;
