@@ -6,7 +6,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { AppError, DpuflowError, UsageError } from '../../errors.js';
 import { printJson } from '../output.js';
-import { runOcr, type OcrResult } from '../../apps/ocr/pipeline.js';
+import { recWidthSet, runOcr, type OcrResult } from '../../apps/ocr/pipeline.js';
 import { runClassify, parseLabels, type ClassifyResult } from '../../apps/classify.js';
 import { runDetect, type DetectResult } from '../../apps/detect/pipeline.js';
 import { formatTimings, HOST_TO_A53_FACTOR, type StageTiming } from '../../apps/timing.js';
@@ -18,6 +18,8 @@ import type { RunnerMode } from '../../runtime/backend.js';
 import fs from 'node:fs';
 import { checkOutputsOption, collectList, collectOutputs, floatGraphExecutor, loadTfjsModel, modelFileKind, modelNetName } from './model-file.js';
 import { parsePreprocess } from './quantize.js';
+import { loadOcrModelsWithRecs, type RecFile } from './run-rec.js';
+import { assetPath } from '../../runtime/node/assets.js';
 
 type Task = 'classify' | 'detect' | 'ocr';
 
@@ -28,7 +30,7 @@ interface RunOpts {
   json?: boolean;
   det?: string;
   cls?: string | false;
-  rec?: string;
+  rec: string[];
   keys?: string;
   labels?: string;
   engine: string;
@@ -80,7 +82,7 @@ export function registerRun(program: Command): void {
     .option('--det <file>', 'OCR text detection model (.onnx/.xmodel)')
     .option('--cls <file>', 'OCR direction classifier model')
     .option('--no-cls', 'skip the direction classifier')
-    .option('--rec <file>', 'OCR recognition model')
+    .option('--rec <file>', 'OCR recognition model; repeat for a width set (compiled .xmodel files, each at its own input width: a line goes to the smallest that holds it)', collectList, [] as string[])
     .option('--keys <file>', 'OCR key file (default: shipped ppocr_keys_v1.txt)')
     .option('--labels <file>', 'label file for classify/detect (one per line)')
     .option('--engine <e>', '.onnx engine: float (dpuflow IR executor) | ort (onnxruntime-node)', 'float')
@@ -111,7 +113,12 @@ export function registerRun(program: Command): void {
           throw new AppError('E_APP_LABELS', `cannot read the label file: ${(e as Error).message}`, { file: o.labels, fix: 'check the --labels path' });
         }
       })() : undefined;
-      const ocrModels = task === 'ocr' ? await loadOcrModels({ ...mo, det: o.det ?? model, rec: o.rec, keys: o.keys, cls: o.cls === false ? false : o.cls }) : undefined;
+      let recFiles: RecFile[] = [];
+      const ocrFiles = { ...mo, det: o.det ?? model, keys: o.keys, cls: o.cls === false ? false as const : o.cls };
+      const ocrModels = task !== 'ocr' ? undefined : o.rec.length === 0 ? await loadOcrModels(ocrFiles)
+        : await loadOcrModelsWithRecs(o.rec, ocrFiles).then((r) => { recFiles = r.recs; return r.models; });
+      // the recognizer width set as runOcr routes lines over it (a free-width model runs at 320)
+      const recSet = ocrModels ? recWidthSet(ocrModels).map((s) => ({ file: recFiles.find((r) => r.ex === s.ex)?.file ?? assetPath('ppocr-rec'), width: s.width, height: s.height, stage: s.stage })) : undefined;
       let single: ModelExecutor | undefined;
       const kind = model ? modelFileKind(model) : undefined;
       if (model && kind) checkOutputsOption(model, kind, [...(o.output ?? []), ...(o.startAt ?? [])]);
@@ -159,13 +166,16 @@ export function registerRun(program: Command): void {
             item.error = { code: e.code, message: e.message };
             process.stderr.write(`dpuflow run: skipped ${file}: ${e.message}\n`);
           }
-          if (!o.json) process.stdout.write(formatItem(item, task, a53Factor));
+          if (!o.json) process.stdout.write(formatItem(item, task, a53Factor, (recSet?.length ?? 0) > 1));
         }
       } finally {
-        if (ocrModels) closeOcrModels(ocrModels);
+        if (ocrModels) {
+          closeOcrModels(ocrModels);
+          for (const ex of ocrModels.recByWidth ?? []) ex.close?.();
+        }
         single?.close?.();
       }
-      if (o.json) printJson({ task, model: model ?? null, a53Factor, results });
+      if (o.json) printJson({ task, model: model ?? null, a53Factor, ...(recSet ? { rec: recSet } : {}), results });
       if (results.some((r) => !r.ok)) process.exitCode = 1;
     });
 }
@@ -180,11 +190,11 @@ function classifyChannels(model: ModelExecutor): number {
   return c;
 }
 
-function formatItem(r: ItemResult, task: Task, factor: number): string {
+function formatItem(r: ItemResult, task: Task, factor: number, recWidths: boolean): string {
   const lines = [`${r.input}${r.ok ? '' : `: SKIPPED (${r.error?.message})`}`];
   if (r.ocr) {
     lines.push(`  ${r.ocr.lines.length} text line(s) from ${r.ocr.boxes} box(es), det input ${r.ocr.detInput[0]}×${r.ocr.detInput[1]}`);
-    for (const l of r.ocr.lines) lines.push(`  ${l.score.toFixed(3)}  ${l.text}${l.angle ? '  (rotated 180°)' : ''}`);
+    for (const l of r.ocr.lines) lines.push(`  ${l.score.toFixed(3)}  ${l.text}${l.angle ? '  (rotated 180°)' : ''}${recWidths ? `  [rec@${l.recWidth}]` : ''}`);
   }
   if (r.classify) for (const t of r.classify.top) lines.push(`  ${(t.probability * 100).toFixed(2)}%  #${t.index} ${t.label ?? ''}`);
   if (r.detect) {
