@@ -104,19 +104,31 @@ function linearView(op: Op, x: readonly number[], w: readonly number[], out: rea
   const T = KH * KW;
   const positions = OH * OW;
   const same = (v: Float32Array): Float32Array => new Float32Array(v);
+  /**
+   * The im2col gather of a (grouped) conv at one output position, for the layout `G` groups × `ICg` input channels
+   * each: col[g·K + t·ICg + i] = x[iy, ix, g·ICg + i] at tap t = ky·KW + kx (0 outside the input), K = KH·KW·ICg.
+   * conv2d is G = group, ICg = C / group; depthwise is G = C, ICg = 1.
+   */
+  const im2col = (G: number, ICg: number): LinearView['gather'] => {
+    const K = T * ICg;
+    return (xd, p, col) => {
+      const oy = Math.floor(p / OW), ox = p % OW;
+      for (let ky = 0; ky < KH; ky++) for (let kx = 0; kx < KW; kx++) {
+        const iy = oy * sh - pt + ky * dh, ix = ox * sw - pl + kx * dw, tap = (ky * KW + kx) * ICg;
+        const inside = iy >= 0 && iy < H && ix >= 0 && ix < W;
+        const base = (iy * W + ix) * C;
+        for (let g = 0; g < G; g++) {
+          const dst = g * K + tap, src = base + g * ICg;
+          for (let i = 0; i < ICg; i++) col[dst + i] = inside ? xd[src + i]! : 0;
+        }
+      }
+    };
+  };
   if (op.type === 'depthwise-conv2d') {
     if (w[3] !== C || out[3] !== C) return undefined;
     return {
       OC: C, K: T, G: C, ocg: 1, positions,
-      gather: (xd, p, col) => {
-        const oy = Math.floor(p / OW), ox = p % OW;
-        for (let ky = 0; ky < KH; ky++) for (let kx = 0; kx < KW; kx++) {
-          const iy = oy * sh - pt + ky * dh, ix = ox * sw - pl + kx * dw, t = ky * KW + kx;
-          const inside = iy >= 0 && iy < H && ix >= 0 && ix < W;
-          const base = (iy * W + ix) * C;
-          for (let c = 0; c < C; c++) col[c * T + t] = inside ? xd[base + c]! : 0;
-        }
-      },
+      gather: im2col(C, 1),
       toCanon: (wd) => { const c = new Float32Array(C * T); for (let t = 0; t < T; t++) for (let ch = 0; ch < C; ch++) c[ch * T + t] = wd[t * C + ch]!; return c; },
       fromCanon: (c) => { const wd = new Float32Array(C * T); for (let t = 0; t < T; t++) for (let ch = 0; ch < C; ch++) wd[t * C + ch] = c[ch * T + t]!; return wd; },
     };
@@ -128,19 +140,7 @@ function linearView(op: Op, x: readonly number[], w: readonly number[], out: rea
     const K = T * ICg;
     return {
       OC, K, G, ocg: OC / G, positions,
-      gather: (xd, p, col) => {
-        const oy = Math.floor(p / OW), ox = p % OW;
-        for (let ky = 0; ky < KH; ky++) for (let kx = 0; kx < KW; kx++) {
-          const iy = oy * sh - pt + ky * dh, ix = ox * sw - pl + kx * dw, t = ky * KW + kx;
-          const inside = iy >= 0 && iy < H && ix >= 0 && ix < W;
-          const base = (iy * W + ix) * C;
-          for (let g = 0; g < G; g++) {
-            const dst = g * K + t * ICg;
-            if (inside) col.set(xd.subarray(base + g * ICg, base + (g + 1) * ICg), dst);
-            else col.fill(0, dst, dst + ICg);
-          }
-        }
-      },
+      gather: im2col(G, ICg),
       toCanon: same, fromCanon: same,
     };
   }
