@@ -9,6 +9,7 @@ import { runQuantized } from '../../src/kernels/ref/quant-executor.js';
 import { RunnerPool } from '../../src/runtime/node/pool.js';
 import { RuntimeError } from '../../src/errors.js';
 import { mobilenetV2 } from '../compiler/nets.js';
+import { busyWorkers, isWorkerDied, outcomesOf, sleep } from './pool-util.js';
 
 const q = mobilenetV2(32);
 const xmodel = compile(q, 'B4096').xmodel;
@@ -20,7 +21,6 @@ const oracles = Array.from({ length: FEEDS }, (_, k) => runQuantized(q, { [inNam
 
 let rng = 12345;
 const rand = (n: number) => { rng = (Math.imul(rng, 1103515245) + 12345) >>> 0; return (rng >>> 8) % n; };
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 test('200 frames on 2 threads, 12 workers killed at random: submitted = completed + failed, none lost or duplicated', async () => {
   const FRAMES = 200, KILLS = 12;
@@ -29,19 +29,18 @@ test('200 frames on 2 threads, 12 workers killed at random: submitted = complete
     const ids: number[] = [];
     for (let k = 0; k < FRAMES; k++) ids.push(pool.executeAsync({ [inName]: feedOf(k) })[0]);
     assert.equal(new Set(ids).size, FRAMES, 'unique job ids');
-    const outcomes = ids.map((id) => pool.wait(id, 120000).then(() => 'ok' as const, (e: unknown) => e));
+    const outcomes = outcomesOf(pool, ids, 120000);
     const victims: number[] = [];
     for (let kill = 0; kill < KILLS; kill++) {
       // a random moment, then a random busy worker
       await sleep(rand(40));
-      let busy = pool.busy();
-      for (let i = 0; i < 400 && busy.length === 0; i++) { await sleep(25); busy = pool.busy(); } // replacements load the model first
+      const busy = await busyWorkers(pool, 400, 25); // replacements load the model first
       if (busy.length === 0) break; // queue drained
       const v = busy[rand(busy.length)]!;
       victims.push(v.job);
       await pool.terminateWorker(v.worker);
     }
-    const res = await Promise.all(outcomes);
+    const res = await outcomes;
     let completed = 0, failed = 0;
     const failedIds: number[] = [];
     for (const [k, id] of ids.entries()) {
@@ -55,7 +54,7 @@ test('200 frames on 2 threads, 12 workers killed at random: submitted = complete
       } else {
         failed++;
         failedIds.push(id);
-        assert.ok(o instanceof RuntimeError && o.code === 'E_WORKER_DIED' && o.message.includes(`job ${id} `), `frame ${k}: ${String(o)}`);
+        assert.ok(isWorkerDied(o, id), `frame ${k}: ${String(o)}`);
         assert.equal(pool.takeResult(id), undefined, `failed frame ${k} has no result`);
       }
       // a second wait reports the job as already waited for (not a second outcome)
@@ -77,10 +76,10 @@ test('200 frames on 2 threads, 12 workers killed at random: submitted = complete
 test('runner closed with jobs in flight: every job ends (RuntimeError E_RUNNER_CLOSED / E_WORKER_DIED or done), none hangs', async () => {
   const pool = await RunnerPool.create({ xmodel, mode: 'run', threads: 2 });
   const ids = Array.from({ length: 30 }, (_, k) => pool.executeAsync({ [inName]: feedOf(k) })[0]);
-  const outcomes = ids.map((id) => pool.wait(id, 30000).then(() => 'ok', (e: unknown) => e));
+  const outcomes = outcomesOf(pool, ids, 30000);
   await sleep(20);
   await pool.close();
-  const res = await Promise.all(outcomes);
+  const res = await outcomes;
   let closed = 0;
   for (const o of res) {
     if (o === 'ok') continue;

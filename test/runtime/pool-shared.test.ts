@@ -14,6 +14,7 @@ import { GraphRunner } from '../../src/runtime/graph-runner.js';
 import { RunnerPool } from '../../src/runtime/node/pool.js';
 import { RuntimeError } from '../../src/errors.js';
 import { NetBuilder } from '../compiler/nets.js';
+import { killOneMidJob } from './pool-util.js';
 
 /** One input (odd map, 3 channels), two xint8 outputs (odd channel counts 17 and 5). */
 function net(): IrGraph {
@@ -123,15 +124,7 @@ test('a worker killed mid-job with shared buffers: that job fails alone; the rep
     const fpIn = pool.getInputTensors()[0]!.fixPoint!;
     bufs.forEach((b, k) => (b.inputs.img as Int8Array).set(Int8Array.from(feedOf(k % 4), (v) => qRef(v, fpIn))));
     const ids = bufs.map((b) => pool.executeAsync(b.inputs, b.outputs)[0]);
-    let busy = pool.busy();
-    for (let i = 0; i < 400 && busy.length === 0; i++) { await new Promise((r) => setTimeout(r, 5)); busy = pool.busy(); }
-    assert.ok(busy.length > 0, 'a job is running');
-    const victim = busy[0]!;
-    await pool.terminateWorker(victim.worker);
-    const outcomes = await Promise.all(ids.map((id) => pool.wait(id, 60000).then(() => 'ok', (e: unknown) => e)));
-    assert.deepEqual(ids.filter((_, i) => outcomes[i] !== 'ok'), [victim.job]);
-    const err = outcomes[ids.indexOf(victim.job)];
-    assert.ok(err instanceof RuntimeError && err.code === 'E_WORKER_DIED', String(err));
+    const victim = await killOneMidJob(pool, ids, 60000);
     ids.forEach((id, k) => {
       if (id === victim.job) return;
       const r = pool.takeResult(id)!;

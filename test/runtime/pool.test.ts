@@ -6,6 +6,7 @@ import { compile } from '../../src/compiler/compile.js';
 import { runQuantized } from '../../src/kernels/ref/quant-executor.js';
 import { RunnerPool } from '../../src/runtime/node/pool.js';
 import { RuntimeError } from '../../src/errors.js';
+import { killOneMidJob } from './pool-util.js';
 import { mobilenetV2 } from '../compiler/nets.js';
 
 const q = mobilenetV2(32);
@@ -37,17 +38,7 @@ test('a worker killed mid-job: that job gets E_WORKER_DIED naming it; replaced; 
   const pool = await RunnerPool.create({ xmodel, mode: 'ref', threads: 2 });
   try {
     const ids = [0, 1, 2, 3, 4].map((k) => pool.executeAsync({ [inName]: feedOf(k) })[0]);
-    // wait until a worker holds a job, then kill it
-    let busy = pool.busy();
-    for (let i = 0; i < 200 && busy.length === 0; i++) { await new Promise((r) => setTimeout(r, 5)); busy = pool.busy(); }
-    assert.ok(busy.length > 0, 'a job is running');
-    const victim = busy[0]!;
-    await pool.terminateWorker(victim.worker);
-    const outcomes = await Promise.all(ids.map((id) => pool.wait(id, 30000).then(() => 'ok', (e: unknown) => e)));
-    const failed = ids.filter((_, i) => outcomes[i] !== 'ok');
-    assert.deepEqual(failed, [victim.job], 'only the killed job failed');
-    const err = outcomes[ids.indexOf(victim.job)];
-    assert.ok(err instanceof RuntimeError && err.code === 'E_WORKER_DIED' && err.message.includes(`job ${victim.job} `), String(err));
+    const victim = await killOneMidJob(pool, ids, 30000);
     ids.forEach((id, k) => {
       if (id === victim.job) return;
       assert.deepEqual(pool.takeResult(id)!.outputs[outName]!.data, oracle(k));
