@@ -1,4 +1,4 @@
-// npm `install` script: builds the optional native AVX-512 VNNI kernels (native/, binding.gyp) with
+// npm `install` script: builds the optional native AVX-512 VNNI (+ AMX-INT8) kernels (native/, binding.gyp) with
 // node-gyp into build/Release/dpuflow_native.node. It NEVER fails the install: on any problem it
 // prints one line and exits 0 — the 'run' mode then uses the WebAssembly kernels.
 // Nothing is downloaded: node-gyp is npm's bundled copy, headers come from the local Node
@@ -25,11 +25,18 @@ function main() {
   if (!gyp) return say('not built (node-gyp not found next to npm); run mode uses WASM');
   const nodedir = process.env.npm_config_nodedir || resolve(dirname(process.execPath), '..');
   if (!existsSync(join(nodedir, 'include', 'node', 'node_api.h'))) return say(`not built (no Node headers under ${nodedir}/include/node; nothing is downloaded); run mode uses WASM`);
-  const r = spawnSync(process.execPath, [gyp, 'rebuild', `--nodedir=${nodedir}`, '--jobs=2'], { cwd: root, encoding: 'utf8', timeout: 300_000 });
   const out = join(root, 'build', 'Release', 'dpuflow_native.node');
-  if (r.status !== 0 || !existsSync(out)) {
-    const why = (r.error?.message ?? `${r.stderr ?? ''}`.split('\n').find((l) => /error/i.test(l)) ?? `node-gyp exit ${r.status}`).trim();
-    return say(`not built (${why.slice(0, 160)}); run mode uses WASM`);
+  const build = (env) => spawnSync(process.execPath, [gyp, 'rebuild', `--nodedir=${nodedir}`, '--jobs=2'], { cwd: root, encoding: 'utf8', timeout: 300_000, env });
+  const failed = (r) => r.status !== 0 || !existsSync(out);
+  const whyOf = (r) => (r.error?.message ?? `${r.stderr ?? ''}`.split('\n').find((l) => /error/i.test(l)) ?? `node-gyp exit ${r.status}`).trim();
+  let r = build(process.env);
+  if (failed(r)) {
+    // native/amx_conv.cc needs a compiler and assembler that know AMX (it compiles to stubs on GCC < 11 /
+    // clang < 12 by itself); for any other toolchain problem with it, build once more without the AMX path
+    const first = whyOf(r);
+    r = build({ ...process.env, CXXFLAGS: `${process.env.CXXFLAGS ?? ''} -DDPUFLOW_NO_AMX`.trim() });
+    if (failed(r)) return say(`not built (${whyOf(r).slice(0, 160)}); run mode uses WASM`);
+    return say(`built ${out} without the AMX-INT8 path (${first.slice(0, 120)})`);
   }
   say(`built ${out}`);
 }
