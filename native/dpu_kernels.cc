@@ -1550,9 +1550,10 @@ const char* buildConv(Context& c, const std::shared_ptr<ConvWeights>& Wsp, const
     T->lastTiles = T->lastNb ? (npix + 11) / 12 : 0;
     T->units = T->fullGroups * T->tilesFull + T->lastTiles;
     setChunks(*T, c, macs / 50.0);
-  } else if (W.amx && dw == 1) {
+  } else if (W.amx && dw == 1 && !(c.dwFuse && c.n > 1 && !c.prog.empty() && c.prog.back()->kind == K_DW_VNNI && c.prog.back()->out == size_t(p[P_X]))) {
     // AMX-INT8 hook (native/amx_conv.cc): 1×1 without padding reads the int8 tensor itself, any other conv
-    // (dilation 1 in x) the padded x + 128 copy; DPUFLOW_NATIVE_AMX=0 at pack time keeps the VNNI path below
+    // (dilation 1 in x) the padded x + 128 copy; DPUFLOW_NATIVE_AMX=0 at pack time keeps the VNNI path below,
+    // and so does a conv reading the depthwise just before it when DPUFLOW_NATIVE_DWFUSE=1 (fuseProjection)
     T->direct = W.kh == 1 && W.kw == 1 && pt == 0 && pl == 0 && pb == 0 && pr == 0;
     T->Cs = W.C4 * 4;
     if (!T->direct) pad(K_PAD_U8, T->Cs, size_t(Hp) * Wp * T->Cs + 64, 1);
