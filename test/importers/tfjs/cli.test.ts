@@ -16,6 +16,11 @@ import { A, TfjsModelBuilder, vals } from './builder.js';
 import { runTfjsJson } from './oracle.js';
 
 const bin = path.resolve('bin/dpuflow.js');
+// Each call starts a fresh CLI process that loads ~200 modules from dist/. In a shared working tree, a `tsc` run by
+// someone else rewrites every dist file in place (no incremental build): a CLI started in that window links a
+// half-written module and exits 1 with "SyntaxError: The requested module … does not provide an export named …"
+// (reproduced: 3 of 25 `inspect --start-at` runs during one tsc, 0 of 20 without). That, not this test, is what failed
+// "inspect --start-at / --output" once under load; the assertion messages carry the child's stderr to tell it apart.
 const cli = (...args: string[]) => spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8' });
 
 /** A small classifier: conv 3×3 + relu → conv 1×1 → Mean over H,W → MatMul → Softmax; and a TopKV2 head. */
