@@ -51,9 +51,16 @@ namespace {
 // stride 1: positions over the input grid (q = oy·Wp + ox, one tile may span rows, ox ≥ OW discarded);
 // otherwise tiles of one output row
 bool wide(const Geo& g) { return g.sh == 1 && g.sw == 1; }
+// strided, output rows of at most 8 pixels (ResNet's 7² stride-2 layers): the A rows are gathered per tile from
+// the output pixels in order (dense: no position wasted); rows of 9..16 pixels: two rows per tile (one A tile
+// each); else 32 pixels of a row
+bool dense(const Geo& g) { return !wide(g) && g.OW <= 8; }
+bool twoRows(const Geo& g) { return g.OW <= kTileRows; }
 int tilesPerRow(const Geo& g) { return (g.OW + kTilePos - 1) / kTilePos; }
 int positionTiles(const Geo& g) {
   if (wide(g)) return int((int64_t(g.OH - 1) * g.Wp + g.OW + kTilePos - 1) / kTilePos);
+  if (dense(g)) return int((int64_t(g.OH) * g.OW + kTilePos - 1) / kTilePos);
+  if (twoRows(g)) return (g.OH + 1) / 2;
   return g.OH * tilesPerRow(g);
 }
 int groups(const Packed& P) { return (P.NB + kGroupBlocks - 1) / kGroupBlocks; }
@@ -170,7 +177,7 @@ const char* status() {
 void run(const Packed& P, const Geo& g, int u0, int u1, Store store, const void* self) {
   if (u1 <= u0) return;
   if (!tCfg) configure();
-  const int NG = groups(P), runs = P.kh, KB = P.KB;
+  const int NG = groups(P), TT = positionTiles(g), runs = P.kh, KB = P.KB;
   const size_t rowBytes = size_t(KB) * 64;      // bytes of K one A row reads per run
   const size_t runOff = size_t(g.dh) * g.Wp * g.Cs;  // from one kernel row to the next
   const uint8_t* end = g.x + g.bytes;
@@ -193,33 +200,62 @@ void run(const Packed& P, const Geo& g, int u0, int u1, Store store, const void*
   int lastTile = -1;
   bool ta = false;
   for (int u = u0; u < u1; u++) {
-    const int t = u / NG, gi = u % NG;
+    // tile-major: a thread keeps a tile's A rows and walks the weights; group-major (weights bigger than the
+    // input): a thread keeps a group's weights (L2) and walks the tiles
+    const int t = g.groupMajor ? u % TT : u / NG, gi = g.groupMajor ? u / TT : u % NG;
     if (t != lastTile) {
       lastTile = t;
-      // positions of the tile → output pixels, and the first A row's address (run 0, K block 0)
-      const uint8_t* a0;
-      long stride;
-      if (wide(g)) {
+      // positions of the tile → output pixels, and the first row's address of each A tile (run 0, K block 0)
+      const uint8_t* a0[2] = {g.x, g.x};
+      long stride = 0;
+      const bool gather = dense(g);
+      if (gather) {
+        const int64_t p0 = int64_t(t) * kTilePos, NP = int64_t(g.OH) * g.OW;
+        for (int m = 0; m < kTilePos; m++) pix[m] = p0 + m < NP ? int(p0 + m) : -1;
+      } else if (wide(g)) {
         const int64_t q0 = int64_t(t) * kTilePos, Q = int64_t(g.OH - 1) * g.Wp + g.OW;
         for (int m = 0; m < kTilePos; m++) {
           const int64_t q = q0 + m;
           const int oy = int(q / g.Wp), ox = int(q % g.Wp);
           pix[m] = q < Q && ox < g.OW ? oy * g.OW + ox : -1;
         }
-        a0 = g.x + size_t(q0) * g.Cs;
+        a0[0] = g.x + size_t(q0) * g.Cs;
+        a0[1] = a0[0] + size_t(kTileRows) * g.Cs;
         stride = long(g.Cs);
+      } else if (twoRows(g)) {
+        for (int h = 0; h < 2; h++) {
+          const int oy = 2 * t + h;
+          for (int m = 0; m < kTileRows; m++) pix[h * kTileRows + m] = oy < g.OH && m < g.OW ? oy * g.OW + m : -1;
+          a0[h] = g.x + size_t(std::min(oy, g.OH - 1)) * g.sh * g.Wp * g.Cs;
+        }
+        stride = long(g.sw) * g.Cs;
       } else {
         const int tpr = tilesPerRow(g), oy = t / tpr, ox0 = (t % tpr) * kTilePos;
         for (int m = 0; m < kTilePos; m++) pix[m] = ox0 + m < g.OW ? oy * g.OW + ox0 + m : -1;
-        a0 = g.x + (size_t(oy) * g.sh * g.Wp + size_t(ox0) * g.sw) * g.Cs;
+        a0[0] = g.x + (size_t(oy) * g.sh * g.Wp + size_t(ox0) * g.sw) * g.Cs;
         stride = long(g.sw) * g.Cs;
+        a0[1] = a0[0] + size_t(kTileRows) * stride;
       }
       ta = false;
       for (int m = kTileRows; m < kTilePos; m++) ta = ta || pix[m] >= 0;
       for (int h = 0; h < (ta ? 2 : 1); h++)
         for (int r = 0; r < runs; r++) {
-          const uint8_t* s = a0 + size_t(h) * kTileRows * stride + size_t(r) * runOff;
+          const uint8_t* s = a0[h] + size_t(r) * runOff;
           const size_t i = size_t(h) * runs + r;
+          if (gather) {
+            // dense: row m = output pixel pix[16h + m]'s input pixel (stride sh, sw), kernel row r
+            uint8_t* d = stage + i * kTileRows * rowBytes;
+            for (int m = 0; m < kTileRows; m++) {
+              const int q = pix[h * kTileRows + m];
+              const uint8_t* src = q < 0 ? end : g.x + ((size_t(q / g.OW) * g.sh) * g.Wp + size_t(q % g.OW) * g.sw) * g.Cs + size_t(r) * runOff;
+              const size_t n = src >= end ? 0 : std::min(rowBytes, size_t(end - src));
+              if (n) std::memcpy(d + m * rowBytes, src, n);
+              std::memset(d + m * rowBytes + n, 0, rowBytes - n);
+            }
+            PA[i] = d;
+            SA[i] = long(rowBytes);
+            continue;
+          }
           if (s + size_t(kTileRows - 1) * stride + rowBytes <= end) {
             PA[i] = s;
             SA[i] = stride;

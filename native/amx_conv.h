@@ -38,6 +38,7 @@ struct Geo {
   int sh, sw, dh;     // stride, dilation in y (dilation in x must be 1)
   int OH, OW;
   bool s8;            // A is the int8 tensor (TDPBSSD) rather than x + 128 (TDPBUSD)
+  bool groupMajor;    // units walk the position tiles of one output-channel group (weights bigger than the input)
 };
 // one C tile: acc[m * 16 + j] = Σ for output pixel pix[m] (−1: nothing, skip) and output channel 16·ob + j
 using Store = void (*)(const void* self, const int32_t* acc, const int* pix, int ob);

@@ -1177,8 +1177,9 @@ VNNI_TARGET void dwVnni(const Task& T, uint8_t* mem, uint8_t* ring, int* tags, i
 // ---- AMX-INT8 hook (native/amx_conv.cc): A = the int8 tensor (1×1 without padding, TDPBSSD) or the padded
 // x + 128 copy (TDPBUSD, 128·Σw corrected); its C tiles of 16 pixels × 16 channels go through this output stage
 dpuflow_amx::Geo amxGeo(const Task& T, const uint8_t* mem, const uint8_t* scratch) {
-  if (T.direct) return {mem ? mem + T.x : nullptr, size_t(T.H) * T.Wd * T.C, T.Wd, T.C, T.sh, T.sw, 1, T.OH, T.OW, true};
-  return {scratch, size_t(T.Hp) * T.Wp * T.Cs, T.Wp, T.Cs, T.sh, T.sw, T.dh, T.OH, T.OW, false};
+  const bool gm = double(T.W->amx->b.size()) > double(T.H) * T.Wd * T.C;  // weights bigger than the input: group-major
+  if (T.direct) return {mem ? mem + T.x : nullptr, size_t(T.H) * T.Wd * T.C, T.Wd, T.C, T.sh, T.sw, 1, T.OH, T.OW, true, gm};
+  return {scratch, size_t(T.Hp) * T.Wp * T.Cs, T.Wp, T.Cs, T.sh, T.sw, T.dh, T.OH, T.OW, false, gm};
 }
 struct AmxOut {
   Stage st;
