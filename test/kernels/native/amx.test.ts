@@ -110,6 +110,20 @@ test('AMX conv: channels 1/3/17/33/64/65/200, 1×1 (s1, s2, padded) / 3×3 (s1, 
   }
 });
 
+test('AMX conv: every position tiling — stride 1 over the padded grid, strided rows ≤ 8 (dense gather), 9–16 (two rows per tile), > 16 (row tiles, partial) — tile- and group-major', { skip }, () => {
+  let j = 0;
+  for (const [C, OC, H, W, k, s] of [
+    [24, 40, 9, 70, 3, 2], [24, 40, 5, 40, 1, 2], [40, 24, 6, 33, 3, 2], [64, 33, 23, 29, 3, 1], [130, 96, 4, 16, 1, 2], [96, 200, 15, 15, 3, 2], [3, 64, 30, 30, 7, 2],
+  ] as [number, number, number, number, number, number][]) {
+    const p = k >> 1;
+    const c: ConvCase = { C, OC, H, W, k: [k, k], s: [s, s], d: [1, 1], pad: [p, p, p, p], nl: NLS[j % 6]!, bias: (['pos', 'neg', 'none'] as const)[j % 3]! };
+    const { g, feeds } = convGraph(c, 990 + j);
+    const [, u] = compare4(g, feeds, `tiling ${JSON.stringify(c)}`, 1 + (j % 3));
+    assert.ok(u > 0, `tiling case ${j}: no AMX unit`);
+    j++;
+  }
+});
+
 test('AMX conv: dilation 2 in x stays on the VNNI path (no AMX unit), still == runQuantized', { skip }, () => {
   const { g, feeds } = convGraph({ C: 33, OC: 20, H: 11, W: 12, k: [3, 3], s: [1, 1], d: [2, 1], pad: [2, 2, 1, 1], nl: 'RELU', bias: 'pos' }, 77);
   const [n, u] = compare4(g, feeds, 'dilation x 2', 2);
