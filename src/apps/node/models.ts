@@ -77,4 +77,5 @@ export function closeOcrModels(m: OcrModels): void {
   m.det.close?.();
   m.cls?.close?.();
   m.rec.close?.();
+  for (const ex of m.recByWidth ?? []) if (ex !== m.rec) ex.close?.();
 }
