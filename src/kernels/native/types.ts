@@ -35,7 +35,7 @@ export type NativeOpName = keyof typeof NATIVE_OP;
 /** Numbers per task in `profile()`. */
 export const NATIVE_PROFILE_COLS = 17;
 /** Task kinds in `profile()` (native/dpu_kernels.cc enum Kind). */
-export const NATIVE_TASK_KIND = ['', 'pad-u8', 'conv', 'pad-i16', 'conv-avx2', 'depthwise', 'pad-dw', 'depthwise-avx2', 'add', 'mul', 'relu', 'maxpool', 'avgpool', 'concat', 'quantize', 'dequantize', 'resize'] as const;
+export const NATIVE_TASK_KIND = ['', 'pad-u8', 'conv', 'pad-i16', 'conv-avx2', 'depthwise', 'pad-dw', 'depthwise-avx2', 'add', 'mul', 'relu', 'maxpool', 'avgpool', 'concat', 'quantize', 'dequantize', 'resize', 'dw+proj', 'conv-amx'] as const;
 
 export interface NativeKernels {
   /** Instruction set the kernels run with: 'avx512vnni' or 'avx2'. */
