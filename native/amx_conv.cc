@@ -181,7 +181,11 @@ void run(const Packed& P, const Geo& g, int u0, int u1, Store store, const void*
   const size_t rowBytes = size_t(KB) * 64;      // bytes of K one A row reads per run
   const size_t runOff = size_t(g.dh) * g.Wp * g.Cs;  // from one kernel row to the next
   const uint8_t* end = g.x + g.bytes;
-  const size_t stageBytes = size_t(2) * runs * kTileRows * rowBytes + 64;
+  // dense + group-major (consecutive units change the tile): every tile's gathered rows kept for this call
+  const size_t tileStage = size_t(2) * runs * kTileRows * rowBytes;
+  const bool keep = dense(g) && g.groupMajor && TT <= 8 && tileStage * TT <= (size_t(1) << 20);
+  bool kept[8] = {false, false, false, false, false, false, false, false};
+  const size_t stageBytes = tileStage * (keep ? TT : 1) + 64;
   if (tStage.size() < stageBytes) tStage.resize(stageBytes);
   uint8_t* stage = reinterpret_cast<uint8_t*>((reinterpret_cast<uintptr_t>(tStage.data()) + 63) & ~uintptr_t(63));
   const uint8_t* pa[2 * 64];
@@ -244,7 +248,10 @@ void run(const Packed& P, const Geo& g, int u0, int u1, Store store, const void*
           const size_t i = size_t(h) * runs + r;
           if (gather) {
             // dense: row m = output pixel pix[16h + m]'s input pixel (stride sh, sw), kernel row r
-            uint8_t* d = stage + i * kTileRows * rowBytes;
+            uint8_t* d = stage + (keep ? t * tileStage : 0) + i * kTileRows * rowBytes;
+            PA[i] = d;
+            SA[i] = long(rowBytes);
+            if (keep && kept[t]) continue;
             for (int m = 0; m < kTileRows; m++) {
               const int q = pix[h * kTileRows + m];
               const uint8_t* src = q < 0 ? end : g.x + ((size_t(q / g.OW) * g.sh) * g.Wp + size_t(q % g.OW) * g.sw) * g.Cs + size_t(r) * runOff;
@@ -252,8 +259,6 @@ void run(const Packed& P, const Geo& g, int u0, int u1, Store store, const void*
               if (n) std::memcpy(d + m * rowBytes, src, n);
               std::memset(d + m * rowBytes + n, 0, rowBytes - n);
             }
-            PA[i] = d;
-            SA[i] = long(rowBytes);
             continue;
           }
           if (s + size_t(kTileRows - 1) * stride + rowBytes <= end) {
@@ -272,6 +277,7 @@ void run(const Packed& P, const Geo& g, int u0, int u1, Store store, const void*
           PA[i] = d;
           SA[i] = long(rowBytes);
         }
+      if (keep) kept[t] = true;
       if (!ta)
         for (int r = 0; r < runs; r++) {
           PA[runs + r] = PA[r];
