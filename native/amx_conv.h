@@ -28,6 +28,7 @@ struct Packed {
   int OC = 0, kh = 0, kw = 0, C = 0, Cs = 0, KB = 0, NB = 0;
   std::vector<int8_t> b;  // [nb][ky][kb][16 k4][16 oc][4], 64-byte aligned blocks of 1024 bytes
 };
+// nullptr: a k×k kernel whose kernel row fills less than half of its 64-byte K blocks (keep VNNI for it)
 std::unique_ptr<Packed> pack(const int8_t* w, int OC, int kh, int kw, int C);
 
 // where the A rows come from
