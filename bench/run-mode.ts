@@ -97,7 +97,8 @@ let maxSettleMs = 0;
 
 /** One warm-up per engine, then `rounds` rounds in which every engine runs `per` times: ms per run, per round
  * (out[key][round] = that round's times). Before each engine's turn the process waits until its own threads are idle
- * (settleSpinners: ORT's pool spins for tens of ms after a run and would take a core from the next engine).
+ * (settleSpinners: ORT's pool spins for tens of ms after a run and would take a core from the next engine), then runs
+ * one untimed frame (wakes the engine's sleeping workers, warms its caches).
  * quiet: before every round wait up to quiet.maxWaitMs for quiet.cores idle cores (same for every engine). */
 async function interleave(engines: Engine[], rounds: number, per: number, quiet?: { cores: number; maxWaitMs: number }): Promise<Record<string, number[][]>> {
   const out: Record<string, number[][]> = {};
@@ -115,6 +116,9 @@ async function interleave(engines: Engine[], rounds: number, per: number, quiet?
     const order = r % 2 ? [...engines].reverse() : engines;
     for (const e of order) {
       maxSettleMs = Math.max(maxSettleMs, await settleSpinners());
+      // one untimed frame per turn, for every engine: after the settle, a pool's workers are asleep and the caches
+      // hold the previous engine's data — steady-state frames (as a stream of frames runs) are what is timed
+      await e.fn();
       const times: number[] = [];
       for (let i = 0; i < per; i++) {
         const t0 = performance.now();
