@@ -27,6 +27,7 @@ import { graphRunnerExecutor, type ModelExecutor } from '../../src/apps/executor
 import { buildModel } from '../../src/apps/demo/build.js';
 import { lineAgreement } from '../../src/apps/demo/report.js';
 import { DET_CALIB_FILES, REC_WIDTHS, ocrBuildSpecs, recLineSpots } from '../../src/apps/demo/ocr-specs.js';
+import { REC_CALIB_FILES, recCalibLineCrops } from '../../src/apps/demo/rec-calib.js';
 import { GraphRunner } from '../../src/runtime/graph-runner.js';
 import { fileCache } from '../../src/cli/commands/demo.js';
 import { assetPath, packageDir, readAsset } from '../../src/runtime/node/assets.js';
@@ -56,6 +57,10 @@ test('OCR INT8 (det + cls + rec on the virtual DPU) vs onnxruntime FP32 on 5 who
   const onnx = { det: readAsset('ppocr-det'), cls: readAsset('ppocr-cls'), rec: readAsset('ppocr-rec') };
   const doc = await readImage(path.join(human, 'screenshot-typedoc.png'));
   const lineCrops = recLineSpots().map(([x, y]) => cropImage(doc, x, y, 130, 24));
+  // rec calibration: REC_CALIB_LINES as the demo recipe cuts them; DPUFLOW_OCR_REC_CALIB=spots gives the recipe before
+  // session 5 (rec calibrated on the 16 typedoc rectangles, as cls)
+  const recLineCrops = process.env.DPUFLOW_OCR_REC_CALIB === 'spots' ? undefined
+    : recCalibLineCrops(Object.fromEntries(await Promise.all(REC_CALIB_FILES.map(async (f) => [f, await readImage(path.join(human, f))] as const))));
   const detCalibImgs = await Promise.all(DET_CALIB_FILES.map((f) => readImage(path.join(human, f))));
   const ref: OcrModels = {
     det: await ortExecutor(onnx.det, { name: 'det' }), cls: await ortExecutor(onnx.cls, { name: 'cls' }), rec: await ortExecutor(onnx.rec, { name: 'rec' }), alphabet,
@@ -69,7 +74,7 @@ test('OCR INT8 (det + cls + rec on the virtual DPU) vs onnxruntime FP32 on 5 who
     const img = await readImage(file);
     const s = detResizeSize(img.width, img.height, 960);
     const calib = detCalibImgs.map((c) => imageToTensor(resizeBilinear(c, s.w, s.h), { mean: DET_MEAN, std: DET_STD, order: 'BGR' }));
-    const specs = ocrBuildSpecs({ onnx: cls ? { det: onnx.det, cls: onnx.cls } : onnx, det: { h: s.h, w: s.w, calib }, lineCrops, target: 'kv260', version: 'test', recWidths });
+    const specs = ocrBuildSpecs({ onnx: cls ? { det: onnx.det, cls: onnx.cls } : onnx, det: { h: s.h, w: s.w, calib }, lineCrops, ...(recLineCrops ? { recLineCrops } : {}), target: 'kv260', version: 'test', recWidths });
     const det = ex((await buildModel(specs[0]!, cache)).graph, 'det');
     if (!cls) {
       cls = ex((await buildModel(specs[1]!, cache)).graph, 'cls');

@@ -21,6 +21,7 @@ import { imageToTensor, resizeBilinear, type RgbImage } from '../../src/apps/ima
 import { graphRunnerExecutor, type ModelExecutor } from '../../src/apps/executor.js';
 import { buildModel } from '../../src/apps/demo/build.js';
 import { DET_CALIB_FILES, REC_WIDTHS, ocrBuildSpecs, recLineSpots } from '../../src/apps/demo/ocr-specs.js';
+import { REC_CALIB_FILES, recCalibLineCrops } from '../../src/apps/demo/rec-calib.js';
 import { GraphRunner } from '../../src/runtime/graph-runner.js';
 import { fileCache } from '../../src/cli/commands/demo.js';
 import { packageDir, readAsset } from '../../src/runtime/node/assets.js';
@@ -50,6 +51,10 @@ test('OCR INT8 (det + cls + rec on the virtual DPU) vs onnxruntime FP32 on the F
   const onnx = { det: readAsset('ppocr-det'), cls: readAsset('ppocr-cls'), rec: readAsset('ppocr-rec') };
   const doc = await readImage(path.join(human, 'screenshot-typedoc.png'));
   const lineCrops = recLineSpots().map(([x, y]) => crop(doc, x, y, 130, 24));
+  // rec calibration: REC_CALIB_LINES as the demo recipe cuts them; DPUFLOW_OCR_REC_CALIB=spots gives the recipe before
+  // session 5 (rec calibrated on the 16 typedoc rectangles, as cls)
+  const recLineCrops = process.env.DPUFLOW_OCR_REC_CALIB === 'spots' ? undefined
+    : recCalibLineCrops(Object.fromEntries(await Promise.all(REC_CALIB_FILES.map(async (f) => [f, await readImage(path.join(human, f))] as const))));
   const detCalibImgs = await Promise.all(DET_CALIB_FILES.map((f) => readImage(path.join(human, f))));
   const ref = await fp32Models();
   const recWidths = [...REC_WIDTHS];
@@ -65,7 +70,7 @@ test('OCR INT8 (det + cls + rec on the virtual DPU) vs onnxruntime FP32 on the F
     const key = `${s.w}x${s.h}`;
     if (!dets.has(key) || !cls) {
       const calib = detCalibImgs.map((c) => imageToTensor(resizeBilinear(c, s.w, s.h), { mean: DET_MEAN, std: DET_STD, order: 'BGR' }));
-      const specs = ocrBuildSpecs({ onnx: cls ? { det: onnx.det, cls: onnx.cls } : onnx, det: { h: s.h, w: s.w, calib }, lineCrops, target: 'kv260', version: 'test', recWidths });
+      const specs = ocrBuildSpecs({ onnx: cls ? { det: onnx.det, cls: onnx.cls } : onnx, det: { h: s.h, w: s.w, calib }, lineCrops, ...(recLineCrops ? { recLineCrops } : {}), target: 'kv260', version: 'test', recWidths });
       if (!dets.has(key)) dets.set(key, ex((await buildModel(specs[0]!, cache)).graph, 'det'));
       if (!cls) {
         cls = ex((await buildModel(specs[1]!, cache)).graph, 'cls');

@@ -58,8 +58,13 @@ export interface OcrSpecInput {
   onnx: { det: Uint8Array; cls: Uint8Array; rec?: Uint8Array };
   /** det input H×W (multiples of 32) and its calibration feeds (NHWC, det-normalised). */
   det: { h: number; w: number; calib: TensorValue[] };
-  /** Text-line crops for cls/rec calibration (not from the evaluated image). */
+  /** Text-line crops for cls calibration (the recLineSpots rectangles of screenshot-typedoc; not from the evaluated image). */
   lineCrops: RgbImage[];
+  /**
+   * Text-line crops for rec calibration: `recCalibLineCrops` of the REC_CALIB_FILES images (REC_CALIB_LINES, cut as the
+   * pipeline cuts — the session-5 recipe). Without it rec calibrates on `lineCrops` (the recipe before session 5).
+   */
+  recLineCrops?: RgbImage[];
   target: string;
   version: string;
   /** Rec widths to compile (default REC_WIDTHS); [320] gives the single-width build. */
@@ -77,7 +82,7 @@ export function ocrBuildSpecs(i: OcrSpecInput): BuildSpec[] {
     for (const w of widths) {
       // each width calibrated on the same crops at their aspect, padded right to w (never squeezed: they are 260 px wide at 48)
       specs.push({
-        name: recSpecName(w, widths), onnx: i.onnx.rec, input: 'x', shapeNchw: [1, 3, 48, w], calib: recCalibration(i.lineCrops, 48, w, { invert: true, grey: true }),
+        name: recSpecName(w, widths), onnx: i.onnx.rec, input: 'x', shapeNchw: [1, 3, 48, w], calib: i.recLineCrops ? recCalibration(i.recLineCrops, 48, w) : recCalibration(i.lineCrops, 48, w, { invert: true, grey: true }),
         target: i.target, version: i.version, quantize: REC_QUANTIZE, floatCpuOps: true,
       });
     }
