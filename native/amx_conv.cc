@@ -24,6 +24,7 @@ std::atomic<uint64_t> gUnits{0};
 constexpr int kTileRows = 16;   // positions per A tile
 constexpr int kTilePos = 32;    // positions per unit (two A tiles)
 constexpr int kGroupBlocks = 8; // output-channel blocks of 16 per unit
+constexpr int kLd = kGroupBlocks * 16;  // int32 per row of a unit's C buffer
 }  // namespace
 
 uint64_t unitsRun() { return gUnits.load(std::memory_order_relaxed); }
@@ -148,10 +149,11 @@ AMX_TARGET void gemm(const uint8_t* const* pa, const long* sa, const int8_t* b0,
       }
     }
   }
-  _tile_stored(0, cbuf, 64);
-  if constexpr (TB) _tile_stored(1, cbuf + 256, 64);
-  if constexpr (TA) _tile_stored(2, cbuf + 512, 64);
-  if constexpr (TA && TB) _tile_stored(3, cbuf + 768, 64);
+  // into the group's C buffer: rows of kLd int32 (A0 rows 0..15, A1 rows 16..31; B0 channels 0..15, B1 16..31)
+  _tile_stored(0, cbuf, kLd * 4);
+  if constexpr (TB) _tile_stored(1, cbuf + 16, kLd * 4);
+  if constexpr (TA) _tile_stored(2, cbuf + kTileRows * kLd, kLd * 4);
+  if constexpr (TA && TB) _tile_stored(3, cbuf + kTileRows * kLd + 16, kLd * 4);
 }
 
 template <bool S8>
@@ -163,7 +165,7 @@ AMX_TARGET void gemmAny(bool ta, bool tb, const uint8_t* const* pa, const long* 
 }
 
 // per-thread buffers: the C tiles, staged A rows (tiles that would read past the readable bytes)
-alignas(64) thread_local int32_t tC[4 * 256];
+alignas(64) thread_local int32_t tC[kTilePos * kLd];
 thread_local std::vector<uint8_t> tStage;
 }  // namespace
 
@@ -293,15 +295,13 @@ void run(const Packed& P, const Geo& g, int u0, int u1, Store store, const void*
       const bool tb = n + 1 < nb1;
       const int8_t* b0 = P.b.data() + size_t(n) * runs * KB * 1024;
       const int8_t* b1 = tb ? b0 + size_t(runs) * KB * 1024 : b0;
-      if (g.s8) gemmAny<true>(ta, tb, PA, SA, b0, b1, runs, KB, tC);
-      else gemmAny<false>(ta, tb, PA, SA, b0, b1, runs, KB, tC);
-      store(self, tC, pix, n);
-      if (tb) store(self, tC + 256, pix, n + 1);
-      if (ta) {
-        store(self, tC + 512, pix + kTileRows, n);
-        if (tb) store(self, tC + 768, pix + kTileRows, n + 1);
-      }
+      int32_t* c = tC + (n - gi * kGroupBlocks) * 16;
+      if (g.s8) gemmAny<true>(ta, tb, PA, SA, b0, b1, runs, KB, c);
+      else gemmAny<false>(ta, tb, PA, SA, b0, b1, runs, KB, c);
     }
+    // the whole group's channels per pixel at once (the output stage can store 64 channels per pixel)
+    store(self, tC, kLd, pix, gi * kGroupBlocks, nb1 - gi * kGroupBlocks);
+    if (ta) store(self, tC + kTileRows * kLd, kLd, pix + kTileRows, gi * kGroupBlocks, nb1 - gi * kGroupBlocks);
   }
   gUnits.fetch_add(uint64_t(u1 - u0), std::memory_order_relaxed);
 }

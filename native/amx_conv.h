@@ -41,8 +41,9 @@ struct Geo {
   bool s8;            // A is the int8 tensor (TDPBSSD) rather than x + 128 (TDPBUSD)
   bool groupMajor;    // units walk the position tiles of one output-channel group (weights bigger than the input)
 };
-// one C tile: acc[m * 16 + j] = Σ for output pixel pix[m] (−1: nothing, skip) and output channel 16·ob + j
-using Store = void (*)(const void* self, const int32_t* acc, const int* pix, int ob);
+// 16 positions × nb ≤ 8 blocks of 16 channels: acc[m * ld + 16 * b + j] = Σ for output pixel pix[m] (−1: nothing,
+// skip) and output channel 16·(ob + b) + j
+using Store = void (*)(const void* self, const int32_t* acc, int ld, const int* pix, int ob, int nb);
 
 // units of work of a conv (position tiles × groups of output-channel blocks)
 int units(const Packed& P, const Geo& g);

@@ -1188,20 +1188,40 @@ struct AmxOut {
   int8_t* out;
   int OC;
 };
-VNNI_TARGET void amxStore(const void* self, const int32_t* acc, const int* pix, int ob) {
+VNNI_TARGET void amxStore(const void* self, const int32_t* acc, int ld, const int* pix, int ob, int nb) {
   const AmxOut& a = *static_cast<const AmxOut*>(self);
-  const int o = ob * 16, n = std::min(16, a.OC - o);
-  const __mmask16 m = n >= 16 ? __mmask16(0xffff) : __mmask16((1u << n) - 1);
-  const __m512i corr = a.corr ? _mm512_loadu_si512(a.corr + o) : _mm512_setzero_si512();
   if (a.f.kind < 0) {
-    for (int r = 0; r < 16; r++)
-      if (pix[r] >= 0) stage16(a.st, _mm512_sub_epi32(_mm512_loadu_si512(acc + 16 * r), corr), o, a.out + size_t(pix[r]) * a.OC + o, n);
+    for (int b = 0; b < nb; b++) {
+      const int o = (ob + b) * 16, n = std::min(16, a.OC - o);
+      const __m512i corr = a.corr ? _mm512_loadu_si512(a.corr + o) : _mm512_setzero_si512();
+      for (int r = 0; r < 16; r++)
+        if (pix[r] >= 0) stage16(a.st, _mm512_sub_epi32(_mm512_loadu_si512(acc + r * ld + 16 * b), corr), o, a.out + size_t(pix[r]) * a.OC + o, n);
+    }
     return;
   }
-  const __m512i B = foldBias(a.st, a.f, _mm512_maskz_loadu_epi32(m, a.st.bias + o), corr);
-  for (int r = 0; r < 16; r++)
-    if (pix[r] >= 0)
-      _mm_mask_storeu_epi8(a.out + size_t(pix[r]) * a.OC + o, m, _mm512_cvtsepi32_epi8(foldStage(a.st, a.f, _mm512_add_epi32(_mm512_loadu_si512(acc + 16 * r), B))));
+  __m512i B[8];
+  __mmask16 M[8];
+  for (int b = 0; b < nb; b++) {
+    const int o = (ob + b) * 16, n = std::min(16, a.OC - o);
+    M[b] = n >= 16 ? __mmask16(0xffff) : __mmask16((1u << n) - 1);
+    B[b] = foldBias(a.st, a.f, _mm512_maskz_loadu_epi32(M[b], a.st.bias + o), a.corr ? _mm512_loadu_si512(a.corr + o) : _mm512_setzero_si512());
+  }
+  const __m512i perm = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
+  for (int r = 0; r < 16; r++) {
+    if (pix[r] < 0) continue;
+    const int32_t* ar = acc + r * ld;
+    int8_t* op = a.out + size_t(pix[r]) * a.OC;
+    int b = 0;
+    for (; b + 4 <= nb; b += 4) {  // 64 channels: two packs and one dword permute, one store (as convTile's NB = 4)
+      const __m512i z = packs4(foldStage(a.st, a.f, _mm512_add_epi32(_mm512_loadu_si512(ar + 16 * b), B[b])),
+                               foldStage(a.st, a.f, _mm512_add_epi32(_mm512_loadu_si512(ar + 16 * b + 16), B[b + 1])),
+                               foldStage(a.st, a.f, _mm512_add_epi32(_mm512_loadu_si512(ar + 16 * b + 32), B[b + 2])),
+                               foldStage(a.st, a.f, _mm512_add_epi32(_mm512_loadu_si512(ar + 16 * b + 48), B[b + 3])));
+      _mm512_mask_storeu_epi8(op + (ob + b) * 16, mask64(a.OC - (ob + b) * 16), _mm512_permutexvar_epi32(perm, z));
+    }
+    for (; b < nb; b++)
+      _mm_mask_storeu_epi8(op + (ob + b) * 16, M[b], _mm512_cvtsepi32_epi8(foldStage(a.st, a.f, _mm512_add_epi32(_mm512_loadu_si512(ar + 16 * b), B[b]))));
+  }
 }
 VNNI_TARGET void convAmx(const Task& T, uint8_t* mem, const uint8_t* scratch, int u0, int u1) {
   const Stage st = stageOf(T, mem);
