@@ -21,8 +21,8 @@ export const DET_CALIB_FILES = ['screenshot-typedoc.png', 'samples.jpg', 'screen
  */
 export const DET_QUANTIZE = { biasCorrectionBatches: 2, splitChannelGroups: 8 };
 
-/** Text-line crops of screenshot-typedoc.png for cls/rec calibration (x, y of 130×24 crops): two columns of its two
- * lists, every other row, rows 21.6 px apart — 16 crops. */
+/** Text-line crops of screenshot-typedoc.png for cls calibration (x, y of 130×24 crops): two columns of its two
+ * lists, every other row, rows 21.6 px apart — 16 crops. (rec calibrated on them too until session 5: REC_CALIB_LINES now.) */
 export function recLineSpots(): Array<[number, number]> {
   const spots: Array<[number, number]> = [];
   for (const y0 of [568, 795]) for (let r = 0; r < 8; r += 2) for (const x of [10, 254]) spots.push([x, Math.round(y0 + r * 21.6)]);
@@ -49,8 +49,12 @@ export function recSpecName(width: number, widths: readonly number[]): string {
 
 /**
  * rec INT8 recipe: per-channel-group weight fix points for PP-LCNetV3's wide-range pointwise convs
- * (splitChannelGroups 8), sequential bias correction, the SVTR neck's CPU ops kept float (floatCpuOps), and
- * calibration on the line crops plus inverted and grey-stretched copies (64 inputs; docs/ocr.md).
+ * (splitChannelGroups 8), sequential bias correction, the SVTR neck's CPU ops kept float (floatCpuOps); calibration
+ * (session 5) on the 43 REC_CALIB_LINES crops cut as the pipeline cuts them, no copies (OcrSpecInput.recLineCrops).
+ * Chosen on the development set only (INT8 rec alone, det + cls FP32; docs/ocr.md "Rec recipe, session 5"): DEV_SET
+ * 89/96 lines, 99.3 % chars (the 64 typedoc rectangles + copies: 83/96, 98.6 %); all 36 dev candidates at 320 px
+ * 388/462 vs 366/462. Then measured once: STABLE_SET rec alone 126/150 (84.0 %), 97.4 % (was 116/150, 96.2 %), all three
+ * INT8 116/150 (77.3 %), 95.0 % (was 105/150, 93.8 %); 5-image proof 110/218, 81.2 % (was 110/218, 81.0 %).
  */
 export const REC_QUANTIZE = { splitChannelGroups: 8, biasCorrectionMode: 'quantized-upstream' as const };
 
