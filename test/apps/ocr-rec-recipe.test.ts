@@ -28,10 +28,15 @@ import { buildModel, type BuildSpec } from '../../src/apps/demo/build.js';
 import { REC_QUANTIZE, recLineSpots, recSpecName } from '../../src/apps/demo/ocr-specs.js';
 import { REC_CALIB_FILES, recCalibLineCrops, recCalibration } from '../../src/apps/demo/rec-calib.js';
 import { GraphRunner } from '../../src/runtime/graph-runner.js';
+import { importOnnx } from '../../src/importers/onnx/index.js';
+import { md5Hex, quantize, type QuantizeOptions } from '../../src/quantizer/index.js';
+import { cpuSubgraphOps } from '../../src/quantizer/keep-float.js';
+import { compile } from '../../src/compiler/index.js';
+import { Graph } from '../../src/xir/graph.js';
+import { profileModel } from '../../src/profile/index.js';
 import { fileCache } from '../../src/cli/commands/demo.js';
 import { assetPath, packageDir, readAsset } from '../../src/runtime/node/assets.js';
 import { readKeys } from '../../src/apps/node/models.js';
-import { md5Hex } from '../../src/quantizer/index.js';
 import type { TensorValue } from '../../src/ir/types.js';
 import {
   DEV_SET, EVAL_OPTS, GIMP_DIALOGS, STABLE_SET, addAgreement, agreement, devCandidateImages, devImagePath, differing, fmtAgreement, fp32Models, type Agreement,
@@ -46,6 +51,12 @@ interface Recipe {
   copies?: { invert?: boolean; grey?: boolean };
   quantize?: Record<string, unknown>;
   widths?: number[];
+  /**
+   * Mixed precision (vai_q's ignore_nodes): besides floatCpuOps keep float the K DPU ops whose output has the lowest
+   * local SQNR in the quantizer's report (the op alone on quantized inputs, 4 calibration batches) — a proxy for the
+   * per-layer what-if, which would cost one rec quantization per layer. Not cached.
+   */
+  floatWorst?: number;
 }
 
 /** One FP32 line: its box, text and the rec feed runOcr gave it. */
@@ -120,6 +131,32 @@ async function fp32Records(files: string[]): Promise<Array<{ file: string; lines
   return recorded;
 }
 
+/** buildModel's floatCpuOps build, with the K worst-local-SQNR DPU ops also float (Recipe.floatWorst). */
+async function buildMixed(spec: BuildSpec, k: number): Promise<{ graph: Graph; cached: boolean; quantizeMs: number; compileMs: number; dpuSubgraphs: number; cpuSubgraphs: number; key: string }> {
+  const t = performance.now();
+  const g = importOnnx(spec.onnx, { fileName: 'rec.onnx', inputShapes: { [spec.input]: spec.shapeNchw } });
+  const feeds = spec.calib.map((x) => ({ [g.inputs[0]!]: x }));
+  const probe = await quantize(g, feeds.slice(0, 1), { ...spec.quantize, skipReport: true, biasCorrection: false });
+  const cpuOps = cpuSubgraphOps(compile(probe.graph, spec.target).state.device);
+  const opts = { biasCorrectionBatches: Math.min(2, feeds.length), ...spec.quantize } as QuantizeOptions;
+  const first = await quantize(g, feeds, { ...opts, floatOps: cpuOps, reportBatches: 4 });
+  const cpu = new Set(cpuOps);
+  const worst = first.report.tensors
+    // report rows: tensor = the op's name (an op's output tensor has its name), op = its type
+    .filter((r) => !cpu.has(r.tensor) && typeof r.localSqnrDb === 'number' && r.op !== 'data')
+    .sort((a, b) => (a.localSqnrDb as number) - (b.localSqnrDb as number));
+  const pick = worst.slice(0, k);
+  console.log(`floatWorst ${k}: ${pick.map((r) => `${r.tensor} ${r.op} (local ${r.localSqnrDb} dB)`).join(', ')}`);
+  const q = await quantize(g, feeds, { ...opts, skipReport: true, floatOps: [...cpuOps, ...pick.map((r) => r.tensor)] });
+  const quantizeMs = performance.now() - t;
+  const tc = performance.now();
+  const { xmodel } = compile(q.graph, spec.target);
+  const graph = Graph.deserialize(xmodel);
+  const kids = graph.getRootSubgraph().toposortChildSubgraph();
+  const dev = (d: string): number => kids.filter((x) => (x.hasAttr('device') ? String(x.getAttr('device')) : 'CPU') === d).length;
+  return { graph, cached: false, quantizeMs, compileMs: performance.now() - tc, dpuSubgraphs: dev('DPU'), cpuSubgraphs: dev('CPU'), key: `mixed-${k}` };
+}
+
 /** What kind of difference an FP32 → INT8 line pair is (as docs/ocr.md counts them). */
 function kind(f: string, q: string | null): 'none' | 'space' | 'case' | 'space+case' | 'other' {
   if (q === null) return 'none';
@@ -161,16 +198,18 @@ test('rec INT8 recipes: INT8 rec alone vs FP32 on the development set (measureme
         target: 'kv260', version: 'test', quantize: { ...REC_QUANTIZE, ...(rc.quantize ?? {}) } as BuildSpec['quantize'], floatCpuOps: true,
       };
       const tb = performance.now();
-      const b = await buildModel(spec, cache);
+      const b = rc.floatWorst ? await buildMixed(spec, rc.floatWorst) : await buildModel(spec, cache);
       buildS += (performance.now() - tb) / 1000;
       console.log(`${rc.name}: rec@${w} ${b.cached ? 'cached' : `built (quantize ${(b.quantizeMs / 1000).toFixed(0)} s, compile ${(b.compileMs / 1000).toFixed(0)} s)`}, ${spec.calib.length} calibration inputs, ${b.dpuSubgraphs} DPU + ${b.cpuSubgraphs} CPU subgraphs, key ${b.key}`);
       recs.set(w, graphRunnerExecutor(GraphRunner.create(b.graph, { mode: 'run' }), spec.name));
+      console.log(`${rc.name}: rec@${w} board DPU ${profileModel(b.graph, 'kv260').dpuMs.toFixed(2)} ms per call (KV260 cycle model)`);
     }
     const total: Agreement = { lines: 0, same: 0, chars: 0, errs: 0 };
     const dev: Agreement = { lines: 0, same: 0, chars: 0, errs: 0 };
     const kinds: Record<string, number> = {};
     const rows: string[] = [];
     const tr = performance.now();
+    let cpuMs = 0, calls = 0;
     for (const im of recorded) {
       const refLines: OcrLine[] = [], q: OcrLine[] = [];
       for (const l of im.lines) {
@@ -178,6 +217,8 @@ test('rec INT8 recipes: INT8 rec alone vs FP32 on the development set (measureme
         if (!ex) continue;
         refLines.push(l.line);
         const d = ctcGreedyDecode(outputAt(ex, await ex.run({ [ex.inputs[0]!.name]: l.feed })), alphabet);
+        for (const tm of ex.lastTimings?.() ?? []) if (tm.device === 'CPU') { cpuMs += tm.ms; } 
+        calls++;
         if (d.score >= 0.5) q.push({ ...l.line, text: d.text, score: d.score });
       }
       const a = agreement(refLines, q);
@@ -190,7 +231,7 @@ test('rec INT8 recipes: INT8 rec alone vs FP32 on the development set (measureme
     for (const e of recs.values()) e.close?.();
     const kindStr = Object.entries(kinds).map(([k, v]) => `${k} ${v}`).join(', ');
     console.log(`\n### ${rc.name} (widths ${widths.join('/')}; ${JSON.stringify(rc)})\n| image | equal lines · characters | FP32 → INT8 |\n|---|---:|---|\n${rows.join('\n')}\n` +
-      `| **total** | **${fmtAgreement(total)}** | ${kindStr} |\nDEV_SET images: ${fmtAgreement(dev)}\nrec runs ${((performance.now() - tr) / 1000).toFixed(1)} s, build ${buildS.toFixed(0)} s`);
+      `| **total** | **${fmtAgreement(total)}** | ${kindStr} |\nDEV_SET images: ${fmtAgreement(dev)}\nrec runs ${((performance.now() - tr) / 1000).toFixed(1)} s, build ${buildS.toFixed(0)} s, CPU subgraphs ${(cpuMs / Math.max(1, calls)).toFixed(2)} host ms per call`);
     summary.push(`| ${rc.name} | ${fmtAgreement(dev)} | ${fmtAgreement(total)} | ${kindStr} |`);
   }
   console.log(`\nSUMMARY (${process.env.DPUFLOW_OCR_REC_SET ?? 'dev'}, INT8 rec alone)\n| recipe | DEV_SET | all images of the set | differing lines by kind |\n|---|---:|---:|---|\n${summary.join('\n')}`);
