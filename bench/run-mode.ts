@@ -20,7 +20,7 @@ import { createFastExecutor } from '../src/kernels/wasm/executor.js';
 import type { NativeTaskProfile } from '../src/kernels/wasm/plan-native.js';
 import { createKernelMemory, instantiateKernels } from '../src/kernels/wasm/loader.js';
 import { createThreadedExecutor } from '../src/kernels/wasm/node/pool.js';
-import { loadNativeKernels, nativeStatus } from '../src/kernels/native/node.js';
+import { loadNativeKernels, nativeAmxStatus, nativeStatus } from '../src/kernels/native/node.js';
 import type { BenchContext, BenchResult } from './types.js';
 
 /** A seeded uniform [-2, 2) input tensor (bench/util.ts noiseInput). */
@@ -129,6 +129,18 @@ async function interleave(engines: Engine[], rounds: number, per: number, quiet?
     }
   }
   return out;
+}
+
+/** fn() with process.env[name] = value (restored after; the addon reads its env through getenv). */
+function withEnv<T>(name: string, value: string, fn: () => T): T {
+  const old = process.env[name];
+  process.env[name] = value;
+  try {
+    return fn();
+  } finally {
+    if (old === undefined) delete process.env[name];
+    else process.env[name] = old;
+  }
 }
 
 /** Scaling of engine a over b from the rounds: the median over rounds of (a's median ÷ b's median in that round).
@@ -413,6 +425,11 @@ export async function run(ctx: BenchContext): Promise<BenchResult[]> {
     const nx1 = nk ? createFastExecutor(graph, { native: { kernels: nk, threads: 1 } }) : undefined;
     const nx2 = nk ? createFastExecutor(graph, { native: { kernels: nk, threads: 2 } }) : undefined;
     if (nx1 && nx2) engines.push({ key: 'nat1', fn: () => nx1.run(feeds) }, { key: 'nat2', fn: () => nx2.run(feeds) });
+    // where the AMX-INT8 conv path is on (the default there), the VNNI-only executors too (DPUFLOW_NATIVE_AMX=0 is
+    // read when the weights are packed): the portable AVX-512 figure next to the AMX one
+    const amx = nk ? nativeAmxStatus() : undefined;
+    const vnni = amx === 'on' ? withEnv('DPUFLOW_NATIVE_AMX', '0', () => [1, 2].map((threads) => createFastExecutor(graph, { native: { kernels: nk!, threads } }))) : undefined;
+    if (vnni) engines.push({ key: 'vnni1', fn: () => vnni[0]!.run(feeds) }, { key: 'vnni2', fn: () => vnni[1]!.run(feeds) });
     const sessions: ort.InferenceSession[] = [];
     for (const [key, bytes, threads] of [['fp1', m.onnx, 1], ['fp2', m.onnx, 2], ['q1', qdq, 1], ['q2', qdq, 2]] as [string, Uint8Array, number][]) {
       const s = await ort.InferenceSession.create(bytes, { intraOpNumThreads: threads, interOpNumThreads: 1 });
@@ -451,24 +468,27 @@ export async function run(ctx: BenchContext): Promise<BenchResult[]> {
         details: { ...common, peerBestFps: Number(best(`q${threads}`).toFixed(2)), ortInt8OverFp32: Number((fps(`q${threads}`) / fps(`fp${threads}`)).toFixed(2)) },
       }));
     }
-    if (nx1 && nx2) {
+    const variants: [key: string, label: string, ex: [ReturnType<typeof createFastExecutor>, ReturnType<typeof createFastExecutor>]][] = [];
+    if (nx1 && nx2) variants.push(['nat', amx === 'on' ? 'native AMX-INT8' : 'native VNNI', [nx1, nx2]]);
+    if (vnni) variants.push(['vnni', 'native VNNI (AMX off)', [vnni[0]!, vnni[1]!]]);
+    for (const [key, label, exs] of variants) {
       for (const threads of [1, 2]) {
-        const run = fps(`nat${threads}`);
+        const run = fps(`${key}${threads}`);
         const th = `${threads} thread${threads > 1 ? 's' : ''}`;
-        const common = { gmac: Number(gmac.toFixed(3)), gmacPerSec: Number((gmac * run).toFixed(2)), bestFps: Number(best(`nat${threads}`).toFixed(2)), wasmFps: Number(fps(`run${threads}`).toFixed(2)), nativeOps: (threads === 1 ? nx1 : nx2).stats.nativeOps ?? 0, ...idleInfo };
+        const common = { gmac: Number(gmac.toFixed(3)), gmacPerSec: Number((gmac * run).toFixed(2)), bestFps: Number(best(`${key}${threads}`).toFixed(2)), wasmFps: Number(fps(`run${threads}`).toFixed(2)), nativeOps: exs[threads - 1]!.stats.nativeOps ?? 0, amx: key === 'nat' ? (amx ?? 'n/a') : 'off', ...idleInfo };
         results.push(ctx.result({
-          group: 'dpu-run', name: `${tag} INT8 run mode, native VNNI, vs ORT FP32`, value: run, unit: 'fps', higherIsBetter: true, threads,
+          group: 'dpu-run', name: `${tag} INT8 run mode, ${label}, vs ORT FP32`, value: run, unit: 'fps', higherIsBetter: true, threads,
           peer: { name: `onnxruntime-node FP32, ${th}`, value: fps(`fp${threads}`) }, details: common,
         }));
         results.push(ctx.result({
-          group: 'dpu-run', name: `${tag} INT8 run mode, native VNNI, vs ORT INT8 (QDQ)`, value: run, unit: 'fps', higherIsBetter: true, threads,
+          group: 'dpu-run', name: `${tag} INT8 run mode, ${label}, vs ORT INT8 (QDQ)`, value: run, unit: 'fps', higherIsBetter: true, threads,
           peer: { name: `onnxruntime-node INT8 QDQ per-tensor, ${th}`, value: fps(`q${threads}`) }, details: common,
         }));
       }
       results.push(ctx.result({
-        group: 'dpu-run', name: `${tag} run mode (native) scaling 1→2 threads`, value: fps('nat2') / fps('nat1'), unit: '×', higherIsBetter: true, threads: 2,
+        group: 'dpu-run', name: `${tag} run mode (${label}) scaling 1→2 threads`, value: fps(`${key}2`) / fps(`${key}1`), unit: '×', higherIsBetter: true, threads: 2,
         details: {
-          target: 1.8, bestOfScaling: Number((best('nat2') / best('nat1')).toFixed(2)), pairedScaling: Number(pairedRatio(rounds, 'nat1', 'nat2').toFixed(2)),
+          target: 1.8, bestOfScaling: Number((best(`${key}2`) / best(`${key}1`)).toFixed(2)), pairedScaling: Number(pairedRatio(rounds, `${key}1`, `${key}2`).toFixed(2)),
           ortFp32Scaling: Number((fps('fp2') / fps('fp1')).toFixed(2)), ortInt8Scaling: Number((fps('q2') / fps('q1')).toFixed(2)),
           ortFp32PairedScaling: Number(pairedRatio(rounds, 'fp1', 'fp2').toFixed(2)), ortInt8PairedScaling: Number(pairedRatio(rounds, 'q1', 'q2').toFixed(2)), ...idleInfo,
         },

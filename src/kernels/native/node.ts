@@ -190,3 +190,12 @@ export function nativeStatus(): NativeStatus {
   cached ??= load();
   return cached.status;
 }
+
+/** The AMX-INT8 conv path's state (native/amx_conv.cc): 'on', 'off: <why>', or undefined without the addon or
+ * with an addon built before it. `DPUFLOW_NATIVE_AMX=0` is read when weights are packed, so one process can build
+ * AMX and VNNI executors side by side (the bench does). */
+export function nativeAmxStatus(): string | undefined {
+  if (!loadNativeKernels() || !addon) return undefined;
+  const f = (addon as { amxStatus?: () => [string, number] }).amxStatus;
+  return f ? f()[0] : undefined;
+}
