@@ -5,7 +5,7 @@
  * files, same pre/post code): ≥ 90 % of the reference lines read the same, ≥ 97 % characters.
  * Images: the whole screenshots shipped with @vladmandic/human (menu, results, faceid, facedetect) and
  * scikit-image's page.png (python3-skimage, installed by .ci/run); calibration uses other images only
- * (screenshot-typedoc lines for cls/rec, typedoc + samples.jpg for det).
+ * (screenshot-typedoc rectangles for cls, REC_CALIB_LINES of typedoc/samples/facematch for rec, DET_CALIB_FILES for det).
  *
  * Rec is compiled at REC_WIDTHS (320, 640): each line goes to the smallest width that holds it at its aspect
  * (padded right); the FP32 reference runs the free-width ONNX at the same widths, so both see the same crops.
