@@ -1993,8 +1993,24 @@ napi_value ProgramLength(napi_env env, Context* ctx) {
   return r;
 }
 
+// An AMX conv's split by its tiles' real cost: the hook estimates a conv's time from its MACs, but an AMX unit
+// costs its whole tiles (32 positions × up to 8 channel blocks × K) however few positions or channels they hold,
+// so a 1-pixel fully connected layer (ResNet-50's 2048 → 1000: 8 units, 2 M MACs, ~0.25 ms of weight streaming)
+// ran on one thread. Raised here (never lowered) from the tile work; DPUFLOW_NATIVE_AMX_RESPLIT=0 keeps the hook's.
+void amxResplit(const Context& c, Task& T) {
+  if (T.kind != K_CONV_AMX || c.n <= 1 || !T.W || !T.W->amx) return;
+  static const bool off = [] { const char* e = std::getenv("DPUFLOW_NATIVE_AMX_RESPLIT"); return e && e[0] == '0'; }();
+  if (off) return;
+  const dpuflow_amx::Packed& P = *T.W->amx;
+  const double perUnit = 32.0 * std::min(8, P.NB) * 16 * P.kh * P.KB * 64;  // MACs of a unit's whole tiles
+  const int before = T.chunks;
+  setChunks(T, c, perUnit * T.units / 600.0);
+  if (T.chunks < before) setChunks(T, c, double(before) * c.chunkNs);
+}
+
 void appendProgram(Context* ctx, std::vector<std::unique_ptr<Task>>& tasks) {
   for (auto& t : tasks) {
+    amxResplit(*ctx, *t);
     ctx->progPtr.push_back(t.get());
     ctx->prog.push_back(std::move(t));
   }
