@@ -21,6 +21,7 @@ import { graphRunnerExecutor } from '../../apps/executor.js';
 import { HOST_TO_A53_FACTOR } from '../../apps/timing.js';
 import { buildModel, type ArtifactCache, type BuiltModel } from '../../apps/demo/build.js';
 import { DET_CALIB_FILES, REC_WIDTHS, ocrBuildSpecs, recLineSpots } from '../../apps/demo/ocr-specs.js';
+import { REC_CALIB_FILES, recCalibLineCrops } from '../../apps/demo/rec-calib.js';
 import { lineAgreement, pipelineSummary, type LineAgreement, type PipelineSummary } from '../../apps/demo/report.js';
 import { GraphRunner } from '../../runtime/graph-runner.js';
 import { profileModel } from '../../profile/index.js';
@@ -212,7 +213,7 @@ export interface DemoResult {
   recOn: 'dpu' | 'cpu';
   board: { name: string; preset: string; clockMHz: number; ddrGBps: number; a53Factor: number };
   image: { file: string; width: number; height: number };
-  calibration: { det: string[]; lines: number; source: string };
+  calibration: { det: string[]; lines: number; recLines?: number; source: string };
   models: DemoModelInfo[];
   cache: { dir: string | null; hits: number; misses: number; corruptRebuilt: number };
   detBoxes: number;
@@ -322,13 +323,16 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
   const detCalib = await Promise.all(DET_CALIB.map(async (f) => imageToTensor(resizeBilinear(await readImage(path.join(assets, f)), det.w, det.h), { mean: DET_MEAN, std: DET_STD, order: 'BGR' })));
   const doc = await readImage(path.join(assets, 'screenshot-typedoc.png'));
   const lineCrops = recLineSpots().map(([x, y]) => cropImage(doc, x, y, 130, 24));
+  const recOn = opts.recOn ?? 'cpu';
+  // rec (only when it runs on the DPU) calibrates on the text lines the FP32 detector finds in shipped images (REC_CALIB_LINES)
+  const recLineCrops = recOn !== 'dpu' ? undefined
+    : recCalibLineCrops(Object.fromEntries(await Promise.all(REC_CALIB_FILES.map(async (f) => [f, f === 'screenshot-typedoc.png' ? doc : await readImage(path.join(assets, f))] as const))));
 
   const tb = performance.now();
   const built: BuiltModel[] = [];
-  const recOn = opts.recOn ?? 'cpu';
   const specs = ocrBuildSpecs({
     onnx: { det: readAsset('ppocr-det'), cls: readAsset('ppocr-cls'), ...(recOn === 'dpu' ? { rec: readAsset('ppocr-rec') } : {}) },
-    det: { h: det.h, w: det.w, calib: detCalib }, lineCrops, target: board, version: `${version}+${codeHash}`,
+    det: { h: det.h, w: det.w, calib: detCalib }, lineCrops, ...(recLineCrops ? { recLineCrops } : {}), target: board, version: `${version}+${codeHash}`,
   });
   for (const s of specs) {
     step(`${s.name}: look up the cache`);
@@ -403,7 +407,7 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
     recOn,
     board: { name: prof0.board.name, preset: prof0.board.preset, clockMHz: prof0.board.clockMHz, ddrGBps: prof0.board.ddrGBps, a53Factor },
     image: { file: imageFile, width: img.width, height: img.height },
-    calibration: { det: DET_CALIB, lines: lineCrops.length, source: assets },
+    calibration: { det: DET_CALIB, lines: lineCrops.length, ...(recLineCrops ? { recLines: recLineCrops.length } : {}), source: assets },
     models: built.map((b, i) => ({
       name: b.name, inputShape: specs[i]!.shapeNchw, cacheKey: b.key, cached: b.cached, rebuiltCorruptCache: b.rebuiltCorrupt, calibInputs: b.calibCount,
       quantizeMs: b.quantizeMs, compileMs: b.compileMs, dpuSubgraphs: b.dpuSubgraphs, cpuSubgraphs: b.cpuSubgraphs, boardDpuMs: profiles.get(b.name)!.dpuMs,
