@@ -12,14 +12,9 @@ import { ortExecutor } from '../../src/apps/node/ort-executor.js';
 import { readImage, writeAnnotatedPng } from '../../src/apps/node/image-io.js';
 import { readKeys, loadOcrModels } from '../../src/apps/node/models.js';
 import { assetPath, readAsset } from '../../src/runtime/node/assets.js';
-import type { RgbImage } from '../../src/apps/image/image.js';
+import { cropRect, type RgbImage } from '../../src/apps/image/image.js';
 import { AppError } from '../../src/errors.js';
 
-function crop(img: RgbImage, x0: number, y0: number, w: number, h: number): RgbImage {
-  const data = new Uint8Array(w * h * 3);
-  for (let y = 0; y < h; y++) data.set(img.data.subarray(((y0 + y) * img.width + x0) * 3, ((y0 + y) * img.width + x0 + w) * 3), y * w * 3);
-  return { width: w, height: h, channels: 3, data };
-}
 
 test('OCR: float IR executor gives the same text lines as onnxruntime (same pipeline, shipped models)', async () => {
   const alphabet = readKeys(assetPath('ppocr-keys'));
@@ -28,7 +23,7 @@ test('OCR: float IR executor gives the same text lines as onnxruntime (same pipe
   const flt: OcrModels = { det: floatOnnxExecutor(det, { name: 'det' }), cls: floatOnnxExecutor(cls, { name: 'cls' }), rec: floatOnnxExecutor(rec, { name: 'rec' }), alphabet };
   const menu = await readImage(assetPath('image-text'));
   // the DISPLAY column of screenshot-menu.png: labels whose text is known
-  const region = crop(menu, 40, 60, 110, 84);
+  const region = cropRect(menu, 40, 60, 110, 84);
   const a = await runOcr(region, ort);
   const b = await runOcr(region, flt);
   const ta = a.lines.map((l) => l.text.trim());
@@ -41,7 +36,7 @@ test('OCR: float IR executor gives the same text lines as onnxruntime (same pipe
   }
   // a second screenshot (typedoc page), first lines only
   const doc = await readImage(assetPath('image-text-2'));
-  const r2 = crop(doc, 0, 0, 320, 96);
+  const r2 = cropRect(doc, 0, 0, 320, 96);
   const c = await runOcr(r2, ort, { maxLines: 3 });
   const d = await runOcr(r2, flt, { maxLines: 3 });
   assert.ok(c.lines.length >= 1);

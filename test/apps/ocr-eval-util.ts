@@ -15,8 +15,10 @@ import { readKeys } from '../../src/apps/node/models.js';
 import type { OcrLine, OcrModels } from '../../src/apps/ocr/pipeline.js';
 import type { RgbImage } from '../../src/apps/image/image.js';
 import { lineAgreement } from '../../src/apps/demo/report.js';
-import { REC_WIDTHS } from '../../src/apps/demo/ocr-specs.js';
-import { assetPath, readAsset } from '../../src/runtime/node/assets.js';
+import { DET_CALIB_FILES, REC_WIDTHS, recSpotCrops } from '../../src/apps/demo/ocr-specs.js';
+import { REC_CALIB_FILES, recCalibLineCrops } from '../../src/apps/demo/rec-calib.js';
+import { readImage } from '../../src/apps/node/image-io.js';
+import { assetPath, packageDir, readAsset } from '../../src/runtime/node/assets.js';
 
 /** gimp-help-en's dialog screenshots. */
 export const GIMP_DIALOGS = '/usr/share/gimp/2.0/help/en/images/dialogs';
@@ -132,4 +134,21 @@ export function addAgreement(t: Agreement, r: Agreement): void {
 
 export function fmtAgreement(r: Agreement): string {
   return `${r.same}/${r.lines} (${(100 * r.same / Math.max(1, r.lines)).toFixed(1)} %) · ${(100 * (1 - r.errs / Math.max(1, r.chars))).toFixed(1)} %`;
+}
+
+/** @vladmandic/human's assets folder (the proof images and every calibration image). */
+export const HUMAN_ASSETS = path.join(packageDir('@vladmandic/human'), 'assets');
+
+/**
+ * The demo recipe's calibration inputs, as the INT8 proof tests build them: cls line crops (recSpotCrops of
+ * screenshot-typedoc), rec line crops (REC_CALIB_LINES; undefined with DPUFLOW_OCR_REC_CALIB=spots, the recipe before
+ * session 5: rec calibrated on the cls crops) and the decoded det calibration images (DET_CALIB_FILES).
+ */
+export async function proofCalibration(): Promise<{ lineCrops: RgbImage[]; recLineCrops?: RgbImage[]; detCalibImgs: RgbImage[] }> {
+  const read = (f: string): Promise<RgbImage> => readImage(path.join(HUMAN_ASSETS, f));
+  const lineCrops = recSpotCrops(await read('screenshot-typedoc.png'));
+  const recLineCrops = process.env.DPUFLOW_OCR_REC_CALIB === 'spots' ? undefined
+    : recCalibLineCrops(Object.fromEntries(await Promise.all(REC_CALIB_FILES.map(async (f) => [f, await read(f)] as const))));
+  const detCalibImgs = await Promise.all(DET_CALIB_FILES.map(read));
+  return { lineCrops, ...(recLineCrops ? { recLineCrops } : {}), detCalibImgs };
 }

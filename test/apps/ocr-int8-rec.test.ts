@@ -22,15 +22,15 @@ import { ortExecutor } from '../../src/apps/node/ort-executor.js';
 import { readImage } from '../../src/apps/node/image-io.js';
 import { readKeys } from '../../src/apps/node/models.js';
 import { DET_MEAN, DET_STD, detResizeSize, runOcr, type OcrModels } from '../../src/apps/ocr/pipeline.js';
-import { imageToTensor, resizeBilinear, type RgbImage } from '../../src/apps/image/image.js';
+import { imageToTensor, resizeBilinear } from '../../src/apps/image/image.js';
 import { graphRunnerExecutor, type ModelExecutor } from '../../src/apps/executor.js';
 import { buildModel } from '../../src/apps/demo/build.js';
 import { lineAgreement } from '../../src/apps/demo/report.js';
-import { DET_CALIB_FILES, REC_WIDTHS, ocrBuildSpecs, recLineSpots } from '../../src/apps/demo/ocr-specs.js';
-import { REC_CALIB_FILES, recCalibLineCrops } from '../../src/apps/demo/rec-calib.js';
+import { REC_WIDTHS, ocrBuildSpecs } from '../../src/apps/demo/ocr-specs.js';
+import { HUMAN_ASSETS, proofCalibration } from './ocr-eval-util.js';
 import { GraphRunner } from '../../src/runtime/graph-runner.js';
 import { fileCache } from '../../src/cli/commands/demo.js';
-import { assetPath, packageDir, readAsset } from '../../src/runtime/node/assets.js';
+import { assetPath, readAsset } from '../../src/runtime/node/assets.js';
 
 const SKIMAGE_PAGE = '/usr/lib/python3/dist-packages/skimage/data/page.png';
 const enabled = process.env.DPUFLOW_OCR_INT8 === '1';
@@ -39,29 +39,18 @@ const recWidths = process.env.DPUFLOW_OCR_REC_WIDTHS ? process.env.DPUFLOW_OCR_R
 // The key covers model, calibration and options but not dpuflow's own code: use an empty folder after changing it.
 const cache = process.env.DPUFLOW_OCR_CACHE ? fileCache(process.env.DPUFLOW_OCR_CACHE) : undefined;
 
-function cropImage(img: RgbImage, x0: number, y0: number, w: number, h: number): RgbImage {
-  const W = Math.min(w, img.width - x0), H = Math.min(h, img.height - y0);
-  const data = new Uint8Array(W * H * 3);
-  for (let y = 0; y < H; y++) data.set(img.data.subarray(((y0 + y) * img.width + x0) * 3, ((y0 + y) * img.width + x0 + W) * 3), y * W * 3);
-  return { width: W, height: H, channels: 3, data };
-}
 
 test('OCR INT8 (det + cls + rec on the virtual DPU) vs onnxruntime FP32 on 5 whole images: ≥ 90 % lines, ≥ 97 % characters', {
   skip: enabled ? false : 'opt-in: DPUFLOW_OCR_INT8=1 (several minutes)',
   todo: 'not met yet: see docs/ocr.md for the measured figures per image',
 }, async () => {
-  const human = path.join(packageDir('@vladmandic/human'), 'assets');
+  const human = HUMAN_ASSETS;
   const images = [path.join(human, 'screenshot-menu.png'), path.join(human, 'screenshot-results.png'), path.join(human, 'screenshot-faceid.jpg'), path.join(human, 'screenshot-facedetect.jpg'), SKIMAGE_PAGE];
   assert.ok(fs.existsSync(SKIMAGE_PAGE), 'python3-skimage is installed (.ci/run)');
   const alphabet = readKeys(assetPath('ppocr-keys'));
   const onnx = { det: readAsset('ppocr-det'), cls: readAsset('ppocr-cls'), rec: readAsset('ppocr-rec') };
-  const doc = await readImage(path.join(human, 'screenshot-typedoc.png'));
-  const lineCrops = recLineSpots().map(([x, y]) => cropImage(doc, x, y, 130, 24));
-  // rec calibration: REC_CALIB_LINES as the demo recipe cuts them; DPUFLOW_OCR_REC_CALIB=spots gives the recipe before
-  // session 5 (rec calibrated on the 16 typedoc rectangles, as cls)
-  const recLineCrops = process.env.DPUFLOW_OCR_REC_CALIB === 'spots' ? undefined
-    : recCalibLineCrops(Object.fromEntries(await Promise.all(REC_CALIB_FILES.map(async (f) => [f, await readImage(path.join(human, f))] as const))));
-  const detCalibImgs = await Promise.all(DET_CALIB_FILES.map((f) => readImage(path.join(human, f))));
+  // calibration as the demo recipe builds it (DPUFLOW_OCR_REC_CALIB=spots: rec on the cls crops, the recipe before session 5)
+  const { lineCrops, recLineCrops, detCalibImgs } = await proofCalibration();
   const ref: OcrModels = {
     det: await ortExecutor(onnx.det, { name: 'det' }), cls: await ortExecutor(onnx.cls, { name: 'cls' }), rec: await ortExecutor(onnx.rec, { name: 'rec' }), alphabet,
   };

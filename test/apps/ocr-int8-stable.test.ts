@@ -17,15 +17,14 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { readImage } from '../../src/apps/node/image-io.js';
 import { DET_MEAN, DET_STD, detResizeSize, runOcr } from '../../src/apps/ocr/pipeline.js';
-import { imageToTensor, resizeBilinear, type RgbImage } from '../../src/apps/image/image.js';
+import { imageToTensor, resizeBilinear } from '../../src/apps/image/image.js';
 import { graphRunnerExecutor, type ModelExecutor } from '../../src/apps/executor.js';
 import { buildModel } from '../../src/apps/demo/build.js';
-import { DET_CALIB_FILES, REC_WIDTHS, ocrBuildSpecs, recLineSpots } from '../../src/apps/demo/ocr-specs.js';
-import { REC_CALIB_FILES, recCalibLineCrops } from '../../src/apps/demo/rec-calib.js';
+import { REC_WIDTHS, ocrBuildSpecs } from '../../src/apps/demo/ocr-specs.js';
 import { GraphRunner } from '../../src/runtime/graph-runner.js';
 import { fileCache } from '../../src/cli/commands/demo.js';
-import { packageDir, readAsset } from '../../src/runtime/node/assets.js';
-import { EVAL_OPTS, GIMP_DIALOGS, STABLE_SET, addAgreement, agreement, differing, fmtAgreement, fp32Models, type Agreement } from './ocr-eval-util.js';
+import { readAsset } from '../../src/runtime/node/assets.js';
+import { EVAL_OPTS, GIMP_DIALOGS, STABLE_SET, addAgreement, agreement, differing, fmtAgreement, fp32Models, proofCalibration, type Agreement } from './ocr-eval-util.js';
 
 const enabled = process.env.DPUFLOW_OCR_INT8 === '1';
 const cache = process.env.DPUFLOW_OCR_CACHE ? fileCache(process.env.DPUFLOW_OCR_CACHE) : undefined;
@@ -34,12 +33,6 @@ const cache = process.env.DPUFLOW_OCR_CACHE ? fileCache(process.env.DPUFLOW_OCR_
 const stages = new Set((process.env.DPUFLOW_OCR_INT8_STAGES ?? 'det,cls,rec').split(','));
 const allInt8 = ['det', 'cls', 'rec'].every((s) => stages.has(s));
 
-function crop(img: RgbImage, x0: number, y0: number, w: number, h: number): RgbImage {
-  const W = Math.min(w, img.width - x0), H = Math.min(h, img.height - y0);
-  const data = new Uint8Array(W * H * 3);
-  for (let y = 0; y < H; y++) data.set(img.data.subarray(((y0 + y) * img.width + x0) * 3, ((y0 + y) * img.width + x0 + W) * 3), y * W * 3);
-  return { width: W, height: H, channels: 3, data };
-}
 
 test('OCR INT8 (det + cls + rec on the virtual DPU) vs onnxruntime FP32 on the FP32-stable set: ≥ 90 % lines, ≥ 97 % characters', {
   skip: enabled ? false : 'opt-in: DPUFLOW_OCR_INT8=1 (minutes)',
@@ -47,15 +40,9 @@ test('OCR INT8 (det + cls + rec on the virtual DPU) vs onnxruntime FP32 on the F
 }, async () => {
   assert.ok(fs.existsSync(GIMP_DIALOGS), 'gimp-help-en is installed (.ci/run)');
   assert.ok(STABLE_SET.length >= 5, 'the FP32-stable set has ≥ 5 images');
-  const human = path.join(packageDir('@vladmandic/human'), 'assets');
   const onnx = { det: readAsset('ppocr-det'), cls: readAsset('ppocr-cls'), rec: readAsset('ppocr-rec') };
-  const doc = await readImage(path.join(human, 'screenshot-typedoc.png'));
-  const lineCrops = recLineSpots().map(([x, y]) => crop(doc, x, y, 130, 24));
-  // rec calibration: REC_CALIB_LINES as the demo recipe cuts them; DPUFLOW_OCR_REC_CALIB=spots gives the recipe before
-  // session 5 (rec calibrated on the 16 typedoc rectangles, as cls)
-  const recLineCrops = process.env.DPUFLOW_OCR_REC_CALIB === 'spots' ? undefined
-    : recCalibLineCrops(Object.fromEntries(await Promise.all(REC_CALIB_FILES.map(async (f) => [f, await readImage(path.join(human, f))] as const))));
-  const detCalibImgs = await Promise.all(DET_CALIB_FILES.map((f) => readImage(path.join(human, f))));
+  // calibration as the demo recipe builds it (DPUFLOW_OCR_REC_CALIB=spots: rec on the cls crops, the recipe before session 5)
+  const { lineCrops, recLineCrops, detCalibImgs } = await proofCalibration();
   const ref = await fp32Models();
   const recWidths = [...REC_WIDTHS];
   const ex = (g: Parameters<typeof GraphRunner.create>[0], name: string): ModelExecutor => graphRunnerExecutor(GraphRunner.create(g, { mode: 'run' }), name);

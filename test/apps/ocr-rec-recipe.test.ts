@@ -22,10 +22,9 @@ import path from 'node:path';
 import { readImage } from '../../src/apps/node/image-io.js';
 import { runOcr, type OcrLine } from '../../src/apps/ocr/pipeline.js';
 import { ctcGreedyDecode } from '../../src/apps/ocr/ctc.js';
-import type { RgbImage } from '../../src/apps/image/image.js';
 import { graphRunnerExecutor, outputAt, type ModelExecutor } from '../../src/apps/executor.js';
 import { buildModel, type BuildSpec } from '../../src/apps/demo/build.js';
-import { REC_QUANTIZE, recLineSpots, recSpecName } from '../../src/apps/demo/ocr-specs.js';
+import { REC_QUANTIZE, recSpotCrops, recSpecName } from '../../src/apps/demo/ocr-specs.js';
 import { REC_CALIB_FILES, recCalibLineCrops, recCalibration } from '../../src/apps/demo/rec-calib.js';
 import { GraphRunner } from '../../src/runtime/graph-runner.js';
 import { importOnnx } from '../../src/importers/onnx/index.js';
@@ -62,12 +61,6 @@ interface Recipe {
 /** One FP32 line: its box, text and the rec feed runOcr gave it. */
 interface RecordedLine { line: OcrLine; feed: TensorValue; width: number }
 
-function crop(img: RgbImage, x0: number, y0: number, w: number, h: number): RgbImage {
-  const W = Math.min(w, img.width - x0), H = Math.min(h, img.height - y0);
-  const data = new Uint8Array(W * H * 3);
-  for (let y = 0; y < H; y++) data.set(img.data.subarray(((y0 + y) * img.width + x0) * 3, ((y0 + y) * img.width + x0 + W) * 3), y * W * 3);
-  return { width: W, height: H, channels: 3, data };
-}
 
 function imageSet(which: string): string[] {
   if (which === 'dev') return DEV_SET.map(devImagePath);
@@ -175,7 +168,7 @@ test('rec INT8 recipes: INT8 rec alone vs FP32 on the development set (measureme
   const human = path.join(packageDir('@vladmandic/human'), 'assets');
   const onnxRec = readAsset('ppocr-rec');
   const doc = await readImage(path.join(human, 'screenshot-typedoc.png'));
-  const spotCrops = recLineSpots().map(([x, y]) => crop(doc, x, y, 130, 24));
+  const spotCrops = recSpotCrops(doc);
   const calibImgs = Object.fromEntries(await Promise.all(REC_CALIB_FILES.map(async (f) => [f, await readImage(path.join(human, f))] as const)));
   const lineCrops = recCalibLineCrops(calibImgs);
 

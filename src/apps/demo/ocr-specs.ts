@@ -3,7 +3,7 @@
  * exactly the same det / cls / rec: input shapes, calibration inputs and quantizer options.
  */
 import type { TensorValue } from '../../ir/types.js';
-import type { RgbImage } from '../image/image.js';
+import { cropRect, type RgbImage } from '../image/image.js';
 import { recCalibration } from './rec-calib.js';
 import type { BuildSpec } from './build.js';
 
@@ -27,6 +27,11 @@ export function recLineSpots(): Array<[number, number]> {
   const spots: Array<[number, number]> = [];
   for (const y0 of [568, 795]) for (let r = 0; r < 8; r += 2) for (const x of [10, 254]) spots.push([x, Math.round(y0 + r * 21.6)]);
   return spots;
+}
+
+/** The 130×24 recLineSpots crops of the decoded screenshot-typedoc.png (cls calibration; `lineCrops` of OcrSpecInput). */
+export function recSpotCrops(typedoc: RgbImage): RgbImage[] {
+  return recLineSpots().map(([x, y]) => cropRect(typedoc, x, y, 130, 24));
 }
 
 /** Rec input width of the narrowest compiled rec (PaddleOCR's rec_image_shape 3×48×320). */

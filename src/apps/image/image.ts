@@ -167,6 +167,14 @@ export function perspectiveTransform(src: Point[], dst: Point[]): number[] {
   return h;
 }
 
+/** The axis-aligned rectangle at (x0, y0) of w × h pixels, clipped to the image's right and bottom edges (a copy). */
+export function cropRect(img: RgbImage, x0: number, y0: number, w: number, h: number): RgbImage {
+  const W = Math.min(w, img.width - x0), H = Math.min(h, img.height - y0);
+  const data = new Uint8Array(W * H * 3);
+  for (let y = 0; y < H; y++) data.set(img.data.subarray(((y0 + y) * img.width + x0) * 3, ((y0 + y) * img.width + x0 + W) * 3), y * W * 3);
+  return { width: W, height: H, channels: 3, data };
+}
+
 /**
  * PaddleOCR's get_rotate_crop_image: warp the quadrilateral `quad` (clockwise from top-left) to an
  * upright rectangle of width max(|p0p1|, |p2p3|) and height max(|p0p3|, |p1p2|); crops at least 1.5×

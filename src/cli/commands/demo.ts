@@ -15,12 +15,12 @@ import { printJson, writeFileAtomic } from '../output.js';
 import { readImage, writeAnnotatedPng } from '../../apps/node/image-io.js';
 import { readKeys } from '../../apps/node/models.js';
 import { ortExecutor } from '../../apps/node/ort-executor.js';
-import { imageToTensor, resizeBilinear, type RgbImage } from '../../apps/image/image.js';
+import { imageToTensor, resizeBilinear } from '../../apps/image/image.js';
 import { DET_MEAN, DET_STD, detResizeSize, runOcr, type OcrModels, type OcrResult } from '../../apps/ocr/pipeline.js';
 import { graphRunnerExecutor } from '../../apps/executor.js';
 import { HOST_TO_A53_FACTOR } from '../../apps/timing.js';
 import { buildModel, type ArtifactCache, type BuiltModel } from '../../apps/demo/build.js';
-import { DET_CALIB_FILES, REC_WIDTHS, ocrBuildSpecs, recLineSpots } from '../../apps/demo/ocr-specs.js';
+import { DET_CALIB_FILES, REC_WIDTHS, ocrBuildSpecs, recSpotCrops } from '../../apps/demo/ocr-specs.js';
 import { REC_CALIB_FILES, recCalibLineCrops } from '../../apps/demo/rec-calib.js';
 import { lineAgreement, pipelineSummary, type LineAgreement, type PipelineSummary } from '../../apps/demo/report.js';
 import { GraphRunner } from '../../runtime/graph-runner.js';
@@ -290,12 +290,6 @@ export function fileCache(dir: string): ArtifactCache {
   };
 }
 
-function cropImage(img: RgbImage, x0: number, y0: number, w: number, h: number): RgbImage {
-  const W = Math.min(w, img.width - x0), H = Math.min(h, img.height - y0);
-  const data = new Uint8Array(W * H * 3);
-  for (let y = 0; y < H; y++) data.set(img.data.subarray(((y0 + y) * img.width + x0) * 3, ((y0 + y) * img.width + x0 + W) * 3), y * W * 3);
-  return { width: W, height: H, channels: 3, data };
-}
 
 /** Calibration images for det (whole screenshots/photos) — not the demo image itself (src/apps/demo/ocr-specs.ts). */
 const DET_CALIB: string[] = [...DET_CALIB_FILES];
@@ -322,7 +316,7 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
   const det = detResizeSize(img.width, img.height, opts.limitSideLen ?? 960);
   const detCalib = await Promise.all(DET_CALIB.map(async (f) => imageToTensor(resizeBilinear(await readImage(path.join(assets, f)), det.w, det.h), { mean: DET_MEAN, std: DET_STD, order: 'BGR' })));
   const doc = await readImage(path.join(assets, 'screenshot-typedoc.png'));
-  const lineCrops = recLineSpots().map(([x, y]) => cropImage(doc, x, y, 130, 24));
+  const lineCrops = recSpotCrops(doc);
   const recOn = opts.recOn ?? 'cpu';
   // rec (only when it runs on the DPU) calibrates on the text lines the FP32 detector finds in shipped images (REC_CALIB_LINES)
   const recLineCrops = recOn !== 'dpu' ? undefined
