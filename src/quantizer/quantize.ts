@@ -35,6 +35,7 @@ import { type FixAdjustment, type QuantReport, sortWorstFirst, suggestionFor, te
 import { type ReportExecutor, reportPass } from './report-pass.js';
 import { type BiasStats, accumulateBiasError, floatLayerMeans, sequentialBiasCorrection } from './bias-correction.js';
 import { type FinetuneOptions, type FinetuneResult, fastFinetune } from './finetune.js';
+import { type WeightResidualOptions, type WeightResidualResult, splitWeightResidual } from './weight-residual.js';
 
 export type CalibBatch = Record<string, TensorValue>;
 export type CalibSource = AsyncIterable<CalibBatch> | Iterable<CalibBatch>;
@@ -65,6 +66,10 @@ export interface QuantizeOptions {
   /** Scalar `mul → add` pairs (learnable affine after an activation) become one 1×1 depthwise conv: one
    * requantization instead of two (see split-channels.ts). Default on (PP-OCRv4 det: min IoU 0.885 → 0.902). */
   affineAsDepthwise?: boolean;
+  /** Weight residual (weight-residual.ts): chosen stride-1 convs get near-16-bit weights — X reads concat(x, R·2^m ∗ x)
+   * with weights [W_hi | 2^-m·I] — DPU-legal, exact in float, ~3× the conv's MACs. `true`: every eligible conv;
+   * options pick by local weight SQNR (`top`, `maxSqnrDb`) or by name. Default off. */
+  weightResidual?: boolean | WeightResidualOptions;
   /** Ops kept float although the DPU could run them: the ops a compile places on CPU subgraphs (keep-float.ts). */
   floatOps?: string[];
   /** AdaQuant fast finetune of every conv / depthwise / transposed conv / const matmul, sequential on the quantized
@@ -294,7 +299,29 @@ export async function quantize(graph: Graph, calib: CalibSource, opts: QuantizeO
   // CLE runs once the calibration batches are in (it needs the intermediate activation ranges)
   let cle: CleResult = { pairs: [], rounds: 0, firstRoundMeanLog2Scale: 0 };
 
-  // 2. what gets fix points
+  // 2. calibration data (CLE and the weight residual need it)
+  const limit = opts.calibCount ?? Infinity;
+  const batches = early ?? (await collect(calib, limit));
+  if (!batches.length) {
+    throw new QuantizeError('E_Q_CALIB_EMPTY', 'no calibration data', { fix: 'pass at least one calibration batch (ideally 100–1000 representative inputs)' });
+  }
+  if (opts.calibCount !== undefined && Number.isFinite(opts.calibCount) && batches.length < opts.calibCount) {
+    throw new QuantizeError('E_Q_CALIB_COUNT', `asked for ${opts.calibCount} calibration inputs but the set has only ${batches.length}`, {
+      fix: `pass --calib-count ${batches.length} or add inputs`,
+    });
+  }
+  if (batches.length < MIN_CALIB_RECOMMENDED) {
+    warnings.push(`only ${batches.length} calibration input(s): vai_q recommends 100–1000; with fewer, expect activation fix points to miss rare large values and accuracy to drop by several points`);
+  }
+  if (opts.cle !== false) cle = crossLayerEqualize(g, { actRanges: opts.cleActivationAware ? cleActivationRanges(g, batches.slice(0, 4)) : undefined });
+  let residual: WeightResidualResult = { split: [], measured: 0 };
+  if (opts.weightResidual) {
+    const p = quantizationPlan(g);
+    if (opts.floatOps?.length) keepFloat(g, p, opts.floatOps);
+    residual = splitWeightResidual(g, batches, (n) => p.get(n)?.quantize === true, opts.weightResidual === true ? {} : opts.weightResidual);
+  }
+
+  // 3. what gets fix points
   const plan = quantizationPlan(g);
   if (opts.floatOps?.length) keepFloat(g, plan, opts.floatOps);
   const cons = consumerMap(g);
@@ -315,21 +342,6 @@ export async function quantize(graph: Graph, calib: CalibSource, opts: QuantizeO
   const roles = paramRoles(g, isQ);
   const ops = opMap(g);
 
-  // 3. calibration data
-  const limit = opts.calibCount ?? Infinity;
-  const batches = early ?? (await collect(calib, limit));
-  if (!batches.length) {
-    throw new QuantizeError('E_Q_CALIB_EMPTY', 'no calibration data', { fix: 'pass at least one calibration batch (ideally 100–1000 representative inputs)' });
-  }
-  if (opts.calibCount !== undefined && Number.isFinite(opts.calibCount) && batches.length < opts.calibCount) {
-    throw new QuantizeError('E_Q_CALIB_COUNT', `asked for ${opts.calibCount} calibration inputs but the set has only ${batches.length}`, {
-      fix: `pass --calib-count ${batches.length} or add inputs`,
-    });
-  }
-  if (batches.length < MIN_CALIB_RECOMMENDED) {
-    warnings.push(`only ${batches.length} calibration input(s): vai_q recommends 100–1000; with fewer, expect activation fix points to miss rare large values and accuracy to drop by several points`);
-  }
-  if (opts.cle !== false) cle = crossLayerEqualize(g, { actRanges: opts.cleActivationAware ? cleActivationRanges(g, batches.slice(0, 4)) : undefined });
 
   const observers = new Map<string, Observer>();
   for (const t of actTensors) observers.set(t, createObserver(method, { tensor: t, round: ACT_ROUND, percentile: opts.percentile }));
@@ -355,6 +367,13 @@ export async function quantize(graph: Graph, calib: CalibSource, opts: QuantizeO
   for (const [name, role] of [...roles.entries()].sort()) {
     const op = ops.get(name) as Op;
     fps.param.set(name, paramFixPoint(op.data as Float32Array, role === 'const' ? 'diffs' : method, PARAM_ROUND, name));
+  }
+
+  // a weight-residual concat(x, s) keeps x's own fix point: its observer saw the small residual s too and would
+  // pick a finer one, and the concat group's fix point would then clip x
+  for (const l of residual.split) {
+    const x = (ops.get(l.concat) as Op).inputs[0] as string;
+    if (fps.act.has(x)) fps.act.set(l.concat, fps.act.get(x) as number);
   }
 
   // quant_info.json overrides
@@ -522,6 +541,7 @@ export async function quantize(graph: Graph, calib: CalibSource, opts: QuantizeO
     cle: { enabled: opts.cle !== false, pairs: cle.pairs.length, rounds: cle.rounds },
     biasCorrection: { enabled: opts.biasCorrection !== false, layers: bcLayers, maxAbsCorrection: bcMax },
     fastFinetune: { enabled: !!opts.fastFinetune, layers: ftLayers, ...(ftResult ? { note: `${ftLayers} of ${ftResult.details.length} layers changed (held-out loss dropped)` } : {}) },
+    ...(opts.weightResidual ? { weightResidual: { measured: residual.measured, split: residual.split } } : {}),
     adjustments,
     quantInfoOverrides: overrides,
     floatOps,

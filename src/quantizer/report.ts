@@ -89,6 +89,8 @@ export interface QuantReport {
   cle: { enabled: boolean; pairs: number; rounds: number };
   biasCorrection: { enabled: boolean; layers: number; maxAbsCorrection: number };
   fastFinetune: { enabled: boolean; layers: number; note?: string };
+  /** Weight residual (weight-residual.ts): the convs split and how many eligible ones were measured. */
+  weightResidual?: { measured: number; split: { conv: string; concat: string; sqnrDb: number; shift: number; fixPoint: number }[] };
   adjustments: FixAdjustment[];
   quantInfoOverrides: number;
   floatOps: { op: string; type: string; reason: string }[];
