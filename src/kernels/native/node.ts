@@ -101,7 +101,18 @@ function bind(mod: Addon, level: string): NativeKernels {
     ...(mod.addConv && mod.addOp && mod.run && mod.wake ? program(mod, isa, wrap) : {}),
     ...(mod.quantize && mod.dequantize ? convert(mod, isa, wrap) : {}),
     ...(mod.quantizeIn && mod.dequantizeIn ? convertIn(mod, isa, wrap) : {}),
+    allocFloat32,
   };
+}
+
+/** Below this many values an output is allocated zero-filled as usual (the zeroing is cheap there). */
+const UNFILLED_MIN = 1 << 14;
+
+/** NativeKernels.allocFloat32: Buffer.allocUnsafeSlow gives an ArrayBuffer of its own (never the shared
+ * pool) without the zero fill; the caller overwrites every value before anyone sees it. */
+function allocFloat32(n: number): Float32Array {
+  if (n < UNFILLED_MIN) return new Float32Array(n);
+  return new Float32Array(Buffer.allocUnsafeSlow(n * 4).buffer, 0, n);
 }
 
 /** Feed / output conversions. */

@@ -62,6 +62,10 @@ export interface NativeKernels {
   quantizeIn?(ctx: NativeContext, src: Float32Array, mem: Int8Array, off: number, n: number, fp: number): void;
   /** `dequantize` split over a context's threads (the same floats). */
   dequantizeIn?(ctx: NativeContext, mem: Int8Array, off: number, n: number, fp: number, dst: Float32Array): void;
+  /** A Float32Array of n values that is NOT zero-filled (its own ArrayBuffer, byteOffset 0), for a
+   * destination that `dequantize` / `dequantizeIn` writes in full right away: a large output then costs no
+   * zeroing pass on the calling thread (YOLOv5s 640²: 8.5 MB per frame, ≈ 0.9 ms). */
+  allocFloat32?(n: number): Float32Array;
   /** Per program task: [kind, units, chunks, wallNs, runs, busyNs of threads 0..3, chunks run by threads 0..3,
    * thread CPU ns inside the kernel of threads 0..3]
    * (NATIVE_PROFILE_COLS numbers each; zeros unless the context was created with DPUFLOW_NATIVE_PROFILE=1). */

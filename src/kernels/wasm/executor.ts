@@ -151,6 +151,8 @@ export function createFastExecutor(graph: Graph, opts: FastExecutorOptions = {})
   // native plan (src/kernels/wasm/plan-native.ts): native ops batched into one dispatch per run of them
   const np = nat ? createNativePlan(nat, () => I8) : undefined;
   const ndq = np ? np.dequantize : nat?.kernels.dequantize;
+  // outputs ndq fills in full: no zero fill first (a fresh array per call, as before)
+  const outF32 = ndq && nat?.kernels.allocFloat32 ? nat.kernels.allocFloat32.bind(nat.kernels) : (n: number): Float32Array => new Float32Array(n);
   const nstep = (job: ParallelJob): Step => {
     const s = np?.job(job);
     if (s) stats.nativeOps = (stats.nativeOps ?? 0) + 1;
@@ -599,11 +601,12 @@ export function createFastExecutor(graph: Graph, opts: FastExecutorOptions = {})
       if (!s.value) throw new QuantizeError('E_QIR_ORDER', 'float tensor read before it was computed');
       return s.value;
     }
-    const out = new Float32Array(s.n);
     if (ndq) {
+      const out = outF32(s.n);
       ndq(I8, s.off, s.n, s.fp, out);
       return { shape: s.shape.slice(), data: out };
     }
+    const out = new Float32Array(s.n);
     const sc = 2 ** -s.fp;
     for (let i = 0; i < s.n; i++) out[i] = I8[s.off + i] * sc;
     return { shape: s.shape.slice(), data: out };
