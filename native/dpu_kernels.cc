@@ -767,6 +767,7 @@ struct Task {
   int H = 0, Wd = 0, C = 0, OH = 0, OW = 0, OC = 0, sh = 1, sw = 1, dh = 1, dw = 1, pt = 0, pl = 0, pb = 0, pr = 0, Hp = 0, Wp = 0, kh = 1, kw = 1;
   Stage st{};  // st.bias is set per run
   bool pixelMajor = false;  // VNNI conv units: pixel tiles × all groups (else group-major: group × tiles)
+  bool amxTileMajor = false;  // AMX conv: tile-major units even when the weights are bigger than the input (ctx.amxTileMajorMax)
   bool direct = false;  // VNNI conv gathers its tiles' pixels from the int8 input (1×1, no padding): no padded copy
   int Cs = 0;           // bytes (int16 for AVX2) per pixel of the padded copy
   int tilesFull = 0, fullGroups = 0, lastNb = 0, lastTiles = 0, groupBlocks = 4;
@@ -856,6 +857,11 @@ class Context {
   bool noGather = false;  // DPUFLOW_NATIVE_GATHER=0: every VNNI conv through the padded copy (comparisons)
   bool noFuse = false;    // DPUFLOW_NATIVE_FUSE=0: a relu after an add stays a task of its own
   bool noPixelMajor = false;  // DPUFLOW_NATIVE_PIXEL_MAJOR=0: every conv split by output-channel groups
+  // at > 1 thread, AMX convs whose packed weights are at most this many bytes walk tile-major units (a thread keeps
+  // its pixels through the chain of layers instead of each thread writing half the channels of every pixel):
+  // 600 KB takes the 3×3 256 → 256 layers, not the 1 MB 7² layers of ResNet-50 (measured slower tile-major);
+  // DPUFLOW_NATIVE_AMX_TILEMAJOR=0 off (the group-major rule alone), =<bytes> another bound
+  double amxTileMajorMax = 600 * 1024;
   // DPUFLOW_NATIVE_DWFUSE=1: a depthwise, the 1×1 projection reading it and the residual add after it run as one
   // task (K_DW_PROJ). Off by default: it measured 1–3 % slower at 2 threads on MobileNetV2 (docs/perf.md, session 5)
   bool dwFuse = false;
@@ -1177,7 +1183,9 @@ VNNI_TARGET void dwVnni(const Task& T, uint8_t* mem, uint8_t* ring, int* tags, i
 // ---- AMX-INT8 hook (native/amx_conv.cc): A = the int8 tensor (1×1 without padding, TDPBSSD) or the padded
 // x + 128 copy (TDPBUSD, 128·Σw corrected); its C tiles of 16 pixels × 16 channels go through this output stage
 dpuflow_amx::Geo amxGeo(const Task& T, const uint8_t* mem, const uint8_t* scratch) {
-  const bool gm = double(T.W->amx->b.size()) > double(T.H) * T.Wd * T.C;  // weights bigger than the input: group-major
+  // weights bigger than the input: group-major (a thread keeps a group's weights in L2), unless tile-major was chosen
+  // at > 1 thread for weights that fit L2 anyway (Task::amxTileMajor)
+  const bool gm = !T.amxTileMajor && double(T.W->amx->b.size()) > double(T.H) * T.Wd * T.C;
   if (T.direct) return {mem ? mem + T.x : nullptr, size_t(T.H) * T.Wd * T.C, T.Wd, T.C, T.sh, T.sw, 1, T.OH, T.OW, true, gm};
   return {scratch, size_t(T.Hp) * T.Wp * T.Cs, T.Wp, T.Cs, T.sh, T.sw, T.dh, T.OH, T.OW, false, gm};
 }
@@ -1579,6 +1587,7 @@ const char* buildConv(Context& c, const std::shared_ptr<ConvWeights>& Wsp, const
     T->Cs = W.C4 * 4;
     if (!T->direct) pad(K_PAD_U8, T->Cs, size_t(Hp) * Wp * T->Cs + 64, 1);
     T->kind = K_CONV_AMX;
+    T->amxTileMajor = c.n > 1 && double(W.amx->b.size()) <= c.amxTileMajorMax;
     T->units = dpuflow_amx::units(*W.amx, amxGeo(*T, nullptr, nullptr));
     setChunks(*T, c, macs / 600.0);
   } else {
@@ -1843,6 +1852,7 @@ napi_value CreateContext(napi_env env, napi_callback_info info) {
   if (const char* e = std::getenv("DPUFLOW_NATIVE_GATHER")) ctx->noGather = e[0] == '0';
   if (const char* e = std::getenv("DPUFLOW_NATIVE_FUSE")) ctx->noFuse = e[0] == '0';
   if (const char* e = std::getenv("DPUFLOW_NATIVE_PIXEL_MAJOR")) ctx->noPixelMajor = e[0] == '0';
+  if (const char* e = std::getenv("DPUFLOW_NATIVE_AMX_TILEMAJOR")) ctx->amxTileMajorMax = std::max(0.0, std::atof(e));
   if (const char* e = std::getenv("DPUFLOW_NATIVE_DWFUSE")) ctx->dwFuse = e[0] == '1';
   if (const char* e = std::getenv("DPUFLOW_NATIVE_DWFUSE_ROWS")) ctx->dwFuseRows = std::max(1, std::atoi(e));
   napi_value r;
