@@ -70,6 +70,10 @@ export interface QuantizeOptions {
    * with weights [W_hi | 2^-m·I] — DPU-legal, exact in float, ~3× the conv's MACs. `true`: every eligible conv;
    * options pick by local weight SQNR (`top`, `maxSqnrDb`) or by name. Default off. */
   weightResidual?: boolean | WeightResidualOptions;
+  /** More range for the named activation tensors: their calibrated fix point minus `bits` (default 1), before the DPU
+   * legality pass (a concat or data-movement group takes it on). For tensors whose calibration ranges are known to be
+   * smaller than in use — as a Vitis AI user edits quant_info.json. Unknown names: QuantizeError E_Q_HEADROOM. */
+  activationHeadroom?: { tensors: string[]; bits?: number };
   /** Ops kept float although the DPU could run them: the ops a compile places on CPU subgraphs (keep-float.ts). */
   floatOps?: string[];
   /** AdaQuant fast finetune of every conv / depthwise / transposed conv / const matmul, sequential on the quantized
@@ -376,6 +380,20 @@ export async function quantize(graph: Graph, calib: CalibSource, opts: QuantizeO
     if (fps.act.has(x)) fps.act.set(l.concat, fps.act.get(x) as number);
   }
 
+  // headroom the caller asks for: calibration ranges known to be smaller than in use
+  const headroomAdj: FixAdjustment[] = [];
+  for (const t of opts.activationHeadroom?.tensors ?? []) {
+    const fp = fps.act.get(t);
+    if (fp === undefined) {
+      throw new QuantizeError('E_Q_HEADROOM', `activationHeadroom names '${t}', which is not a quantized tensor of this graph`, {
+        where: t, fix: 'name tensors from the quantizer report (report.tensors) or quant_info.json "output"',
+      });
+    }
+    const to = fp - (opts.activationHeadroom?.bits ?? 1);
+    fps.act.set(t, to);
+    headroomAdj.push({ tensor: t, op: t, rule: `activationHeadroom: ${fp - to} bit(s) more range`, from: fp, to });
+  }
+
   // quant_info.json overrides
   const inputNames = new Set(g.inputs);
   const expected = {
@@ -407,7 +425,7 @@ export async function quantize(graph: Graph, calib: CalibSource, opts: QuantizeO
       }
     }
   }
-  const adjustments = [...satAdj, ...legalizeFixPoints(g, fps)];
+  const adjustments = [...headroomAdj, ...satAdj, ...legalizeFixPoints(g, fps)];
   let qg = applyFixPoints(g, fps);
 
   timings.fixPoints = lap();
