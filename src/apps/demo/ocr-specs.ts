@@ -16,10 +16,12 @@ import type { BuildSpec } from './build.js';
 export const DET_CALIB_FILES = ['screenshot-typedoc.png', 'samples.jpg', 'screenshot-facematch.jpg', 'screenshot-vrm.jpg'] as const;
 
 /**
- * det INT8 recipe: per-channel-group weight fix points (splitChannelGroups 8) and 2 bias-correction batches. INT8 det
- * alone (cls, rec FP32) on the 5 OCR test images: 140/213 lines equal FP32's (127 without the split; docs/ocr.md).
+ * det INT8 recipe: per-channel-group weight fix points (splitChannelGroups 8), 2 bias-correction batches and, since
+ * session 6, the weight residual on the 30 convs with the lowest local weight SQNR (near-16-bit weights, DPU-legal;
+ * src/quantizer/weight-residual.ts). Chosen on the development set (all 36 GIMP candidates, padded; docs/ocr.md
+ * "Session 6"): INT8 det alone 683/817 lines vs 659 without, every eligible conv 687; det DPU 117.5 vs 95.3 ms (all: 169).
  */
-export const DET_QUANTIZE = { biasCorrectionBatches: 2, splitChannelGroups: 8 };
+export const DET_QUANTIZE = { biasCorrectionBatches: 2, splitChannelGroups: 8, weightResidual: { top: 30 } };
 
 /** Text-line crops of screenshot-typedoc.png for cls calibration (x, y of 130×24 crops): two columns of its two
  * lists, every other row, rows 21.6 px apart — 16 crops. (rec calibrated on them too until session 5: REC_CALIB_LINES now.) */
@@ -60,9 +62,11 @@ export function recSpecName(width: number, widths: readonly number[]): string {
  * recipe, session 5"): DEV_SET 91/96 lines, 99.4 % chars (2 BC batches 89/96, 99.3 %; the 64 typedoc rectangles +
  * copies 83/96, 98.6 %); all 36 dev candidates at 320 px 389/462 (388, 366). Then measured once: STABLE_SET rec alone
  * 127/150 (84.7 %), 97.3 % (was 116/150, 96.2 %), all three INT8 113/150 (75.3 %), 94.4 % (was 105/150, 93.8 %; 116/150
- * with 2 BC batches); 5-image proof 110/218, 81.2 % (was 110/218, 81.0 %).
+ * with 2 BC batches); 5-image proof 110/218, 81.2 % (was 110/218, 81.0 %). Session 6: + the weight residual on the 30
+ * convs with the lowest local weight SQNR — all 36 dev candidates 399/462 (86.4 %), 98.1 % vs 389/462, 97.5 % (every
+ * eligible conv: 396/462); DEV_SET alone 71/80 vs 77/80 (docs/ocr.md "Session 6").
  */
-export const REC_QUANTIZE = { splitChannelGroups: 8, biasCorrectionMode: 'quantized-upstream' as const, biasCorrectionBatches: 8 };
+export const REC_QUANTIZE = { splitChannelGroups: 8, biasCorrectionMode: 'quantized-upstream' as const, biasCorrectionBatches: 8, weightResidual: { top: 30 } };
 
 export interface OcrSpecInput {
   onnx: { det: Uint8Array; cls: Uint8Array; rec?: Uint8Array };
