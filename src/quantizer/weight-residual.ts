@@ -13,11 +13,11 @@
  *   X:      z = act([W_hi | 2^-m·I_center] ∗ [x, s] + b)
  *
  * The identity block reads s at the kernel's centre tap, so in float X's output is unchanged (W_hi·x + R·x + b).
- * Quantized, W_hi and 2^-m are exact at fw (2^-m needs fw − 6 ≤ m ≤ fw) and R is rounded at its own, 8-bit finer
- * fix point: the weight error shrinks ~2^(8−m') where s is rounded at x's step, and X keeps its one output rounding
- * and its fused activation (HSWISH included — an add after two convs would need a second rounding and, for HSWISH,
- * a hard-sigmoid and a mul). m puts s's calibrated range just inside x's. Cost: X reads C_in + C_out channels and
- * X_wres is a second conv of X's size: about 3× X's MACs.
+ * Quantized, W_hi and 2^-m are exact at fw (2^-m needs fw − 6 ≤ m ≤ fw) and R·2^m is rounded at its own fix point,
+ * about 8 bits finer; what is left of the weight error is s rounded at x's step, scaled by 2^-m. X keeps its one
+ * output rounding and its fused activation (HSWISH included — an add after two convs would need a second rounding
+ * and, for HSWISH, a hard-sigmoid and a mul). m puts s's calibrated range within half of x's. Cost: X reads
+ * C_in + C_out channels and X_wres is a second conv of X's size: about 3× X's MACs.
  *
  * Eligible: conv2d, group 1, stride 1, odd kernel with 'same' padding (output size = input size), constant
  * weights, an op the quantization plan quantizes, weights not already exact at fw.
