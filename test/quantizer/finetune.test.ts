@@ -7,11 +7,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Graph, Op, TensorValue } from '../../src/ir/types.js';
 import { quantize, type QuantizeOptions } from '../../src/quantizer/quantize.js';
-import { runFloat } from '../../src/kernels/ref/float-executor.js';
-import { runQuantized } from '../../src/kernels/ref/quant-executor.js';
 import { installDpuRules } from '../../src/compiler/support/index.js';
 import { checkBitExact } from '../compiler/helpers.js';
-import { constOp, randArray, seeded } from './helpers.js';
+import { constOp, outputMse, randArray, seeded } from './helpers.js';
 
 const H = 32, W = 32, C = 3;
 
@@ -66,15 +64,6 @@ function images(n: number, seed: number, h = H, w = W, c = C): Record<string, Te
   });
 }
 
-function mse(g: Graph, q: Graph, evalSet: Record<string, TensorValue>[], out: string): number {
-  let s = 0, n = 0;
-  for (const b of evalSet) {
-    const f = runFloat(g, b)[out]!.data, y = runQuantized(q, b)[out]!.data;
-    for (let i = 0; i < f.length; i++) { s += (f[i]! - y[i]!) ** 2; n++; }
-  }
-  return s / n;
-}
-
 test('fast finetune on a conv stack (k×k stride 2, depthwise, k×k, pointwise, transposed): lower output MSE vs FP32 on held-out inputs; every layer kind tried', async () => {
   const g = stack(5);
   const calib = images(8, 11);
@@ -82,7 +71,7 @@ test('fast finetune on a conv stack (k×k stride 2, depthwise, k×k, pointwise, 
   const base: QuantizeOptions = { skipReport: true, cle: false, biasCorrectionBatches: 4 };
   const r0 = await quantize(g, calib, base);
   const r1 = await quantize(g, calib, { ...base, fastFinetune: { batches: 8 } });
-  const e0 = mse(g, r0.graph, held, 'out'), e1 = mse(g, r1.graph, held, 'out');
+  const e0 = outputMse(g, r0.graph, held, 'out'), e1 = outputMse(g, r1.graph, held, 'out');
   const det = r1.finetune!.details;
   console.log(`output MSE vs FP32 (held-out): ${e0.toExponential(3)} → ${e1.toExponential(3)} (${(e0 / e1).toFixed(2)}×); ${det.map((d) => `${d.layer} ${d.before.toExponential(2)}→${d.after.toExponential(2)}${d.kept ? '' : ' (not kept)'}`).join(', ')}`);
   assert.ok(e1 < 0.9 * e0, `finetuned ${e1} vs ${e0}`);
@@ -118,9 +107,9 @@ test('fast finetune on a depthwise 3×3 stride-2 conv (channel max|w| spread 40�
   };
   const calib = images(8, 31, 16, 16, Cd), held = images(4, 87, 16, 16, Cd);
   const base: QuantizeOptions = { skipReport: true, cle: false };
-  const e0 = mse(g, (await quantize(g, calib, base)).graph, held, 'dw');
+  const e0 = outputMse(g, (await quantize(g, calib, base)).graph, held, 'dw');
   const r1 = await quantize(g, calib, { ...base, fastFinetune: { batches: 8 } });
-  const e1 = mse(g, r1.graph, held, 'dw');
+  const e1 = outputMse(g, r1.graph, held, 'dw');
   console.log(`depthwise output MSE vs FP32 (held-out): ${e0.toExponential(3)} → ${e1.toExponential(3)}`);
   assert.equal(r1.finetune!.details[0]!.type, 'depthwise-conv2d');
   assert.ok(r1.finetune!.details[0]!.kept);
@@ -142,9 +131,9 @@ test('fast finetune on a const matmul (+ bias) over an NHWC tensor: lower MSE vs
   };
   const calib = images(4, 21, 6, 6, K), held = images(3, 77, 6, 6, K);
   const base: QuantizeOptions = { skipReport: true, cle: false };
-  const e0 = mse(g, (await quantize(g, calib, base)).graph, held, 'mm');
+  const e0 = outputMse(g, (await quantize(g, calib, base)).graph, held, 'mm');
   const r1 = await quantize(g, calib, { ...base, fastFinetune: true });
-  const e1 = mse(g, r1.graph, held, 'mm');
+  const e1 = outputMse(g, r1.graph, held, 'mm');
   console.log(`matmul output MSE vs FP32 (held-out): ${e0.toExponential(3)} → ${e1.toExponential(3)}`);
   assert.equal(r1.finetune!.details[0]!.type, 'matmul');
   assert.ok(e1 < e0, `${e1} vs ${e0}`);

@@ -1,5 +1,7 @@
 /** Tiny hand-built IR graphs for quantizer unit tests. */
-import type { Graph, Op } from '../../src/ir/types.js';
+import type { Graph, Op, TensorValue } from '../../src/ir/types.js';
+import { runFloat } from '../../src/kernels/ref/float-executor.js';
+import { runQuantized } from '../../src/kernels/ref/quant-executor.js';
 import { mulberry32 } from '../../src/models/prng.js';
 
 export function constOp(name: string, shape: number[], data: number[] | Float32Array): Op {
@@ -54,4 +56,14 @@ export function editDistance(a: string, b: string): number {
     prev = cur;
   }
   return prev[b.length] as number;
+}
+
+/** Mean squared difference between the float graph's and the quantized graph's output `out` (runFloat vs runQuantized) over `evalSet`. */
+export function outputMse(g: Graph, q: Graph, evalSet: Record<string, TensorValue>[], out: string): number {
+  let s = 0, n = 0;
+  for (const b of evalSet) {
+    const f = runFloat(g, b)[out]!.data, y = runQuantized(q, b)[out]!.data;
+    for (let i = 0; i < f.length; i++) { s += (f[i]! - y[i]!) ** 2; n++; }
+  }
+  return s / n;
 }

@@ -12,10 +12,9 @@ import { splitWeightResidual } from '../../src/quantizer/weight-residual.js';
 import { cloneGraph } from '../../src/quantizer/graph-util.js';
 import { PARAM_ROUND, fakeQuant, fpForMaxAbs, maxAbs } from '../../src/quantizer/fixpoint.js';
 import { runFloat } from '../../src/kernels/ref/float-executor.js';
-import { runQuantized } from '../../src/kernels/ref/quant-executor.js';
 import { installDpuRules } from '../../src/compiler/support/index.js';
 import { checkBitExact } from '../compiler/helpers.js';
-import { constOp, randArray, seeded } from './helpers.js';
+import { constOp, outputMse, randArray, seeded } from './helpers.js';
 
 const H = 12, W = 12, C = 16;
 
@@ -61,15 +60,6 @@ function images(n: number, seed: number): Record<string, TensorValue>[] {
   });
 }
 
-function mse(g: Graph, q: Graph, evalSet: Record<string, TensorValue>[], out: string): number {
-  let s = 0, n = 0;
-  for (const b of evalSet) {
-    const f = runFloat(g, b)[out]!.data, y = runQuantized(q, b)[out]!.data;
-    for (let i = 0; i < f.length; i++) { s += (f[i]! - y[i]!) ** 2; n++; }
-  }
-  return s / n;
-}
-
 test('weight residual: the rewrite leaves the float graph unchanged; stride-2 convs are not touched; W_hi and 2^-m are exact at fw', () => {
   const g = net(3);
   const calib = images(2, 7);
@@ -112,7 +102,7 @@ test('weight residual: INT8 output much closer to FP32 on held-out inputs; the s
   const base: QuantizeOptions = { skipReport: true, cle: false, biasCorrection: false };
   const r0 = await quantize(g, calib, base);
   const r1 = await quantize(g, calib, { ...base, weightResidual: true });
-  const e0 = mse(g, r0.graph, held, 's2'), e1 = mse(g, r1.graph, held, 's2');
+  const e0 = outputMse(g, r0.graph, held, 's2'), e1 = outputMse(g, r1.graph, held, 's2');
   console.log(`output MSE vs FP32 (held-out): ${e0.toExponential(3)} → ${e1.toExponential(3)} (${(e0 / e1).toFixed(2)}×); split ${JSON.stringify(r1.report.weightResidual)}`);
   assert.ok(e1 < 0.5 * e0, `with residual ${e1} vs ${e0}`);
   // W_hi is exact: the quantized pw weights' first 16 input channels equal fakeQuant(W, fw) at fix point fw

@@ -7,24 +7,18 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import type { Graph, TensorValue } from '../../../src/ir/types.js';
 import { runQuantized } from '../../../src/kernels/ref/quant-executor.js';
 import { createFastExecutor, type FastExecutor } from '../../../src/kernels/wasm/executor.js';
-import { loadNativeKernels, nativeAddonPath, nativeStatus } from '../../../src/kernels/native/node.js';
 import { quantizedModel } from '../wasm/helpers.js';
 import { NLS, convGraph, type ConvCase } from '../helpers.js';
+import { amxSetup } from './amx-util.js';
 
 // chunks as small as they go (read when a context is created): thread boundaries inside every conv
 process.env.DPUFLOW_NATIVE_CHUNK_NS = '1';
 
-const nk = loadNativeKernels({ isa: 'avx512vnni' });
-type AmxStatus = () => [string, number];
-const path = nativeAddonPath();
-const amxStatus: AmxStatus | undefined = nk && path ? (createRequire(import.meta.url)(path) as { amxStatus?: AmxStatus }).amxStatus : undefined;
-const why = !nk ? `native VNNI kernels unavailable: ${nativeStatus().reason}` : !amxStatus ? 'addon without amxStatus() (built before the AMX path)' : amxStatus()[0];
-const skip = why === 'on' ? false : `AMX path not available: ${why}`;
+const { nk, amxStatus, skip } = amxSetup();
 if (skip) console.log(`# amx.test: skipped — ${skip}`);
 const units = (): number => amxStatus!()[1];
 

@@ -8,29 +8,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import type { Graph, TensorValue } from '../../../src/ir/types.js';
-import { runQuantized } from '../../../src/kernels/ref/quant-executor.js';
 import { createFastExecutor } from '../../../src/kernels/wasm/executor.js';
-import { loadNativeKernels, nativeAddonPath, nativeStatus } from '../../../src/kernels/native/node.js';
 import { convGraph, type ConvCase } from '../helpers.js';
+import { amxSetup, refInt8 } from './amx-util.js';
 
-const nk = loadNativeKernels({ isa: 'avx512vnni' });
-const path = nativeAddonPath();
-type AmxStatus = () => [string, number];
-const amxStatus: AmxStatus | undefined = nk && path ? (createRequire(import.meta.url)(path) as { amxStatus?: AmxStatus }).amxStatus : undefined;
-const why = !nk ? `native VNNI kernels unavailable: ${nativeStatus().reason}` : !amxStatus ? 'addon without amxStatus()' : amxStatus()[0];
-const skip = why === 'on' ? false : `AMX path not available: ${why}`;
+const { nk, skip } = amxSetup();
 
 const same = (a: Int8Array, b: Int8Array): boolean =>
   a.length === b.length && Buffer.compare(Buffer.from(a.buffer, a.byteOffset, a.length), Buffer.from(b.buffer, b.byteOffset, b.length)) === 0;
-
-function refY(g: Graph, feeds: Record<string, TensorValue>): Int8Array {
-  let y: Int8Array | undefined;
-  runQuantized(g, feeds, { onTensor: (o, _v, q) => { if (q && o.name === 'y') y = q.slice(); } });
-  return y!;
-}
 
 const base = { s: [1, 1], d: [1, 1], pad: [0, 0, 0, 0], nl: 'NONE', bias: 'pos' } as const;
 const CASES: (ConvCase & { label: string })[] = [
@@ -45,7 +31,7 @@ test('AMX convs of few pixels split over 2 / 3 threads (tile work, not MACs) and
   try {
     for (const [i, c] of CASES.entries()) {
       const { g, feeds } = convGraph(c, 900 + i);
-      const want = refY(g, feeds);
+      const want = refInt8(g, feeds);
       for (const threads of [1, 2, 3]) {
         const ex = createFastExecutor(g, { native: { kernels: nk!, threads } });
         const conv = (ex.nativeProfile?.() ?? []).find((t) => t.kind === 'conv-amx');

@@ -9,25 +9,11 @@
 // so that every case takes it. Skipped where the AMX path is off.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createRequire } from 'node:module';
-import type { Graph, TensorValue } from '../../../src/ir/types.js';
-import { runQuantized } from '../../../src/kernels/ref/quant-executor.js';
 import { createFastExecutor } from '../../../src/kernels/wasm/executor.js';
-import { loadNativeKernels, nativeAddonPath, nativeStatus } from '../../../src/kernels/native/node.js';
 import { convGraph, type ConvCase } from '../helpers.js';
+import { amxSetup, refInt8 } from './amx-util.js';
 
-const nk = loadNativeKernels({ isa: 'avx512vnni' });
-const path = nativeAddonPath();
-type AmxStatus = () => [string, number];
-const amxStatus: AmxStatus | undefined = nk && path ? (createRequire(import.meta.url)(path) as { amxStatus?: AmxStatus }).amxStatus : undefined;
-const why = !nk ? `native VNNI kernels unavailable: ${nativeStatus().reason}` : !amxStatus ? 'addon without amxStatus()' : amxStatus()[0];
-const skip = why === 'on' ? false : `AMX path not available: ${why}`;
-
-function refY(g: Graph, feeds: Record<string, TensorValue>): Int8Array {
-  let y: Int8Array | undefined;
-  runQuantized(g, feeds, { onTensor: (o, _v, q) => { if (q && o.name === 'y') y = q.slice(); } });
-  return y!;
-}
+const { nk, amxStatus, skip } = amxSetup();
 
 const base = { s: [1, 1], d: [1, 1], pad: [0, 0, 0, 0], nl: 'RELU', bias: 'pos' } as const;
 const CASES: (ConvCase & { label: string })[] = [
@@ -44,7 +30,7 @@ test('AMX unit order at > 1 thread (tile-major ≤ bound, group-major above) kee
   try {
     for (const [i, c] of CASES.entries()) {
       const { g, feeds } = convGraph(c, 7100 + i);
-      const want = refY(g, feeds);
+      const want = refInt8(g, feeds);
       for (const rule of [undefined, '0', '4000000']) {
         if (rule === undefined) delete process.env.DPUFLOW_NATIVE_AMX_TILEMAJOR;
         else process.env.DPUFLOW_NATIVE_AMX_TILEMAJOR = rule;
