@@ -346,7 +346,6 @@ export async function quantize(graph: Graph, calib: CalibSource, opts: QuantizeO
   const roles = paramRoles(g, isQ);
   const ops = opMap(g);
 
-
   const observers = new Map<string, Observer>();
   for (const t of actTensors) observers.set(t, createObserver(method, { tensor: t, round: ACT_ROUND, percentile: opts.percentile }));
   const want = new Set(actTensors);
