@@ -17,7 +17,7 @@ import type { Graph, Op, TensorValue } from '../ir/types.js';
 import { getOpDef } from '../ir/registry.js';
 import { QuantizeError } from '../errors.js';
 import { PARAM_ROUND, fakeQuant } from './fixpoint.js';
-import { opMap } from './graph-util.js';
+import { attrAt, opMap } from './graph-util.js';
 import type { FixPoints } from './quantize.js';
 import { mulberry32 } from '../models/prng.js';
 import { type QSlot, constSlot, quantizedStep, slotFloat } from './quantized-step.js';
@@ -78,8 +78,6 @@ interface LinearView {
   fromCanon(c: Float32Array): Float32Array;
 }
 
-const num = (v: unknown, i: number, d: number): number => (Array.isArray(v) && typeof v[i] === 'number' ? v[i] as number : d);
-
 function linearView(op: Op, x: readonly number[], w: readonly number[], out: readonly number[]): LinearView | undefined {
   const a = op.attrs;
   if (op.type === 'matmul') {
@@ -99,8 +97,8 @@ function linearView(op: Op, x: readonly number[], w: readonly number[], out: rea
   const [, H, W, C] = x as [number, number, number, number];
   const [, OH, OW] = out as [number, number, number, number];
   const KH = w[1]!, KW = w[2]!;
-  const sw = num(a['stride'], 0, 1), sh = num(a['stride'], 1, 1), dw = num(a['dilation'], 0, 1), dh = num(a['dilation'], 1, 1);
-  const pl = num(a['pad'], 0, 0), pt = num(a['pad'], 2, 0);
+  const sw = attrAt(a['stride'], 0, 1), sh = attrAt(a['stride'], 1, 1), dw = attrAt(a['dilation'], 0, 1), dh = attrAt(a['dilation'], 1, 1);
+  const pl = attrAt(a['pad'], 0, 0), pt = attrAt(a['pad'], 2, 0);
   const T = KH * KW;
   const positions = OH * OW;
   const same = (v: Float32Array): Float32Array => new Float32Array(v);
@@ -135,7 +133,7 @@ function linearView(op: Op, x: readonly number[], w: readonly number[], out: rea
   }
   const OC = w[0]!, ICg = w[3]!;
   if (op.type === 'conv2d') {
-    const G = num([a['group']], 0, 1);
+    const G = attrAt([a['group']], 0, 1);
     if (ICg * G !== C || OC % G !== 0) return undefined;
     const K = T * ICg;
     return {

@@ -58,6 +58,11 @@ export function freshName(g: Graph, base: string): string {
   for (let i = 1; ; i++) if (!names.has(`${base}_${i}`)) return `${base}_${i}`;
 }
 
+/** Element i of a number-array attr (stride, dilation, pad …), or `d` when absent. */
+export function attrAt(v: unknown, i: number, d: number): number {
+  return Array.isArray(v) && typeof v[i] === 'number' ? (v[i] as number) : d;
+}
+
 export const CONV_TYPES = new Set(['conv2d', 'depthwise-conv2d', 'transposed-conv2d']);
 
 /** Output-channel axis of a conv weight tensor: [oc,kh,kw,ic] → 0; depthwise [1,kh,kw,c] → 3. */

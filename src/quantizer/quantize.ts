@@ -27,7 +27,7 @@ import { scalarAffineToDepthwise, splitChannelGroups } from './split-channels.js
 import { keepFloat } from './keep-float.js';
 import { type SplitDepthwiseOptions, depthwiseInputRanges, splitDepthwiseGroups } from './split-depthwise.js';
 import { type CleResult, cleActivationRanges, crossLayerEqualize } from './cle.js';
-import { SAME_FP_AS_INPUT, WEIGHTED, quantizationPlan } from './quantizable.js';
+import { type QuantDecision, SAME_FP_AS_INPUT, WEIGHTED, quantizationPlan } from './quantizable.js';
 import { boundaryViolations, resolveBoundaries } from './boundary.js';
 import { type CalibMethod, CALIB_METHODS, type Observer, createObserver, paramFixPoint } from './observers/index.js';
 import { QUANT_INFO_VERSION, type QuantInfo, checkQuantInfo, graphMd5 } from './quant-info.js';
@@ -318,16 +318,20 @@ export async function quantize(graph: Graph, calib: CalibSource, opts: QuantizeO
     warnings.push(`only ${batches.length} calibration input(s): vai_q recommends 100–1000; with fewer, expect activation fix points to miss rare large values and accuracy to drop by several points`);
   }
   if (opts.cle !== false) cle = crossLayerEqualize(g, { actRanges: opts.cleActivationAware ? cleActivationRanges(g, batches.slice(0, 4)) : undefined });
-  let residual: WeightResidualResult = { split: [], measured: 0 };
-  if (opts.weightResidual) {
+  // what gets fix points: the ops the DPU runs, less floatOps
+  const planOf = (): Map<string, QuantDecision> => {
     const p = quantizationPlan(g);
     if (opts.floatOps?.length) keepFloat(g, p, opts.floatOps);
+    return p;
+  };
+  let residual: WeightResidualResult = { split: [], measured: 0 };
+  if (opts.weightResidual) {
+    const p = planOf();
     residual = splitWeightResidual(g, batches, (n) => p.get(n)?.quantize === true, opts.weightResidual === true ? {} : opts.weightResidual);
   }
 
-  // 3. what gets fix points
-  const plan = quantizationPlan(g);
-  if (opts.floatOps?.length) keepFloat(g, plan, opts.floatOps);
+  // 3. what gets fix points (after the weight residual's new ops)
+  const plan = planOf();
   const cons = consumerMap(g);
   const isQ = (n: string): boolean => plan.get(n)?.quantize === true;
   const boundary = resolveBoundaries(g, plan);

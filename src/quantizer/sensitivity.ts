@@ -28,7 +28,8 @@ export interface WeightSensitivity {
   channelSpread: number;
 }
 
-function sqnrDb(sig: number, noise: number): number {
+/** 10·log10(signal / noise); +Infinity when noise is 0. */
+export function sqnrDb(sig: number, noise: number): number {
   if (noise === 0) return Infinity;
   return 10 * Math.log10(sig / noise);
 }

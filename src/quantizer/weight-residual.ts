@@ -25,7 +25,8 @@
 import type { Graph, Op, TensorValue } from '../ir/types.js';
 import { runFloat } from '../kernels/ref/float-executor.js';
 import { PARAM_ROUND, fakeQuant, fpForMaxAbs, maxAbs } from './fixpoint.js';
-import { cloneGraph, consumerMap, freshName, opMap } from './graph-util.js';
+import { attrAt, cloneGraph, consumerMap, freshName, opMap } from './graph-util.js';
+import { sqnrDb } from './sensitivity.js';
 
 export interface WeightResidualOptions {
   /** Only these convs (default: every eligible one). */
@@ -64,20 +65,14 @@ interface Candidate {
   r: Float32Array;
 }
 
-function num2(op: Op, key: string, d: number): [number, number] {
-  const v = op.attrs[key];
-  return Array.isArray(v) && v.length === 2 ? [Number(v[0]), Number(v[1])] : [d, d];
-}
-
 function eligible(conv: Op, ops: Map<string, Op>, quantized: (name: string) => boolean): boolean {
   if (conv.type !== 'conv2d' || (conv.attrs['group'] ?? 1) !== 1 || !quantized(conv.name)) return false;
   const w = ops.get(conv.inputs[1] as string);
   if (w?.type !== 'const' || !w.data || w.output.shape.length !== 4) return false;
   const [kw, kh] = [w.output.shape[2] as number, w.output.shape[1] as number];
-  const [sw, sh] = num2(conv, 'stride', 1);
-  const [dw, dh] = num2(conv, 'dilation', 1);
-  const pad = conv.attrs['pad'];
-  const p = Array.isArray(pad) && pad.length === 4 ? pad.map(Number) : [0, 0, 0, 0];
+  const a = conv.attrs;
+  const sw = attrAt(a['stride'], 0, 1), sh = attrAt(a['stride'], 1, 1), dw = attrAt(a['dilation'], 0, 1), dh = attrAt(a['dilation'], 1, 1);
+  const p = [0, 1, 2, 3].map((i) => attrAt(a['pad'], i, 0));
   if (sw !== 1 || sh !== 1 || kw % 2 === 0 || kh % 2 === 0) return false;
   if (p[0] !== (dw * (kw - 1)) / 2 || p[1] !== p[0] || p[2] !== (dh * (kh - 1)) / 2 || p[3] !== p[2]) return false;
   const x = ops.get(conv.inputs[0] as string);
@@ -108,21 +103,18 @@ function rewrite(g: Graph, c: Candidate, m: number): { res: string; cat: string 
   }
   const xShape = (opMap(g).get(x) as Op).output.shape;
   const sShape = [...xShape.slice(0, 3), oc];
+  // the residual conv: X's geometry, no activation (and so no leaky alpha)
+  const { alpha: _alpha, ...resAttrs } = JSON.parse(JSON.stringify(conv.attrs)) as Op['attrs'];
   const ops: Op[] = [
     { name: rName, type: 'const', inputs: [], attrs: {}, output: { ...w.output, shape: [...w.output.shape] }, data: scaled },
-    { name: resName, type: 'conv2d', inputs: [x, rName], attrs: { ...JSON.parse(JSON.stringify(conv.attrs)), nonlinear: 'NONE' }, output: { ...conv.output, shape: sShape } },
+    { name: resName, type: 'conv2d', inputs: [x, rName], attrs: { ...resAttrs, nonlinear: 'NONE' }, output: { ...conv.output, shape: sShape } },
     { name: catName, type: 'concat', inputs: [x, resName], attrs: { axis: 3 }, output: { ...conv.output, shape: [...xShape.slice(0, 3), icf] } },
     { name: wName, type: 'const', inputs: [], attrs: {}, output: { ...w.output, shape: [oc, kh, kw, icf] }, data: wf },
   ];
-  delete ops[1]?.attrs['alpha'];
   const at = g.ops.indexOf(conv);
   g.ops.splice(at, 0, ...ops);
   conv.inputs = [catName, wName, ...conv.inputs.slice(2)];
   return { res: resName, cat: catName };
-}
-
-function sqnrDb(sig: number, noise: number): number {
-  return noise > 0 ? 10 * Math.log10(sig / noise) : Infinity;
 }
 
 /**
@@ -159,7 +151,7 @@ export function splitWeightResidual(
   const probe = cloneGraph(g);
   const pOps = opMap(probe);
   const stats = new Map<string, { x: number; s: number; ss: number; zz: number }>();
-  const watch = new Map<string, { conv: string; role: 'x' | 's' | 'z' }>();
+  const watch = new Map<string, { conv: string; role: 's' | 'z' }>();
   for (const c of cands) {
     const { res } = rewrite(probe, { ...c, conv: pOps.get(c.conv.name) as Op, w: pOps.get(c.w.name) as Op }, 0);
     stats.set(c.conv.name, { x: 0, s: 0, ss: 0, zz: 0 });
@@ -206,7 +198,6 @@ export function splitWeightResidual(
   if (opts.top !== undefined) chosen = chosen.slice(0, Math.max(0, opts.top));
 
   const split: WeightResidualLayer[] = [];
-  const keep = new Set(chosen.map((e) => e.c.conv.name));
   for (const e of chosen) {
     const c = e.c;
     // s·2^m within half of x's calibrated range (x's fix point may clip its rare largest values);
@@ -216,7 +207,7 @@ export function splitWeightResidual(
     const { cat } = rewrite(g, c, m);
     split.push({ conv: c.conv.name, concat: cat, sqnrDb: e.db, shift: m, fixPoint: c.fw });
   }
-  const replaced = new Set(cands.filter((c) => keep.has(c.conv.name)).map((c) => c.w));
+  const replaced = new Set(chosen.map((e) => e.c.w));
   g.ops = g.ops.filter((o) => !replaced.has(o));
   return { split, measured: cands.length };
 }
