@@ -29,7 +29,7 @@ import { type SplitDepthwiseOptions, depthwiseInputRanges, splitDepthwiseGroups 
 import { type CleResult, cleActivationRanges, crossLayerEqualize } from './cle.js';
 import { type QuantDecision, SAME_FP_AS_INPUT, WEIGHTED, quantizationPlan } from './quantizable.js';
 import { boundaryViolations, resolveBoundaries } from './boundary.js';
-import { type CalibMethod, CALIB_METHODS, type Observer, createObserver, paramFixPoint } from './observers/index.js';
+import { type CalibMethod, CALIB_METHODS, type DiffsBatches, type Observer, createObserver, paramFixPoint } from './observers/index.js';
 import { QUANT_INFO_VERSION, type QuantInfo, checkQuantInfo, graphMd5 } from './quant-info.js';
 import { type FixAdjustment, type QuantReport, sortWorstFirst, suggestionFor, tensorReport } from './report.js';
 import { type ReportExecutor, reportPass } from './report-pass.js';
@@ -44,6 +44,10 @@ export interface QuantizeOptions {
   method?: CalibMethod;
   /** For method 'percentile' (default 99.99). */
   percentile?: number;
+  /** For method 'diffs': 'mode' (vai_q: each batch picks a fix point, the mode wins; default) or 'pooled' (the fix
+   * point with the least squared error over all batches together, so batches that reach a range are not outvoted
+   * by those that do not; observers/diffs.ts). */
+  diffsBatches?: DiffsBatches;
   /** Cross-layer equalization (default true). */
   cle?: boolean;
   /** CLE never widens the intermediate activation's per-tensor range (default false: det min IoU 0.877 vs 0.885; see cle.ts). */
@@ -266,6 +270,9 @@ export async function quantize(graph: Graph, calib: CalibSource, opts: QuantizeO
   if (!CALIB_METHODS.includes(method)) {
     throw new QuantizeError('E_Q_METHOD', `unknown calibration method '${String(method)}'`, { fix: `use one of ${CALIB_METHODS.join(', ')}` });
   }
+  if (opts.diffsBatches !== undefined && opts.diffsBatches !== 'mode' && opts.diffsBatches !== 'pooled') {
+    throw new QuantizeError('E_Q_METHOD', `unknown diffsBatches rule '${String(opts.diffsBatches)}'`, { fix: "use 'mode' (the default) or 'pooled'" });
+  }
   const progress = opts.onProgress ?? (() => undefined);
   const warnings: string[] = [];
   const md5 = graphMd5(graph);
@@ -351,7 +358,7 @@ export async function quantize(graph: Graph, calib: CalibSource, opts: QuantizeO
   const ops = opMap(g);
 
   const observers = new Map<string, Observer>();
-  for (const t of actTensors) observers.set(t, createObserver(method, { tensor: t, round: ACT_ROUND, percentile: opts.percentile }));
+  for (const t of actTensors) observers.set(t, createObserver(method, { tensor: t, round: ACT_ROUND, percentile: opts.percentile, diffsBatches: opts.diffsBatches }));
   const want = new Set(actTensors);
   timings.prePasses = lap();
   let observeMs = 0;

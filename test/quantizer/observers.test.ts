@@ -3,6 +3,8 @@ import assert from 'node:assert/strict';
 import { diffsFixPoint, maxminFixPoint, percentileFixPoint, entropyFixPoint, modeOf, DiffsObserver, AbsHistogram } from '../../src/quantizer/observers/index.js';
 import { ACT_ROUND, PARAM_ROUND, fpForMaxAbs, fakeQuant, quantSse } from '../../src/quantizer/fixpoint.js';
 import { QuantizeError } from '../../src/errors.js';
+import { setFloatWasmEnabled } from '../../src/kernels/ref/float/wasm/instance.js';
+import { seeded } from './helpers.js';
 
 test('fpForMaxAbs: 2^(7-fp) is the smallest power of two ≥ max|x| (hand values)', () => {
   assert.equal(fpForMaxAbs(1), 7); // range 1 → q·2^-7
@@ -79,4 +81,75 @@ test('histogram grows by exact pairwise merges', () => {
 test('NaN/Inf in a tensor → QuantizeError naming it', () => {
   assert.throws(() => diffsFixPoint(Float32Array.from([1, NaN]), ACT_ROUND, 'conv3'), (e: unknown) => e instanceof QuantizeError && e.code === 'E_Q_NONFINITE' && e.where === 'conv3');
   assert.throws(() => maxminFixPoint(Float32Array.from([Infinity]), 'w'), QuantizeError);
+});
+
+/** The batches of one tensor as one array (the oracle searches it directly with quantSse sums). */
+function concat(batches: Float32Array[]): Float32Array {
+  const all = new Float32Array(batches.reduce((a, b) => a + b.length, 0));
+  let o = 0;
+  for (const b of batches) {
+    all.set(b, o);
+    o += b.length;
+  }
+  return all;
+}
+
+test("diffs 'pooled' = the diffs search over all batches' values together; 'mode' is outvoted by batches that miss the range", () => {
+  // three batches of |x| ≤ 1 and one that reaches 12 (a real screenshot's neck activation vs resized calibration images):
+  // each small batch picks fp 7 (range ±1), the big one a coarse fp; the mode keeps 7 and clips the big batch at 1,
+  // the pooled search weighs the big batch's clipping error (≈ 11² per clipped value) against the others' resolution.
+  const rnd = seeded(21);
+  const small = (): Float32Array => Float32Array.from({ length: 8192 }, () => rnd() * 2 * 0.99);
+  const big = Float32Array.from({ length: 8192 }, (_, i) => (i % 16 === 0 ? rnd() * 2 * 12 : rnd() * 2 * 0.99));
+  const batches = [small(), small(), big, small()];
+  const oracle = diffsFixPoint(concat(batches), ACT_ROUND);
+  // hand check of the oracle's reason: fp 7 clips the 512 big values (error ≫ the resolution lost at fp 3..4)
+  assert.ok(quantSse(concat(batches), 7, ACT_ROUND) > 10 * quantSse(concat(batches), oracle, ACT_ROUND));
+  assert.ok(oracle <= 4, `pooled oracle fp ${oracle}`);
+  for (const wasm of [true, false]) {
+    const prev = setFloatWasmEnabled(wasm);
+    try {
+      const mode = new DiffsObserver({ tensor: 't', round: ACT_ROUND });
+      const pooled = new DiffsObserver({ tensor: 't', round: ACT_ROUND, diffsBatches: 'pooled' });
+      for (const b of batches) {
+        mode.observe(b);
+        pooled.observe(b);
+      }
+      assert.equal(mode.fixPoint(), 7, `mode (wasm ${wasm})`);
+      assert.equal(pooled.fixPoint(), oracle, `pooled (wasm ${wasm})`);
+      // the report's per-batch history is the per-batch search either way
+      assert.deepEqual([...pooled.history()], batches.map((b) => diffsFixPoint(b, ACT_ROUND)));
+    } finally {
+      setFloatWasmEnabled(prev);
+    }
+  }
+});
+
+test("diffs 'pooled' = the search over the concatenation on random batch sets (ranges up to 2^7 apart, small tensors, zeros)", () => {
+  const rnd = seeded(5);
+  for (let trial = 0; trial < 40; trial++) {
+    const nb = 1 + (trial % 5);
+    const batches: Float32Array[] = [];
+    for (let b = 0; b < nb; b++) {
+      const scale = 2 ** ((rnd() + 0.5) * 7 - 3);
+      const n = trial % 3 === 0 ? 64 + Math.floor(rnd() * 500) : 4096 + Math.floor(rnd() * 4096);
+      const heavy = rnd() < 0.5;
+      batches.push(Float32Array.from({ length: n }, () => {
+        const u = rnd() * 2; // seeded: uniform in [−0.5, 0.5)
+        return (heavy ? u * u * u : u) * scale;
+      }));
+    }
+    if (trial === 7) batches.push(new Float32Array(5000));
+    const oracle = diffsFixPoint(concat(batches), ACT_ROUND);
+    for (const wasm of [true, false]) {
+      const prev = setFloatWasmEnabled(wasm);
+      try {
+        const o = new DiffsObserver({ tensor: 't', round: ACT_ROUND, diffsBatches: 'pooled' });
+        for (const b of batches) o.observe(b);
+        assert.equal(o.fixPoint(), oracle, `trial ${trial} (wasm ${wasm})`);
+      } finally {
+        setFloatWasmEnabled(prev);
+      }
+    }
+  }
 });

@@ -48,10 +48,10 @@ function directSse(x: Float32Array, fp0: number, nc: number, round: RoundFn): nu
 }
 
 /**
- * Squared error of every candidate from the binned moments (DPU_ROUND only): the same operations in
- * the same order as the WebAssembly diffshist/diffssse (assembly/float/kernels.ts).
+ * Squared error of every candidate fp0 − below … fp0 + nc − 1 from the binned moments (DPU_ROUND only): the same
+ * operations in the same order as the WebAssembly diffshist/diffssse (assembly/float/kernels.ts).
  */
-function binnedSse(x: Float32Array, fp0: number, nc: number): number[] {
+function binnedSse(x: Float32Array, fp0: number, nc: number, below = 0): number[] {
   const h = scratch ?? (scratch = new Float64Array(4 * NBINS));
   h.fill(0);
   const c1 = 2 * NBINS;
@@ -86,8 +86,8 @@ function binnedSse(x: Float32Array, fp0: number, nc: number): number[] {
     q0 += d0 * d0;
   }
   const d2 = q0 + q1;
-  const e = new Array<number>(nc).fill(0);
-  for (let k = 0; k < nc; k++) {
+  const e = new Array<number>(below + nc).fill(0);
+  for (let k = -below; k < nc; k++) {
     const s = 2 ** (fp0 + k);
     const inv = 2 ** -(fp0 + k);
     let sum = 0;
@@ -102,7 +102,7 @@ function binnedSse(x: Float32Array, fp0: number, nc: number): number[] {
       const o = edge - q * inv;
       sum += 2 * o * sd + n * o * o;
     }
-    e[k] = d2 + sum;
+    e[k + below] = d2 + sum;
   }
   return e;
 }
@@ -143,4 +143,22 @@ export function maxAbsChecked(x: Float32Array, tensor = 'tensor'): number {
     if (m !== null && Number.isFinite(m)) return m;
   }
   return maxAbs(x, tensor);
+}
+
+/**
+ * The squared fake-quantization error of x at every fix point fpLo … fpLo + sse.length − 1, where fpLo = fp_maxabs −
+ * `below` (coarser steps, no clipping) and the last is fp_maxabs + candidates − 1 (the diffs window, candidates ≤ 5):
+ * one pass, the same sums as the per-batch search. For pooling batches (DiffsObserver's 'pooled' rule).
+ */
+export function diffsSseTable(x: Float32Array, round: RoundFn, candidates: number, below: number, tensor = 'tensor'): { fpLo: number; sse: number[] } {
+  const nc = candidates;
+  const wasm = round === DPU_ROUND ? diffsBinnedSseWasm(x, fpForMaxAbs, nc, below) : null;
+  if (wasm) {
+    if (!Number.isFinite(wasm.m)) maxAbs(x, tensor);
+    if (wasm.sse) return { fpLo: wasm.fp0 - below, sse: wasm.sse };
+  }
+  const m = maxAbs(x, tensor);
+  const fp0 = fpForMaxAbs(m);
+  const gridOk = round === DPU_ROUND && nc <= 5 && m <= 2 ** (7 - fp0);
+  return { fpLo: fp0 - below, sse: gridOk ? binnedSse(x, fp0, nc, below) : directSse(x, fp0 - below, below + nc, round) };
 }

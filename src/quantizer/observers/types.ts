@@ -21,4 +21,9 @@ export interface ObserverOptions {
   round: RoundFn;
   /** For 'percentile': the percentile of |x| kept unclipped (default 99.99). */
   percentile?: number;
+  /** For 'diffs': how batches combine — 'mode' (vai_q: the mode of the per-batch choices, default) or 'pooled'
+   * (one search over all batches' values: the least total squared error). */
+  diffsBatches?: DiffsBatches;
 }
+
+export type DiffsBatches = 'mode' | 'pooled';

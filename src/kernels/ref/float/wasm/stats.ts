@@ -31,11 +31,12 @@ export function maxAbsWasm(x: Float32Array): number | null {
 }
 
 /**
- * The diffs search's squared errors at fp0 … fp0+nc−1 from binned moments on the grid 2^-(fp0+5)
- * (DPU_ROUND, int8 saturation). Needs max |x| ≤ 2^(7−fp0) and nc ≤ 5. Also returns max |x|
- * (computed on the copy) so the caller needs no second scan. null without WebAssembly.
+ * The diffs search's squared errors at fp0 − below … fp0+nc−1 from binned moments on the grid 2^-(fp0+5)
+ * (DPU_ROUND, int8 saturation; the rounding cells of a coarser fp also start and end on that grid). Needs
+ * max |x| ≤ 2^(7−fp0) and nc ≤ 5. Also returns max |x| (computed on the copy) so the caller needs no second
+ * scan. null without WebAssembly.
  */
-export function diffsBinnedSseWasm(x: Float32Array, fp0ForMax: (m: number) => number, nc: number): { m: number; fp0: number; sse: number[] | null } | null {
+export function diffsBinnedSseWasm(x: Float32Array, fp0ForMax: (m: number) => number, nc: number, below = 0): { m: number; fp0: number; sse: number[] | null } | null {
   const p = place(x, HIST_BYTES);
   if (!p) return null;
   const k = (floatWasm() as NonNullable<ReturnType<typeof floatWasm>>).exports;
@@ -51,6 +52,6 @@ export function diffsBinnedSseWasm(x: Float32Array, fp0ForMax: (m: number) => nu
   const j0 = Math.max(0, Math.floor(-m * sc) + DIFFS_HALF);
   const j1 = Math.min(NBINS, Math.floor(m * sc) + DIFFS_HALF + 1);
   const sse: number[] = [];
-  for (let i = 0; i < nc; i++) sse.push(d2 + k.diffssse(p.histOff, j0, j1, DIFFS_HALF, w, 2 ** (fp0 + i), 2 ** -(fp0 + i), DIFFS_STRIDE));
+  for (let i = -below; i < nc; i++) sse.push(d2 + k.diffssse(p.histOff, j0, j1, DIFFS_HALF, w, 2 ** (fp0 + i), 2 ** -(fp0 + i), DIFFS_STRIDE));
   return { m, fp0, sse };
 }
