@@ -28,7 +28,7 @@ import { dbPostprocess } from '../../src/apps/ocr/db.js';
 import { imageToTensor, resizeBilinear } from '../../src/apps/image/image.js';
 import type { ModelExecutor } from '../../src/apps/executor.js';
 import { lineAgreement } from '../../src/apps/demo/report.js';
-import { DET_CALIB_FILES, DET_QUANTIZE } from '../../src/apps/demo/ocr-specs.js';
+import { DET_CALIB_FILES, DET_QUANTIZE, detCalibration } from '../../src/apps/demo/ocr-specs.js';
 import { importOnnx } from '../../src/importers/onnx/index.js';
 import { quantize, type QuantizeOptions } from '../../src/quantizer/quantize.js';
 import { reportPass } from '../../src/quantizer/report-pass.js';
@@ -70,7 +70,7 @@ test('OCR: INT8 det alone (cls + rec FP32) vs all-FP32 on 5 whole images: ≥ 90
   for (const file of images) {
     const img = await readImage(file);
     const s = detResizeSize(img.width, img.height, 960);
-    const calib = detCalibImgs.map((c) => ({ x: imageToTensor(resizeBilinear(c, s.w, s.h), { mean: DET_MEAN, std: DET_STD, order: 'BGR' }) }));
+    const calib = detCalibration(detCalibImgs, s.w, s.h).map((x) => ({ x }));
     const g = importOnnx(onnx.det, { fileName: 'det.onnx', inputShapes: { x: [1, 3, s.h, s.w] } });
     const t0 = performance.now();
     const r = await quantize(g, calib, { skipReport: true, ...recipe });

@@ -25,7 +25,7 @@ import { dbPostprocess } from '../../src/apps/ocr/db.js';
 import { imageToTensor, resizeBilinear, type RgbImage } from '../../src/apps/image/image.js';
 import { firstInput, graphRunnerExecutor, outputAt, type ModelExecutor } from '../../src/apps/executor.js';
 import { buildModel, type BuildSpec } from '../../src/apps/demo/build.js';
-import { DET_CALIB_FILES, DET_QUANTIZE } from '../../src/apps/demo/ocr-specs.js';
+import { DET_CALIB_FILES, DET_QUANTIZE, detCalibration } from '../../src/apps/demo/ocr-specs.js';
 import type { QuantizeOptions } from '../../src/quantizer/quantize.js';
 import { GraphRunner } from '../../src/runtime/graph-runner.js';
 import { profileModel } from '../../src/profile/index.js';
@@ -40,7 +40,7 @@ import { compareBoxes, compareMaps, pct } from './ocr-det-util.js';
 const enabled = process.env.DPUFLOW_OCR_DET_RECIPE === '1';
 const cache = process.env.DPUFLOW_OCR_CACHE ? fileCache(process.env.DPUFLOW_OCR_CACHE) : undefined;
 
-type Recipe = QuantizeOptions & { name?: string; calib?: string[] };
+type Recipe = QuantizeOptions & { name?: string; calib?: string[]; detCrops?: number };
 
 /** A calibration image variant: inverted (255 − v), grey (BT.601 luma on R, G, B) or both. */
 function variant(img: RgbImage, kind: string): RgbImage {
@@ -91,7 +91,7 @@ test('OCR det recipes on the development set: INT8 det alone (cls + rec FP32) vs
   }
   const summary: string[] = [];
   for (const rc of recipes) {
-    const { name, calib: calibNames, ...q } = rc;
+    const { name, calib: calibNames, detCrops, ...q } = rc;
     const quant = { ...DET_QUANTIZE, ...q };
     const calibList = calibNames ?? [...DET_CALIB_FILES];
     const calibImgs: RgbImage[] = [];
@@ -110,7 +110,7 @@ test('OCR det recipes on the development set: INT8 det alone (cls + rec FP32) vs
       const img = images[i]!, f = fp32[i]!;
       const key = `${f.s.w}x${f.s.h}`;
       if (!dets.has(key)) {
-        const calib = calibImgs.map((c) => imageToTensor(resizeBilinear(c, f.s.w, f.s.h), { mean: DET_MEAN, std: DET_STD, order: 'BGR' }));
+        const calib = detCalibration(calibImgs, f.s.w, f.s.h, detCrops);
         // the same spec as ocrBuildSpecs' det (name, input, shape, target, version 'test' as ocr-int8-stable): same cache key for the demo recipe
         const spec: BuildSpec = { name: 'det', onnx: onnxDet, input: 'x', shapeNchw: [1, 3, f.s.h, f.s.w], calib, target: 'kv260', version: 'test', quantize: quant as BuildSpec['quantize'] };
         const b = await buildModel(spec, cache);
@@ -136,7 +136,7 @@ test('OCR det recipes on the development set: INT8 det alone (cls + rec FP32) vs
     const label = name ?? JSON.stringify(rc);
     const line = `| ${label} | ${fmtAgreement(total)} | ${boxes} | ${missing}/${extra} | ${pct(ious, 0.5).toFixed(3)} (p10 ${pct(ious, 0.1).toFixed(3)}) | ${ious.filter((v) => v < 0.9).length} | ${pct(edges, 0.5)}/${pct(edges, 0.9)} | ${(100 * flips / pixels).toFixed(3)} % | ${allCached ? 'cached' : `${(qMs / 1000).toFixed(1)} / ${(cMs / 1000).toFixed(1)}`} | ${(dpuMsBySize.reduce((a, v) => a + v, 0) / dpuMsBySize.length).toFixed(1)} / ${(pct(cpuMs, 0.5) * HOST_TO_A53_FACTOR).toFixed(1)} |`;
     summary.push(line);
-    console.log(`[${new Date().toISOString().slice(11, 19)}] det recipe ${label}: ${JSON.stringify({ ...quant, calib: calibList })}\n| image | det input | lines · chars | boxes FP32/INT8 | missing/extra | IoU median | IoU < 0.9 | edge move median/p90 px | p>0.3 flips | det board ms: DPU (cycle model) / CPU subgraphs (A53 estimate) |\n|---|---|---|---|---|---|---|---|---|---|\n${rows.join('\n')}\n${line}`);
+    console.log(`[${new Date().toISOString().slice(11, 19)}] det recipe ${label}: ${JSON.stringify({ ...quant, calib: calibList, detCrops })}\n| image | det input | lines · chars | boxes FP32/INT8 | missing/extra | IoU median | IoU < 0.9 | edge move median/p90 px | p>0.3 flips | det board ms: DPU (cycle model) / CPU subgraphs (A53 estimate) |\n|---|---|---|---|---|---|---|---|---|---|\n${rows.join('\n')}\n${line}`);
     assert.ok(total.lines > 0, 'FP32 read lines on the development images');
   }
   for (const e of [ref.det, ref.cls, ref.rec]) e?.close?.();

@@ -21,12 +21,11 @@ import path from 'node:path';
 import { ortExecutor } from '../../src/apps/node/ort-executor.js';
 import { readImage } from '../../src/apps/node/image-io.js';
 import { readKeys } from '../../src/apps/node/models.js';
-import { DET_MEAN, DET_STD, detResizeSize, runOcr, type OcrModels } from '../../src/apps/ocr/pipeline.js';
-import { imageToTensor, resizeBilinear } from '../../src/apps/image/image.js';
+import { detResizeSize, runOcr, type OcrModels } from '../../src/apps/ocr/pipeline.js';
 import { graphRunnerExecutor, type ModelExecutor } from '../../src/apps/executor.js';
 import { buildModel } from '../../src/apps/demo/build.js';
 import { lineAgreement } from '../../src/apps/demo/report.js';
-import { REC_WIDTHS, ocrBuildSpecs } from '../../src/apps/demo/ocr-specs.js';
+import { REC_WIDTHS, detCalibration, ocrBuildSpecs } from '../../src/apps/demo/ocr-specs.js';
 import { HUMAN_ASSETS, proofCalibration } from './ocr-eval-util.js';
 import { GraphRunner } from '../../src/runtime/graph-runner.js';
 import { fileCache } from '../../src/cli/commands/demo.js';
@@ -62,7 +61,7 @@ test('OCR INT8 (det + cls + rec on the virtual DPU) vs onnxruntime FP32 on 5 who
   for (const file of images) {
     const img = await readImage(file);
     const s = detResizeSize(img.width, img.height, 960);
-    const calib = detCalibImgs.map((c) => imageToTensor(resizeBilinear(c, s.w, s.h), { mean: DET_MEAN, std: DET_STD, order: 'BGR' }));
+    const calib = detCalibration(detCalibImgs, s.w, s.h);
     const specs = ocrBuildSpecs({ onnx: cls ? { det: onnx.det, cls: onnx.cls } : onnx, det: { h: s.h, w: s.w, calib }, lineCrops, ...(recLineCrops ? { recLineCrops } : {}), target: 'kv260', version: 'test', recWidths });
     const det = ex((await buildModel(specs[0]!, cache)).graph, 'det');
     if (!cls) {

@@ -16,11 +16,10 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { readImage } from '../../src/apps/node/image-io.js';
-import { DET_MEAN, DET_STD, detResizeSize, runOcr } from '../../src/apps/ocr/pipeline.js';
-import { imageToTensor, resizeBilinear } from '../../src/apps/image/image.js';
+import { detResizeSize, runOcr } from '../../src/apps/ocr/pipeline.js';
 import { graphRunnerExecutor, type ModelExecutor } from '../../src/apps/executor.js';
 import { buildModel } from '../../src/apps/demo/build.js';
-import { REC_WIDTHS, ocrBuildSpecs } from '../../src/apps/demo/ocr-specs.js';
+import { REC_WIDTHS, detCalibration, ocrBuildSpecs } from '../../src/apps/demo/ocr-specs.js';
 import { GraphRunner } from '../../src/runtime/graph-runner.js';
 import { fileCache } from '../../src/cli/commands/demo.js';
 import { readAsset } from '../../src/runtime/node/assets.js';
@@ -56,7 +55,7 @@ test('OCR INT8 (det + cls + rec on the virtual DPU) vs onnxruntime FP32 on the F
     const s = detResizeSize(img.width, img.height, 960);
     const key = `${s.w}x${s.h}`;
     if (!dets.has(key) || !cls) {
-      const calib = detCalibImgs.map((c) => imageToTensor(resizeBilinear(c, s.w, s.h), { mean: DET_MEAN, std: DET_STD, order: 'BGR' }));
+      const calib = detCalibration(detCalibImgs, s.w, s.h);
       const specs = ocrBuildSpecs({ onnx: cls ? { det: onnx.det, cls: onnx.cls } : onnx, det: { h: s.h, w: s.w, calib }, lineCrops, ...(recLineCrops ? { recLineCrops } : {}), target: 'kv260', version: 'test', recWidths });
       if (!dets.has(key)) dets.set(key, ex((await buildModel(specs[0]!, cache)).graph, 'det'));
       if (!cls) {

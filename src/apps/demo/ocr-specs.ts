@@ -3,7 +3,8 @@
  * exactly the same det / cls / rec: input shapes, calibration inputs and quantizer options.
  */
 import type { TensorValue } from '../../ir/types.js';
-import { cropRect, type RgbImage } from '../image/image.js';
+import { cropRect, imageToTensor, resizeBilinear, type RgbImage } from '../image/image.js';
+import { DET_MEAN, DET_STD } from '../ocr/pipeline.js';
 import { recCalibration } from './rec-calib.js';
 import type { BuildSpec } from './build.js';
 
@@ -38,6 +39,29 @@ function detNeckTensors(): string[] {
  * With one bit of headroom on the neck (detNeckTensors): 690/817, map flips 0.224 % (0.264 % without).
  */
 export const DET_QUANTIZE = { biasCorrectionBatches: 2, splitChannelGroups: 8, weightResidual: { top: 30 }, activationHeadroom: { tensors: detNeckTensors(), bits: 1 } };
+
+/** Native-scale w×h windows per det calibration image (detCalibration). */
+export const DET_CALIB_CROPS = 0;
+
+/**
+ * det calibration feeds for a det input of w×h (NHWC, det-normalised): every image resized to w×h, as the pipeline
+ * feeds a whole image, then `crops` windows of w×h cut from each image at its native scale (an image smaller than
+ * the window: the part there is, resized), at fixed spread-out positions. Resized pages show text smaller than real
+ * screenshots do; the native-scale windows give the neck the activation ranges real screenshots reach (docs/ocr.md
+ * "Session 7"). The whole images come first: bias correction uses the first batches.
+ */
+export function detCalibration(imgs: readonly RgbImage[], w: number, h: number, crops = DET_CALIB_CROPS): TensorValue[] {
+  const feed = (img: RgbImage): TensorValue => imageToTensor(img.width === w && img.height === h ? img : resizeBilinear(img, w, h), { mean: DET_MEAN, std: DET_STD, order: 'BGR' });
+  const out = imgs.map(feed);
+  for (const img of imgs) {
+    for (let k = 0; k < crops; k++) {
+      const x = Math.floor(((k * 0.37 + 0.1) % 1) * Math.max(0, img.width - w));
+      const y = Math.floor(((k * 0.61 + 0.2) % 1) * Math.max(0, img.height - h));
+      out.push(feed(cropRect(img, x, y, Math.min(w, img.width), Math.min(h, img.height))));
+    }
+  }
+  return out;
+}
 
 /** Text-line crops of screenshot-typedoc.png for cls calibration (x, y of 130×24 crops): two columns of its two
  * lists, every other row, rows 21.6 px apart — 16 crops. (rec calibrated on them too until session 5: REC_CALIB_LINES now.) */

@@ -15,12 +15,11 @@ import { printJson, writeFileAtomic } from '../output.js';
 import { readImage, writeAnnotatedPng } from '../../apps/node/image-io.js';
 import { readKeys } from '../../apps/node/models.js';
 import { ortExecutor } from '../../apps/node/ort-executor.js';
-import { imageToTensor, resizeBilinear } from '../../apps/image/image.js';
-import { DET_MEAN, DET_STD, detResizeSize, runOcr, type OcrModels, type OcrResult } from '../../apps/ocr/pipeline.js';
+import { detResizeSize, runOcr, type OcrModels, type OcrResult } from '../../apps/ocr/pipeline.js';
 import { graphRunnerExecutor } from '../../apps/executor.js';
 import { HOST_TO_A53_FACTOR } from '../../apps/timing.js';
 import { buildModel, type ArtifactCache, type BuiltModel } from '../../apps/demo/build.js';
-import { DET_CALIB_FILES, REC_WIDTHS, ocrBuildSpecs, recSpotCrops } from '../../apps/demo/ocr-specs.js';
+import { DET_CALIB_FILES, REC_WIDTHS, detCalibration, ocrBuildSpecs, recSpotCrops } from '../../apps/demo/ocr-specs.js';
 import { REC_CALIB_FILES, recCalibLineCrops } from '../../apps/demo/rec-calib.js';
 import { lineAgreement, pipelineSummary, type LineAgreement, type PipelineSummary } from '../../apps/demo/report.js';
 import { GraphRunner } from '../../runtime/graph-runner.js';
@@ -314,7 +313,7 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
   // calibration data (shipped images that are not the demo image)
   const assets = path.join(packageDir('@vladmandic/human'), 'assets');
   const det = detResizeSize(img.width, img.height, opts.limitSideLen ?? 960);
-  const detCalib = await Promise.all(DET_CALIB.map(async (f) => imageToTensor(resizeBilinear(await readImage(path.join(assets, f)), det.w, det.h), { mean: DET_MEAN, std: DET_STD, order: 'BGR' })));
+  const detCalib = detCalibration(await Promise.all(DET_CALIB.map((f) => readImage(path.join(assets, f)))), det.w, det.h);
   const doc = await readImage(path.join(assets, 'screenshot-typedoc.png'));
   const lineCrops = recSpotCrops(doc);
   const recOn = opts.recOn ?? 'cpu';
