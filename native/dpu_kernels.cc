@@ -785,13 +785,17 @@ struct Task {
   // stride-1 projection `proj` (a K_CONV_VNNI, direct) of the same rows, then the residual add `radd` (a
   // K_ADD over the projection's whole output, or none) of the same pixels — one task, no barrier between
   std::unique_ptr<Task> proj, radd;
-  // DPUFLOW_NATIVE_PROFILE=1: per task wall ns (caller thread, task start to all chunks done),
-  // busy ns per thread (tid < 4, each written by its own thread only), chunks run per thread, runs
+  // DPUFLOW_NATIVE_PROFILE=1 or 2: per task wall ns (caller thread, task start to all chunks done), runs, and per
+  // thread (tid < 4, each slot written by its own thread only, a cache line each: the four threads' counters on
+  // one line moved it between the cores at every claim) busy ns, chunks run and CPU ns inside the kernel
+  // (=1: CLOCK_THREAD_CPUTIME_ID, no preemption counted, but a system call before and after every claim, ~0.33 µs
+  // each on this VM, which 2 threads pay ~7× as often as 1 (claims); =2: the busy ns, no system call)
+  struct alignas(64) ProfSlot {
+    double busy = 0, chunks = 0, cpu = 0;
+  };
   double profWall = 0;
-  double profBusy[4] = {0, 0, 0, 0};
-  double profChunks[4] = {0, 0, 0, 0};
-  double profCpu[4] = {0, 0, 0, 0};  // thread CPU ns inside the kernel (CLOCK_THREAD_CPUTIME_ID: no preemption)
   double profRuns = 0;
+  ProfSlot profT[4];
   alignas(64) std::atomic<uint64_t> next{0};
   alignas(64) std::atomic<uint64_t> done{0};
 };
@@ -805,7 +809,7 @@ struct Snap {
 
 class Context {
  public:
-  Context(int threads, int spinUs, double chunkNs, bool prof) : n(threads < 1 ? 1 : threads), chunkNs(chunkNs), prof(prof), spinUs_(spinUs) {
+  Context(int threads, int spinUs, double chunkNs, int prof) : n(threads < 1 ? 1 : threads), chunkNs(chunkNs), prof(prof == 1 || prof == 2), profCpuClock(prof == 1), spinUs_(spinUs) {
     ring_.resize(size_t(n));
     tags_.resize(size_t(n));
     tile_.resize(size_t(n));
@@ -823,7 +827,8 @@ class Context {
   }
   const int n;
   const double chunkNs;  // target work per chunk (rough ns), DPUFLOW_NATIVE_CHUNK_NS
-  const bool prof;       // per-task timing (DPUFLOW_NATIVE_PROFILE=1 when the context was created)
+  const bool prof;       // per-task timing (DPUFLOW_NATIVE_PROFILE=1 or 2 when the context was created)
+  const bool profCpuClock;  // =1: the thread CPU clock around every claim (=2: the steady clock only)
   std::vector<std::unique_ptr<Task>> prog;
   std::vector<Task*> progPtr;
   std::vector<std::unique_ptr<Task>> oneoff;
@@ -1398,12 +1403,14 @@ void work(Context& c, int tid, uint32_t g, Task* const* tasks, int from, int to,
       const uint32_t s0 = back ? S - b - gsz : f, s1 = s0 + gsz;
       const int u0 = int(int64_t(T.units) * s0 / S), u1 = int(int64_t(T.units) * s1 / S);
       if (prof) {
-        const double c0 = threadCpuNs();
+        const double c0 = c.profCpuClock ? threadCpuNs() : 0;
         const Clock::time_point tb = Clock::now();
         execTask(c, T, mem, u0, u1, tid, first);
-        T.profBusy[tid] += nsSince(tb);
-        T.profCpu[tid] += threadCpuNs() - c0;
-        T.profChunks[tid] += 1;
+        const double ns = nsSince(tb);
+        Task::ProfSlot& ps = T.profT[tid];
+        ps.busy += ns;
+        ps.cpu += c.profCpuClock ? threadCpuNs() - c0 : ns;
+        ps.chunks += 1;
       } else {
         execTask(c, T, mem, u0, u1, tid, first);
       }
@@ -1429,14 +1436,14 @@ void Context::run(Task* const* tasks, int from, int to, uint8_t* mem) {
         execTask(*this, T, mem, 0, T.units, 0, true);
         continue;
       }
-      const double c0 = threadCpuNs();
+      const double c0 = profCpuClock ? threadCpuNs() : 0;
       const Clock::time_point tb = Clock::now();
       execTask(*this, T, mem, 0, T.units, 0, true);
       const double ns = nsSince(tb);
-      T.profCpu[0] += threadCpuNs() - c0;
+      T.profT[0].cpu += profCpuClock ? threadCpuNs() - c0 : ns;
       T.profWall += ns;
-      T.profBusy[0] += ns;
-      T.profChunks[0] += 1;
+      T.profT[0].busy += ns;
+      T.profT[0].chunks += 1;
       T.profRuns += 1;
     }
     return;
@@ -1848,7 +1855,7 @@ napi_value CreateContext(napi_env env, napi_callback_info info) {
   double chunkNs = 2000;
   if (const char* e = std::getenv("DPUFLOW_NATIVE_CHUNK_NS")) chunkNs = std::max(1.0, std::min(1e9, std::atof(e)));
   const char* pe = std::getenv("DPUFLOW_NATIVE_PROFILE");
-  auto* ctx = new Context(threads, spin, chunkNs, pe && pe[0] == '1');
+  auto* ctx = new Context(threads, spin, chunkNs, pe && (pe[0] == '1' || pe[0] == '2') ? pe[0] - '0' : 0);
   if (const char* e = std::getenv("DPUFLOW_NATIVE_GATHER")) ctx->noGather = e[0] == '0';
   if (const char* e = std::getenv("DPUFLOW_NATIVE_FUSE")) ctx->noFuse = e[0] == '0';
   if (const char* e = std::getenv("DPUFLOW_NATIVE_PIXEL_MAJOR")) ctx->noPixelMajor = e[0] == '0';
@@ -2156,7 +2163,8 @@ napi_value Wake(napi_env env, napi_callback_info info) {
 }
 
 // profile(ctx, reset): per program task [kind, units, chunks, wallNs, runs, busyNs t0..t3, chunksRun t0..t3, cpuNs t0..t3]
-// (zeros unless the context was created with DPUFLOW_NATIVE_PROFILE=1); reset zeroes the counters
+// (zeros unless the context was created with DPUFLOW_NATIVE_PROFILE=1 or 2; with =2 cpuNs = busyNs, see Task::profT);
+// reset zeroes the counters
 constexpr int kProfCols = 17;
 napi_value Profile(napi_env env, napi_callback_info info) {
   napi_value argv[2];
@@ -2175,10 +2183,10 @@ napi_value Profile(napi_env env, napi_callback_info info) {
     Task& T = *ctx->prog[i];
     double* r = d + i * kProfCols;
     r[0] = T.kind; r[1] = T.units; r[2] = T.chunks; r[3] = T.profWall; r[4] = T.profRuns;
-    for (int j = 0; j < 4; j++) { r[5 + j] = T.profBusy[j]; r[9 + j] = T.profChunks[j]; r[13 + j] = T.profCpu[j]; }
+    for (int j = 0; j < 4; j++) { r[5 + j] = T.profT[j].busy; r[9 + j] = T.profT[j].chunks; r[13 + j] = T.profT[j].cpu; }
     if (reset) {
       T.profWall = T.profRuns = 0;
-      for (int j = 0; j < 4; j++) T.profBusy[j] = T.profChunks[j] = T.profCpu[j] = 0;
+      for (int j = 0; j < 4; j++) T.profT[j] = Task::ProfSlot{};
     }
   }
   NAPI_OK(napi_create_typedarray(env, napi_float64_array, nt * kProfCols, ab, 0, &arr));

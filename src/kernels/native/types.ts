@@ -68,7 +68,9 @@ export interface NativeKernels {
   allocFloat32?(n: number): Float32Array;
   /** Per program task: [kind, units, chunks, wallNs, runs, busyNs of threads 0..3, chunks run by threads 0..3,
    * thread CPU ns inside the kernel of threads 0..3]
-   * (NATIVE_PROFILE_COLS numbers each; zeros unless the context was created with DPUFLOW_NATIVE_PROFILE=1). */
+   * (NATIVE_PROFILE_COLS numbers each; zeros unless the context was created with DPUFLOW_NATIVE_PROFILE=1 or 2:
+   * =1 reads the thread CPU clock around every claim (a system call each, which inflates 2-thread figures, that
+   * make ~7× the claims), =2 reports the busy ns as the CPU ns and makes no system call). */
   profile?(ctx: NativeContext, reset: boolean): Float64Array;
   /** Roofline helper (AVX-512 VNNI CPUs only): runs `iters` × 12 independent 512-bit vpdpbusd, returns the MACs done. */
   peak(iters: number): number;

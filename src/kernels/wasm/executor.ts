@@ -81,7 +81,7 @@ export interface FastExecutor {
   readonly stats: FastExecutorStats;
   readonly threads: number;
   readonly memory: WasmMemory;
-  /** Native per-task timing since the last reset (only with DPUFLOW_NATIVE_PROFILE=1 and native kernels). */
+  /** Native per-task timing since the last reset (only with DPUFLOW_NATIVE_PROFILE=1 or 2 and native kernels). */
   nativeProfile?(reset?: boolean): NativeTaskProfile[] | undefined;
 }
 

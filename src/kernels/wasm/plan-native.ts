@@ -33,7 +33,7 @@ export interface NativePlan {
   dequantize?: (mem: Int8Array, off: number, n: number, fp: number, dst: Float32Array) => void;
   /** Names the op a step was planned for (its native tasks carry the name in `profile()`). */
   label(step: Step, op: string, type: string): void;
-  /** Per-task timing (DPUFLOW_NATIVE_PROFILE=1 when the plan was made), or undefined without it. */
+  /** Per-task timing (DPUFLOW_NATIVE_PROFILE=1 or 2 when the plan was made), or undefined without it. */
   profile(reset?: boolean): NativeTaskProfile[] | undefined;
 }
 
