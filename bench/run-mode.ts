@@ -73,6 +73,9 @@ export function convLayer(C: number, OC: number, HW: number, k: number, depthwis
   return { name: 'layer', ops, inputs: ['x'], outputs: ['y'], meta: {} };
 }
 
+/** Interleaved rounds per model in a full run (each engine 1 untimed + 3 timed frames per round). */
+const RUN_MODE_ROUNDS = 15;
+
 /** pin: a CPU list for `taskset -p -c` while this engine's frames run (the process is unpinned again after). */
 interface Engine { key: string; fn: () => unknown; pin?: string }
 
@@ -482,7 +485,9 @@ export async function run(ctx: BenchContext): Promise<BenchResult[]> {
     // (chrt) on a busy machine — the 20 ms gaps between engines stay)
     const quiet = ctx.quick || process.env.DPUFLOW_BENCH_NO_WAIT ? undefined : { cores: Math.min(1.6, os.cpus().length * 0.8), maxWaitMs: Number(process.env.DPUFLOW_BENCH_QUIET_WAIT_MS ?? 20000) };
     const pinned = canPin();
-    const rounds = await interleave(pinned ? perCpu(engines, new Set(['nat1', 'vnni1', 'fp1', 'q1'])) : engines, ctx.quick ? 2 : 7, ctx.quick ? 1 : 3, quiet);
+    // 15 rounds (7 until session 7): the scaling figures are medians over rounds, and with 7 rounds the same code
+    // read 0.3–0.4 apart in back-to-back runs; more rounds narrow the median's spread
+    const rounds = await interleave(pinned ? perCpu(engines, new Set(['nat1', 'vnni1', 'fp1', 'q1'])) : engines, ctx.quick ? 2 : RUN_MODE_ROUNDS, ctx.quick ? 1 : 3, quiet);
     // `<key>` = both vCPUs' rounds of a pinned 1-thread engine
     for (const k of ['nat1', 'vnni1', 'fp1', 'q1']) if (rounds[`${k}@0`] && rounds[`${k}@1`]) rounds[k] = rounds[`${k}@0`]!.map((r, i) => [...r, ...rounds[`${k}@1`]![i]!]);
     const t = Object.fromEntries(Object.entries(rounds).map(([k, v]) => [k, v.flat()]));
