@@ -2202,9 +2202,33 @@ inline int8_t quantizeOne(float x, double scale) {
   const double f = std::floor(v + 0.5);
   return int8_t(f < -128 ? -128 : f > 127 ? 127 : int(f));
 }
+// quantize in float32, 16 values per step, exactly as quantizeOne: scale is a power of two (2^fp) that float32
+// holds as a normal number, so x·scale is exact (or ±inf / a subnormal, which clamp / round to the same bytes);
+// floor(v + 0.5) = floor(v) + (v − floor(v) ≥ 0.5), whose difference is exact in float32 (|v| < 2^23; above
+// that v is an integer and the difference 0); NaN → 0, ±inf → 127 / −128 (the difference inf − inf is NaN: no + 1)
+VNNI_TARGET bool quantizeF32(const float* x, int8_t* q, size_t n, double scale, size_t& i) {
+  int e = 0;
+  if (std::frexp(scale, &e) != 0.5 || e - 1 < -126 || e - 1 > 127) return false;
+  const __m512 sc = _mm512_set1_ps(float(scale)), half = _mm512_set1_ps(0.5f), one = _mm512_set1_ps(1.0f);
+  const __m512 lo = _mm512_set1_ps(-128.0f), hi = _mm512_set1_ps(127.0f), zero = _mm512_setzero_ps();
+  for (; i + 16 <= n; i += 16) {
+    const __m512 v = _mm512_mul_ps(_mm512_loadu_ps(x + i), sc);
+    const __mmask16 nan = _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q);
+    __m512 f = _mm512_roundscale_ps(v, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC);
+    f = _mm512_mask_add_ps(f, _mm512_cmp_ps_mask(_mm512_sub_ps(v, f), half, _CMP_GE_OQ), f, one);
+    f = _mm512_mask_mov_ps(_mm512_min_ps(_mm512_max_ps(f, lo), hi), nan, zero);
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(q + i), _mm512_cvtepi32_epi8(_mm512_cvtps_epi32(f)));
+  }
+  return true;
+}
 VNNI_TARGET void quantizeV(const float* x, int8_t* q, size_t n, double scale) {
   const __m512d sc = _mm512_set1_pd(scale), h = _mm512_set1_pd(0.5), lo = _mm512_set1_pd(-128), hi = _mm512_set1_pd(127);
   size_t i = 0;
+  static const bool f32 = [] { const char* e = std::getenv("DPUFLOW_NATIVE_QUANT_F32"); return !(e && e[0] == '0'); }();
+  if (f32 && quantizeF32(x, q, n, scale, i)) {
+    for (; i < n; i++) q[i] = quantizeOne(x[i], scale);
+    return;
+  }
   for (; i + 8 <= n; i += 8) {
     const __m512d v = _mm512_mul_pd(_mm512_cvtps_pd(_mm256_loadu_ps(x + i)), sc);
     const __mmask8 nan = _mm512_cmp_pd_mask(v, v, _CMP_UNORD_Q);
