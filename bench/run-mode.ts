@@ -294,15 +294,16 @@ export function runqueueWaitNs(): number | undefined {
 }
 
 /**
- * Where the 2-thread time goes (`DPUFLOW_NATIVE_PROFILE=1 node dist/bench/run-mode.js --profile [frames]`):
+ * Where the 2-thread time goes (`DPUFLOW_NATIVE_PROFILE=2 node dist/bench/run-mode.js --profile [frames]`; =2 times with
+ * the steady clock only, =1 also reads each thread's CPU clock per claim, a system call that inflates the 2T figures):
  * native 1T and 2T executors of each model run interleaved frames; the addon times every task (caller
  * thread wall from the task's start to its last chunk, kernel time per thread); printed per op: 1T ms,
  * 2T ms, scaling, and the 2T time above a perfect split (2T − 1T/2), worst first.
  */
 async function profileChild(want: number): Promise<void> {
   const nk = loadNativeKernels();
-  if (!nk?.profile || process.env.DPUFLOW_NATIVE_PROFILE !== '1') {
-    process.stderr.write('needs the native addon with profile() and DPUFLOW_NATIVE_PROFILE=1\n');
+  if (!nk?.profile || !['1', '2'].includes(process.env.DPUFLOW_NATIVE_PROFILE ?? '')) {
+    process.stderr.write('needs the native addon with profile() and DPUFLOW_NATIVE_PROFILE=2 (or 1)\n');
     process.exit(1);
   }
   const only = process.env.DPUFLOW_RUNMODE_MODELS?.split(',');
