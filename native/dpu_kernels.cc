@@ -809,12 +809,14 @@ struct Snap {
 
 class Context {
  public:
-  Context(int threads, int spinUs, double chunkNs, int prof) : n(threads < 1 ? 1 : threads), chunkNs(chunkNs), prof(prof == 1 || prof == 2), profCpuClock(prof == 1), spinUs_(spinUs) {
+  Context(int threads, int spinUs, double chunkNs, int prof, int solo = 0)
+      : n(threads < 1 ? 1 : threads), chunkNs(chunkNs), prof(prof == 1 || prof == 2), profCpuClock(prof == 1), solo(solo), spinUs_(spinUs) {
     ring_.resize(size_t(n));
     tags_.resize(size_t(n));
     tile_.resize(size_t(n));
     for (int i = 0; i < n; i++) busy_.emplace_back(new std::mutex());
-    for (int i = 1; i < n; i++) workers_.emplace_back([this, i] { loop(i); });
+    if (!solo)
+      for (int i = 1; i < n; i++) workers_.emplace_back([this, i] { loop(i); });
   }
   ~Context() {
     stop_.store(true);
@@ -829,6 +831,11 @@ class Context {
   const double chunkNs;  // target work per chunk (rough ns), DPUFLOW_NATIVE_CHUNK_NS
   const bool prof;       // per-task timing (DPUFLOW_NATIVE_PROFILE=1 or 2 when the context was created)
   const bool profCpuClock;  // =1: the thread CPU clock around every claim (=2: the steady clock only)
+  // DPUFLOW_NATIVE_SOLO (a diagnostic, for comparisons): the n-thread program and claims, every claim on the calling
+  // thread, no workers. 1: the claims of two threads in turn (front, back, front, … with thread 0's and thread 1's
+  // row ring, as work() at 2 threads would cut them); 2: the front claims only (same sizes, in order); 3: each task
+  // in one claim. Separates the cost of cutting a task into claims from that of a second core (docs/perf.md, s. 7)
+  const int solo;
   std::vector<std::unique_ptr<Task>> prog;
   std::vector<Task*> progPtr;
   std::vector<std::unique_ptr<Task>> oneoff;
@@ -1425,8 +1432,41 @@ void work(Context& c, int tid, uint32_t g, Task* const* tasks, int from, int to,
   }
 }
 
+// DPUFLOW_NATIVE_SOLO: tasks [from, to) on the calling thread in the claims work() would make (Context::solo)
+void runSolo(Context& c, Task* const* tasks, int from, int to, uint8_t* mem) {
+  for (int t = from; t < to; t++) {
+    Task& T = *tasks[t];
+    const uint32_t S = uint32_t(T.slots);
+    uint32_t f = 0, b = 0;
+    bool firstF = true, firstB = true, back = false;
+    while (f + b < S) {
+      const uint32_t r = S - f - b;
+      const uint32_t gsz = T.chunks <= 1 || c.solo == 3 ? r : std::min(r, std::max(uint32_t(T.minSlots), r / uint32_t(2 * c.n)));
+      const uint32_t s0 = back ? S - b - gsz : f;
+      (back ? b : f) += gsz;
+      const int u0 = int(int64_t(T.units) * s0 / S), u1 = int(int64_t(T.units) * (s0 + gsz) / S);
+      bool& first = back ? firstB : firstF;
+      const double c0 = c.prof && c.profCpuClock ? threadCpuNs() : 0;
+      const Clock::time_point tb = c.prof ? Clock::now() : Clock::time_point{};
+      execTask(c, T, mem, u0, u1, back ? 1 : 0, first);
+      if (c.prof) {
+        const double ns = nsSince(tb);
+        Task::ProfSlot& ps = T.profT[back ? 1 : 0];
+        ps.busy += ns;
+        ps.cpu += c.profCpuClock ? threadCpuNs() - c0 : ns;
+        ps.chunks += 1;
+        T.profWall += ns;
+      }
+      first = false;
+      if (T.chunks > 1 && c.solo == 1) back = !back;
+    }
+    if (c.prof) T.profRuns += 1;
+  }
+}
+
 void Context::run(Task* const* tasks, int from, int to, uint8_t* mem) {
   if (from >= to) return;
+  if (solo && n > 1) return runSolo(*this, tasks, from, to, mem);
   bool split = false;
   for (int t = from; t < to && !split; t++) split = tasks[t]->chunks > 1;
   if (n == 1 || !split) {
@@ -1855,7 +1895,9 @@ napi_value CreateContext(napi_env env, napi_callback_info info) {
   double chunkNs = 2000;
   if (const char* e = std::getenv("DPUFLOW_NATIVE_CHUNK_NS")) chunkNs = std::max(1.0, std::min(1e9, std::atof(e)));
   const char* pe = std::getenv("DPUFLOW_NATIVE_PROFILE");
-  auto* ctx = new Context(threads, spin, chunkNs, pe && (pe[0] == '1' || pe[0] == '2') ? pe[0] - '0' : 0);
+  const char* so = std::getenv("DPUFLOW_NATIVE_SOLO");
+  auto* ctx = new Context(threads, spin, chunkNs, pe && (pe[0] == '1' || pe[0] == '2') ? pe[0] - '0' : 0,
+                          so && so[0] >= '1' && so[0] <= '3' ? so[0] - '0' : 0);
   if (const char* e = std::getenv("DPUFLOW_NATIVE_GATHER")) ctx->noGather = e[0] == '0';
   if (const char* e = std::getenv("DPUFLOW_NATIVE_FUSE")) ctx->noFuse = e[0] == '0';
   if (const char* e = std::getenv("DPUFLOW_NATIVE_PIXEL_MAJOR")) ctx->noPixelMajor = e[0] == '0';
