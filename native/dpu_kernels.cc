@@ -869,9 +869,10 @@ class Context {
   bool noGather = false;  // DPUFLOW_NATIVE_GATHER=0: every VNNI conv through the padded copy (comparisons)
   bool noFuse = false;    // DPUFLOW_NATIVE_FUSE=0: a relu after an add stays a task of its own
   bool noPixelMajor = false;  // DPUFLOW_NATIVE_PIXEL_MAJOR=0: every conv split by output-channel groups
-  // at > 1 thread, AMX convs whose packed weights are at most this many bytes walk tile-major units (a thread keeps
-  // its pixels through the chain of layers instead of each thread writing half the channels of every pixel):
-  // 600 KB takes the 3×3 256 → 256 layers, not the 1 MB 7² layers of ResNet-50 (measured slower tile-major);
+  // AMX convs whose packed weights are at most this many bytes walk tile-major units (a thread keeps its pixels
+  // through the chain of layers instead of each thread writing half the channels of every pixel; on one thread the
+  // A rows stay in L1/L2 while the weights, which fit L2, are walked: 1T 1.00–1.07× faster, session 7):
+  // 600 KB takes the 3×3 256 → 256 layers, not the 1 MB 7² layers of ResNet-50 (measured slower tile-major at 2T);
   // DPUFLOW_NATIVE_AMX_TILEMAJOR=0 off (the group-major rule alone), =<bytes> another bound
   double amxTileMajorMax = 600 * 1024;
   // DPUFLOW_NATIVE_DWFUSE=1: a depthwise, the 1×1 projection reading it and the residual add after it run as one
@@ -1196,7 +1197,7 @@ VNNI_TARGET void dwVnni(const Task& T, uint8_t* mem, uint8_t* ring, int* tags, i
 // x + 128 copy (TDPBUSD, 128·Σw corrected); its C tiles of 16 pixels × 16 channels go through this output stage
 dpuflow_amx::Geo amxGeo(const Task& T, const uint8_t* mem, const uint8_t* scratch) {
   // weights bigger than the input: group-major (a thread keeps a group's weights in L2), unless tile-major was chosen
-  // at > 1 thread for weights that fit L2 anyway (Task::amxTileMajor)
+  // for weights that fit L2 anyway (Task::amxTileMajor)
   const bool gm = !T.amxTileMajor && double(T.W->amx->b.size()) > double(T.H) * T.Wd * T.C;
   if (T.direct) return {mem ? mem + T.x : nullptr, size_t(T.H) * T.Wd * T.C, T.Wd, T.C, T.sh, T.sw, 1, T.OH, T.OW, true, gm};
   return {scratch, size_t(T.Hp) * T.Wp * T.Cs, T.Wp, T.Cs, T.sh, T.sw, T.dh, T.OH, T.OW, false, gm};
@@ -1634,7 +1635,7 @@ const char* buildConv(Context& c, const std::shared_ptr<ConvWeights>& Wsp, const
     T->Cs = W.C4 * 4;
     if (!T->direct) pad(K_PAD_U8, T->Cs, size_t(Hp) * Wp * T->Cs + 64, 1);
     T->kind = K_CONV_AMX;
-    T->amxTileMajor = c.n > 1 && double(W.amx->b.size()) <= c.amxTileMajorMax;
+    T->amxTileMajor = double(W.amx->b.size()) <= c.amxTileMajorMax;
     T->units = dpuflow_amx::units(*W.amx, amxGeo(*T, nullptr, nullptr));
     setChunks(*T, c, macs / 600.0);
   } else {
