@@ -119,3 +119,15 @@ test('--split-channel-groups N splits conv → depthwise blocks into N weight fi
   assert.equal(bad.code, 1);
   assert.match(bad.err, /--split-channel-groups must be an integer 1–64/);
 });
+
+test("--diffs-batches pooled quantizes; an unknown rule is a usage error naming the choices", () => {
+  const out = path.join(tmp, 'pooled');
+  const r = cli('quantize', MODEL, '--calib', calibDir, '--preprocess', 'half,resize=192x48', '--out', out, '--diffs-batches', 'pooled', '--json');
+  assert.equal(r.code, 0, r.err);
+  assert.ok(fs.existsSync(path.join(out, 'quant_info.json')));
+  const bad = cli('quantize', MODEL, '--calib', calibDir, '--preprocess', 'half,resize=192x48', '--out', path.join(tmp, 'bad2'), '--diffs-batches', 'median');
+  assert.equal(bad.code, 1);
+  assert.match(bad.err, /unknown --diffs-batches 'median'/);
+  assert.match(bad.err, /pooled/);
+  assert.ok(!fs.existsSync(path.join(tmp, 'bad2')), 'nothing written on a usage error');
+});

@@ -4,7 +4,8 @@ import { diffsFixPoint, maxminFixPoint, percentileFixPoint, entropyFixPoint, mod
 import { ACT_ROUND, PARAM_ROUND, fpForMaxAbs, fakeQuant, quantSse } from '../../src/quantizer/fixpoint.js';
 import { QuantizeError } from '../../src/errors.js';
 import { setFloatWasmEnabled } from '../../src/kernels/ref/float/wasm/instance.js';
-import { seeded } from './helpers.js';
+import { convBnReluConv, seeded } from './helpers.js';
+import { quantize } from '../../src/quantizer/quantize.js';
 
 test('fpForMaxAbs: 2^(7-fp) is the smallest power of two ≥ max|x| (hand values)', () => {
   assert.equal(fpForMaxAbs(1), 7); // range 1 → q·2^-7
@@ -152,4 +153,19 @@ test("diffs 'pooled' = the search over the concatenation on random batch sets (r
       }
     }
   }
+});
+
+test("quantize({ diffsBatches }): the graph input's fix point by each rule (diffs oracles); an unknown rule → QuantizeError", async () => {
+  const rnd = seeded(31);
+  const g = convBnReluConv(rnd, 40, 40, 3, 4, 2);
+  const n = 40 * 40 * 3; // ≥ DIFFS_POOL_BELOW values per batch: 'mode' really votes per batch
+  const batch = (scale: number, outliers: number): Float32Array => Float32Array.from({ length: n }, (_, i) => rnd() * 2 * (i % 97 < outliers ? 12 : scale));
+  const xs = [batch(0.99, 0), batch(0.99, 0), batch(0.99, 6)];
+  const feeds = xs.map((x) => ({ x: { shape: [1, 40, 40, 3], data: x } }));
+  const fpOf = async (diffsBatches: 'mode' | 'pooled'): Promise<number | undefined> =>
+    (await quantize(g, feeds, { diffsBatches, skipReport: true, biasCorrection: false, cle: false })).graph.ops.find((o) => o.name === 'x')?.output.fixPoint;
+  assert.equal(await fpOf('mode'), modeOf(xs.map((x) => diffsFixPoint(x, ACT_ROUND))));
+  assert.equal(await fpOf('pooled'), diffsFixPoint(concat(xs), ACT_ROUND));
+  assert.notEqual(await fpOf('mode'), await fpOf('pooled'), 'the case separates the rules');
+  await assert.rejects(quantize(g, feeds, { diffsBatches: 'median' as 'mode', skipReport: true }), (e: Error) => e instanceof QuantizeError && /unknown diffsBatches rule 'median'/.test(e.message));
 });

@@ -57,6 +57,8 @@ export interface QuantizeCliOptions {
   out?: string;
   calibCount?: string;
   method: string;
+  /** --diffs-batches mode|pooled (how the diffs method combines calibration batches). */
+  diffsBatches?: string;
   preprocess?: string;
   inputShape?: string;
   cle: boolean;
@@ -146,6 +148,9 @@ export interface QuantizeRun {
 export async function runQuantizeCommand(model: string, o: QuantizeCliOptions, mode: 'quantize' | 'eval'): Promise<QuantizeRun> {
   const method = o.method as CalibMethod;
   if (!CALIB_METHODS.includes(method)) throw new UsageError('E_USAGE_METHOD', `unknown --method '${o.method}'`, { fix: `use ${CALIB_METHODS.join(', ')}` });
+  if (o.diffsBatches !== undefined && o.diffsBatches !== 'mode' && o.diffsBatches !== 'pooled') {
+    throw new UsageError('E_USAGE_METHOD', `unknown --diffs-batches '${o.diffsBatches}'`, { fix: 'use mode (vai_q: the mode of per-batch choices, default) or pooled (least squared error over all batches)' });
+  }
   const pre = parsePreprocess(o.preprocess);
   const kind = modelFileKind(model);
   checkOutputsOption(model, kind, [...(o.output ?? []), ...(o.startAt ?? [])]);
@@ -194,6 +199,7 @@ export async function runQuantizeCommand(model: string, o: QuantizeCliOptions, m
   try {
     result = await quantize(g, calibFeeds(set, g.inputs[0]), {
       method,
+      ...(o.diffsBatches ? { diffsBatches: o.diffsBatches as 'mode' | 'pooled' } : {}),
       cle: o.cle,
       biasCorrection: o.biasCorrection,
       fastFinetune: !!o.fastFinetune,
@@ -248,6 +254,7 @@ export function addQuantizeOptions(c: Command): Command {
     .requiredOption('--calib <path>', 'calibration images folder, .npy (float32, N×C×H×W) or raw float32 .bin')
     .option('--calib-count <n>', 'number of calibration inputs (default: min(100, available))')
     .option('--method <m>', `calibration method: ${CALIB_METHODS.join('|')}`, 'diffs')
+    .option('--diffs-batches <rule>', "with --method diffs: mode (vai_q: the mode of the per-batch fix points, default) | pooled (the least squared error over all batches together)")
     .option('--preprocess <spec>', 'e.g. "imagenet,resize=320x320" or "resize=48x192,mean=0.5:0.5:0.5,std=0.5:0.5:0.5,order=BGR,layout=NCHW"')
     .option('--input-shape <n,c,h,w>', 'fixed model input shape (ONNX: NCHW 1,3,H,W; TF.js: NHWC name=1xHxWx3)')
     .option('--output <names>', 'TF.js: import up to these tensors (comma-separated or repeated), e.g. cut before TopKV2/NMS', collectOutputs, [] as string[])
