@@ -10,7 +10,8 @@
  * Opt-in: DPUFLOW_OCR_DET_RECIPE=1. Recipes: DPUFLOW_OCR_DET_RECIPES='<json>' — one object or an array; each object's
  * keys are QuantizeOptions merged over DET_QUANTIZE, plus `name` (a label) and `calib` (file names of
  * @vladmandic/human's assets replacing DET_CALIB_FILES; a suffix ':invert' adds the inverted image, ':grey' its grey
- * copy, ':grey-invert' the inverted grey copy). Default: the demo recipe alone. DPUFLOW_OCR_DEV=all: all 36
+ * copy, ':grey-invert' the inverted grey copy) and `detCrops` (native-scale windows per calibration image,
+ * detCalibration; default DET_CALIB_CROPS). Default: the demo recipe alone. DPUFLOW_OCR_DEV=all: all 36
  * devCandidateImages() instead of DEV_SET (FP32-unstable ones included: noisier; 32 det sizes);
  * DPUFLOW_OCR_DEV=all-padded: the same 36, each padded right/bottom to a square of 352/480/640/736/864 (5 det builds per
  * recipe; FP32 and INT8 read the same padded image). DPUFLOW_OCR_CACHE=<dir> keeps the
