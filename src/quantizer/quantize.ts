@@ -19,7 +19,7 @@ import { runFloat } from '../kernels/ref/float-executor.js';
 import { SHIFT_BIAS_MAX, SHIFT_CUT_MAX, SHIFT_CUT_MIN, shiftBiasMin } from '../kernels/ref/int8/conv.js';
 import { ACT_ROUND, PARAM_ROUND, fakeQuant, maxAbs } from './fixpoint.js';
 import { maxAbsChecked } from './observers/diffs-fast.js';
-import { cloneGraph, consumerMap, opMap } from './graph-util.js';
+import { channelMaxAbs, cloneGraph, consumerMap, opMap } from './graph-util.js';
 import { foldBatchNorm } from './fold-bn.js';
 import { foldAffine, foldAffineForward } from './fold-affine.js';
 import { fuseActivations } from './fuse-act.js';
@@ -62,6 +62,9 @@ export interface QuantizeOptions {
   /** Split conv → depthwise blocks into this many output-channel groups (sorted by max|w|), each with its own
    * weight fix point, joined by a concat (DPU-legal, exact in float; see split-channels.ts). Default off. */
   splitChannelGroups?: number;
+  /** With splitChannelGroups: sort X's output channels by max|w| ('weights', default) or by their calibrated range
+   * ('output': each group's output fix point fits its own channels; needs the calibration batches first). */
+  splitChannelGroupsBy?: 'weights' | 'output';
   /** Depthwise channel-group split (split-depthwise.ts): every conv → [channel-wise ops] → depthwise block whose
    * depthwise channel max|w| spread ≥ 8× is split into this many groups sorted by the depthwise conv's own max|w|
    * (or pass the full options), the consumers' channels permuted (next conv, SE blocks). DPU-legal, exact in
@@ -296,13 +299,19 @@ export async function quantize(graph: Graph, calib: CalibSource, opts: QuantizeO
   const plan0 = quantizationPlan(g);
   for (const op of g.ops) if (op.type === 'hard-sigmoid') plan0.set(op.name, { quantize: true });
   const fuse = fuseActivations(g, (conv) => plan0.get(conv.name)?.quantize === true);
-  if (opts.splitChannelGroups) splitChannelGroups(g, opts.splitChannelGroups);
-  // the depthwise split's 'input' key needs calibration ranges: collect the batches now (the same ones serve below)
+  // the channel splits' range keys need calibration ranges: collect the batches now (the same ones serve below)
   let early: CalibBatch[] | undefined;
+  if (opts.splitChannelGroups) {
+    if (opts.splitChannelGroupsBy === 'output') {
+      early = await collect(calib, opts.calibCount ?? Infinity);
+      const convs = new Set(g.ops.filter((op) => op.type === 'conv2d').map((op) => op.name));
+      splitChannelGroups(g, opts.splitChannelGroups, channelMaxAbs(g, early.slice(0, 16), convs));
+    } else splitChannelGroups(g, opts.splitChannelGroups);
+  }
   if (opts.splitDepthwiseGroups) {
     const o = typeof opts.splitDepthwiseGroups === 'number' ? { groups: opts.splitDepthwiseGroups } : opts.splitDepthwiseGroups;
     if ((o.by === 'input' || o.thenBy === 'input') && !o.inputRanges) {
-      early = await collect(calib, opts.calibCount ?? Infinity);
+      early ??= await collect(calib, opts.calibCount ?? Infinity);
       splitDepthwiseGroups(g, { ...o, inputRanges: depthwiseInputRanges(g, early.slice(0, 4)) });
     } else splitDepthwiseGroups(g, o);
   }

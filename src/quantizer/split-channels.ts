@@ -45,8 +45,12 @@ function scalarChain(from: string, ops: Map<string, Op>, cons: Map<string, strin
 
 const withChannels = (shape: number[], c: number): number[] => [...shape.slice(0, -1), c];
 
-/** Mutates `g`. `groups` ≥ 2; blocks whose X has fewer than 2·groups output channels are left alone. */
-export function splitChannelGroups(g: Graph, groups: number): SplitChannelsResult {
+/**
+ * Mutates `g`. `groups` ≥ 2; blocks whose X has fewer than 2·groups output channels are left alone. Channels are
+ * sorted by X's max|w| per output channel, or, with `outputRanges` (X's calibrated max|x| per output channel, after its
+ * fused activation), by that range, so each group's output fix point fits its own channels.
+ */
+export function splitChannelGroups(g: Graph, groups: number, outputRanges?: ReadonlyMap<string, Float64Array>): SplitChannelsResult {
   const split: SplitChannelsResult['split'] = [];
   if (!(groups >= 2)) return { split };
   const done = new Set<string>();
@@ -79,6 +83,8 @@ export function splitChannelGroups(g: Graph, groups: number): SplitChannelsResul
     const per = (wx.data as Float32Array).length / oc;
     const mx = new Float64Array(oc);
     for (let c = 0; c < oc; c++) for (let i = 0; i < per; i++) mx[c] = Math.max(mx[c] as number, Math.abs((wx.data as Float32Array)[c * per + i] as number));
+    const range = outputRanges?.get(x.name);
+    if (range && range.length === oc) mx.set(range);
     const order = Array.from({ length: oc }, (_, c) => c).sort((p, q) => (mx[p] as number) - (mx[q] as number) || p - q);
     const size = Math.ceil(oc / groups);
     const slices: number[][] = [];

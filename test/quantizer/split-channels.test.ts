@@ -69,6 +69,27 @@ test('splitChannelGroups: conv → scalar affine → depthwise → conv becomes 
   assertSameFunction(g, s);
 });
 
+test('splitChannelGroups by output range: channels grouped by the given max|x| per channel, not by max|w|; same float function', () => {
+  const g = block();
+  const s = cloneGraph(g);
+  // hand-set ranges unlike the weight order (channel c's weights scale with 2^c); ascending: 7, 0 | 5, 2 | 3, 4 | 1, 6
+  const ranges = Float64Array.from([0.2, 7, 0.4, 0.5, 0.6, 0.3, 8, 0.1]);
+  splitChannelGroups(s, 4, new Map([['pw', ranges]]));
+  const convs = s.ops.filter((o) => o.type === 'conv2d' && o.name.startsWith('pw_g'));
+  assert.equal(convs.length, 4);
+  // each branch holds the rows of the original weights of its channels, in ascending-range order
+  const w1 = g.ops.find((o) => o.name === 'w1')!.data!;
+  const rowsOf = (chs: number[]): number[] => chs.flatMap((c) => [...w1.subarray(c * C, (c + 1) * C)]);
+  const expected = [[7, 0], [5, 2], [3, 4], [1, 6]];
+  convs.forEach((o, k) => assert.deepEqual([...s.ops.find((c) => c.name === o.inputs[1])!.data!], rowsOf(expected[k]!), `branch ${k}`));
+  assertSameFunction(g, s);
+  // ranges of the wrong length are ignored (the weight order)
+  const t = cloneGraph(g);
+  splitChannelGroups(t, 4, new Map([['pw', Float64Array.from([1, 2])]]));
+  const t0 = t.ops.find((o) => o.name === 'pw_g0')!;
+  assert.deepEqual([...t.ops.find((c) => c.name === t0.inputs[1])!.data!], rowsOf([0, 1]));
+});
+
 test('scalarAffineToDepthwise: mul by a scalar then add a scalar → one 1×1 depthwise conv; same float function', () => {
   const g = block();
   const s = cloneGraph(g);

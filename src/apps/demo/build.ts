@@ -59,7 +59,7 @@ export interface BuildSpec {
   target: string;
   /** dpuflow version: part of the cache key. */
   version: string;
-  quantize?: Pick<QuantizeOptions, 'method' | 'cle' | 'biasCorrection' | 'biasCorrectionBatches' | 'biasCorrectionMode' | 'splitChannelGroups' | 'splitDepthwiseGroups' | 'affineAsDepthwise' | 'fastFinetune' | 'weightResidual' | 'activationHeadroom'>;
+  quantize?: Pick<QuantizeOptions, 'method' | 'cle' | 'biasCorrection' | 'biasCorrectionBatches' | 'biasCorrectionMode' | 'splitChannelGroups' | 'splitChannelGroupsBy' | 'diffsBatches' | 'splitDepthwiseGroups' | 'affineAsDepthwise' | 'fastFinetune' | 'weightResidual' | 'activationHeadroom'>;
   /**
    * Keep float the ops the compiler places on CPU subgraphs (QuantizeOptions.floatOps), as Vitis AI's CPU runner
    * computes them: a first quantization (one calibration input, no bias correction) is compiled to learn the
