@@ -276,6 +276,9 @@ export async function quantize(graph: Graph, calib: CalibSource, opts: QuantizeO
   if (opts.diffsBatches !== undefined && opts.diffsBatches !== 'mode' && opts.diffsBatches !== 'pooled') {
     throw new QuantizeError('E_Q_METHOD', `unknown diffsBatches rule '${String(opts.diffsBatches)}'`, { fix: "use 'mode' (the default) or 'pooled'" });
   }
+  if (opts.splitChannelGroupsBy !== undefined && opts.splitChannelGroupsBy !== 'weights' && opts.splitChannelGroupsBy !== 'output') {
+    throw new QuantizeError('E_Q_METHOD', `unknown splitChannelGroupsBy key '${String(opts.splitChannelGroupsBy)}'`, { fix: "use 'weights' (max|w|, the default) or 'output'" });
+  }
   const progress = opts.onProgress ?? (() => undefined);
   const warnings: string[] = [];
   const md5 = graphMd5(graph);

@@ -131,3 +131,14 @@ test("--diffs-batches pooled quantizes; an unknown rule is a usage error naming 
   assert.match(bad.err, /pooled/);
   assert.ok(!fs.existsSync(path.join(tmp, 'bad2')), 'nothing written on a usage error');
 });
+
+test('--split-channel-groups-by output groups by the calibrated output range; an unknown key is a usage error', () => {
+  const out = path.join(tmp, 'split-out');
+  const r = cli('quantize', MODEL, '--calib', calibDir, '--preprocess', 'half,resize=192x48', '--out', out, '--split-channel-groups', '2', '--split-channel-groups-by', 'output', '--json');
+  assert.equal(r.code, 0, r.err);
+  const ir = xmodelToIr(XGraph.deserialize(new Uint8Array(fs.readFileSync(path.join(out, 'ch_ppocr_mobile_v2.0_cls_infer_int.xmodel')))));
+  assert.ok(ir.ops.some((o) => o.type === 'conv2d' && /_g1$/.test(o.name)), 'split branches');
+  const bad = cli('quantize', MODEL, '--calib', calibDir, '--preprocess', 'half,resize=192x48', '--out', path.join(tmp, 'bad3'), '--split-channel-groups', '2', '--split-channel-groups-by', 'size');
+  assert.equal(bad.code, 1);
+  assert.match(bad.err, /unknown --split-channel-groups-by 'size'/);
+});

@@ -66,6 +66,8 @@ export interface QuantizeCliOptions {
   fastFinetune?: boolean;
   /** --split-channel-groups N (conv → depthwise blocks split into N weight fix-point groups). */
   splitChannelGroups?: string;
+  /** --split-channel-groups-by weights|output (the channels' sort key). */
+  splitChannelGroupsBy?: string;
   /** --split-depthwise-groups N (depthwise channel-group split by the depthwise conv's own max|w|). */
   splitDepthwiseGroups?: string;
   /** --split-depthwise-by key[,key2] (depthwise | producer | input; a second key splits each group in 2 again). */
@@ -148,8 +150,11 @@ export interface QuantizeRun {
 export async function runQuantizeCommand(model: string, o: QuantizeCliOptions, mode: 'quantize' | 'eval'): Promise<QuantizeRun> {
   const method = o.method as CalibMethod;
   if (!CALIB_METHODS.includes(method)) throw new UsageError('E_USAGE_METHOD', `unknown --method '${o.method}'`, { fix: `use ${CALIB_METHODS.join(', ')}` });
+  if (o.splitChannelGroupsBy !== undefined && o.splitChannelGroupsBy !== 'weights' && o.splitChannelGroupsBy !== 'output') {
+    throw new UsageError('E_USAGE_VALUE', `unknown --split-channel-groups-by '${o.splitChannelGroupsBy}'`, { fix: 'use weights (max|w|, default) or output (the calibrated output range)' });
+  }
   if (o.diffsBatches !== undefined && o.diffsBatches !== 'mode' && o.diffsBatches !== 'pooled') {
-    throw new UsageError('E_USAGE_METHOD', `unknown --diffs-batches '${o.diffsBatches}'`, { fix: 'use mode (vai_q: the mode of per-batch choices, default) or pooled (least squared error over all batches)' });
+    throw new UsageError('E_USAGE_VALUE', `unknown --diffs-batches '${o.diffsBatches}'`, { fix: 'use mode (vai_q: the mode of per-batch choices, default) or pooled (least squared error over all batches)' });
   }
   const pre = parsePreprocess(o.preprocess);
   const kind = modelFileKind(model);
@@ -204,6 +209,7 @@ export async function runQuantizeCommand(model: string, o: QuantizeCliOptions, m
       biasCorrection: o.biasCorrection,
       fastFinetune: !!o.fastFinetune,
       ...(o.splitChannelGroups ? { splitChannelGroups: positiveInt(o.splitChannelGroups, '--split-channel-groups') } : {}),
+      ...(o.splitChannelGroupsBy ? { splitChannelGroupsBy: o.splitChannelGroupsBy as 'weights' | 'output' } : {}),
       ...(o.splitDepthwiseGroups ? { splitDepthwiseGroups: splitDepthwiseOption(o.splitDepthwiseGroups, o.splitDepthwiseBy, o.splitDepthwiseShared) } : {}),
       affineAsDepthwise: o.affineAsDepthwise !== false,
       quantInfo,
@@ -265,6 +271,7 @@ export function addQuantizeOptions(c: Command): Command {
     .option('--no-bias-correction', 'disable bias correction')
     .option('--fast-finetune', 'AdaQuant fast finetune (pointwise convs)')
     .option('--split-channel-groups <n>', 'split each conv → depthwise block into n output-channel groups, each with its own weight fix point (DPU-legal; PP-OCRv4 rec: 8)')
+    .option('--split-channel-groups-by <key>', 'with --split-channel-groups: group the channels by weights (max|w|, default) or output (their calibrated output range)')
     .option('--split-depthwise-groups <n>', 'split each conv → depthwise block whose depthwise channel ranges differ ≥ 8× into n groups by the depthwise max|w|, consumers permuted (DPU-legal; MobileNetV3 CenterNet: 8)')
     .option('--split-depthwise-by <keys>', 'with --split-depthwise-groups: sort key depthwise (default) | producer | input (calibration range of the depthwise input); a second key (e.g. depthwise,input) splits each group in 2 again')
     .option('--split-depthwise-shared <mode>', 'with --split-depthwise-groups: a producer conv that also feeds other ops is duplicated per group (duplicate, default), split and joined by a concat its other consumers read (concat), or left unsplit (skip)')
