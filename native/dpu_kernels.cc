@@ -1384,6 +1384,25 @@ inline double threadCpuNs() {
 }
 inline double nsSince(Clock::time_point t) { return double(std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - t).count()); }
 
+// the next claim of T in slots when r remain: a share of what is left (r / 2n), at least minSlots (work(), runSolo)
+inline uint32_t claimSlots(const Task& T, const Context& c, uint32_t r) {
+  return std::min(r, std::max(uint32_t(T.minSlots), r / uint32_t(2 * c.n)));
+}
+
+// execTask of units [u0, u1) by thread tid, its busy / CPU ns and one claim added to T's profile slot tid (contexts
+// that profile); returns the claim's wall ns
+double execProfiled(Context& c, Task& T, uint8_t* mem, int u0, int u1, int tid, bool first) {
+  const double c0 = c.profCpuClock ? threadCpuNs() : 0;
+  const Clock::time_point tb = Clock::now();
+  execTask(c, T, mem, u0, u1, tid, first);
+  const double ns = nsSince(tb);
+  Task::ProfSlot& ps = T.profT[tid];
+  ps.busy += ns;
+  ps.cpu += c.profCpuClock ? threadCpuNs() - c0 : ns;
+  ps.chunks += 1;
+  return ns;
+}
+
 // thread tid's part of segment g: chunks of each task taken from the task's counter
 void work(Context& c, int tid, uint32_t g, Task* const* tasks, int from, int to, uint8_t* mem) {
   const uint64_t tag = uint64_t(g) << 32;
@@ -1406,22 +1425,12 @@ void work(Context& c, int tid, uint32_t g, Task* const* tasks, int from, int to,
       const uint32_t f = uint32_t(v) & 0xffff, b = (uint32_t(v) >> 16) & 0xffff;
       if (f + b >= S) break;
       const uint32_t r = S - f - b;
-      const uint32_t gsz = std::min(r, std::max(uint32_t(T.minSlots), r / uint32_t(2 * c.n)));
+      const uint32_t gsz = claimSlots(T, c, r);
       if (!T.next.compare_exchange_weak(v, v + (back ? uint64_t(gsz) << 16 : uint64_t(gsz)), std::memory_order_acq_rel)) continue;
       const uint32_t s0 = back ? S - b - gsz : f, s1 = s0 + gsz;
       const int u0 = int(int64_t(T.units) * s0 / S), u1 = int(int64_t(T.units) * s1 / S);
-      if (prof) {
-        const double c0 = c.profCpuClock ? threadCpuNs() : 0;
-        const Clock::time_point tb = Clock::now();
-        execTask(c, T, mem, u0, u1, tid, first);
-        const double ns = nsSince(tb);
-        Task::ProfSlot& ps = T.profT[tid];
-        ps.busy += ns;
-        ps.cpu += c.profCpuClock ? threadCpuNs() - c0 : ns;
-        ps.chunks += 1;
-      } else {
-        execTask(c, T, mem, u0, u1, tid, first);
-      }
+      if (prof) execProfiled(c, T, mem, u0, u1, tid, first);
+      else execTask(c, T, mem, u0, u1, tid, first);
       first = false;
       T.done.fetch_add(gsz, std::memory_order_acq_rel);
     }
@@ -1442,22 +1451,13 @@ void runSolo(Context& c, Task* const* tasks, int from, int to, uint8_t* mem) {
     bool firstF = true, firstB = true, back = false;
     while (f + b < S) {
       const uint32_t r = S - f - b;
-      const uint32_t gsz = T.chunks <= 1 || c.solo == 3 ? r : std::min(r, std::max(uint32_t(T.minSlots), r / uint32_t(2 * c.n)));
+      const uint32_t gsz = T.chunks <= 1 || c.solo == 3 ? r : claimSlots(T, c, r);
       const uint32_t s0 = back ? S - b - gsz : f;
       (back ? b : f) += gsz;
       const int u0 = int(int64_t(T.units) * s0 / S), u1 = int(int64_t(T.units) * (s0 + gsz) / S);
       bool& first = back ? firstB : firstF;
-      const double c0 = c.prof && c.profCpuClock ? threadCpuNs() : 0;
-      const Clock::time_point tb = c.prof ? Clock::now() : Clock::time_point{};
-      execTask(c, T, mem, u0, u1, back ? 1 : 0, first);
-      if (c.prof) {
-        const double ns = nsSince(tb);
-        Task::ProfSlot& ps = T.profT[back ? 1 : 0];
-        ps.busy += ns;
-        ps.cpu += c.profCpuClock ? threadCpuNs() - c0 : ns;
-        ps.chunks += 1;
-        T.profWall += ns;
-      }
+      if (c.prof) T.profWall += execProfiled(c, T, mem, u0, u1, back ? 1 : 0, first);
+      else execTask(c, T, mem, u0, u1, back ? 1 : 0, first);
       first = false;
       if (T.chunks > 1 && c.solo == 1) back = !back;
     }
@@ -1477,14 +1477,7 @@ void Context::run(Task* const* tasks, int from, int to, uint8_t* mem) {
         execTask(*this, T, mem, 0, T.units, 0, true);
         continue;
       }
-      const double c0 = profCpuClock ? threadCpuNs() : 0;
-      const Clock::time_point tb = Clock::now();
-      execTask(*this, T, mem, 0, T.units, 0, true);
-      const double ns = nsSince(tb);
-      T.profT[0].cpu += profCpuClock ? threadCpuNs() - c0 : ns;
-      T.profWall += ns;
-      T.profT[0].busy += ns;
-      T.profT[0].chunks += 1;
+      T.profWall += execProfiled(*this, T, mem, 0, T.units, 0, true);
       T.profRuns += 1;
     }
     return;
