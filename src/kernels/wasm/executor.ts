@@ -29,7 +29,7 @@ import { ARENA_START, type Parallel, type ParallelJob, type StageArgs, serialPar
 import '../../ops/index.js';
 import { NATIVE_CONV_PARAMS, NP, type NativeContext, type NativeOption } from '../native/types.js';
 import { constInt8 } from '../../xir/to-ir.js';
-import { type ExtraContext, planBroadcastEltwise, planResize, planTranspose, planTransposedConv } from './plan-extra.js';
+import { type ExtraContext, noopStep, planBroadcastEltwise, planResize, planTranspose, planTransposedConv } from './plan-extra.js';
 import { createNativePlan, type NativeTaskProfile } from './plan-native.js';
 import { planNativeResize } from './plan-native-resize.js';
 
@@ -408,14 +408,14 @@ export function createFastExecutor(graph: Graph, opts: FastExecutorOptions = {})
     return nstep(job);
   }
 
-  /** reshape / identity at the same fix point: the output aliases the input's slot. */
+  /** reshape / identity at the same fix point: the output aliases the input's slot (a no-op step: no dispatch cut). */
   function planAlias(op: Op, x: QSlot): Step | undefined {
     const fo = op.output.fixPoint as number;
     if (fo !== x.fp) return undefined;
     const shape = op.type === 'reshape' ? attrNums(op.attrs, 'shape', op.output.shape) : x.shape.slice();
     if (numel(shape) !== x.n) return undefined;
     slots.set(op.name, { kind: 'q', off: x.off, shape: op.output.shape.length ? op.output.shape.slice() : shape, fp: fo, n: x.n });
-    return () => undefined;
+    return noopStep();
   }
 
   /** concat along the last axis of NHWC tensors: per-pixel copies (re-quantized when needed). */

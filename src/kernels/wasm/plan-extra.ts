@@ -34,6 +34,15 @@ export interface ExtraSlot {
 
 type Step = () => void;
 
+/** A step that does nothing (an alias): marked so the native plan's fuse() drops it instead of ending a dispatch there. */
+export type NoopStep = Step & { noop: true };
+export function noopStep(): NoopStep {
+  return Object.assign((): void => undefined, { noop: true as const });
+}
+export function isNoop(s: Step): boolean {
+  return (s as Partial<NoopStep>).noop === true;
+}
+
 /** What the executor hands the extra planners. */
 export interface ExtraContext {
   /** A new arena slot (with canary slack). */
@@ -336,6 +345,13 @@ export function planTranspose(ctx: ExtraContext, op: Op, x: ExtraSlot): Step {
       if (++idx[a] < shape[a]) break;
       idx[a] = 0;
     }
+  }
+  // a byte-identity (the axes longer than 1 keep their order, e.g. [1,1,1,C] NHWC → [1,C,1,1] NCHW) at the same fix
+  // point: the output aliases the input's bytes, no step runs (a no-op the native plan does not cut a dispatch at)
+  const big = order.filter((a) => x.shape[a] > 1);
+  if (sft === 0 && big.every((a, i) => i === 0 || big[i - 1] < a)) {
+    ctx.setSlot(op.name, { kind: 'q', off: x.off, shape, fp: fo, n: x.n });
+    return noopStep();
   }
   const src = sft === 0 ? x : ctx.qslot(x.shape.slice(), fo);
   const out = ctx.qslot(shape, fo);

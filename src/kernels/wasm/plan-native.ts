@@ -9,6 +9,7 @@
  */
 import { NATIVE_OP, NATIVE_PROFILE_COLS, NATIVE_TASK_KIND, type NativeContext, type NativeKernels, type NativeOption, type NativeWeights } from '../native/types.js';
 import type { ParallelJob } from './parallel.js';
+import { isNoop } from './plan-extra.js';
 
 export type Step = () => void;
 type NativeStep = Step & { nativeTasks?: [number, number] };
@@ -114,6 +115,7 @@ export function createNativePlan(nat: NativeOption, mem: () => Int8Array): Nativ
         run = undefined;
       };
       for (const s of steps) {
+        if (isNoop(s)) continue; // an alias (reshape, identity, byte-identity transpose): nothing to run, no cut
         const t = (s as NativeStep).nativeTasks;
         if (t && run && run[1] === t[0]) run[1] = t[1];
         else {
