@@ -61,8 +61,11 @@ export interface FastExecutorStats {
 }
 
 export interface FastExecutor {
-  /** Float feeds keyed by data op name → float outputs keyed by output op name (as runQuantized). */
-  run(feeds: Record<string, TensorValue>): Record<string, TensorValue>;
+  /** Float feeds keyed by data op name → float outputs keyed by output op name (as runQuantized). Each call returns
+   * fresh arrays, except for outputs the caller passes in `into` (output name → a Float32Array of the output's
+   * length): those are written in place and returned as the output's data, so a frame loop that hands its own
+   * arrays back allocates nothing per frame (the caller decides when an earlier frame's values may be overwritten). */
+  run(feeds: Record<string, TensorValue>, into?: Record<string, Float32Array>): Record<string, TensorValue>;
   /** Slack bytes after every arena block that some kernel overwrote (empty = no out-of-bounds write). */
   checkBounds(): string[];
   /** Re-runs the ops on the inputs of the last run, without quantizing feeds or reading outputs
@@ -596,10 +599,20 @@ export function createFastExecutor(graph: Graph, opts: FastExecutorOptions = {})
     return s;
   }
 
-  function floatValue(s: Slot): TensorValue {
+  function floatValue(s: Slot, dst?: Float32Array): TensorValue {
     if (s.kind === 'f') {
       if (!s.value) throw new QuantizeError('E_QIR_ORDER', 'float tensor read before it was computed');
-      return s.value;
+      if (!dst) return s.value;
+      dst.set(s.value.data);
+      return { shape: s.value.shape.slice(), data: dst };
+    }
+    if (dst) {
+      if (ndq) ndq(I8, s.off, s.n, s.fp, dst);
+      else {
+        const sc = 2 ** -s.fp;
+        for (let i = 0; i < s.n; i++) dst[i] = I8[s.off + i] * sc;
+      }
+      return { shape: s.shape.slice(), data: dst };
     }
     if (ndq) {
       const out = outF32(s.n);
@@ -641,7 +654,18 @@ export function createFastExecutor(graph: Graph, opts: FastExecutorOptions = {})
     threads: par.threads,
     memory,
     ...(np ? { nativeProfile: (reset?: boolean) => np.profile(reset) } : {}),
-    run(feeds) {
+    run(feeds, into) {
+      if (into) {
+        for (const [name, a] of Object.entries(into)) {
+          const s = slots.get(name);
+          const n = s ? (s.kind === 'q' ? s.n : s.value ? s.value.data.length : numel(s.shape)) : -1;
+          if (!graph.outputs.includes(name) || !(a instanceof Float32Array) || a.length !== n) {
+            throw new QuantizeError('E_Q_OUTPUT_ARRAY', `run(): the array given for '${name}' is not a Float32Array of that graph output's ${n} values`, {
+              where: name, fix: `pass Float32Arrays only for graph outputs (${graph.outputs.join(', ')}), each of the output's length`,
+            });
+          }
+        }
+      }
       np?.begin();
       for (const f of feedSteps) f(feeds);
       const prof = (globalThis as { __prof?: Record<string, number> }).__prof;
@@ -654,7 +678,7 @@ export function createFastExecutor(graph: Graph, opts: FastExecutorOptions = {})
         }
       } else for (const s of runSteps) s();
       const out: Record<string, TensorValue> = {};
-      for (const name of graph.outputs) out[name] = floatValue(slots.get(name) as Slot);
+      for (const name of graph.outputs) out[name] = floatValue(slots.get(name) as Slot, into?.[name]);
       return out;
     },
     checkBounds() {

@@ -14,6 +14,7 @@ import { createFastExecutor } from '../../../src/kernels/wasm/executor.js';
 import { loadNativeKernels, nativeStatus } from '../../../src/kernels/native/node.js';
 import type { NativeKernels } from '../../../src/kernels/native/types.js';
 import { convGraph, feed, rng, type ConvCase } from '../helpers.js';
+import { QuantizeError } from '../../../src/errors.js';
 
 const nk = loadNativeKernels();
 const skip = nk ? false : `native kernels unavailable: ${nativeStatus().reason}`;
@@ -67,3 +68,45 @@ test('run() outputs with unfilled allocation == runQuantized, fully written, fre
     }
   }
 });
+
+test('run(feeds, into): outputs written into the caller\'s arrays (no allocation), == runQuantized, native 1/2/3T and WASM', { skip }, () => {
+  let calls = 0;
+  const counting: NativeKernels = { ...nk!, allocFloat32: (n: number) => { calls++; return nk!.allocFloat32!(n); } };
+  for (const [i, c] of CASES.entries()) {
+    const { g, feeds } = convGraph(c, 4200 + i);
+    const fi = g.ops[0]!.output.fixPoint!;
+    const feeds2: Record<string, TensorValue> = { x: feed([1, c.H, c.W, c.C], fi, rng(4300 + i)) };
+    const want = [feeds, feeds2].map((f) => runQuantized(g, f).y!.data);
+    const n = want[0]!.length;
+    for (const threads of [0, 1, 2, 3]) {
+      const ex = threads ? createFastExecutor(g, { native: { kernels: counting, threads } }) : createFastExecutor(g);
+      const label = `${c.label} ${threads ? `${threads}T` : 'WASM'}`;
+      const mine = new Float32Array(n);
+      for (const [f, fd] of [feeds, feeds2].entries()) {
+        mine.fill(Number.NaN); // poisoned: a value the dequantize skipped shows
+        const before = calls;
+        const y = ex.run(fd, { y: mine }).y!;
+        assert.equal(calls, before, `${label}: allocated an output although one was given`);
+        assert.equal(y.data, mine, `${label}: the returned data is not the caller's array`);
+        assert.deepEqual(y.shape, [1, c.H, c.W, c.OC]);
+        const w = want[f]!;
+        for (let j = 0; j < n; j++) if (!Object.is(mine[j], w[j])) assert.fail(`${label} feed ${f}: y[${j}] = ${mine[j]}, runQuantized ${w[j]}`);
+      }
+      // without `into` the next run returns a fresh array and leaves the caller's alone
+      const keep = Float32Array.from(mine);
+      const y3 = ex.run(feeds).y!;
+      assert.notEqual(y3.data, mine);
+      assert.deepEqual(mine, keep);
+      assert.deepEqual(y3.data, want[0]);
+      const bads: Record<string, Float32Array>[] = [{ y: new Float32Array(n + 1) }, { y: new Float64Array(n) as unknown as Float32Array }, { x: new Float32Array(numelOf(c)) }];
+      for (const bad of bads) {
+        assert.throws(() => ex.run(feeds, bad), (e: Error) => e instanceof QuantizeError && (e as QuantizeError).code === 'E_Q_OUTPUT_ARRAY', `${label}: a bad array was accepted`);
+      }
+      assert.deepEqual(ex.checkBounds(), []);
+    }
+  }
+});
+
+function numelOf(c: ConvCase): number {
+  return c.H * c.W * c.C;
+}
