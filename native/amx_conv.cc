@@ -118,8 +118,12 @@ AMX_TARGET void configure() {
 }
 
 // C tiles: 0 = A0·B0, 1 = A0·B1, 2 = A1·B0, 3 = A1·B1 (A in 4, 5; B in 6, 7). runs × KB blocks of K.
+// pf > 0: each B block's 16 cache lines are prefetched pf blocks (KB) ahead of its tile load. A layer's weights come
+// from L3 in a frame (the model's weights do not fit L2), and the tile loads of the sequential B stream wait on them:
+// the prefetch measured 5–10 % faster frames at 1 and 2 threads (docs/perf.md, session 8). Reads past the weights'
+// end are prefetches only (no fault, no value used).
 template <bool S8, bool TA, bool TB>
-AMX_TARGET void gemm(const uint8_t* const* pa, const long* sa, const int8_t* b0, const int8_t* b1, int runs, int KB, int32_t* cbuf) {
+AMX_TARGET void gemm(const uint8_t* const* pa, const long* sa, const int8_t* b0, const int8_t* b1, int runs, int KB, int32_t* cbuf, int pf) {
   _tile_zero(0);
   if constexpr (TB) _tile_zero(1);
   if constexpr (TA) _tile_zero(2);
@@ -134,6 +138,14 @@ AMX_TARGET void gemm(const uint8_t* const* pa, const long* sa, const int8_t* b0,
     for (int kb = 0; kb < KB; kb++) {
       _tile_loadd(4, a0 + kb * 64, s0);
       if constexpr (TA) _tile_loadd(5, a1 + kb * 64, s1);
+      if (pf) {
+        const char* p0 = reinterpret_cast<const char*>(w0 + size_t(kb + pf) * 1024);
+        for (int l = 0; l < 1024; l += 64) _mm_prefetch(p0 + l, _MM_HINT_T0);
+        if constexpr (TB) {
+          const char* p1 = reinterpret_cast<const char*>(w1 + size_t(kb + pf) * 1024);
+          for (int l = 0; l < 1024; l += 64) _mm_prefetch(p1 + l, _MM_HINT_T0);
+        }
+      }
       _tile_loadd(6, w0 + size_t(kb) * 1024, 64);
       if constexpr (TB) _tile_loadd(7, w1 + size_t(kb) * 1024, 64);
       if constexpr (S8) {
@@ -157,11 +169,11 @@ AMX_TARGET void gemm(const uint8_t* const* pa, const long* sa, const int8_t* b0,
 }
 
 template <bool S8>
-AMX_TARGET void gemmAny(bool ta, bool tb, const uint8_t* const* pa, const long* sa, const int8_t* b0, const int8_t* b1, int runs, int KB, int32_t* cbuf) {
-  if (ta && tb) gemm<S8, true, true>(pa, sa, b0, b1, runs, KB, cbuf);
-  else if (ta) gemm<S8, true, false>(pa, sa, b0, b1, runs, KB, cbuf);
-  else if (tb) gemm<S8, false, true>(pa, sa, b0, b1, runs, KB, cbuf);
-  else gemm<S8, false, false>(pa, sa, b0, b1, runs, KB, cbuf);
+AMX_TARGET void gemmAny(bool ta, bool tb, const uint8_t* const* pa, const long* sa, const int8_t* b0, const int8_t* b1, int runs, int KB, int32_t* cbuf, int pf) {
+  if (ta && tb) gemm<S8, true, true>(pa, sa, b0, b1, runs, KB, cbuf, pf);
+  else if (ta) gemm<S8, true, false>(pa, sa, b0, b1, runs, KB, cbuf, pf);
+  else if (tb) gemm<S8, false, true>(pa, sa, b0, b1, runs, KB, cbuf, pf);
+  else gemm<S8, false, false>(pa, sa, b0, b1, runs, KB, cbuf, pf);
 }
 
 // per-thread buffers: the C tiles, staged A rows (tiles that would read past the readable bytes)
@@ -296,8 +308,8 @@ void run(const Packed& P, const Geo& g, int u0, int u1, Store store, const void*
       const int8_t* b0 = P.b.data() + size_t(n) * runs * KB * 1024;
       const int8_t* b1 = tb ? b0 + size_t(runs) * KB * 1024 : b0;
       int32_t* c = tC + (n - gi * kGroupBlocks) * 16;
-      if (g.s8) gemmAny<true>(ta, tb, PA, SA, b0, b1, runs, KB, c);
-      else gemmAny<false>(ta, tb, PA, SA, b0, b1, runs, KB, c);
+      if (g.s8) gemmAny<true>(ta, tb, PA, SA, b0, b1, runs, KB, c, g.prefetch);
+      else gemmAny<false>(ta, tb, PA, SA, b0, b1, runs, KB, c, g.prefetch);
     }
     // the whole group's channels per pixel at once (the output stage can store 64 channels per pixel)
     store(self, tC, kLd, pix, gi * kGroupBlocks, nb1 - gi * kGroupBlocks);

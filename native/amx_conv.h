@@ -40,6 +40,7 @@ struct Geo {
   int OH, OW;
   bool s8;            // A is the int8 tensor (TDPBSSD) rather than x + 128 (TDPBUSD)
   bool groupMajor;    // units walk the position tiles of one output-channel group (weights bigger than the input)
+  int prefetch = 0;   // software prefetch of the B (weight) blocks this many 1 KB blocks ahead of the tile loads (0: none)
 };
 // 16 positions × nb ≤ 8 blocks of 16 channels: acc[m * ld + 16 * b + j] = Σ for output pixel pix[m] (−1: nothing,
 // skip) and output channel 16·(ob + b) + j

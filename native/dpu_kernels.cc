@@ -767,6 +767,7 @@ struct Task {
   int H = 0, Wd = 0, C = 0, OH = 0, OW = 0, OC = 0, sh = 1, sw = 1, dh = 1, dw = 1, pt = 0, pl = 0, pb = 0, pr = 0, Hp = 0, Wp = 0, kh = 1, kw = 1;
   Stage st{};  // st.bias is set per run
   bool pixelMajor = false;  // VNNI conv units: pixel tiles × all groups (else group-major: group × tiles)
+  int amxPrefetch = 0;  // AMX conv: weight blocks prefetched ahead (Context::amxPrefetch when the task was built)
   bool amxTileMajor = false;  // AMX conv: tile-major units even when the weights are bigger than the input (ctx.amxTileMajorMax)
   bool direct = false;  // VNNI conv gathers its tiles' pixels from the int8 input (1×1, no padding): no padded copy
   int Cs = 0;           // bytes (int16 for AVX2) per pixel of the padded copy
@@ -875,6 +876,9 @@ class Context {
   // 600 KB takes the 3×3 256 → 256 layers, not the 1 MB 7² layers of ResNet-50 (measured slower tile-major at 2T);
   // DPUFLOW_NATIVE_AMX_TILEMAJOR=0 off (the group-major rule alone), =<bytes> another bound
   double amxTileMajorMax = 600 * 1024;
+  // AMX convs prefetch their weight (B) blocks this many 1 KB blocks ahead of the tile loads (amx_conv.cc gemm):
+  // 5–10 % faster frames at 1 and 2 threads (session 8); DPUFLOW_NATIVE_AMX_PREFETCH=0 off, =<blocks> another distance
+  int amxPrefetch = 2;
   // DPUFLOW_NATIVE_DWFUSE=1: a depthwise, the 1×1 projection reading it and the residual add after it run as one
   // task (K_DW_PROJ). Off by default: it measured 1–3 % slower at 2 threads on MobileNetV2 (docs/perf.md, session 5)
   bool dwFuse = false;
@@ -1247,7 +1251,9 @@ VNNI_TARGET void amxStore(const void* self, const int32_t* acc, int ld, const in
 VNNI_TARGET void convAmx(const Task& T, uint8_t* mem, const uint8_t* scratch, int u0, int u1) {
   const Stage st = stageOf(T, mem);
   const AmxOut a{st, foldOf(st), T.direct ? nullptr : T.W->corr.data(), reinterpret_cast<int8_t*>(mem + T.out), T.OC};
-  dpuflow_amx::run(*T.W->amx, amxGeo(T, mem, scratch), u0, u1, amxStore, &a);
+  dpuflow_amx::Geo geo = amxGeo(T, mem, scratch);
+  geo.prefetch = T.amxPrefetch;
+  dpuflow_amx::run(*T.W->amx, geo, u0, u1, amxStore, &a);
 }
 
 inline int8_t quantizeOne(float x, double scale);
@@ -1629,6 +1635,7 @@ const char* buildConv(Context& c, const std::shared_ptr<ConvWeights>& Wsp, const
     if (!T->direct) pad(K_PAD_U8, T->Cs, size_t(Hp) * Wp * T->Cs + 64, 1);
     T->kind = K_CONV_AMX;
     T->amxTileMajor = double(W.amx->b.size()) <= c.amxTileMajorMax;
+    T->amxPrefetch = c.amxPrefetch;
     T->units = dpuflow_amx::units(*W.amx, amxGeo(*T, nullptr, nullptr));
     setChunks(*T, c, macs / 600.0);
   } else {
@@ -1896,6 +1903,7 @@ napi_value CreateContext(napi_env env, napi_callback_info info) {
   if (const char* e = std::getenv("DPUFLOW_NATIVE_FUSE")) ctx->noFuse = e[0] == '0';
   if (const char* e = std::getenv("DPUFLOW_NATIVE_PIXEL_MAJOR")) ctx->noPixelMajor = e[0] == '0';
   if (const char* e = std::getenv("DPUFLOW_NATIVE_AMX_TILEMAJOR")) ctx->amxTileMajorMax = std::max(0.0, std::atof(e));
+  if (const char* e = std::getenv("DPUFLOW_NATIVE_AMX_PREFETCH")) ctx->amxPrefetch = std::max(0, std::min(64, std::atoi(e)));
   if (const char* e = std::getenv("DPUFLOW_NATIVE_DWFUSE")) ctx->dwFuse = e[0] == '1';
   if (const char* e = std::getenv("DPUFLOW_NATIVE_DWFUSE_ROWS")) ctx->dwFuseRows = std::max(1, std::atoi(e));
   napi_value r;
