@@ -35,6 +35,7 @@ import { type FixAdjustment, type QuantReport, sortWorstFirst, suggestionFor, te
 import { type ReportExecutor, reportPass } from './report-pass.js';
 import { type BiasStats, accumulateBiasError, floatLayerMeans, sequentialBiasCorrection } from './bias-correction.js';
 import { type FinetuneOptions, type FinetuneResult, fastFinetune } from './finetune.js';
+import { type FixPointSearchOptions, type FixPointSearchResult, measureTensors, prunedTo, searchFixPoints } from './fixpoint-search.js';
 import { type WeightResidualOptions, type WeightResidualResult, splitWeightResidual } from './weight-residual.js';
 
 export type CalibBatch = Record<string, TensorValue>;
@@ -86,6 +87,9 @@ export interface QuantizeOptions {
   /** AdaQuant fast finetune of every conv / depthwise / transposed conv / const matmul, sequential on the quantized
    * upstream (finetune.ts; default false); an object sets its parameters (iterations, samples, macBudget, …). */
   fastFinetune?: boolean | Omit<FinetuneOptions, 'seed' | 'onProgress'>;
+  /** Output-aware fix-point search (fixpoint-search.ts; default off): after calibration, each activation's fix point
+   * one step finer or coarser where that brings the INT8 graph outputs closer to the float ones on the first batches. */
+  fixPointSearch?: boolean | FixPointSearchOptions;
   /** Least fix point of a tensor read only by sigmoid (default 4: range ±8, where sigmoid is within 3.4e-4 of 0/1).
    * Higher: finer logits, clipped sooner (5: ±4, p in [0.018, 0.982]) — PP-OCR det's DB threshold p = 0.3 is logit −0.85. */
   sigmoidInputFixPoint?: number;
@@ -121,6 +125,8 @@ export interface QuantizeResult {
   timings: QuantizeTimings;
   /** Per-layer fast-finetune losses (when opts.fastFinetune). */
   finetune?: FinetuneResult;
+  /** The output-aware fix-point search's changes (when opts.fixPointSearch). */
+  fixPointSearch?: FixPointSearchResult;
 }
 
 export interface QuantizeTimings {
@@ -130,6 +136,8 @@ export interface QuantizeTimings {
   fixPoints: number;
   biasCorrection: number;
   finetune: number;
+  /** The output-aware fix-point search (0 when off). */
+  search: number;
   report: number;
   total: number;
 }
@@ -286,7 +294,7 @@ export async function quantize(graph: Graph, calib: CalibSource, opts: QuantizeO
   finiteOrThrow(g);
 
   const tStart = performance.now();
-  const timings: QuantizeTimings = { prePasses: 0, calibFloat: 0, calibObserve: 0, fixPoints: 0, biasCorrection: 0, finetune: 0, report: 0, total: 0 };
+  const timings: QuantizeTimings = { prePasses: 0, calibFloat: 0, calibObserve: 0, fixPoints: 0, biasCorrection: 0, finetune: 0, search: 0, report: 0, total: 0 };
   let tMark = tStart;
   const lap = (): number => {
     const now = performance.now();
@@ -447,6 +455,7 @@ export async function quantize(graph: Graph, calib: CalibSource, opts: QuantizeO
       }
     }
   }
+  const calibrated: FixPoints = { act: new Map(fps.act), param: new Map(fps.param) };
   const adjustments = [...headroomAdj, ...satAdj, ...legalizeFixPoints(g, fps)];
   let qg = applyFixPoints(g, fps);
 
@@ -528,6 +537,35 @@ export async function quantize(graph: Graph, calib: CalibSource, opts: QuantizeO
     qg = applyFixPoints(g, fps);
   }
 
+  timings.finetune = lap();
+  // output-aware fix-point search (after bias correction and finetune: it judges the model as it will run)
+  let searchResult: FixPointSearchResult | undefined;
+  if (opts.fixPointSearch && !opts.quantInfo) {
+    const so = typeof opts.fixPointSearch === 'object' ? opts.fixPointSearch : {};
+    const use = batches.slice(0, Math.min(batches.length, so.batches ?? 8));
+    const measured = measureTensors(qg);
+    const want = new Set(measured);
+    const reference = use.map((b) => {
+      const vals: Record<string, TensorValue> = {};
+      runFloat(gRef, b, { onTensor: (op, v) => { if (want.has(op.name)) vals[op.name] = v; } });
+      return vals;
+    });
+    // the search starts from the calibrated fix points, the biases' own for their corrected (finetuned) values
+    for (const name of calibrated.param.keys()) if (roles.get(name) === 'bias') calibrated.param.set(name, paramFixPoint((ops.get(name) as Op).data as Float32Array, method, PARAM_ROUND, name));
+    searchResult = searchFixPoints(prunedTo(g, measured), fps, calibrated, use, reference, legalizeFixPoints, applyFixPoints, so, (d, t) => progress('fix-point search', d, t));
+    const fmt = (e: number): string => `${(-10 * Math.log10(e / measured.length)).toFixed(2)} dB`;
+    for (const c of searchResult.changes) {
+      adjustments.push({ tensor: c.tensor, op: c.tensor, rule: `output-aware search: SQNR where the fixed-point part ends ${fmt(c.errorBefore)} → ${fmt(c.errorAfter)}`, from: c.from, to: c.to });
+    }
+    if (searchResult.changes.length) {
+      fps.act = calibrated.act;
+      fps.param = calibrated.param;
+      adjustments.push(...legalizeFixPoints(g, fps));
+      qg = applyFixPoints(g, fps);
+    }
+  }
+  timings.search = lap();
+
   qg.meta = { ...qg.meta, quantizer: 'dpuflow', quant_method: method };
   const viol = boundaryViolations(qg);
   if (viol.length) {
@@ -537,7 +575,6 @@ export async function quantize(graph: Graph, calib: CalibSource, opts: QuantizeO
     });
   }
 
-  timings.finetune = lap();
   // 5. report
   const nr = opts.skipReport ? 0 : Math.min(batches.length, opts.reportBatches ?? 8);
   const { stats, local } = reportPass(gRef, qg, batches.slice(0, nr), opts.reportExecutor ?? 'fast', (i) => progress('report', i + 1, nr));
@@ -589,5 +626,5 @@ export async function quantize(graph: Graph, calib: CalibSource, opts: QuantizeO
     outputs,
   };
   timings.total = performance.now() - tStart;
-  return { graph: qg, floatGraph: gRef, quantInfo, report, timings, ...(ftResult ? { finetune: ftResult } : {}) };
+  return { graph: qg, floatGraph: gRef, quantInfo, report, timings, ...(ftResult ? { finetune: ftResult } : {}), ...(searchResult ? { fixPointSearch: searchResult } : {}) };
 }

@@ -132,6 +132,21 @@ test("--diffs-batches pooled quantizes; an unknown rule is a usage error naming 
   assert.ok(!fs.existsSync(path.join(tmp, 'bad2')), 'nothing written on a usage error');
 });
 
+test('--fix-point-search N searches on N calibration inputs (its changes are listed in quant_report.json); a bad N is a usage error', () => {
+  const out = path.join(tmp, 'search');
+  const r = cli('quantize', MODEL, '--calib', calibDir, '--preprocess', 'half,resize=192x48', '--out', out, '--fix-point-search', '2', '--json');
+  assert.equal(r.code, 0, r.err);
+  const report = JSON.parse(fs.readFileSync(path.join(out, 'quant_report.json'), 'utf8')) as { adjustments: { tensor: string; rule: string; to: number }[] };
+  const info = JSON.parse(fs.readFileSync(path.join(out, 'quant_info.json'), 'utf8')) as { output: Record<string, [number, number][]> };
+  for (const a of report.adjustments.filter((x) => x.rule.startsWith('output-aware search'))) {
+    assert.ok(a.tensor in info.output || a.tensor === 'x', `${a.tensor} is a quantized tensor`);
+  }
+  const bad = cli('quantize', MODEL, '--calib', calibDir, '--preprocess', 'half,resize=192x48', '--out', path.join(tmp, 'bad4'), '--fix-point-search', '0');
+  assert.equal(bad.code, 1);
+  assert.match(bad.err, /--fix-point-search must be an integer 1–64/);
+  assert.ok(!fs.existsSync(path.join(tmp, 'bad4')), 'nothing written on a usage error');
+});
+
 test('--split-channel-groups-by output groups by the calibrated output range; an unknown key is a usage error', () => {
   const out = path.join(tmp, 'split-out');
   const r = cli('quantize', MODEL, '--calib', calibDir, '--preprocess', 'half,resize=192x48', '--out', out, '--split-channel-groups', '2', '--split-channel-groups-by', 'output', '--json');

@@ -59,7 +59,7 @@ export interface BuildSpec {
   target: string;
   /** dpuflow version: part of the cache key. */
   version: string;
-  quantize?: Pick<QuantizeOptions, 'method' | 'cle' | 'biasCorrection' | 'biasCorrectionBatches' | 'biasCorrectionMode' | 'splitChannelGroups' | 'splitChannelGroupsBy' | 'diffsBatches' | 'splitDepthwiseGroups' | 'affineAsDepthwise' | 'fastFinetune' | 'weightResidual' | 'activationHeadroom'>;
+  quantize?: Pick<QuantizeOptions, 'method' | 'cle' | 'biasCorrection' | 'biasCorrectionBatches' | 'biasCorrectionMode' | 'splitChannelGroups' | 'splitChannelGroupsBy' | 'diffsBatches' | 'splitDepthwiseGroups' | 'affineAsDepthwise' | 'fastFinetune' | 'fixPointSearch' | 'weightResidual' | 'activationHeadroom'>;
   /**
    * Keep float the ops the compiler places on CPU subgraphs (QuantizeOptions.floatOps), as Vitis AI's CPU runner
    * computes them: a first quantization (one calibration input, no bias correction) is compiled to learn the
@@ -134,7 +134,7 @@ export async function buildModel(spec: BuildSpec, cache?: ArtifactCache): Promis
   let floatOps: string[] | undefined;
   if (spec.floatCpuOps) {
     // the partition depends on which ops carry fix points, not on their values: one input, no bias correction
-    const probe = await quantize(g, feeds.slice(0, 1), { ...spec.quantize, skipReport: true, biasCorrection: false });
+    const probe = await quantize(g, feeds.slice(0, 1), { ...spec.quantize, skipReport: true, biasCorrection: false, fixPointSearch: false });
     floatOps = cpuSubgraphOps(compile(probe.graph, spec.target).state.device);
     spec.onProgress?.(`quantize ${spec.name}: ${floatOps.length} ops on CPU subgraphs stay float`);
   }

@@ -64,6 +64,8 @@ export interface QuantizeCliOptions {
   cle: boolean;
   biasCorrection: boolean;
   fastFinetune?: boolean;
+  /** --fix-point-search [N]: output-aware fix-point search on the first N calibration inputs (true: the default 8). */
+  fixPointSearch?: boolean | string;
   /** --split-channel-groups N (conv → depthwise blocks split into N weight fix-point groups). */
   splitChannelGroups?: string;
   /** --split-channel-groups-by weights|output (the channels' sort key). */
@@ -208,6 +210,7 @@ export async function runQuantizeCommand(model: string, o: QuantizeCliOptions, m
       cle: o.cle,
       biasCorrection: o.biasCorrection,
       fastFinetune: !!o.fastFinetune,
+      ...(o.fixPointSearch ? { fixPointSearch: o.fixPointSearch === true ? true : { batches: positiveInt(o.fixPointSearch, '--fix-point-search') } } : {}),
       ...(o.splitChannelGroups ? { splitChannelGroups: positiveInt(o.splitChannelGroups, '--split-channel-groups') } : {}),
       ...(o.splitChannelGroupsBy ? { splitChannelGroupsBy: o.splitChannelGroupsBy as 'weights' | 'output' } : {}),
       ...(o.splitDepthwiseGroups ? { splitDepthwiseGroups: splitDepthwiseOption(o.splitDepthwiseGroups, o.splitDepthwiseBy, o.splitDepthwiseShared) } : {}),
@@ -270,6 +273,7 @@ export function addQuantizeOptions(c: Command): Command {
     .option('--bias-correction', 'bias correction (default on)', true)
     .option('--no-bias-correction', 'disable bias correction')
     .option('--fast-finetune', 'AdaQuant fast finetune (pointwise convs)')
+    .option('--fix-point-search [n]', 'output-aware fix-point search: each activation fix point one step finer or coarser where the INT8 outputs of the fixed-point part get closer to float on the first n calibration inputs (default 8)')
     .option('--split-channel-groups <n>', 'split each conv → depthwise block into n output-channel groups, each with its own weight fix point (DPU-legal; PP-OCRv4 rec: 8)')
     .option('--split-channel-groups-by <key>', 'with --split-channel-groups: group the channels by weights (max|w|, default) or output (their calibrated output range)')
     .option('--split-depthwise-groups <n>', 'split each conv → depthwise block whose depthwise channel ranges differ ≥ 8× into n groups by the depthwise max|w|, consumers permuted (DPU-legal; MobileNetV3 CenterNet: 8)')
