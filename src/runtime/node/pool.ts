@@ -90,6 +90,8 @@ interface Slot {
   stage?: Stage;
   /** Bumped on replacement, so late events of a dead worker are ignored. */
   generation: number;
+  /** terminateWorker was called: it gets no new job while the thread stops (a job it finishes meanwhile completes). */
+  killed?: boolean;
 }
 
 const WORKER_URL = new URL('./pool-worker.js', import.meta.url);
@@ -198,6 +200,7 @@ export class RunnerPool {
   async terminateWorker(index: number): Promise<void> {
     const s = this.slots[index];
     if (!s) throw new RuntimeError('E_POOL_WORKER', `no worker ${index}`, { where: 'runner pool' });
+    s.killed = true;
     await s.worker.terminate();
   }
 
@@ -301,7 +304,7 @@ export class RunnerPool {
   private dispatch(): void {
     for (const s of this.slots) {
       if (this.queue.length === 0) return;
-      if (!s || !s.ready || s.job) continue;
+      if (!s || !s.ready || s.job || s.killed) continue;
       const job = this.queue.shift()!;
       s.job = job;
       const st = s.stage!;
