@@ -9,9 +9,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Graph, Op } from '../../../src/ir/types.js';
-import { createFastExecutor } from '../../../src/kernels/wasm/executor.js';
 import { convGraph, dataOp, feed, qconst, rng, type ConvCase } from '../helpers.js';
-import { amxSetup, refInt8 } from './amx-util.js';
+import { amxSetup, expectRefAtThreads, refInt8 } from './amx-util.js';
 
 const { nk, amxStatus, skip } = amxSetup();
 
@@ -48,17 +47,7 @@ test('AMX weight prefetch (default 2 blocks, off, 1, 64) keeps every conv and fc
       for (const pf of [undefined, '0', '1', '64']) {
         if (pf === undefined) delete process.env.DPUFLOW_NATIVE_AMX_PREFETCH;
         else process.env.DPUFLOW_NATIVE_AMX_PREFETCH = pf;
-        for (const threads of [1, 2, 3]) {
-          const ex = createFastExecutor(g, { native: { kernels: nk!, threads } });
-          for (let f = 0; f < 2; f++) {
-            ex.run(feeds);
-            const got = ex.tensor('y')!;
-            let j = 0;
-            while (j < want.length && got[j] === want[j]) j++;
-            if (j < want.length) assert.fail(`${label}, prefetch ${pf ?? 'default'}, ${threads}T frame ${f}: y differs at ${j} of ${want.length}: got ${got[j]}, want ${want[j]}`);
-          }
-          assert.deepEqual(ex.checkBounds(), [], `${label} ${threads}T: out-of-bounds write`);
-        }
+        expectRefAtThreads(nk!, g, feeds, want, `${label}, prefetch ${pf ?? 'default'}`);
       }
     }
     assert.ok(amxStatus!()[1] > amxBefore, 'no AMX unit ran');

@@ -9,9 +9,8 @@
 // so that every case takes it. Skipped where the AMX path is off.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createFastExecutor } from '../../../src/kernels/wasm/executor.js';
 import { convGraph, type ConvCase } from '../helpers.js';
-import { amxSetup, refInt8 } from './amx-util.js';
+import { amxSetup, expectRefAtThreads, refInt8 } from './amx-util.js';
 
 const { nk, amxStatus, skip } = amxSetup();
 
@@ -34,17 +33,7 @@ test('AMX unit order at > 1 thread (tile-major ≤ bound, group-major above) kee
       for (const rule of [undefined, '0', '4000000']) {
         if (rule === undefined) delete process.env.DPUFLOW_NATIVE_AMX_TILEMAJOR;
         else process.env.DPUFLOW_NATIVE_AMX_TILEMAJOR = rule;
-        for (const threads of [1, 2, 3]) {
-          const ex = createFastExecutor(g, { native: { kernels: nk!, threads } });
-          for (let f = 0; f < 2; f++) {
-            ex.run(feeds);
-            const got = ex.tensor('y')!;
-            let j = 0;
-            while (j < want.length && got[j] === want[j]) j++;
-            if (j < want.length) assert.fail(`${c.label}, rule ${rule ?? 'default'}, ${threads}T frame ${f}: y differs at ${j} of ${want.length}: got ${got[j]}, want ${want[j]}`);
-          }
-          assert.deepEqual(ex.checkBounds(), [], `${c.label} ${threads}T: out-of-bounds write`);
-        }
+        expectRefAtThreads(nk!, g, feeds, want, `${c.label}, rule ${rule ?? 'default'}`);
       }
     }
     assert.ok(amxStatus!()[1] > amxBefore, 'no AMX unit ran');
