@@ -88,7 +88,8 @@ export interface QuantizeOptions {
    * upstream (finetune.ts; default false); an object sets its parameters (iterations, samples, macBudget, …). */
   fastFinetune?: boolean | Omit<FinetuneOptions, 'seed' | 'onProgress'>;
   /** Output-aware fix-point search (fixpoint-search.ts; default off): after calibration, each activation's fix point
-   * one step finer or coarser where that brings the INT8 graph outputs closer to the float ones on the first batches. */
+   * one step finer or coarser where that brings the INT8 values where the fixed-point part ends (the DPU part's
+   * outputs) closer to float on the first batches. Off when `quantInfo` gives the fix points. */
   fixPointSearch?: boolean | FixPointSearchOptions;
   /** Least fix point of a tensor read only by sigmoid (default 4: range ±8, where sigmoid is within 3.4e-4 of 0/1).
    * Higher: finer logits, clipped sooner (5: ±4, p in [0.018, 0.982]) — PP-OCR det's DB threshold p = 0.3 is logit −0.85. */
@@ -286,6 +287,12 @@ export async function quantize(graph: Graph, calib: CalibSource, opts: QuantizeO
   }
   if (opts.splitChannelGroupsBy !== undefined && opts.splitChannelGroupsBy !== 'weights' && opts.splitChannelGroupsBy !== 'output') {
     throw new QuantizeError('E_Q_METHOD', `unknown splitChannelGroupsBy key '${String(opts.splitChannelGroupsBy)}'`, { fix: "use 'weights' (max|w|, the default) or 'output'" });
+  }
+  const search = typeof opts.fixPointSearch === 'object' ? opts.fixPointSearch : {};
+  for (const [k, v, min] of [['batches', search.batches, 1], ['passes', search.passes, 1], ['minGain', search.minGain, 0]] as const) {
+    if (v !== undefined && !(Number.isFinite(v) && v >= min && (k === 'minGain' || Number.isInteger(v)))) {
+      throw new QuantizeError('E_Q_SEARCH', `fixPointSearch.${k} is ${String(v)}`, { fix: k === 'minGain' ? 'give a fraction ≥ 0 (default 0.005)' : `give an integer ≥ 1 (default ${k === 'batches' ? 8 : 1})` });
+    }
   }
   const progress = opts.onProgress ?? (() => undefined);
   const warnings: string[] = [];
@@ -541,8 +548,7 @@ export async function quantize(graph: Graph, calib: CalibSource, opts: QuantizeO
   // output-aware fix-point search (after bias correction and finetune: it judges the model as it will run)
   let searchResult: FixPointSearchResult | undefined;
   if (opts.fixPointSearch && !opts.quantInfo) {
-    const so = typeof opts.fixPointSearch === 'object' ? opts.fixPointSearch : {};
-    const use = batches.slice(0, Math.min(batches.length, so.batches ?? 8));
+    const use = batches.slice(0, Math.min(batches.length, search.batches ?? 8));
     const measured = measureTensors(qg);
     const want = new Set(measured);
     const reference = use.map((b) => {
@@ -552,7 +558,7 @@ export async function quantize(graph: Graph, calib: CalibSource, opts: QuantizeO
     });
     // the search starts from the calibrated fix points, the biases' own for their corrected (finetuned) values
     for (const name of calibrated.param.keys()) if (roles.get(name) === 'bias') calibrated.param.set(name, paramFixPoint((ops.get(name) as Op).data as Float32Array, method, PARAM_ROUND, name));
-    searchResult = searchFixPoints(prunedTo(g, measured), fps, calibrated, use, reference, legalizeFixPoints, applyFixPoints, so, (d, t) => progress('fix-point search', d, t));
+    searchResult = searchFixPoints(prunedTo(g, measured), fps, calibrated, use, reference, legalizeFixPoints, applyFixPoints, search, (d, t) => progress('fix-point search', d, t));
     const fmt = (e: number): string => `${(-10 * Math.log10(e / measured.length)).toFixed(2)} dB`;
     for (const c of searchResult.changes) {
       adjustments.push({ tensor: c.tensor, op: c.tensor, rule: `output-aware search: SQNR where the fixed-point part ends ${fmt(c.errorBefore)} → ${fmt(c.errorAfter)}`, from: c.from, to: c.to });

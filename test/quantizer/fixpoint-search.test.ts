@@ -11,6 +11,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Graph, TensorValue } from '../../src/ir/types.js';
 import { quantize } from '../../src/quantizer/quantize.js';
+import { QuantizeError } from '../../src/errors.js';
 import { runQuantized } from '../../src/kernels/ref/quant-executor.js';
 import { runFloat } from '../../src/kernels/ref/float-executor.js';
 import { constOp, seeded } from './helpers.js';
@@ -81,7 +82,7 @@ test('fixPointSearch walks a fix point the local rule got wrong to the best of a
   assert.ok(Math.abs(found - s.after) <= 1e-9 * Math.max(1, found), `the search's own measure (WASM executor) ${s.after} equals the reference's ${found}`);
 });
 
-test('fixPointSearch keeps the fix points when no change gains enough, and a quant_info override turns it off', async () => {
+test('fixPointSearch keeps the fix points when no change gains enough; a quant_info override turns it off; bad options are a QuantizeError', async () => {
   const calib = batches(2);
   const opts = { skipReport: true, cle: false, biasCorrection: false, method: 'maxmin' as const };
   const r0 = await quantize(reluConv(), calib, opts);
@@ -91,4 +92,8 @@ test('fixPointSearch keeps the fix points when no change gains enough, and a qua
   assert.equal(r1.fixPointSearch!.changes.length, 0);
   const r2 = await quantize(reluConv(), calib, { ...opts, fixPointSearch: true, quantInfo: r0.quantInfo });
   assert.equal(r2.fixPointSearch, undefined);
+  for (const bad of [{ batches: 0 }, { passes: 1.5 }, { minGain: -0.1 }]) {
+    await assert.rejects(quantize(reluConv(), calib, { ...opts, fixPointSearch: bad }),
+      (e: unknown) => e instanceof QuantizeError && e.code === 'E_Q_SEARCH' && e.message.includes(Object.keys(bad)[0]!));
+  }
 });
