@@ -17,6 +17,7 @@
  * runOcr reads (so box±1 differ from the reference only by the boxes).
  *
  * Opt-in (DPUFLOW_OCR_NOISE=1): ~6 OCR passes over 5 images, a few minutes on 2 shared cores.
+ * DPUFLOW_OCR_NOISE_SET=stable measures the FP32-stable GIMP set (STABLE_SET, test/apps/ocr-eval-util.ts) instead.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -33,6 +34,7 @@ import { firstInput, outputAt } from '../../src/apps/executor.js';
 import { lineAgreement } from '../../src/apps/demo/report.js';
 import { assetPath, packageDir, readAsset } from '../../src/runtime/node/assets.js';
 import { REC_WIDTHS } from '../../src/apps/demo/ocr-specs.js';
+import { GIMP_DIALOGS, STABLE_SET } from './ocr-eval-util.js';
 
 const SKIMAGE_PAGE = '/usr/lib/python3/dist-packages/skimage/data/page.png';
 const enabled = process.env.DPUFLOW_OCR_NOISE === '1';
@@ -130,12 +132,15 @@ function agree(a: OcrLine[], b: OcrLine[]): Row {
   return { lines: ag.reference.length, same: ag.sameLines, chars, errs: (1 - ag.charAccuracy) * chars, unpaired, sameAt };
 }
 
-test('OCR FP32 noise floor: FP32 vs FP32 on imperceptibly perturbed copies of the 5 proof images (table in docs/ocr.md)', {
+const stableSet = process.env.DPUFLOW_OCR_NOISE_SET === 'stable';
+
+test(`OCR FP32 noise floor: FP32 vs FP32 on imperceptibly perturbed copies of ${stableSet ? 'the FP32-stable set' : 'the 5 proof images'} (table in docs/ocr.md)`, {
   skip: enabled ? false : 'opt-in: DPUFLOW_OCR_NOISE=1 (a few minutes)',
 }, async () => {
   const human = path.join(packageDir('@vladmandic/human'), 'assets');
-  const images = [path.join(human, 'screenshot-menu.png'), path.join(human, 'screenshot-results.png'), path.join(human, 'screenshot-faceid.jpg'), path.join(human, 'screenshot-facedetect.jpg'), SKIMAGE_PAGE];
-  assert.ok(fs.existsSync(SKIMAGE_PAGE), 'python3-skimage is installed (.ci/run)');
+  const images = stableSet ? STABLE_SET.map((f) => path.join(GIMP_DIALOGS, f))
+    : [path.join(human, 'screenshot-menu.png'), path.join(human, 'screenshot-results.png'), path.join(human, 'screenshot-faceid.jpg'), path.join(human, 'screenshot-facedetect.jpg'), SKIMAGE_PAGE];
+  for (const f of images) assert.ok(fs.existsSync(f), `${f} exists (.ci/run installs python3-skimage and gimp-help-en)`);
   const onnx = { det: readAsset('ppocr-det'), cls: readAsset('ppocr-cls'), rec: readAsset('ppocr-rec') };
   const m: OcrModels = {
     det: await ortExecutor(onnx.det, { name: 'det' }), cls: await ortExecutor(onnx.cls, { name: 'cls' }), rec: await ortExecutor(onnx.rec, { name: 'rec' }),
