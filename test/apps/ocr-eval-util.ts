@@ -14,7 +14,7 @@ import { ortExecutor } from '../../src/apps/node/ort-executor.js';
 import { readKeys } from '../../src/apps/node/models.js';
 import type { OcrLine, OcrModels } from '../../src/apps/ocr/pipeline.js';
 import type { RgbImage } from '../../src/apps/image/image.js';
-import { lineAgreement } from '../../src/apps/demo/report.js';
+import { editDistance, lineAgreement } from '../../src/apps/demo/report.js';
 import { DET_CALIB_FILES, REC_WIDTHS, recSpotCrops } from '../../src/apps/demo/ocr-specs.js';
 import { REC_CALIB_FILES, recCalibLineCrops } from '../../src/apps/demo/rec-calib.js';
 import { readImage } from '../../src/apps/node/image-io.js';
@@ -126,6 +126,42 @@ export function agreement(a: OcrLine[], b: OcrLine[]): Agreement {
   const ag = lineAgreement(a, b);
   const chars = ag.pairs.reduce((t, p) => t + (p.reference === null ? 0 : Math.max([...p.reference.trim()].length, [...(p.dpu ?? '').trim()].length)), 0);
   return { lines: ag.reference.length, same: ag.sameLines, chars, errs: (1 - ag.charAccuracy) * chars };
+}
+
+/** For each reference line of `a` (in order): does `b` read it the same (a paired box, identical text)? */
+export function sameAt(a: OcrLine[], b: OcrLine[]): boolean[] {
+  // lineAgreement lists the reference lines' pairs first, in reference order
+  return lineAgreement(a, b).pairs.slice(0, a.length).map((p) => p.dpu !== null && p.dpu.trim() === (p.reference ?? '').trim());
+}
+
+/** `agreement` counted on the reference lines where `keep` is true only (characters by the same edit distance). */
+export function agreementOn(a: OcrLine[], b: OcrLine[], keep: readonly boolean[]): Agreement {
+  const pairs = lineAgreement(a, b).pairs.slice(0, a.length);
+  const r: Agreement = { lines: 0, same: 0, chars: 0, errs: 0 };
+  pairs.forEach((p, i) => {
+    if (!keep[i]) return;
+    const ref = (p.reference ?? '').trim(), got = (p.dpu ?? '').trim();
+    const n = Math.max([...ref].length, p.dpu === null ? 0 : [...got].length);
+    r.lines++;
+    if (p.dpu !== null && got === ref) r.same++;
+    r.chars += n;
+    r.errs += p.dpu === null ? n : Math.min(editDistance(ref, got), n);
+  });
+  return r;
+}
+
+/** The image moved by (dx, dy) ≥ 0 pixels; the uncovered first columns/rows replicate the edge. */
+export function shiftImage(img: RgbImage, dx: number, dy: number): RgbImage {
+  const { width: W, height: H } = img;
+  const data = new Uint8Array(img.data.length);
+  for (let y = 0; y < H; y++) {
+    const sy = Math.max(0, y - dy);
+    for (let x = 0; x < W; x++) {
+      const sx = Math.max(0, x - dx);
+      for (let k = 0; k < 3; k++) data[(y * W + x) * 3 + k] = img.data[(sy * W + sx) * 3 + k]!;
+    }
+  }
+  return { ...img, data };
 }
 
 export function addAgreement(t: Agreement, r: Agreement): void {

@@ -23,7 +23,7 @@ import { REC_WIDTHS, detCalibration, ocrBuildSpecs } from '../../src/apps/demo/o
 import { GraphRunner } from '../../src/runtime/graph-runner.js';
 import { fileCache } from '../../src/cli/commands/demo.js';
 import { readAsset } from '../../src/runtime/node/assets.js';
-import { EVAL_OPTS, GIMP_DIALOGS, STABLE_SET, addAgreement, agreement, differing, fmtAgreement, fp32Models, proofCalibration, type Agreement } from './ocr-eval-util.js';
+import { EVAL_OPTS, GIMP_DIALOGS, STABLE_SET, addAgreement, agreement, agreementOn, differing, fmtAgreement, fp32Models, proofCalibration, sameAt, shiftImage, type Agreement } from './ocr-eval-util.js';
 
 const enabled = process.env.DPUFLOW_OCR_INT8 === '1';
 const cache = process.env.DPUFLOW_OCR_CACHE ? fileCache(process.env.DPUFLOW_OCR_CACHE) : undefined;
@@ -49,6 +49,9 @@ test('OCR INT8 (det + cls + rec on the virtual DPU) vs onnxruntime FP32 on the F
   const recs: ModelExecutor[] = [];
   const dets = new Map<string, ModelExecutor>();
   const total: Agreement = { lines: 0, same: 0, chars: 0, errs: 0 };
+  // a diagnostic (not the criterion): the same count on the FP32 lines FP32 itself reads the same when the image moves
+  // by one pixel (docs/ocr.md "Session 9": FP32's own floor on this set)
+  const stableTotal: Agreement = { lines: 0, same: 0, chars: 0, errs: 0 };
   const rows: string[] = [];
   for (const name of STABLE_SET) {
     const img = await readImage(path.join(GIMP_DIALOGS, name));
@@ -71,13 +74,17 @@ test('OCR INT8 (det + cls + rec on the virtual DPU) vs onnxruntime FP32 on the F
     }, EVAL_OPTS);
     const r = agreement(a.lines, b.lines);
     addAgreement(total, r);
+    const shifted = await runOcr(shiftImage(img, 1, 1), ref, EVAL_OPTS);
+    const keep = sameAt(a.lines, shifted.lines);
+    const rs = agreementOn(a.lines, b.lines, keep);
+    addAgreement(stableTotal, rs);
     const diff = differing(a.lines, b.lines);
-    rows.push(`| ${name} | ${img.width}×${img.height} | ${fmtAgreement(r)} | ${diff.map(([f, q]) => `${JSON.stringify(f)} → ${q === null ? '(none)' : JSON.stringify(q)}`).join(', ')} |`);
+    rows.push(`| ${name} | ${img.width}×${img.height} | ${fmtAgreement(r)} | ${fmtAgreement(rs)} | ${diff.map(([f, q]) => `${JSON.stringify(f)} → ${q === null ? '(none)' : JSON.stringify(q)}`).join(', ')} |`);
   }
   for (const e of [ref.det, ref.cls, ref.rec, cls, ...recs, ...dets.values()]) e?.close?.();
   const charAcc = 1 - total.errs / total.chars;
-  console.log(`INT8 (${[...stages].join(', ')}) OCR vs FP32 on the FP32-stable set (rec widths ${recWidths.join('/')}):\n| image | size | equal lines · characters | FP32 lines read differently: FP32 → INT8 |\n|---|---|---:|---|\n` +
-    `${rows.join('\n')}\n| **total** | | **${fmtAgreement(total)}** | |`);
+  console.log(`INT8 (${[...stages].join(', ')}) OCR vs FP32 on the FP32-stable set (rec widths ${recWidths.join('/')}):\n| image | size | equal lines · characters | on FP32's 1-px-stable lines (diagnostic) | FP32 lines read differently: FP32 → INT8 |\n|---|---|---:|---:|---|\n` +
+    `${rows.join('\n')}\n| **total** | | **${fmtAgreement(total)}** | ${fmtAgreement(stableTotal)} | |`);
   assert.ok(allInt8, `diagnostic run (INT8 stages: ${[...stages].join(', ')}): the criterion applies to all three INT8`);
   assert.ok(total.same / total.lines >= 0.9 && charAcc >= 0.97, `${total.same}/${total.lines} lines, ${(100 * charAcc).toFixed(1)} % characters`);
 });

@@ -34,7 +34,7 @@ import { firstInput, outputAt } from '../../src/apps/executor.js';
 import { lineAgreement } from '../../src/apps/demo/report.js';
 import { assetPath, packageDir, readAsset } from '../../src/runtime/node/assets.js';
 import { REC_WIDTHS } from '../../src/apps/demo/ocr-specs.js';
-import { GIMP_DIALOGS, STABLE_SET } from './ocr-eval-util.js';
+import { GIMP_DIALOGS, STABLE_SET, shiftImage } from './ocr-eval-util.js';
 
 const SKIMAGE_PAGE = '/usr/lib/python3/dist-packages/skimage/data/page.png';
 const enabled = process.env.DPUFLOW_OCR_NOISE === '1';
@@ -49,20 +49,6 @@ function addNoise(img: RgbImage, seed: number): RgbImage {
     s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
     const d = s & 0x80000000 ? 1 : -1;
     for (let k = 0; k < 3; k++) data[p * 3 + k] = Math.min(255, Math.max(0, img.data[p * 3 + k]! + d));
-  }
-  return { ...img, data };
-}
-
-/** The image moved by (dx, dy) ≥ 0 pixels; the uncovered first columns/rows replicate the edge. */
-function shift(img: RgbImage, dx: number, dy: number): RgbImage {
-  const { width: W, height: H } = img;
-  const data = new Uint8Array(img.data.length);
-  for (let y = 0; y < H; y++) {
-    const sy = Math.max(0, y - dy);
-    for (let x = 0; x < W; x++) {
-      const sx = Math.max(0, x - dx);
-      for (let k = 0; k < 3; k++) data[(y * W + x) * 3 + k] = img.data[(sy * W + sx) * 3 + k]!;
-    }
   }
   return { ...img, data };
 }
@@ -164,7 +150,7 @@ test(`OCR FP32 noise floor: FP32 vs FP32 on imperceptibly perturbed copies of ${
     const rows: Row[] = [];
     for (const k of kinds) {
       const lines = k === 'noise' ? (await runOcr(addNoise(img, seed++), m, OPTS)).lines
-        : k === 'shift' ? (await runOcr(shift(img, 1, 1), m, OPTS)).lines
+        : k === 'shift' ? (await runOcr(shiftImage(img, 1, 1), m, OPTS)).lines
           : k === 'jpeg' ? (await runOcr(await jpegRoundTrip(img, 95), m, OPTS)).lines
             : await readWithBoxes(img, m, k === 'box+1' ? 1 : -1);
       const r = agree(ref, lines);
