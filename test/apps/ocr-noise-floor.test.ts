@@ -34,7 +34,7 @@ import { firstInput, outputAt } from '../../src/apps/executor.js';
 import { lineAgreement } from '../../src/apps/demo/report.js';
 import { assetPath, packageDir, readAsset } from '../../src/runtime/node/assets.js';
 import { REC_WIDTHS } from '../../src/apps/demo/ocr-specs.js';
-import { GIMP_DIALOGS, STABLE_SET, shiftImage } from './ocr-eval-util.js';
+import { GIMP_DIALOGS, STABLE_SET, agreement, sameAt, shiftImage } from './ocr-eval-util.js';
 
 const SKIMAGE_PAGE = '/usr/lib/python3/dist-packages/skimage/data/page.png';
 const enabled = process.env.DPUFLOW_OCR_NOISE === '1';
@@ -107,15 +107,11 @@ async function readWithBoxes(img: RgbImage, m: OcrModels, d: number): Promise<Oc
 
 interface Row { lines: number; same: number; chars: number; errs: number; unpaired: number; sameAt: boolean[] }
 
-/** lineAgreement of `b` against the reference `a`, with the characters counted as the INT8 proof counts them. */
+/** `agreement` of `b` against the reference `a`, with per-line sameness and the reference lines left unpaired. */
 function agree(a: OcrLine[], b: OcrLine[]): Row {
-  const ag = lineAgreement(a, b);
-  const chars = ag.pairs.reduce((t, p) => t + (p.reference === null ? 0 : Math.max([...p.reference.trim()].length, [...(p.dpu ?? '').trim()].length)), 0);
   // lineAgreement lists the reference lines' pairs first, in reference order
-  const refPairs = ag.pairs.slice(0, a.length);
-  const sameAt = refPairs.map((p) => p.dpu !== null && p.dpu.trim() === (p.reference ?? '').trim());
-  const unpaired = refPairs.filter((p) => p.dpu === null).length;
-  return { lines: ag.reference.length, same: ag.sameLines, chars, errs: (1 - ag.charAccuracy) * chars, unpaired, sameAt };
+  const unpaired = lineAgreement(a, b).pairs.slice(0, a.length).filter((p) => p.dpu === null).length;
+  return { ...agreement(a, b), unpaired, sameAt: sameAt(a, b) };
 }
 
 const stableSet = process.env.DPUFLOW_OCR_NOISE_SET === 'stable';
