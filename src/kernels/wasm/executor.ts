@@ -606,22 +606,12 @@ export function createFastExecutor(graph: Graph, opts: FastExecutorOptions = {})
       dst.set(s.value.data);
       return { shape: s.value.shape.slice(), data: dst };
     }
-    if (dst) {
-      if (ndq) ndq(I8, s.off, s.n, s.fp, dst);
-      else {
-        const sc = 2 ** -s.fp;
-        for (let i = 0; i < s.n; i++) dst[i] = I8[s.off + i] * sc;
-      }
-      return { shape: s.shape.slice(), data: dst };
+    const out = dst ?? (ndq ? outF32(s.n) : new Float32Array(s.n));
+    if (ndq) ndq(I8, s.off, s.n, s.fp, out);
+    else {
+      const sc = 2 ** -s.fp;
+      for (let i = 0; i < s.n; i++) out[i] = I8[s.off + i] * sc;
     }
-    if (ndq) {
-      const out = outF32(s.n);
-      ndq(I8, s.off, s.n, s.fp, out);
-      return { shape: s.shape.slice(), data: out };
-    }
-    const out = new Float32Array(s.n);
-    const sc = 2 ** -s.fp;
-    for (let i = 0; i < s.n; i++) out[i] = I8[s.off + i] * sc;
     return { shape: s.shape.slice(), data: out };
   }
 
