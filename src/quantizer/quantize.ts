@@ -462,7 +462,8 @@ export async function quantize(graph: Graph, calib: CalibSource, opts: QuantizeO
       }
     }
   }
-  const calibrated: FixPoints = { act: new Map(fps.act), param: new Map(fps.param) };
+  // the fix points before legalization, where the output-aware search starts (only kept when it will run)
+  const calibrated: FixPoints | undefined = opts.fixPointSearch && !opts.quantInfo ? { act: new Map(fps.act), param: new Map(fps.param) } : undefined;
   const adjustments = [...headroomAdj, ...satAdj, ...legalizeFixPoints(g, fps)];
   let qg = applyFixPoints(g, fps);
 
@@ -547,7 +548,7 @@ export async function quantize(graph: Graph, calib: CalibSource, opts: QuantizeO
   timings.finetune = lap();
   // output-aware fix-point search (after bias correction and finetune: it judges the model as it will run)
   let searchResult: FixPointSearchResult | undefined;
-  if (opts.fixPointSearch && !opts.quantInfo) {
+  if (calibrated) {
     const use = batches.slice(0, Math.min(batches.length, search.batches ?? 8));
     const measured = measureTensors(qg);
     const want = new Set(measured);
