@@ -123,9 +123,7 @@ export function differing(a: OcrLine[], b: OcrLine[]): Array<[string, string | n
 
 /** lineAgreement of `b` against the reference `a`, characters counted as the INT8 proof counts them. */
 export function agreement(a: OcrLine[], b: OcrLine[]): Agreement {
-  const ag = lineAgreement(a, b);
-  const chars = ag.pairs.reduce((t, p) => t + (p.reference === null ? 0 : Math.max([...p.reference.trim()].length, [...(p.dpu ?? '').trim()].length)), 0);
-  return { lines: ag.reference.length, same: ag.sameLines, chars, errs: (1 - ag.charAccuracy) * chars };
+  return agreementOn(a, b, a.map(() => true));
 }
 
 /** For each reference line of `a` (in order): does `b` read it the same (a paired box, identical text)? */
@@ -134,7 +132,8 @@ export function sameAt(a: OcrLine[], b: OcrLine[]): boolean[] {
   return lineAgreement(a, b).pairs.slice(0, a.length).map((p) => p.dpu !== null && p.dpu.trim() === (p.reference ?? '').trim());
 }
 
-/** `agreement` counted on the reference lines where `keep` is true only (characters by the same edit distance). */
+/** `agreement` counted on the reference lines where `keep` is true only: lines paired as lineAgreement pairs them,
+ * characters by its edit distance (an unpaired line loses all its characters). */
 export function agreementOn(a: OcrLine[], b: OcrLine[], keep: readonly boolean[]): Agreement {
   const pairs = lineAgreement(a, b).pairs.slice(0, a.length);
   const r: Agreement = { lines: 0, same: 0, chars: 0, errs: 0 };
